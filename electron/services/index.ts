@@ -1,0 +1,80 @@
+// The one service object behind the contract: both transports (Electron IPC, browser-mode WebSocket) register it.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EmitImagerEvent, ImagerApi } from '../../shared/api';
+import { checkDriveWriting, checkQemu } from './host-tools';
+import { userDataDir } from './paths';
+
+const require = createRequire(import.meta.url);
+
+export interface PackageFacts {
+  name: string;
+  productName: string;
+  version: string;
+}
+
+/** The app's folder: where package.json sits, two levels above both the sources and the bundles (out/<part>/). */
+export const appRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Reads name and version from the app's package.json. */
+export function packageFacts(): PackageFacts {
+  const pkg = require(path.join(appRoot, 'package.json')) as Partial<PackageFacts>;
+  return { name: pkg.name ?? 'xen-pi-imager', productName: pkg.productName ?? 'Xen Pi Imager', version: pkg.version ?? '0.0.0' };
+}
+
+export interface ServiceHost {
+  transport: 'electron' | 'browser';
+  /** Pushes an event to every connected UI. */
+  emit: EmitImagerEvent;
+  /** Opens an http(s) link outside the app (Electron's shell, or the system browser). */
+  openExternal: (url: string) => Promise<void>;
+  userDataDir?: string;
+}
+
+export interface Services extends ImagerApi {
+  /** Stops servers and child processes the services started. */
+  dispose(): Promise<void>;
+}
+
+/** One domain's part of the API, plus what it must stop when the app quits. */
+export type DomainService<K extends keyof ImagerApi> = Pick<ImagerApi, K> & { dispose?: () => Promise<void> };
+
+/** Composes every domain's service into the one object the transports register. */
+export function createServices(host: ServiceHost): Services {
+  const dataDir = host.userDataDir ?? userDataDir();
+  const domains = [createAppService(host, dataDir)];
+  const api = Object.assign({}, ...domains) as ImagerApi;
+  return {
+    ...api,
+    async dispose() {
+      await Promise.allSettled(domains.map((domain) => domain.dispose?.()));
+    },
+  };
+}
+
+function createAppService(host: ServiceHost, dataDir: string): DomainService<'appInfo' | 'openExternal'> {
+  const facts = packageFacts();
+  return {
+    async appInfo() {
+      const qemu = checkQemu();
+      const drives = checkDriveWriting();
+      return {
+        name: facts.name,
+        productName: facts.productName,
+        version: facts.version,
+        platform: process.platform,
+        arch: process.arch,
+        transport: host.transport,
+        canWriteDrives: drives.available,
+        driveWriteNote: drives.note,
+        qemuAvailable: qemu.available,
+        qemuNote: qemu.note,
+        userDataDir: dataDir,
+      };
+    },
+    async openExternal(url) {
+      await host.openExternal(url);
+    },
+  };
+}
