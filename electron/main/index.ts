@@ -16,6 +16,11 @@ const pagePath = path.join(here, '..', 'renderer', 'index.html');
 app.enableSandbox();
 if (!app.requestSingleInstanceLock()) app.quit();
 
+/** Profile files passed on the command line (a double-click on Linux and Windows starts the app with the path). */
+function profileFilesIn(argv: string[]): string[] {
+  return argv.slice(app.isPackaged ? 1 : 2).filter((arg) => !arg.startsWith('-') && /\.(xenpi|json)$/i.test(arg));
+}
+
 const events = createEventHub();
 const services = createServices({
   transport: 'electron',
@@ -105,9 +110,33 @@ app.whenReady().then(() => {
   });
 
   createWindow();
+  for (const file of profileFilesIn(process.argv)) void openProfileFile(file);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
+});
+
+function openProfileFile(file: string): Promise<void> {
+  return services.openProfileFile(path.resolve(file)).then(
+    () => undefined,
+    (error: unknown) => console.error(`Could not open the profile ${file}:`, error),
+  );
+}
+
+// a second launch (double-click while running) hands its files to this instance
+app.on('second-instance', (_event, argv, workingDirectory) => {
+  for (const file of profileFilesIn(argv)) void openProfileFile(path.resolve(workingDirectory, file));
+  const [win] = BrowserWindow.getAllWindows();
+  if (win) {
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  }
+});
+
+// macOS delivers double-clicked files as events
+app.on('open-file', (event, file) => {
+  event.preventDefault();
+  void app.whenReady().then(() => openProfileFile(file));
 });
 
 app.on('window-all-closed', () => {

@@ -2,9 +2,14 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EmitImagerEvent, ImagerApi } from '../../shared/api';
+import type { EmitImagerEvent, ImagerApi, ProfileSummary } from '../../shared/api';
 import { checkDriveWriting, checkQemu } from './host-tools';
-import { userDataDir } from './paths';
+import { dataPaths, userDataDir } from './paths';
+import { createProfilesService } from './profiles/service';
+import { createBootService } from './boot-files/service';
+import { createDrivesService } from './drives/service';
+import { createTftpService } from './tftp/service';
+import { createEmulatorService } from './emulator/service';
 
 const require = createRequire(import.meta.url);
 
@@ -33,6 +38,8 @@ export interface ServiceHost {
 }
 
 export interface Services extends ImagerApi {
+  /** Imports a profile file the app was asked to open (file argument, double-click) and shows it in the UI. */
+  openProfileFile(file: string): Promise<ProfileSummary>;
   /** Stops servers and child processes the services started. */
   dispose(): Promise<void>;
 }
@@ -43,10 +50,13 @@ export type DomainService<K extends keyof ImagerApi> = Pick<ImagerApi, K> & { di
 /** Composes every domain's service into the one object the transports register. */
 export function createServices(host: ServiceHost): Services {
   const dataDir = host.userDataDir ?? userDataDir();
-  const domains = [createAppService(host, dataDir)];
+  const paths = dataPaths(dataDir);
+  const profiles = createProfilesService(paths.profiles, host.emit);
+  const domains = [createAppService(host, dataDir), profiles, createBootService(paths.components), createDrivesService(host), createTftpService(host, paths.components), createEmulatorService(host)];
   const api = Object.assign({}, ...domains) as ImagerApi;
   return {
     ...api,
+    openProfileFile: (file) => profiles.openFile(file),
     async dispose() {
       await Promise.allSettled(domains.map((domain) => domain.dispose?.()));
     },

@@ -23,4 +23,6 @@ export const dataPaths = (root: string) => ({
   profiles: path.join(root, 'profiles'),
   logs: path.join(root, 'logs'),
   cache: path.join(root, 'cache'),
+  /** Relative component paths in profiles are looked up here. */
+  components: path.join(root, 'components'),
 });

@@ -28,9 +28,14 @@ export function event<Payload>(): EventSpec<Payload> {
 export type MethodMap = Record<string, MethodSpec<z.ZodTuple, unknown>>;
 export type EventMap = Record<string, EventSpec<unknown>>;
 
-/** The service object's shape: one async function per method. */
+/** The service object's shape: one async function per method, receiving arguments as the schema parsed them (defaults filled). */
 export type ApiOf<M extends MethodMap> = {
-  [K in keyof M]: (...args: z.infer<M[K]['args']>) => Promise<M[K]['result']>;
+  [K in keyof M]: (...args: z.output<M[K]['args']>) => Promise<M[K]['result']>;
+};
+
+/** The caller's shape: arguments as the schema accepts them (defaulted fields optional). */
+export type CallerApiOf<M extends MethodMap> = {
+  [K in keyof M]: (...args: z.input<M[K]['args']>) => Promise<M[K]['result']>;
 };
 
 export type EventPayloads<E extends EventMap> = { [K in keyof E]: E[K]['payload'] };
@@ -39,6 +44,6 @@ export type EventPayloads<E extends EventMap> = { [K in keyof E]: E[K]['payload'
 export type EmitEvent<E extends EventMap> = <K extends keyof E & string>(name: K, payload: E[K]['payload']) => void;
 
 /** The UI-side client: the API plus event subscription. */
-export type ClientOf<M extends MethodMap, E extends EventMap> = ApiOf<M> & {
+export type ClientOf<M extends MethodMap, E extends EventMap> = CallerApiOf<M> & {
   on<K extends keyof E & string>(name: K, listener: (payload: E[K]['payload']) => void): () => void;
 };

@@ -2,19 +2,34 @@
 import type { ApiOf, ClientOf, EmitEvent, EventPayloads } from './contract';
 import type { Reply } from './reply';
 import { appEvents, appMethods } from './app';
+import { profileEvents, profileMethods } from './profiles';
+import { drivesEvents, drivesMethods } from './drives';
+import { bootMethods } from './boot';
+import { tftpEvents, tftpMethods } from './tftp';
+import { emulatorEvents, emulatorMethods } from './emulator';
 
 export * from './contract';
 export type { Reply } from './reply';
 export type { AppInfo, LogLine } from './app';
+export type { LoadedProfile, ProfileSummary } from './profiles';
 
 /** Every request the UI can make. Adding a domain: spread its methods here. */
 export const methods = {
   ...appMethods,
+  ...profileMethods,
+  ...drivesMethods,
+  ...bootMethods,
+  ...tftpMethods,
+  ...emulatorMethods,
 };
 
 /** Every event the host can push. */
 export const events = {
   ...appEvents,
+  ...profileEvents,
+  ...drivesEvents,
+  ...tftpEvents,
+  ...emulatorEvents,
 };
 
 export type Methods = typeof methods;

@@ -8,11 +8,12 @@ import { findExecutable } from '../../services/host-tools';
 import { startWebServer } from '../../web/server';
 import { UsageError, type CliCommand } from '../command';
 
-const usage = `Usage: xen-pi-imager ui [--port N] [--no-open]
+const usage = `Usage: xen-pi-imager ui [--port N] [--no-open] [PROFILE_FILE]
 
 Serves the app's UI on http://127.0.0.1 (loopback only) for a browser ("browser mode"),
 with the same services as the desktop app. The printed URL carries a random token that
 every request needs; keep it to yourself. Ctrl-C stops the server.
+A PROFILE_FILE given is added to the saved profiles and opened in the wizard.
 
 Options:
   --port N     Listen on port N (default: a free port)
@@ -24,12 +25,13 @@ export const serveUiCommand: CliCommand = {
   summary: 'Serve the UI in a browser on 127.0.0.1 (browser mode)',
   usage,
   async run(argv, io) {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: argv,
       options: { port: { type: 'string' }, 'no-open': { type: 'boolean', default: false } },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
     });
+    if (positionals.length > 1) throw new UsageError('Give at most one profile file to open.');
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, not "${values.port}".`);
 
@@ -39,6 +41,11 @@ export const serveUiCommand: CliCommand = {
       emit: events.emit,
       openExternal: async (url) => openInBrowser(url),
     });
+    if (positionals[0]) {
+      // before the server starts, so a bad file fails fast and the page finds it waiting
+      const opened = await services.openProfileFile(path.resolve(io.cwd, positionals[0]));
+      io.stdout(`Opened profile "${opened.name}" (saved as ${opened.file}).\n`);
+    }
     const server = await startWebServer({ services, events, staticDir: path.join(appRoot, 'out', 'renderer'), port });
     io.stdout(`Xen Pi Imager is running in browser mode.\nOpen: ${server.url}\nPress Ctrl-C to stop.\n`);
     if (!values['no-open'] && !io.env.CI) openInBrowser(server.url);

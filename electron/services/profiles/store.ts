@@ -3,7 +3,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ImagerError } from '../../../shared/errors';
+import type { ProfileStatus, ProfileSummary } from '../../../shared/api/profiles';
 import { removeStaleTemps, writeFileAtomic, type AtomicFs } from '../atomic-file';
+
+export type { ProfileSummary };
 
 /** How the store reads and writes one profile; the schema, migrations and naming live in shared/profile. */
 export interface ProfileCodec<P> {
@@ -15,20 +18,6 @@ export interface ProfileCodec<P> {
   /** Short description for lists, e.g. the board. */
   describe(profile: P): string;
   schemaVersionOf(json: unknown): number | undefined;
-}
-
-export type ProfileStatus = 'ok' | 'damaged' | 'unsupported';
-
-export interface ProfileSummary {
-  id: string;
-  name: string;
-  description: string;
-  file: string;
-  modified: number;
-  status: ProfileStatus;
-  /** For damaged or unsupported files: what is wrong, in a sentence. */
-  problem?: string;
-  migratedFrom?: number;
 }
 
 export interface LoadedProfile<P> {
@@ -100,7 +89,7 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
       const { profile, migratedFrom } = codec.decode(json, file);
       return { ...base, name: codec.nameOf(profile), description: codec.describe(profile), status: 'ok', profile, ...(migratedFrom !== undefined && { migratedFrom }) };
     } catch (error) {
-      const status: ProfileStatus = error instanceof ImagerError && error.code === 'PROFILE_NEWER_VERSION' ? 'unsupported' : 'damaged';
+      const status: ProfileStatus = error instanceof ImagerError && error.code === 'PROFILE_TOO_NEW' ? 'unsupported' : 'damaged';
       const name = typeof (json as { name?: unknown })?.name === 'string' ? (json as { name: string }).name : id;
       return { ...base, name, status, problem: error instanceof Error ? error.message : String(error) };
     }
@@ -124,7 +113,7 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
     const entry = await read(id);
     if (entry.status !== 'ok' || entry.profile === undefined) {
       throw new ImagerError({
-        code: entry.status === 'unsupported' ? 'PROFILE_NEWER_VERSION' : 'PROFILE_DAMAGED',
+        code: entry.status === 'unsupported' ? 'PROFILE_TOO_NEW' : 'PROFILE_DAMAGED',
         subject: entry.file,
         message: `The profile "${entry.name}" cannot be opened: ${entry.problem}`,
         hint:

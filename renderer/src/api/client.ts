@@ -68,7 +68,10 @@ export function createWebSocketClient(url: string): ImagerClient {
     client[method] = async (...args: unknown[]) => {
       const ws = await connect();
       const id = nextId++;
-      const message: ClientMessage = { type: 'call', id, method, args };
+      // JSON has no undefined: a trailing optional argument left out must not arrive as null
+      const sent = [...args];
+      while (sent.length > 0 && sent[sent.length - 1] === undefined) sent.pop();
+      const message: ClientMessage = { type: 'call', id, method, args: sent };
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject });
         ws.send(JSON.stringify(message));

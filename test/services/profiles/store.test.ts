@@ -20,7 +20,7 @@ const codec: ProfileCodec<Demo> = {
       return { profile: { schemaVersion: 2, name: value.title, board: String(value.board) }, migratedFrom: 1 };
     }
     if (typeof value.schemaVersion === 'number' && value.schemaVersion > 2) {
-      throw new ImagerError({ code: 'PROFILE_NEWER_VERSION', message: `schema version ${value.schemaVersion} is newer than this app knows (2)` });
+      throw new ImagerError({ code: 'PROFILE_TOO_NEW', message: `schema version ${value.schemaVersion} is newer than this app knows (2)` });
     }
     if (value.schemaVersion !== 2 || typeof value.name !== 'string') throw new ImagerError({ code: 'PROFILE_INVALID', message: 'name: expected a string' });
     return { profile: value as unknown as Demo };
@@ -91,7 +91,7 @@ describe('profile store', () => {
     const store = await createProfileStore(dir, codec);
     writeFileSync(path.join(dir, 'future.json'), '{"schemaVersion": 9, "name": "Future"}');
     expect((await store.list())[0]).toMatchObject({ id: 'future', name: 'Future', status: 'unsupported' });
-    await expect(store.load('future')).rejects.toMatchObject({ code: 'PROFILE_NEWER_VERSION', hint: expect.stringMatching(/update the app/) });
+    await expect(store.load('future')).rejects.toMatchObject({ code: 'PROFILE_TOO_NEW', hint: expect.stringMatching(/update the app/) });
   });
 
   it('migrates an old file on load and keeps the old version beside it on the first save', async () => {

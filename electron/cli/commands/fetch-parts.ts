@@ -1,0 +1,76 @@
+// `xen-pi-imager fetch-parts`: Debian's arm64 Xen, Dom0 kernel and a test initramfs, plus QEMU's device tree and a profile that boots them.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultProfile } from '../../../shared/profile/defaults';
+import { fetchDebianParts, DEFAULT_XEN_VERSION } from '../../services/emulator/debian-parts';
+import { dumpVirtDeviceTree, findQemuTools } from '../../services/emulator/qemu';
+import { dataPaths, userDataDir } from '../../services/paths';
+import { UsageError, type CliCommand } from '../command';
+
+const usage = `Usage: xen-pi-imager fetch-parts [--xen VER] [--out DIR] [--refresh] [--json]
+
+Downloads Debian's arm64 packages xen-hypervisor-VER-arm64, the current linux-image-*-arm64
+(through the linux-image-arm64 metapackage) and busybox-static with apt-get, on a private
+package list (nothing is installed), unpacks them without dpkg and builds a tiny Dom0 initramfs
+whose /init prints Xen's version and /proc/xen/capabilities, then powers off.
+They are cached (XEN_PI_IMAGER_CACHE, else the app's cache folder) and copied to DIR as:
+  xen-VER-arm64, vmlinuz, initrd.cpio.gz, virt.dtb (QEMU's tree, when QEMU is installed)
+and DIR/qemu-virt.json, a profile that boots them: \`xen-pi-imager try --profile DIR/qemu-virt.json\`.
+
+Options:
+  --xen VER    Xen version as Debian packages it (default ${DEFAULT_XEN_VERSION})
+  --out DIR    Where to put the parts (default: the app's components folder, where relative
+               paths of profiles in the app are looked up)
+  --refresh    Ask Debian for newer packages even when a cached set exists
+  --json       Print what was written as JSON`;
+
+export const fetchPartsCommand: CliCommand = {
+  name: 'fetch-parts',
+  summary: 'Download Debian’s arm64 Xen, kernel and busybox for trying a boot in QEMU',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { xen: { type: 'string' }, out: { type: 'string' }, refresh: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      strict: true,
+      allowPositionals: true,
+    });
+    if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
+    const xenVersion = values.xen ?? DEFAULT_XEN_VERSION;
+    if (!/^\d+\.\d+$/.test(xenVersion)) throw new UsageError(`--xen must be a version like 4.17, not "${xenVersion}".`);
+    const out = values.out ? path.resolve(io.cwd, values.out) : dataPaths(userDataDir(io.env)).components;
+    const say = (text: string) => !values.json && io.stdout(text + '\n');
+    const parts = await fetchDebianParts({ xenVersion, refresh: values.refresh, env: io.env, signal: io.signal, onProgress: say });
+    fs.mkdirSync(out, { recursive: true });
+    const profile = defaultProfile('qemu-virt');
+    profile.xen.version = xenVersion;
+    profile.xen.binary = `xen-${xenVersion}-arm64`;
+    const written: Record<string, string> = {
+      xen: path.join(out, profile.xen.binary),
+      kernel: path.join(out, profile.dom0!.kernel),
+      initramfs: path.join(out, profile.dom0!.ramdisk!),
+    };
+    fs.copyFileSync(parts.xen, written.xen!);
+    fs.copyFileSync(parts.kernel, written.kernel!);
+    fs.copyFileSync(parts.initramfs, written.initramfs!);
+    try {
+      written.deviceTree = path.join(out, profile.deviceTree);
+      await dumpVirtDeviceTree(findQemuTools(io.env), written.deviceTree);
+    } catch (error) {
+      delete written.deviceTree;
+      say(`No virt.dtb: ${(error as Error).message} (\`try\` dumps its own anyway).`);
+    }
+    written.profile = path.join(out, 'qemu-virt.json');
+    fs.writeFileSync(written.profile, JSON.stringify(profile, null, 2) + '\n');
+    if (values.json) {
+      io.stdout(JSON.stringify({ dir: out, files: written, packages: parts.packages, kernelAbi: parts.kernelAbi }, null, 2) + '\n');
+    } else {
+      for (const [role, file] of Object.entries(written)) say(`  ${role.padEnd(10)} ${file}`);
+      const versions = Object.values(parts.packages).map((p) => `${p.name} ${p.version}`).join(', ');
+      say(`From ${versions}.`);
+      say(`Try it: xen-pi-imager try --profile ${written.profile}`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,179 @@
+// `xen-pi-imager flash`: compose the card image from a profile and write it to cards and/or image files, verified.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import type { FlashProgress, FlashTarget } from '../../../shared/drives/flash';
+import { driveShortName, formatDriveSize } from '../../../shared/drives/types';
+import { formatError, ImagerError } from '../../../shared/errors';
+import { describeBlockDevice } from '../../services/drives/block-info';
+import { runFlash } from '../../services/drives/flash-runner';
+import { bootEditForProfile, bootFilesFromFolder, loadProfileFile } from '../../services/drives/profile-boot';
+import { WriterClient } from '../../services/drives/writer-client';
+import type { BootEdit } from '../../services/fat/boot-edit';
+import { dataPaths, userDataDir } from '../../services/paths';
+import { UsageError, type CliCommand, type CliIO } from '../command';
+
+const usage = `Usage: xen-pi-imager flash --profile FILE --target DEVICE|FILE.img [--target ...] [OPTIONS]
+
+Composes the card image and writes it: takes the base image (Raspberry Pi OS or any
+.img/.img.xz/.img.gz/.zip, or an http(s) URL), merges config.txt, adds U-Boot, the boot
+scripts and (SD-only mode) every component to its FAT boot partition, then writes it to
+each target and reads it back to verify. A target ending in .img is an image file (.img.xz
+is compressed with xz); anything else is a drive (see \`xen-pi-imager drives\`).
+
+Options:
+  --profile FILE            The profile (JSON) that says what goes on the card
+  --boot-files DIR          Instead of (or on top of) the profile's files: copy DIR's files
+  --target DEVICE|FILE      Where to write (repeat for several cards at once)
+  --base IMAGE|URL          Base image (default: the profile's baseImage)
+  --sha256 HEX              Expected SHA-256 of the base image as given
+  --yes                     Confirm erasing the target drives (and drives over 128 GB)
+  --yes-system-drive NAME   Also allow writing the system drive NAME (e.g. sda)
+  --no-verify               Skip reading the cards back
+  --full                    Write every byte of the image, not only what file systems use
+  --edit-in-place           Only update the boot partition of a card that already has the OS
+  --eject                   Eject the cards after a successful write
+  --json                    Print progress and the result as JSON lines
+  -h, --help                Show this help`;
+
+function targetsFrom(values: string[]): { drives: FlashTarget[]; files: FlashTarget[]; saveAs: string[] } {
+  const drives: FlashTarget[] = [];
+  const files: FlashTarget[] = [];
+  const saveAs: string[] = [];
+  for (const value of values) {
+    const stat = fs.statSync(value, { throwIfNoEntry: false });
+    if (stat?.isBlockDevice() || (!stat && value.startsWith('/dev/'))) {
+      const drive = describeBlockDevice(value);
+      drives.push({ kind: 'drive', device: value, ...(drive && { drive }) });
+    } else if (/\.xz$/i.test(value)) saveAs.push(value);
+    else files.push({ kind: 'file', path: value });
+  }
+  return { drives, files, saveAs };
+}
+
+function progressLine(p: FlashProgress): string {
+  const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
+  const speed = p.speed > 0 ? `, ${(p.speed / 1e6).toFixed(1)} MB/s` : '';
+  const eta = p.eta !== null && p.eta > 0 ? `, ${Math.ceil(p.eta)} s left` : '';
+  return `${p.phase.padEnd(13)} ${p.percent.toFixed(0).padStart(3)}%  ${mb(p.bytes)}${p.totalBytes ? ` of ${mb(p.totalBytes)}` : ''}${speed}${eta}`;
+}
+
+function bootEdit(values: { profile?: string | undefined; 'boot-files'?: string | undefined }, io: CliIO, componentsDir: string): { edit: BootEdit; base?: string } {
+  let edit: BootEdit = { files: [] };
+  let base: string | undefined;
+  if (values.profile) {
+    const profile = loadProfileFile(path.resolve(io.cwd, values.profile));
+    edit = bootEditForProfile(profile, componentsDir, io.env);
+    base = profile.baseImage;
+  }
+  if (values['boot-files']) {
+    const extra = bootFilesFromFolder(path.resolve(io.cwd, values['boot-files']));
+    const names = new Set(extra.map((f) => f.name));
+    edit = { ...edit, files: [...edit.files.filter((f) => !names.has(f.name)), ...extra] };
+    if (!values.profile) edit.configTxt = { consoleUart: 'mini', kernel: 'u-boot.bin' };
+  }
+  return { edit, ...(base && { base }) };
+}
+
+export const flashCommand: CliCommand = {
+  name: 'flash',
+  summary: 'Compose the card image from a profile and write it to cards or image files',
+  usage,
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        profile: { type: 'string' },
+        'boot-files': { type: 'string' },
+        target: { type: 'string', multiple: true },
+        base: { type: 'string' },
+        sha256: { type: 'string' },
+        yes: { type: 'boolean', default: false },
+        'yes-system-drive': { type: 'string' },
+        'no-verify': { type: 'boolean', default: false },
+        full: { type: 'boolean', default: false },
+        'edit-in-place': { type: 'boolean', default: false },
+        eject: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    if (!values.profile && !values['boot-files']) throw new UsageError('Give --profile FILE (or --boot-files DIR).');
+    if (!values.target?.length) throw new UsageError('Give at least one --target (a drive such as /dev/sdb, or an image file such as card.img).');
+    if (values.sha256 && !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw new UsageError('--sha256 must be 64 hexadecimal digits.');
+    const paths = dataPaths(userDataDir(io.env));
+    const { edit, base: profileBase } = bootEdit(values, io, paths.components);
+    const { drives, files, saveAs } = targetsFrom(values.target.map((t) => (t.startsWith('/dev/') ? t : path.resolve(io.cwd, t))));
+    if (saveAs.length > 1) throw new UsageError('Give at most one .img.xz target.');
+    if (drives.length > 0 && !values.yes) {
+      const names = drives.map((d) => (d.kind === 'drive' ? `${d.device} (${formatDriveSize(d.drive?.size ?? null)})` : '')).join(', ');
+      throw new ImagerError({ code: 'CONFIRMATION_NEEDED', subject: names, message: `This erases everything on ${names}.`, hint: 'Check the drive names with `xen-pi-imager drives`, then add --yes to go ahead.' });
+    }
+    const confirmations = { ...(values['yes-system-drive'] && { systemDriveName: values['yes-system-drive'] }), largeDrive: values.yes };
+    const report = (p: FlashProgress) => {
+      if (values.json) io.stdout(JSON.stringify({ type: 'progress', ...p }) + '\n');
+      else if (io.isTTY) io.stdout(`\r${progressLine(p)}\x1b[K`);
+    };
+
+    if (values['edit-in-place']) return editInPlace([...drives, ...files], edit, confirmations, values.json, io);
+
+    const source = values.base ?? profileBase;
+    if (!source) throw new UsageError('Give --base IMAGE|URL (the profile names no baseImage).');
+    const controller = new AbortController();
+    io.signal.addEventListener('abort', () => controller.abort(), { once: true });
+    const result = await runFlash({
+      jobId: randomUUID(),
+      source: /^https?:/i.test(source) ? source : path.resolve(io.cwd, source),
+      ...(values.sha256 && { sha256: values.sha256 }),
+      targets: [...drives, ...files],
+      edit,
+      verify: !values['no-verify'],
+      eject: values.eject,
+      mode: values.full ? 'full' : 'used',
+      confirmations,
+      ...(saveAs[0] && { saveAs: saveAs[0] }),
+      cacheDir: paths.cache,
+      signal: controller.signal,
+      onProgress: report,
+    });
+    if (io.isTTY && !values.json) io.stdout('\n');
+    const failed = result.flash?.targets.filter((t) => !t.ok) ?? [];
+    if (values.json) {
+      io.stdout(JSON.stringify({ type: 'result', ok: failed.length === 0, ...result }) + '\n');
+    } else {
+      io.stdout(`Base image SHA-256: ${result.composed.sourceSha256}${result.composed.sha256Checked ? ' (matches)' : ''}\n`);
+      if (result.composed.configTxtDiff) io.stdout(`config.txt changes:\n${result.composed.configTxtDiff}\n`);
+      io.stdout(`Boot partition: ${result.composed.written.join(', ') || 'unchanged'}\n`);
+      if (result.savedAs) io.stdout(`Saved ${result.savedAs}\n`);
+      for (const target of result.flash?.targets ?? []) {
+        io.stdout(target.ok ? `${target.target}: written${target.verified ? ' and verified' : ''}\n` : `${target.target}: FAILED: ${formatError(target.error!)}\n`);
+      }
+    }
+    return failed.length === 0 ? 0 : 1;
+  },
+};
+
+async function editInPlace(targets: FlashTarget[], edit: BootEdit, confirmations: { systemDriveName?: string; largeDrive: boolean }, json: boolean, io: CliIO): Promise<number> {
+  const writer = await WriterClient.start({ elevate: targets.some((t) => t.kind === 'drive') });
+  let failures = 0;
+  try {
+    for (const target of targets) {
+      const name = target.kind === 'drive' ? target.device : target.path;
+      try {
+        const files = edit.files.map((f) => (f.bytes ? { name: f.name, base64: Buffer.from(f.bytes).toString('base64') } : { name: f.name, ...(f.path && { path: f.path }) }));
+        const result = await writer.editBoot({ target, ...(edit.configTxt && typeof edit.configTxt !== 'function' && { configTxt: edit.configTxt }), files, confirmations });
+        if (json) io.stdout(JSON.stringify({ type: 'result', target: name, ok: true, ...result }) + '\n');
+        else io.stdout(`${target.kind === 'drive' && target.drive ? driveShortName(target.drive) : name}: boot partition updated (${result.written.join(', ') || 'nothing to change'}), read back and compared\n${result.configTxtDiff}`);
+      } catch (error) {
+        failures++;
+        const data = error instanceof ImagerError ? error.toJSON() : { code: 'INTERNAL', message: String(error) };
+        if (json) io.stdout(JSON.stringify({ type: 'result', target: name, ok: false, error: data }) + '\n');
+        else io.stderr(`${name}: ${formatError(data)}\n`);
+      }
+    }
+  } finally {
+    await writer.close();
+  }
+  return failures === 0 ? 0 : 1;
+}

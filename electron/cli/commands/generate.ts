@@ -1,0 +1,67 @@
+// `xen-pi-imager generate`: every boot file of a profile, laid out as the card's boot partition and the TFTP root, with the memory map.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generateBootFiles, type BootFiles } from '../../../shared/boot/generate';
+import { scriptTimestamp } from '../../../shared/boot/script-image';
+import { hexAddress } from '../../../shared/boot/address';
+import { ImagerError } from '../../../shared/errors';
+import { validateProfile } from '../../../shared/profile';
+import { UsageError, type CliCommand, type CliIO } from '../command';
+import { writeBootFiles } from '../../services/boot-files/service';
+import { readProfileComponents } from './profile';
+
+const usage = `Usage: xen-pi-imager generate --profile FILE --out DIR
+
+Writes every file the profile's boot chain needs:
+  DIR/boot/   the card's FAT boot partition: boot.scr (stage 1), boot.source, config.txt
+              (the lines to merge; Raspberry Pi only) and u-boot.bin when the profile names it
+  DIR/tftp/   the TFTP server's root: boot2.scr (stage 2), boot2.source, Xen, Dom0, DomUs,
+              device tree and overlays, under the names the scripts load them by
+In SD-only mode everything goes to DIR/boot/. Then prints the memory map.
+Script timestamps come from SOURCE_DATE_EPOCH when set (reproducible output).
+
+Options:
+  --profile FILE  The profile (JSON); its file paths are relative to its folder
+  --out DIR       The output folder (created when missing)`;
+
+export function memoryMapTable(files: BootFiles): string {
+  const rows = [
+    ['stage2-script', hexAddress(files.stage2.scriptAddress), hexAddress(files.stage2.scriptAddress + 0x200000), '(2 MiB slot)', ''],
+    ...files.memoryMap.map((e) => [e.role, hexAddress(e.address), hexAddress(e.end), `${e.size}${e.span > e.size ? ` (+BSS to ${e.span})` : ''}`, e.file]),
+  ];
+  const header = ['what', 'address', 'end', 'bytes', 'file'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { profile: { type: 'string' }, out: { type: 'string' } }, strict: true, allowPositionals: true });
+  if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
+  if (!values.profile || !values.out) throw new UsageError('Both --profile FILE and --out DIR are required.');
+  const profileFile = path.resolve(io.cwd, values.profile);
+  const baseDir = path.dirname(profileFile);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(profileFile, 'utf8'));
+  } catch (error) {
+    throw new ImagerError({ code: 'INVALID_PROFILE', subject: values.profile, message: `Cannot read the profile: ${(error as Error).message}.`, hint: 'Check the path and the JSON syntax.' });
+  }
+  const shape = validateProfile(raw);
+  const { components, missing } = shape.profile ? readProfileComponents(shape.profile, baseDir) : { components: {}, missing: [] };
+  const result = shape.ok ? validateProfile(raw, components) : shape;
+  const problems = [...result.problems, ...missing.map((m) => ({ ...m, severity: 'error' as const }))];
+  for (const problem of problems) io.stderr(`${problem.severity}: ${problem.path}: ${problem.message}\n`);
+  if (problems.some((p) => p.severity === 'error') || !result.profile) {
+    throw new ImagerError({ code: 'INVALID_PROFILE', subject: values.profile, message: 'The profile has errors, so no files were written.', hint: 'Fix the problems listed above (`xen-pi-imager profile check FILE` shows them too).' });
+  }
+  const files = generateBootFiles(result.profile, components, { timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) });
+  const out = path.resolve(io.cwd, values.out);
+  const written = writeBootFiles(files, out, baseDir);
+  for (const warning of files.warnings) io.stderr(`warning: ${warning}\n`);
+  io.stdout(`Wrote ${written.length} files to ${values.out}:\n${written.map((w) => `  ${w}`).join('\n')}\n\nMemory map:\n${memoryMapTable(files)}`);
+  return 0;
+}
+
+export const generateCommand: CliCommand = { name: 'generate', summary: "Write a profile's boot files (boot partition + TFTP root)", usage, run };

@@ -1,0 +1,163 @@
+// `xen-pi-imager imagebuilder`: a drop-in for ImageBuilder's uboot-script-gen on the supported subset (same files, lines, exit statuses).
+import { existsSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { detectFile } from '../../../shared/boot/detect';
+import { writeScriptImage, scriptTimestamp } from '../../../shared/boot/script-image';
+import { generateStage2, type BootComponent, type Stage2Input } from '../../../shared/boot/stage2';
+import { formatError, ImagerError } from '../../../shared/errors';
+import { parseImageBuilderConfig } from '../../../shared/imagebuilder/config';
+import { planFromVariables, type ImageBuilderPlan } from '../../../shared/imagebuilder/plan';
+import { readComponentFacts } from '../../services/boot-files/facts';
+import type { CliCommand, CliIO } from '../command';
+
+const usage = `Usage: xen-pi-imager imagebuilder -c CONFIG -d DIR [-t LOAD] [-o NAME] [-p PREFIX]
+
+A drop-in for ImageBuilder's uboot-script-gen (2023.2, without FIT): reads the config and the
+files in DIR, writes <NAME>.source and <NAME>.scr into DIR, and prints where to load the script.
+
+Options:
+  -c CONFIG  The ImageBuilder config (NAME=value lines)
+  -d DIR     The folder holding the files the config names; the outputs go there too
+  -t LOAD    How U-Boot loads the files: tftp (tftpb), sd (load mmc 0:1), scsi (load scsi 0:1),
+             usb (fatload usb 0:1) or a literal U-Boot command; overrides LOAD_CMD
+  -o NAME    Output name (NAME.source, NAME.scr); overrides UBOOT_SOURCE/UBOOT_SCRIPT
+  -p PREFIX  Prepended (with /) to every file path the script loads
+  -h         Show this help
+
+Not supported (refused with exit status 1): FIT images, bitstreams, Linux-only mode,
+passthrough device trees built from a repository or lopper, XSM policies, cpupools.
+Exit status: 0 on success, 1 on every error (as uboot-script-gen).`;
+
+interface Options {
+  config?: string;
+  dir?: string;
+  load?: string;
+  output?: string;
+  prefix?: string;
+}
+
+/** getopts ":c:t:d:o:p:h" semantics: -cVALUE or -c VALUE; anything else is an unknown option. */
+function parseOptions(argv: string[]): Options | 'unknown' {
+  const keys: Record<string, keyof Options> = { c: 'config', d: 'dir', t: 'load', o: 'output', p: 'prefix' };
+  const options: Options = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const key = /^-([cdtop])/.exec(arg)?.[1];
+    if (!key) return 'unknown';
+    const value = arg.length > 2 ? arg.slice(2) : argv[++i];
+    if (value === undefined) return 'unknown';
+    options[keys[key]!] = value;
+  }
+  return options;
+}
+
+/** Fails like uboot-script-gen: its own line on stdout, our explanation on stderr, status 1. */
+function fail(io: CliIO, imageBuilderMessage: string, error?: ImagerError): number {
+  io.stdout(`${imageBuilderMessage}\n`);
+  if (error) io.stderr(`xen-pi-imager imagebuilder: ${formatError(error)}\n`);
+  return 1;
+}
+
+class MissingFile extends Error {}
+
+function componentIn(dir: string, file: string): BootComponent {
+  const absolute = path.resolve(dir, file);
+  if (!existsSync(absolute) || !statSync(absolute).isFile()) throw new MissingFile(`File ${file} doesn't exist, exiting`);
+  // realpath --relative-to=$PWD: symlinks resolved on both sides.
+  const relative = path.relative(realpathSync(dir), realpathSync(absolute)).split(path.sep).join('/');
+  return { path: relative, ...readComponentFacts(absolute) };
+}
+
+function stage2Input(plan: ImageBuilderPlan, dir: string, prefix: string | undefined): Stage2Input {
+  const get = (file: string) => componentIn(dir, file);
+  const dom0 = plan.dom0 && {
+    kernel: get(plan.dom0.kernel),
+    ...(plan.dom0.ramdisk && { ramdisk: get(plan.dom0.ramdisk) }),
+    ...(plan.dom0.commandLine && { commandLine: plan.dom0.commandLine }),
+    rootfsOnDisk: plan.dom0.rootfsOnDisk,
+  };
+  const domUs = plan.domUs.map(({ index: _i, kernel, ramdisk, passthroughDtb, ...rest }) => {
+    const skipped = rest.noBoot || rest.rootfsOnDisk;
+    return {
+      ...rest,
+      kernel: skipped ? { path: kernel, size: 0, head: new Uint8Array() } : get(kernel),
+      ...(ramdisk && !skipped && { ramdisk: get(ramdisk) }),
+      ...(passthroughDtb && !skipped && { passthroughDtb: get(passthroughDtb) }),
+    };
+  });
+  return {
+    memoryStart: plan.memoryStart,
+    memoryEnd: plan.memoryEnd,
+    loadCommand: plan.loadCommand,
+    bootCommand: plan.bootCommand,
+    ...(dom0 && { dom0 }),
+    domUs,
+    xen: get(plan.xen),
+    ...(plan.xenCommandLine && { xenCommandLine: plan.xenCommandLine }),
+    ...(plan.dom0MemoryMb !== undefined && { dom0MemoryMb: plan.dom0MemoryMb }),
+    ...(plan.dom0Vcpus !== undefined && { dom0Vcpus: plan.dom0Vcpus }),
+    ...(plan.xenColors && { xenColors: plan.xenColors }),
+    ...(plan.dom0Colors && { dom0Colors: plan.dom0Colors }),
+    overlays: plan.overlays.map(get),
+    deviceTree: get(plan.deviceTree),
+    ...(prefix && { prefix }),
+  };
+}
+
+/** APPEND_EXTRA_CMDS must be plain ASCII text; its bytes go in as they are. */
+function extraCommands(dir: string, file: string): string {
+  const absolute = path.resolve(dir, file);
+  if (!existsSync(absolute)) throw new MissingFile(`File ${file} doesn't exist, exiting`);
+  const bytes = readFileSync(absolute);
+  if (detectFile(bytes.subarray(0, 65536), bytes.length).description !== 'ASCII text') {
+    throw new ImagerError({
+      code: 'WRONG_FILE_TYPE', subject: 'APPEND_EXTRA_CMDS', details: { exitStatus: 1, imageBuilderMessage: `Wrong file type ${file}. It should be ASCII text, exiting.` },
+      message: `${file} (APPEND_EXTRA_CMDS) is not plain ASCII text.`, hint: 'Write the extra U-Boot commands as a plain text file.',
+    });
+  }
+  return bytes.toString('latin1');
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  const options = parseOptions(argv);
+  if (options === 'unknown') return fail(io, 'Unknown option, see "xen-pi-imager imagebuilder -h"');
+  if (!options.config || !options.dir) return fail(io, 'Undefined arguments, see "xen-pi-imager imagebuilder -h"');
+  const dir = path.resolve(io.cwd, options.dir);
+  let outputs: string[] = [];
+  try {
+    const configText = readFileSync(path.resolve(io.cwd, options.config), 'utf8');
+    const plan = planFromVariables(parseImageBuilderConfig(configText), {
+      ...(options.load !== undefined && { loadCommand: options.load }),
+      ...(options.output !== undefined && { outputName: options.output }),
+    });
+    outputs = [path.resolve(dir, plan.sourceName), path.resolve(dir, plan.scriptName)];
+    for (const file of outputs) rmSync(file, { force: true });
+    const input = stage2Input(plan, dir, options.prefix);
+    if (plan.extraCommandsFile) input.extraCommands = extraCommands(dir, plan.extraCommandsFile);
+    const result = generateStage2(input);
+    for (const notice of result.notices) io.stdout(`${notice}\n`);
+    for (const warning of plan.warnings) io.stderr(`xen-pi-imager imagebuilder: warning: ${warning}\n`);
+    writeFileSync(outputs[0]!, result.text);
+    writeFileSync(outputs[1]!, writeScriptImage(result.text, { loadAddress: result.scriptAddress, timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) }));
+    const address = `0x${result.scriptAddress.toString(16).toUpperCase()}`;
+    io.stdout(`Generated uboot script ${plan.scriptName}, to be loaded at address ${address}:\n`);
+    io.stdout(`${plan.loadCommand} ${address} ${plan.scriptName}; source ${address}\n`);
+    return 0;
+  } catch (error) {
+    for (const file of outputs) rmSync(file, { force: true });
+    if (error instanceof MissingFile) return fail(io, error.message);
+    if (error instanceof ImagerError) {
+      const message = typeof error.details?.imageBuilderMessage === 'string' ? error.details.imageBuilderMessage : error.message;
+      return fail(io, message, error);
+    }
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fail(io, `${options.config}: No such file or directory`);
+    throw error;
+  }
+}
+
+export const imagebuilderCommand: CliCommand = {
+  name: 'imagebuilder',
+  summary: "Generate boot.source/boot.scr like ImageBuilder's uboot-script-gen",
+  usage,
+  run,
+};

@@ -1,0 +1,59 @@
+// Reads the facts the pure boot-chain code needs from real files: size, first bytes, gunzipped first bytes, kernel version.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { constants, gunzipSync } from 'node:zlib';
+import type { ComponentFacts } from '../../../shared/boot/generate';
+import { detectFile, findLinuxVersion } from '../../../shared/boot/detect';
+
+export const HEAD_BYTES = 64 * 1024;
+const BANNER_SCAN_LIMIT = 128 * 1024 * 1024;
+
+function readRange(fd: number, position: number, length: number): Buffer {
+  const buffer = Buffer.alloc(length);
+  const read = readSync(fd, buffer, 0, length, position);
+  return buffer.subarray(0, read);
+}
+
+/** First bytes of a gzip stream's content: decompress a prefix and keep what came out (a cut stream is fine). */
+function gunzippedHead(fd: number): Uint8Array | undefined {
+  for (const length of [256 * 1024, 4 * 1024 * 1024]) {
+    try {
+      const out = gunzipSync(readRange(fd, 0, length), { finishFlush: constants.Z_SYNC_FLUSH });
+      if (out.length > 0) return new Uint8Array(out.subarray(0, HEAD_BYTES));
+    } catch {
+      // a larger prefix may get past a long header; give up after the last try
+    }
+  }
+  return undefined;
+}
+
+/** The "Linux version" banner, scanned in 8 MiB chunks (it sits in .rodata, a few MiB into an Image). */
+function linuxVersion(fd: number, size: number): string | undefined {
+  const chunk = 8 * 1024 * 1024;
+  for (let position = 0; position < Math.min(size, BANNER_SCAN_LIMIT); position += chunk - 256) {
+    const found = findLinuxVersion(readRange(fd, position, chunk));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Facts of one file (following symlinks, like `stat -L`); throws the fs error (ENOENT...) when it cannot be read. */
+export function readComponentFacts(file: string): ComponentFacts {
+  const size = statSync(file).size;
+  const fd = openSync(file, 'r');
+  try {
+    const head = new Uint8Array(readRange(fd, 0, HEAD_BYTES));
+    const kind = detectFile(head, size).kind;
+    const facts: ComponentFacts = { size, head };
+    if (kind === 'gzip') {
+      const inner = gunzippedHead(fd);
+      if (inner) facts.gunzippedHead = inner;
+    }
+    if (kind === 'arm64-image') {
+      const release = linuxVersion(fd, size);
+      if (release) facts.linuxVersion = release;
+    }
+    return facts;
+  } finally {
+    closeSync(fd);
+  }
+}

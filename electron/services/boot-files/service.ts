@@ -1,0 +1,153 @@
+// The boot domain behind the contract: inspects component files and previews every generated file for the wizard.
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BootPreview, ComponentInfo, ExportResult } from '../../../shared/api/boot';
+import { detectFile } from '../../../shared/boot/detect';
+import { componentCopies, generateBootFiles, type BootFiles, type ComponentFacts, type Destination } from '../../../shared/boot/generate';
+import { ImagerError } from '../../../shared/errors';
+import { scriptTimestamp } from '../../../shared/boot/script-image';
+import { pathOfRole, validateProfile, type ProfileProblem } from '../../../shared/profile/check';
+import type { Profile } from '../../../shared/profile/schema';
+import type { DomainService } from '../index';
+import { readComponentFacts } from './facts';
+
+/** Relative component paths in the app are looked up here (where `fetch-parts` puts Debian's parts). */
+export function resolveComponent(componentsDir: string, file: string): string {
+  return path.resolve(componentsDir, file);
+}
+
+export function inspectComponent(componentsDir: string, file: string): ComponentInfo {
+  const resolvedPath = resolveComponent(componentsDir, file);
+  try {
+    const facts = readComponentFacts(resolvedPath);
+    const detected = detectFile(facts.head, facts.size);
+    return {
+      path: file,
+      resolvedPath,
+      exists: true,
+      size: facts.size,
+      kind: detected.kind,
+      description: detected.description,
+      ...(facts.linuxVersion && { linuxVersion: facts.linuxVersion }),
+    };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      path: file,
+      resolvedPath,
+      exists: code !== 'ENOENT',
+      problem:
+        code === 'ENOENT'
+          ? `There is no file at ${resolvedPath}.`
+          : code === 'EISDIR'
+            ? `${resolvedPath} is a folder; pick the file inside it.`
+            : `${resolvedPath} cannot be read: ${(error as Error).message}`,
+    };
+  }
+}
+
+export interface ProfileFiles {
+  /** Facts of every file the profile names that could be read, by the path the profile gives. */
+  components: Record<string, ComponentFacts>;
+  /** One error per file that could not be read, at the JSON path of the field naming it. */
+  missing: ProfileProblem[];
+}
+
+/** Reads every file a profile names (relative paths against `baseDir`). */
+export function readProfileFiles(profile: Profile, baseDir: string): ProfileFiles {
+  const components: Record<string, ComponentFacts> = {};
+  const missing: ProfileProblem[] = [];
+  for (const copy of componentCopies(profile)) {
+    const file = resolveComponent(baseDir, copy.source);
+    try {
+      components[copy.source] = readComponentFacts(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      missing.push({
+        path: pathOfRole(copy.role),
+        severity: 'error',
+        message: code === 'ENOENT' ? `There is no file at ${file}.` : `${file} cannot be read: ${(error as Error).message}`,
+      });
+    }
+  }
+  return { components, missing };
+}
+
+/** Facts of the files a profile names that could be read (see readProfileFiles for the missing ones). */
+export function readProfileComponents(profile: Profile, baseDir: string): Record<string, ComponentFacts> {
+  return readProfileFiles(profile, baseDir).components;
+}
+
+/** Validates a profile against its real files: shape, cross-field rules, missing files, types and memory fit. */
+export function checkProfileFiles(profile: Profile, baseDir: string): { files: ProfileFiles; problems: ProfileProblem[] } {
+  const files = readProfileFiles(profile, baseDir);
+  const validation = validateProfile(profile, files.components);
+  return { files, problems: [...files.missing, ...validation.problems] };
+}
+
+export function previewBoot(profile: Profile, componentsDir: string, env: NodeJS.ProcessEnv = process.env): BootPreview {
+  const { files, problems } = checkProfileFiles(profile, componentsDir);
+  const facts = files.components;
+  const errors = problems.filter((p) => p.severity === 'error');
+  const warnings = problems.filter((p) => p.severity === 'warning').map((p) => p.message);
+  const copies = componentCopies(profile).map((copy) => ({ ...copy, ...(facts[copy.source] && { size: facts[copy.source]!.size }) }));
+  if (errors.length > 0) return { files: [], components: copies, memoryMap: [], warnings, problems: errors };
+  const generated = generateBootFiles(profile, facts, { timestamp: scriptTimestamp(env.SOURCE_DATE_EPOCH) });
+  return {
+    files: generated.files.map((file) => ({
+      name: file.name,
+      destination: file.destination,
+      description: file.description,
+      size: file.bytes.length,
+      ...(file.name.endsWith('.scr') ? {} : { preview: file.preview }),
+    })),
+    components: copies,
+    memoryMap: generated.memoryMap,
+    warnings: [...warnings, ...generated.warnings.filter((w) => !warnings.includes(w))],
+    problems: [],
+  };
+}
+
+const folderOf: Record<Destination, string> = { 'boot-partition': 'boot', 'tftp-root': 'tftp' };
+
+/** Lays generated files and component copies out as DIR/boot (the card's boot partition) and DIR/tftp (the TFTP root). */
+export function writeBootFiles(files: BootFiles, out: string, baseDir: string): string[] {
+  const written: string[] = [];
+  const place = (destination: Destination, name: string) => {
+    const target = path.join(out, folderOf[destination], ...name.split('/'));
+    mkdirSync(path.dirname(target), { recursive: true });
+    written.push(path.relative(out, target));
+    return target;
+  };
+  for (const file of files.files) writeFileSync(place(file.destination, file.name), file.bytes);
+  for (const copy of files.components) copyFileSync(resolveComponent(baseDir, copy.source), place(copy.destination, copy.target));
+  return written;
+}
+
+/** Generates a profile's boot files and writes them to a folder; refuses with every problem when the profile is not ready. */
+export function exportBoot(profile: Profile, componentsDir: string, dir: string, env: NodeJS.ProcessEnv = process.env): ExportResult {
+  const { files, problems } = checkProfileFiles(profile, componentsDir);
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) {
+    throw new ImagerError({
+      code: 'INVALID_PROFILE',
+      subject: profile.name,
+      message: `Nothing was written: ${errors.map((p) => p.message).join(' ')}`,
+      hint: 'Fix the problems the Review step lists, then export again.',
+      details: { problems: errors },
+    });
+  }
+  if (!path.isAbsolute(dir)) {
+    throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: dir, message: `"${dir}" is not a full path.`, hint: 'Give the folder as a full path, such as /home/me/xen-tftp.' });
+  }
+  const generated = generateBootFiles(profile, files.components, { timestamp: scriptTimestamp(env.SOURCE_DATE_EPOCH) });
+  return { dir, written: writeBootFiles(generated, dir, componentsDir) };
+}
+
+export function createBootService(componentsDir: string): DomainService<'componentInspect' | 'bootPreview' | 'bootExport'> {
+  return {
+    componentInspect: async (file) => inspectComponent(componentsDir, file),
+    bootPreview: async (profile) => previewBoot(profile, componentsDir),
+    bootExport: async (profile, dir) => exportBoot(profile, componentsDir, dir),
+  };
+}

@@ -1,0 +1,72 @@
+// From a profile to the boot partition edit: generated scripts, component copies, and the config.txt rules.
+import fs from 'node:fs';
+import path from 'node:path';
+import { boards } from '../../../shared/boards';
+import { configTxtWantedFor } from '../../../shared/boot/config-txt';
+import { componentCopies, generateBootFiles } from '../../../shared/boot/generate';
+import { scriptTimestamp } from '../../../shared/boot/script-image';
+import { ImagerError } from '../../../shared/errors';
+import { validateProfile } from '../../../shared/profile/check';
+import type { Profile } from '../../../shared/profile/schema';
+import { readProfileComponents, resolveComponent } from '../boot-files/service';
+import type { BootEdit, BootFileInput } from '../fat/boot-edit';
+import { profileCodec } from '../profiles/service';
+
+/** Reads and checks a profile file (migrating old versions). */
+export function loadProfileFile(file: string): Profile {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ImagerError({ code: 'INVALID_PROFILE', subject: file, message: `${file} cannot be read as a profile: ${(error as Error).message}.`, hint: 'Check the path; profiles are JSON files saved by the app.' });
+  }
+  return profileCodec.decode(json, file).profile;
+}
+
+/** Everything a profile puts on the card's boot partition; throws INVALID_PROFILE listing the problems. */
+export function bootEditForProfile(profile: Profile, componentsDir: string, env: NodeJS.ProcessEnv = process.env): BootEdit {
+  const facts = readProfileComponents(profile, componentsDir);
+  // validateProfile skips the file checks when a file is missing: name the missing ones first.
+  const missing = [...new Set(componentCopies(profile).filter((c) => !facts[c.source]).map((c) => c.source))];
+  if (missing.length > 0) {
+    throw new ImagerError({
+      code: 'INVALID_PROFILE',
+      subject: profile.name,
+      message: `The profile names files that cannot be read: ${missing.map((m) => `${m} (${resolveComponent(componentsDir, m)})`).join(', ')}.`,
+      hint: 'Fetch or choose these components again (relative names are looked up in the components folder).',
+      details: { missing },
+    });
+  }
+  const problems = validateProfile(profile, facts).problems.filter((p) => p.severity === 'error');
+  if (problems.length > 0) {
+    throw new ImagerError({
+      code: 'INVALID_PROFILE',
+      subject: profile.name,
+      message: problems.map((p) => p.message).join('; '),
+      hint: 'Fix the profile (in the app, or check it with `xen-pi-imager profile check FILE`).',
+      details: { problems },
+    });
+  }
+  const generated = generateBootFiles(profile, facts, { timestamp: scriptTimestamp(env.SOURCE_DATE_EPOCH) });
+  const files: BootFileInput[] = [
+    // config.txt is merged into the card's own, not replaced.
+    ...generated.files.filter((f) => f.destination === 'boot-partition' && f.name !== 'config.txt').map((f) => ({ name: f.name, bytes: f.bytes })),
+    ...generated.components.filter((c) => c.destination === 'boot-partition').map((c) => ({ name: c.target, path: resolveComponent(componentsDir, c.source) })),
+  ];
+  const usesConfigTxt = boards[profile.board].usesConfigTxt && profile.output.writeConfigTxt;
+  return { ...(usesConfigTxt && { configTxt: configTxtWantedFor(profile) }), files };
+}
+
+/** Every regular file of a folder (recursively), as boot files named by their relative path. */
+export function bootFilesFromFolder(folder: string): BootFileInput[] {
+  const out: BootFileInput[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) out.push({ name: path.relative(folder, full).split(path.sep).join('/'), path: full });
+    }
+  };
+  walk(folder);
+  return out;
+}

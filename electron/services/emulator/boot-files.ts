@@ -1,0 +1,53 @@
+// Splits a trial profile's generated boot files between the emulated SD card (FAT image) and the TFTP server.
+import fs from 'node:fs';
+import { generateBootFiles } from '../../../shared/boot/generate';
+import { scriptTimestamp } from '../../../shared/boot/script-image';
+import { ImagerError } from '../../../shared/errors';
+import { validateProfile } from '../../../shared/profile/check';
+import type { Profile } from '../../../shared/profile/schema';
+import { readProfileComponents, resolveComponent } from '../boot-files/service';
+import type { FatImageFile } from '../fat';
+
+export interface EmulatorBootFiles {
+  /** What goes on the SD image's FAT partition: boot.scr (and in SD mode everything else). */
+  card: FatImageFile[];
+  /** Generated files the TFTP server serves from memory (boot2.scr). */
+  tftpFiles: Map<string, Uint8Array>;
+  /** Components the TFTP server streams from disk, by the name the scripts ask for. */
+  tftpDiskFiles: Map<string, string>;
+  warnings: string[];
+}
+
+const MiB = 1024 * 1024;
+
+/** Generates and sorts a profile's files; throws INVALID_PROFILE with every problem when it cannot boot. */
+export function emulatorBootFiles(profile: Profile, componentsDir: string, env: NodeJS.ProcessEnv = process.env): EmulatorBootFiles {
+  const facts = readProfileComponents(profile, componentsDir);
+  const validation = validateProfile(profile, facts);
+  const errors = validation.problems.filter((problem) => problem.severity === 'error');
+  if (errors.length > 0) {
+    throw new ImagerError({
+      code: 'INVALID_PROFILE',
+      subject: profile.name,
+      message: errors.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
+      hint: 'Fix the profile (in the app, or check it with `xen-pi-imager profile check FILE`).',
+      details: { problems: errors },
+    });
+  }
+  const generated = generateBootFiles(profile, facts, { timestamp: scriptTimestamp(env.SOURCE_DATE_EPOCH) });
+  const card: FatImageFile[] = generated.files.filter((file) => file.destination === 'boot-partition').map((file) => ({ name: file.name, bytes: file.bytes }));
+  const tftpFiles = new Map(generated.files.filter((file) => file.destination === 'tftp-root').map((file) => [file.name, file.bytes] as const));
+  const tftpDiskFiles = new Map<string, string>();
+  for (const copy of generated.components) {
+    const file = resolveComponent(componentsDir, copy.source);
+    if (copy.destination === 'tftp-root') tftpDiskFiles.set(copy.target, file);
+    else card.push({ name: copy.target, bytes: new Uint8Array(fs.readFileSync(file)) });
+  }
+  return { card, tftpFiles, tftpDiskFiles, warnings: [...validation.problems.filter((p) => p.severity === 'warning').map((p) => p.message), ...generated.warnings] };
+}
+
+/** A card just big enough for its files plus room for FAT's own tables. */
+export function cardSizeMiB(card: FatImageFile[]): number {
+  const bytes = card.reduce((sum, file) => sum + file.bytes.length, 0);
+  return Math.max(16, Math.ceil((bytes * 1.1) / MiB) + 8);
+}

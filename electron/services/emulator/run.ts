@@ -1,0 +1,232 @@
+// One trial boot: device tree, boot files, SD image, TFTP server, QEMU; console and milestones streamed; everything cleaned up.
+import type { ChildProcess } from 'node:child_process';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { EmulatorOptions, EmulatorResult } from '../../../shared/api/emulator';
+import type { TftpTransferEvent } from '../../../shared/api/tftp';
+import { ConsoleRecogniser, type Milestone, type RecogniserEvent } from '../../../shared/emulator/milestones';
+import { qemuTrialProfile, type TrialParts } from '../../../shared/emulator/trial-profile';
+import { ImagerError } from '../../../shared/errors';
+import type { Profile } from '../../../shared/profile/schema';
+import { createFatDiskImage } from '../fat';
+import { createTftpServer, type TftpServer } from '../tftp/server';
+import { cardSizeMiB, emulatorBootFiles } from './boot-files';
+import { fetchDebianParts } from './debian-parts';
+import { dumpVirtDeviceTree, findQemuTools, qemuCommandLine, startQemu, stopQemu } from './qemu';
+
+export const DEFAULT_TIMEOUT_SECONDS = 120;
+/** After a failure is recognised, a moment for the lines that explain it (a panic's reason) before QEMU is stopped. */
+const FAILURE_GRACE_MS = 500;
+/** After Dom0 userspace: how long our test /init may take to power off, or a user's init to prove it does not crash. */
+const MARKER_POWER_OFF_MS = 15_000;
+const USER_INIT_SETTLE_MS = 5_000;
+
+export interface TrialRequest {
+  profile: Profile;
+  options: EmulatorOptions;
+  /** Where relative component paths of the profile are found. */
+  componentsDir: string;
+  /** Root of the Debian parts cache (components 'debian'). */
+  cacheDir?: string;
+  /** The full console is saved here when given. */
+  logsDir?: string;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  /** TFTP port: 69 is the only one U-Boot uses; other values only make sense for tests of failure paths. */
+  tftpPort?: number;
+}
+
+export interface TrialCallbacks {
+  onConsole?: (text: string, timeMs: number) => void;
+  onMilestone?: (milestone: Milestone) => void;
+  /** Steps before QEMU starts, in words ("Dumping the virt device tree"). */
+  onProgress?: (message: string) => void;
+  /** Transfers of the trial's own TFTP server (request, progress, done, error). */
+  onTftp?: (event: TftpTransferEvent) => void;
+}
+
+export type TrialResult = Omit<EmulatorResult, 'runId'>;
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ImagerError({ code: 'CANCELLED', message: 'The trial boot was cancelled before QEMU started.', hint: 'Start it again when you are ready.' });
+}
+
+/** Xen's major.minor from a profile's version ("4.17.3" → "4.17"). */
+function xenSeries(version: string): string {
+  return /^(\d+\.\d+)/.exec(version)?.[1] ?? version;
+}
+
+/** Runs one trial; throws ImagerError for problems before QEMU starts, else resolves with the verdict. */
+export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks = {}): Promise<TrialResult> {
+  const { options, signal } = request;
+  const env = request.env ?? process.env;
+  const progress = callbacks.onProgress ?? (() => {});
+  const tools = findQemuTools(env);
+  const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'xen-pi-imager-qemu-'));
+  let server: TftpServer | undefined;
+  try {
+    progress('Dumping the QEMU virt board’s device tree');
+    const deviceTree = path.join(workDir, 'virt.dtb');
+    await dumpVirtDeviceTree(tools, deviceTree, signal);
+    let parts: TrialParts | undefined;
+    if (options.components === 'debian') {
+      const fetched = await fetchDebianParts({
+        xenVersion: options.xenVersion ?? xenSeries(request.profile.xen.version),
+        ...(request.cacheDir && { cacheDir: request.cacheDir }),
+        ...(signal && { signal }),
+        onProgress: progress,
+        env,
+      });
+      parts = { xen: fetched.xen, dom0Kernel: fetched.kernel, dom0Ramdisk: fetched.initramfs };
+    }
+    throwIfAborted(signal);
+    const trial = qemuTrialProfile(request.profile, { deviceTree, ...(parts && { parts }) });
+    for (const change of trial.changes) progress(`For the emulator: ${change}`);
+    const files = emulatorBootFiles(trial.profile, request.componentsDir, env);
+    for (const warning of files.warnings) progress(`Warning: ${warning}`);
+    const sdImage = path.join(workDir, 'sd.img');
+    progress(`Writing the SD image (${files.card.map((file) => file.name).join(', ')})`);
+    await createFatDiskImage(sdImage, { sizeMiB: cardSizeMiB(files.card), label: 'BOOT', files: files.card });
+    if (trial.profile.boot.mode === 'tftp' && options.tftp !== 'external') {
+      server = createTftpServer({ files: files.tftpFiles, diskFiles: files.tftpDiskFiles, address: '127.0.0.1', port: request.tftpPort ?? 69 });
+      for (const name of ['request', 'progress', 'done', 'error'] as const) server.on(name, (event: TftpTransferEvent) => callbacks.onTftp?.(event));
+      const bound = await server.listen();
+      progress(`TFTP server on ${bound.address}:${bound.port} serving ${[...files.tftpFiles.keys(), ...files.tftpDiskFiles.keys()].join(', ')}`);
+    }
+    throwIfAborted(signal);
+    progress(`Starting ${qemuCommandLine(tools, sdImage)}`);
+    const result = await watchBoot(startQemu(tools, sdImage, workDir), request, callbacks);
+    const consoleLogPath = request.logsDir ? await saveConsole(request.logsDir, result.console) : undefined;
+    return { ...result.verdict, changes: trial.changes, ...(consoleLogPath && { consoleLogPath }) };
+  } finally {
+    await server?.close();
+    await fsp.rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function saveConsole(logsDir: string, text: string): Promise<string> {
+  await fsp.mkdir(logsDir, { recursive: true });
+  const file = path.join(logsDir, `qemu-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  await fsp.writeFile(file, text);
+  return file;
+}
+
+interface Watched {
+  verdict: Omit<TrialResult, 'changes'>;
+  console: string;
+}
+
+/** Streams QEMU's console through the recogniser until the boot passes, fails, times out or is cancelled. */
+function watchBoot(child: ChildProcess, request: TrialRequest, callbacks: TrialCallbacks): Promise<Watched> {
+  const started = Date.now();
+  const elapsed = () => Date.now() - started;
+  const recogniser = new ConsoleRecogniser();
+  const timeoutSeconds = request.options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  // our test initramfs reports and powers off by itself; a user's init is given a few seconds to crash or not
+  const ourInitramfs = request.options.components === 'debian';
+  const consoleParts: string[] = [];
+  let stderr = '';
+  let stopTimer: NodeJS.Timeout | undefined;
+  let stopping = false;
+  let markerSeen = false;
+
+  const stopSoon = (delayMs: number) => {
+    if (stopTimer || stopping) return;
+    stopTimer = setTimeout(() => {
+      stopping = true;
+      void stopQemu(child);
+    }, delayMs);
+  };
+  const handle = (events: RecogniserEvent[]) => {
+    for (const event of events) {
+      if (event.type === 'milestone') {
+        callbacks.onMilestone?.(event.milestone);
+        if (event.milestone.kind === 'dom0-userspace') stopSoon(ourInitramfs ? MARKER_POWER_OFF_MS : USER_INIT_SETTLE_MS);
+      } else {
+        clearTimeout(stopTimer);
+        stopTimer = undefined;
+        stopSoon(FAILURE_GRACE_MS);
+      }
+    }
+  };
+  const onAbort = () => {
+    handle(recogniser.cancel(elapsed()));
+    stopping = true;
+    void stopQemu(child);
+  };
+
+  child.stdout!.setEncoding('latin1');
+  child.stdout!.on('data', (text: string) => {
+    const time = elapsed();
+    consoleParts.push(text);
+    callbacks.onConsole?.(text, time);
+    handle(recogniser.push(text, time));
+    if (recogniser.dom0.markerSeen && !markerSeen) {
+      // the imager's own /init is running (also when the profile names it): give it time to report and power off
+      markerSeen = true;
+      if (stopTimer && !recogniser.diagnosis) {
+        clearTimeout(stopTimer);
+        stopTimer = undefined;
+        stopSoon(MARKER_POWER_OFF_MS);
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    stderr += text;
+  });
+  const overall = setTimeout(() => {
+    handle(recogniser.timeout(timeoutSeconds, elapsed()));
+  }, timeoutSeconds * 1000);
+  request.signal?.addEventListener('abort', onAbort, { once: true });
+  if (request.signal?.aborted) onAbort();
+  // should this process end abruptly, QEMU must not outlive it
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  return new Promise((resolve) => {
+    let finished = false;
+    const finish = (exitCode: number | null) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(overall);
+      clearTimeout(stopTimer);
+      request.signal?.removeEventListener('abort', onAbort);
+      process.removeListener('exit', killOnExit);
+      handle(recogniser.finish(exitCode, elapsed()));
+      const diagnosis = recogniser.diagnosis;
+      if (diagnosis?.kind === 'emulator-exited' && stderr.trim() && !recogniser.reached.has('uboot')) {
+        diagnosis.message += ` QEMU said: ${stderr.trim().split('\n').slice(-3).join(' ')}`;
+      }
+      const ok = recogniser.dom0UserspaceReached && !diagnosis;
+      resolve({
+        verdict: {
+          ok,
+          summary: ok ? passSummary(recogniser, elapsed()) : diagnosis!.message,
+          milestones: recogniser.milestones,
+          ...(diagnosis && { diagnosis }),
+          ...(recogniser.xenVersionLine && { xenVersionLine: recogniser.xenVersionLine }),
+          dom0: recogniser.dom0,
+          durationMs: elapsed(),
+          exitCode,
+        },
+        console: consoleParts.join(''),
+      });
+    };
+    child.once('error', (error) => {
+      stderr += String(error.message);
+      finish(null);
+    });
+    child.once('close', (code) => finish(stopping ? null : code));
+  });
+}
+
+function passSummary(recogniser: ConsoleRecogniser, durationMs: number): string {
+  const userspace = recogniser.milestones.find((m) => m.kind === 'dom0-userspace')!;
+  const facts = [
+    recogniser.dom0.xenVersion ? `Dom0 runs on Xen ${recogniser.dom0.xenVersion}` : undefined,
+    recogniser.dom0.capabilities ? `capabilities ${recogniser.dom0.capabilities}` : undefined,
+  ].filter(Boolean);
+  return `Dom0 userspace reached after ${(userspace.timeMs / 1000).toFixed(1)} s${facts.length ? ` (${facts.join(', ')})` : ''}; the trial took ${(durationMs / 1000).toFixed(1)} s.`;
+}

@@ -1,0 +1,102 @@
+// Applies the boot chain to a Raspberry Pi boot partition: merge config.txt, add boot files; then reads them back to compare.
+import fs from 'node:fs';
+import { mergeConfigTxt, type ConfigTxtWanted } from '../../../shared/boot/config-txt';
+import { ImagerError } from '../../../shared/errors';
+import { openFatPartition } from './index';
+import type { ImageOverlay } from './overlay';
+import type { FatVolume } from './volume';
+
+/** A file for the boot partition: its bytes, or a local path to read them from. */
+export interface BootFileInput {
+  name: string;
+  bytes?: Uint8Array;
+  path?: string;
+}
+
+/** How config.txt changes: merged by the boot chain's rules, or by the caller's function. */
+export type ConfigTxtEdit = ConfigTxtWanted | ((existing: string | undefined) => string);
+
+export interface BootEdit {
+  configTxt?: ConfigTxtEdit;
+  files: BootFileInput[];
+}
+
+export interface BootEditResult {
+  /** Names written, config.txt included when it changed. */
+  written: string[];
+  /** Unified diff of config.txt ('' when unchanged or not edited). */
+  configTxtDiff: string;
+  configTxtChanged: boolean;
+}
+
+export function bootFileBytes(file: BootFileInput): Uint8Array {
+  if (file.bytes) return file.bytes;
+  if (!file.path) {
+    throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: file.name, message: `The boot file ${file.name} has neither bytes nor a path.`, hint: 'This is a bug in the app; please report it.' });
+  }
+  try {
+    return fs.readFileSync(file.path);
+  } catch (error) {
+    throw new ImagerError({
+      code: 'NOT_FOUND',
+      subject: file.path,
+      message: `The boot file ${file.path} (for ${file.name}) cannot be read: ${(error as Error).message}.`,
+      hint: 'Check the path in the profile, or fetch the component again.',
+    });
+  }
+}
+
+const decoder = new TextDecoder();
+
+function mergedConfigTxt(existing: string | undefined, edit: ConfigTxtEdit): { text: string; diff: string; changed: boolean } {
+  if (typeof edit === 'function') {
+    const text = edit(existing);
+    return { text, diff: '', changed: text !== (existing ?? '') };
+  }
+  return mergeConfigTxt(existing, edit);
+}
+
+/** The files the edit will write, in order, with their final bytes (config.txt merged against `existing`). */
+export function plannedBootFiles(volume: FatVolume, edit: BootEdit): { files: { name: string; bytes: Uint8Array }[]; diff: string; changed: boolean } {
+  const files = edit.files.filter((f) => f.name.toLowerCase() !== 'config.txt' || !edit.configTxt).map((f) => ({ name: f.name, bytes: bootFileBytes(f) }));
+  if (!edit.configTxt) return { files, diff: '', changed: false };
+  const existingBytes = volume.readFile('config.txt');
+  const existing = existingBytes ? decoder.decode(existingBytes) : undefined;
+  const merged = mergedConfigTxt(existing, edit.configTxt);
+  if (merged.changed) files.unshift({ name: 'config.txt', bytes: new TextEncoder().encode(merged.text) });
+  return { files, diff: merged.diff, changed: merged.changed };
+}
+
+/** Edits the first FAT partition of an image file or a card (block device) and flushes it; with an overlay, `target` stays untouched. */
+export async function applyBootEdit(target: string, edit: BootEdit, overlay?: ImageOverlay): Promise<BootEditResult & { files: { name: string; bytes: Uint8Array }[] }> {
+  const volume = await openFatPartition(target, overlay ? { overlay } : {});
+  try {
+    const plan = plannedBootFiles(volume, edit);
+    for (const file of plan.files) volume.writeFile(file.name, file.bytes);
+    return { written: plan.files.map((f) => f.name), configTxtDiff: plan.diff, configTxtChanged: plan.changed, files: plan.files };
+  } finally {
+    volume.close();
+  }
+}
+
+/** Reads the files back (a fresh mount) and throws READBACK_FAILED naming the first that differs. */
+export async function compareBootFiles(target: string, files: { name: string; bytes: Uint8Array }[], overlay?: ImageOverlay): Promise<void> {
+  const volume = await openFatPartition(target, { readOnly: true, ...(overlay && { overlay }) });
+  try {
+    for (const file of files) {
+      const back = volume.readFile(file.name);
+      const same = back !== undefined && back.length === file.bytes.length && Buffer.from(back).equals(Buffer.from(file.bytes));
+      if (!same) {
+        throw new ImagerError({
+          code: 'READBACK_FAILED',
+          subject: file.name,
+          message: `${file.name} reads back different from what was written to ${target}${back ? ` (${back.length} bytes instead of ${file.bytes.length})` : ' (it is missing)'}.`,
+          hint: 'The card may be failing: write it again, or use another card.',
+          details: { phase: 'verifying', device: target },
+        });
+      }
+    }
+  } finally {
+    volume.close();
+  }
+}

@@ -1,0 +1,311 @@
+// The built-in read-only TFTP server (RFC 1350 with 2347/2348/2349/7440 options) that U-Boot boots from, on node:dgram.
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import type {
+  TftpActiveTransfer,
+  TftpDoneEvent,
+  TftpErrorEvent,
+  TftpLogEntry,
+  TftpPeer,
+  TftpProgressEvent,
+  TftpRequestEvent,
+} from '../../../shared/api/tftp';
+import { bindError } from './bind-errors';
+import { normaliseName, openConfined, openRegularFile, TftpRefusal } from './files';
+import { MAX_BLKSIZE, negotiate } from './options';
+import { decodeRequest, encodeError, Opcode, opcodeOf, type PacketError, TftpErrorCode, type TftpRequest } from './packets';
+import { openSource, type SourceOrigin } from './source';
+import { Transfer } from './transfer';
+
+export interface TftpServerOptions {
+  /** Folder served read-only; requests never leave it. Optional when only `files` are served. */
+  root?: string;
+  /** Generated files served by name (leading '/' and backslashes normalised); they take precedence over `root`. */
+  files?: Map<string, Uint8Array>;
+  /**
+   * Files on disk served under a chosen name (a profile's Xen, kernel, device tree), streamed like
+   * the root's. After `files`, before `root`. Not confined to the root: the caller picked each path.
+   */
+  diskFiles?: Map<string, string>;
+  /**
+   * IPv4 address to listen on. Defaults to 127.0.0.1: nothing outside this machine can reach the
+   * server unless the caller picks a LAN address (or 0.0.0.0) on purpose.
+   */
+  address?: string;
+  /** UDP port; default 69, the only port U-Boot uses. 0 picks a free port (tests). */
+  port?: number;
+  /** Retransmissions of the same packet before a silent client is given up; default 5. */
+  maxRetries?: number;
+  /** Entries kept in `log`; default 500. */
+  logLimit?: number;
+  /** Retransmission timeout when the client does not negotiate one (RFC 2349 `timeout`); default 1000 ms. */
+  timeoutMs?: number;
+  /** Largest windowsize offered (RFC 7440 lets the server lower the client's); default 64. */
+  maxWindowsize?: number;
+  /** Largest blksize offered; default 65464 (the RFC 2348 maximum). */
+  maxBlksize?: number;
+  /** Transfers running at once; more requests get "server busy"; default 128. */
+  maxTransfers?: number;
+  /** At most one 'progress' event per transfer per this interval; default 250 ms. */
+  progressIntervalMs?: number;
+}
+
+export interface TftpServerEvents {
+  request: [TftpRequestEvent];
+  progress: [TftpProgressEvent];
+  done: [TftpDoneEvent];
+  /** Only emitted when someone listens (an unheard 'error' must not crash the app); always logged. */
+  error: [TftpErrorEvent];
+}
+
+export interface TftpServer extends EventEmitter<TftpServerEvents> {
+  listen(): Promise<{ address: string; port: number }>;
+  /** Stops every transfer and closes every socket. */
+  close(): Promise<void>;
+  /** Replaces the in-memory files (and the named disk files when given); running transfers keep what they started with. */
+  setFiles(files: Map<string, Uint8Array>, diskFiles?: Map<string, string>): void;
+  /** The most recent events, oldest first, at most `logLimit`. */
+  readonly log: readonly TftpLogEntry[];
+  readonly active: TftpActiveTransfer[];
+  readonly listening: { address: string; port: number } | undefined;
+}
+
+export function createTftpServer(options: TftpServerOptions = {}): TftpServer {
+  return new Server(options);
+}
+
+interface Running {
+  transfer: Transfer;
+  facts: TftpActiveTransfer;
+  started: boolean;
+}
+
+class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
+  private socket: dgram.Socket | undefined;
+  private bound: { address: string; port: number } | undefined;
+  private files = new Map<string, Uint8Array>();
+  private diskFiles = new Map<string, string>();
+  private readonly transfers = new Map<string, Running>();
+  private readonly entries: TftpLogEntry[] = [];
+  /** Requests between their RRQ and their transfer's start (opening the file). */
+  private readonly opening = new Set<Promise<void>>();
+  private nextId = 1;
+  private readonly settings: Required<Omit<TftpServerOptions, 'root' | 'files' | 'diskFiles'>> & { root: string | undefined };
+
+  constructor(options: TftpServerOptions) {
+    super();
+    this.settings = {
+      root: options.root,
+      address: options.address ?? '127.0.0.1',
+      port: options.port ?? 69,
+      maxRetries: options.maxRetries ?? 5,
+      logLimit: options.logLimit ?? 500,
+      timeoutMs: options.timeoutMs ?? 1000,
+      maxWindowsize: options.maxWindowsize ?? 64,
+      maxBlksize: options.maxBlksize ?? MAX_BLKSIZE,
+      maxTransfers: options.maxTransfers ?? 128,
+      progressIntervalMs: options.progressIntervalMs ?? 250,
+    };
+    this.setFiles(options.files ?? new Map(), options.diskFiles);
+  }
+
+  get log(): readonly TftpLogEntry[] {
+    return this.entries;
+  }
+
+  get active(): TftpActiveTransfer[] {
+    const running = [...this.transfers.values()].filter((entry) => entry.started);
+    return running.map(({ transfer, facts }) => ({ ...facts, bytes: transfer.bytesAcknowledged }));
+  }
+
+  get listening() {
+    return this.bound;
+  }
+
+  setFiles(files: Map<string, Uint8Array>, diskFiles?: Map<string, string>): void {
+    const normalised = new Map<string, Uint8Array>();
+    for (const [name, bytes] of files) normalised.set(normaliseName(name), bytes);
+    this.files = normalised;
+    if (!diskFiles) return;
+    this.diskFiles = new Map([...diskFiles].map(([name, file]) => [normaliseName(name), file]));
+  }
+
+  async listen(): Promise<{ address: string; port: number }> {
+    if (this.bound) return this.bound;
+    const { address, port } = this.settings;
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ address, port, exclusive: true }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      socket.close();
+      throw bindError(error, address, port);
+    });
+    socket.on('message', (packet, rinfo) => this.onRequestPacket(packet, { address: rinfo.address, port: rinfo.port }));
+    socket.on('error', (error) => this.record('error', `listening socket: ${error.message}`));
+    this.socket = socket;
+    this.bound = { address: socket.address().address, port: socket.address().port };
+    this.record('info', `listening on ${this.bound.address}:${this.bound.port}${this.settings.root ? ` serving ${this.settings.root}` : ''}`);
+    return this.bound;
+  }
+
+  async close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined; // requests still opening their file see this and give up
+    const running = [...this.transfers.values()].filter((entry) => entry.started);
+    for (const { transfer } of running) transfer.abort('the server stopped');
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await Promise.all([...running.map(({ transfer }) => transfer.finished), ...this.opening]);
+    if (this.bound) this.record('info', 'stopped');
+    this.bound = undefined;
+  }
+
+  private onRequestPacket(packet: Buffer, client: TftpPeer): void {
+    const opcode = opcodeOf(packet);
+    if (opcode === Opcode.RRQ) {
+      const handling = this.onReadRequest(packet, client);
+      this.opening.add(handling);
+      return void handling.finally(() => this.opening.delete(handling));
+    }
+    if (opcode === Opcode.WRQ) {
+      const name = safeName(packet);
+      this.reply(client, TftpErrorCode.ACCESS_VIOLATION, 'Write requests are refused: this server is read-only');
+      return this.fail({ id: this.nextId++, file: name, client }, 'write requests are refused: the server is read-only', TftpErrorCode.ACCESS_VIOLATION);
+    }
+    // stray DATA/ACK/OACK/ERROR packets and runts are ignored: answering an ERROR could start a loop
+    if (opcode === -1 || (opcode >= Opcode.DATA && opcode <= Opcode.OACK)) return;
+    this.reply(client, TftpErrorCode.ILLEGAL_OPERATION, `Illegal operation (opcode ${opcode})`);
+    this.record('warn', `ignored a packet with unknown opcode ${opcode}`, { client });
+  }
+
+  private async onReadRequest(packet: Buffer, client: TftpPeer): Promise<void> {
+    let request: TftpRequest;
+    try {
+      request = decodeRequest(packet);
+    } catch (error) {
+      const { code, message } = error as PacketError;
+      this.reply(client, code, `Malformed request: ${message}`);
+      return this.record('warn', `malformed request: ${message}`, { client });
+    }
+    const key = `${client.address}:${client.port}`;
+    const existing = this.transfers.get(key);
+    // the same file again from the same port is the client repeating its RRQ (U-Boot and others pick a
+    // new port per transfer): the running transfer answers it; a different file means the client moved on
+    // (while a file is still opening, ignore even another name: the client repeats it soon enough)
+    if (existing && (!existing.started || existing.facts.file === request.file)) return;
+    existing?.transfer.abort('the client asked for another file', 'Transfer cancelled');
+    if (this.transfers.size >= this.settings.maxTransfers) {
+      this.reply(client, TftpErrorCode.NOT_DEFINED, 'Server busy, try again');
+      return this.record('warn', `refused ${request.file}: ${this.transfers.size} transfers already running`, { client });
+    }
+    const facts = { id: this.nextId++, file: request.file, client };
+    this.notify('request', { kind: 'request', ...facts, time: Date.now(), mode: request.mode, options: Object.fromEntries(request.options) });
+    this.record('info', `${client.address}:${client.port} asks for ${request.file}`, facts);
+    const placeholder: Running = { transfer: undefined as unknown as Transfer, facts: { ...facts, bytes: 0, startedAt: Date.now() }, started: false };
+    this.transfers.set(key, placeholder); // claims the client's port while the file opens
+    try {
+      await this.startTransfer(request, facts, key, placeholder);
+      if (!placeholder.started && this.transfers.get(key) === placeholder) this.transfers.delete(key);
+    } catch (error) {
+      if (this.transfers.get(key) === placeholder) this.transfers.delete(key);
+      const refusal = error instanceof TftpRefusal ? error : new TftpRefusal(TftpErrorCode.NOT_DEFINED, 'Server error', String(error));
+      this.reply(client, refusal.code, refusal.message);
+      this.fail(facts, refusal.why, refusal.code);
+    }
+  }
+
+  private async startTransfer(request: TftpRequest, facts: { id: number; file: string; client: TftpPeer }, key: string, running: Running): Promise<void> {
+    if (request.opcode !== Opcode.RRQ) throw new TftpRefusal(TftpErrorCode.ACCESS_VIOLATION, 'Access violation');
+    if (request.mode !== 'octet' && request.mode !== 'netascii') {
+      throw new TftpRefusal(TftpErrorCode.ILLEGAL_OPERATION, 'Unsupported transfer mode', `transfer mode "${request.mode}" is not supported (octet or netascii)`);
+    }
+    const { origin, size } = await this.find(request.file);
+    if (!this.socket) {
+      if ('handle' in origin) await origin.handle.close();
+      return;
+    }
+    const negotiated = negotiate(request.options, request.mode === 'octet' ? size : undefined, {
+      maxBlksize: this.settings.maxBlksize,
+      maxWindowsize: this.settings.maxWindowsize,
+      defaultTimeoutMs: this.settings.timeoutMs,
+    });
+    const source = openSource(origin, negotiated.blksize, request.mode);
+    const startedAt = Date.now();
+    const transfer = new Transfer({
+      client: facts.client,
+      bindAddress: this.settings.address,
+      source,
+      negotiated,
+      maxRetries: this.settings.maxRetries,
+      progressIntervalMs: this.settings.progressIntervalMs,
+      onProgress: (bytes, ms) => this.notify('progress', { kind: 'progress', ...facts, time: Date.now(), bytes, ms, ...(request.mode === 'octet' && { total: size }) }),
+      onEnd: (outcome) => {
+        if (this.transfers.get(key) === running) this.transfers.delete(key);
+        if (!outcome.ok) return this.fail(facts, outcome.why ?? 'the transfer failed', outcome.code);
+        const rate = outcome.ms > 0 ? (outcome.bytes * 1000) / outcome.ms : 0;
+        const done: TftpDoneEvent = { kind: 'done', ...facts, time: Date.now(), bytes: outcome.bytes, ms: outcome.ms, rate, blksize: negotiated.blksize, windowsize: negotiated.windowsize, retransmissions: outcome.retransmissions };
+        this.record('info', `sent ${facts.file}: ${outcome.bytes} bytes in ${outcome.ms.toFixed(0)} ms (${formatRate(rate)})`, facts);
+        this.notify('done', done);
+      },
+    });
+    running.transfer = transfer;
+    running.started = true;
+    running.facts = { ...facts, bytes: 0, startedAt, ...(request.mode === 'octet' && { total: size }) };
+    transfer.start();
+  }
+
+  /** In-memory files first (generated boot files win), then named disk files, then the root folder. */
+  private async find(requested: string): Promise<{ origin: SourceOrigin; size: number }> {
+    const name = normaliseName(requested);
+    const bytes = this.files.get(name);
+    if (bytes) return { origin: { bytes }, size: bytes.byteLength };
+    const diskFile = this.diskFiles.get(name);
+    if (diskFile !== undefined) {
+      const { handle, size } = await openRegularFile(diskFile);
+      return { origin: { handle }, size };
+    }
+    if (this.settings.root === undefined) throw new TftpRefusal(TftpErrorCode.FILE_NOT_FOUND, 'File not found', 'not served (no such generated file, and no root folder)');
+    const { handle, size } = await openConfined(this.settings.root, name);
+    return { origin: { handle }, size };
+  }
+
+  private reply(client: TftpPeer, code: number, message: string): void {
+    this.socket?.send(encodeError(code, message), client.port, client.address);
+  }
+
+  private fail(facts: { id: number; file: string; client: TftpPeer }, why: string, code?: number): void {
+    this.record('error', `${facts.file}: ${why}`, facts);
+    if (this.listenerCount('error') === 0) return;
+    this.notify('error', { kind: 'error', ...facts, time: Date.now(), why, ...(code !== undefined && { code }) });
+  }
+
+  /** Emits without letting a listener's exception break a transfer (it is logged instead). */
+  private notify<K extends keyof TftpServerEvents>(name: K, ...payload: TftpServerEvents[K]): void {
+    try {
+      // (TypeScript cannot relate a generic key to its tuple here; the signature above is the check)
+      this.emit(name as keyof TftpServerEvents, ...(payload as [never]));
+    } catch (error) {
+      this.record('error', `a "${name}" listener failed: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
+  private record(level: TftpLogEntry['level'], message: string, facts: { id?: number; file?: string; client?: TftpPeer } = {}): void {
+    this.entries.push({ time: Date.now(), level, message, ...facts });
+    if (this.entries.length > this.settings.logLimit) this.entries.splice(0, this.entries.length - this.settings.logLimit);
+  }
+}
+
+/** The file name of a request for the log, even when the rest of the packet is malformed. */
+function safeName(packet: Buffer): string {
+  const end = packet.indexOf(0, 2);
+  return packet.toString('latin1', 2, end < 0 ? Math.min(packet.length, 258) : end);
+}
+
+export function formatRate(bytesPerSecond: number): string {
+  if (bytesPerSecond >= 1 << 20) return `${(bytesPerSecond / (1 << 20)).toFixed(1)} MiB/s`;
+  if (bytesPerSecond >= 1 << 10) return `${(bytesPerSecond / (1 << 10)).toFixed(1)} KiB/s`;
+  return `${bytesPerSecond.toFixed(0)} B/s`;
+}

@@ -1,0 +1,175 @@
+// The DATA packets a transfer sends: built once per block from memory or a file read ahead (bounded), resent as they are.
+import type { FileHandle } from 'node:fs/promises';
+import { Opcode } from './packets';
+
+/** Produces the next piece of the byte stream, or null at its end. */
+type Producer = () => Promise<Buffer | null>;
+
+/** Bytes prepared ahead of the block being sent, per transfer: hides disk latency, bounds memory with many clients. */
+export const READ_AHEAD_BYTES = 1 << 20;
+/** Size of one read from a file or one slice of a memory buffer. */
+const PIECE_BYTES = 256 * 1024;
+/** Acknowledged packets are dropped in batches, so releasing costs nothing per ACK. */
+const RELEASE_BATCH = 256;
+
+/**
+ * Block `index` (1-based) carries bytes [(index-1)·blksize, index·blksize) of the stream; the block
+ * shorter than blksize (possibly empty) is the last. Each packet — 4-byte DATA header and payload in
+ * one buffer — is built once, so sending or resending it is a single send of an existing buffer: no
+ * header allocation and no scatter/gather list on the hot path.
+ */
+export class BlockSource {
+  /** packets[i] is block `base + i`. */
+  private packets: Buffer[] = [];
+  private base = 1;
+  /** Bytes of the stream not yet in a packet (less than one block). */
+  private carry: Buffer = Buffer.alloc(0);
+  /** Index of the last block once the stream has ended. */
+  private lastIndex = Infinity;
+  private reading: Promise<void> | undefined;
+  private failure: unknown;
+  private readonly aheadPackets: number;
+
+  constructor(
+    private readonly produce: Producer,
+    readonly blksize: number,
+    readAhead: number,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {
+    this.aheadPackets = Math.max(1, Math.ceil(readAhead / blksize));
+  }
+
+  /** The DATA packet of block `index` if it is ready (the fast path: no promise, no allocation). */
+  peek(index: number): Buffer | undefined {
+    const offset = index - this.base;
+    const ready = this.packets.length;
+    if (ready - offset < this.aheadPackets && this.base + ready <= this.lastIndex) this.fill();
+    return offset < ready ? this.packets[offset] : undefined;
+  }
+
+  /** Resolves once block `index` can be peeked (or rejects if reading failed). */
+  async load(index: number): Promise<void> {
+    while (index >= this.base + this.packets.length && index <= this.lastIndex) {
+      if (this.failure) throw this.failure;
+      this.fill();
+      await this.reading;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Forgets packets before block `index`: they are acknowledged and never resent. */
+  release(index: number): void {
+    const done = index - this.base;
+    if (done < RELEASE_BATCH) return;
+    this.packets = this.packets.slice(done);
+    this.base = index;
+  }
+
+  async close(): Promise<void> {
+    this.lastIndex = 0;
+    this.packets = [];
+    await this.reading?.catch(() => {});
+    await this.onClose();
+  }
+
+  private fill(): void {
+    if (this.reading || this.failure || this.lastIndex === 0) return;
+    this.reading = this.produce().then(
+      (piece) => {
+        this.reading = undefined;
+        this.packetize(piece);
+      },
+      (error: unknown) => {
+        this.reading = undefined;
+        this.failure = error;
+      },
+    );
+  }
+
+  /** Cuts the carry plus `piece` into packets sharing one buffer; null ends the stream with a short block. */
+  private packetize(piece: Buffer | null): void {
+    if (this.lastIndex !== Infinity) return;
+    const bytes = piece === null ? this.carry : this.carry.length ? Buffer.concat([this.carry, piece]) : piece;
+    const { blksize } = this;
+    const full = Math.floor(bytes.length / blksize);
+    const count = piece === null ? full + 1 : full;
+    const packed = Buffer.allocUnsafe(bytes.length - (piece === null ? 0 : bytes.length - full * blksize) + 4 * count);
+    let index = this.base + this.packets.length;
+    let at = 0;
+    for (let i = 0; i < count; i++, index++) {
+      const from = i * blksize;
+      const to = Math.min(from + blksize, bytes.length);
+      packed.writeUInt16BE(Opcode.DATA, at);
+      packed.writeUInt16BE(index & 0xffff, at + 2);
+      bytes.copy(packed, at + 4, from, to);
+      this.packets.push(packed.subarray(at, at + 4 + to - from));
+      at += 4 + to - from;
+    }
+    if (piece === null) {
+      this.lastIndex = index - 1;
+      this.carry = Buffer.alloc(0);
+    } else this.carry = Buffer.from(bytes.subarray(full * blksize));
+  }
+}
+
+/** Where a transfer's bytes come from: a generated file in memory, or an opened file on disk. */
+export type SourceOrigin = { bytes: Uint8Array } | { handle: FileHandle };
+
+/**
+ * Opens the packet stream of one transfer. Memory is sliced (no copy until packets are built); a file
+ * is read in pieces of about 256 KiB. Either way at most READ_AHEAD_BYTES are prepared beyond the
+ * block being sent: many clients, bounded memory, and a 1 GiB kernel is never loaded whole.
+ */
+export function openSource(origin: SourceOrigin, blksize: number, mode: 'octet' | 'netascii'): BlockSource {
+  let produce: Producer;
+  let close = async () => {};
+  const pieceSize = Math.max(1, Math.round(PIECE_BYTES / blksize)) * blksize;
+  let position = 0;
+  if ('bytes' in origin) {
+    const whole = Buffer.from(origin.bytes.buffer, origin.bytes.byteOffset, origin.bytes.byteLength);
+    produce = async () => {
+      if (position >= whole.length) return null;
+      const piece = whole.subarray(position, position + pieceSize);
+      position += piece.length;
+      return piece;
+    };
+  } else {
+    const { handle } = origin;
+    produce = async () => {
+      const piece = Buffer.allocUnsafe(pieceSize);
+      const { bytesRead } = await handle.read(piece, 0, pieceSize, position);
+      position += bytesRead;
+      return bytesRead === 0 ? null : piece.subarray(0, bytesRead);
+    };
+    close = () => handle.close();
+  }
+  return new BlockSource(mode === 'netascii' ? netasciiProducer(produce) : produce, blksize, READ_AHEAD_BYTES, close);
+}
+
+/** Netascii (RFC 764 as RFC 1350 uses it): LF becomes CR LF, a bare CR becomes CR NUL. */
+export function toNetascii(piece: Buffer): Buffer {
+  let extra = 0;
+  for (let i = 0; i < piece.length; i++) if (piece[i] === 0x0a || piece[i] === 0x0d) extra++;
+  if (extra === 0) return piece;
+  const out = Buffer.allocUnsafe(piece.length + extra);
+  let o = 0;
+  for (let i = 0; i < piece.length; i++) {
+    const byte = piece[i]!;
+    if (byte === 0x0a) {
+      out[o++] = 0x0d;
+      out[o++] = 0x0a;
+    } else if (byte === 0x0d) {
+      out[o++] = 0x0d;
+      out[o++] = 0x00;
+    } else out[o++] = byte;
+  }
+  return out;
+}
+
+/** Wraps a producer so every piece is converted to netascii (the size is then unknown up front). */
+function netasciiProducer(inner: Producer): Producer {
+  return async () => {
+    const piece = await inner();
+    return piece === null ? null : toNetascii(piece);
+  };
+}

@@ -1,0 +1,54 @@
+// Edit in place: update only the boot partition of a card that already holds Raspberry Pi OS, then read the files back from the card.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ConfigTxtWanted } from '../../shared/boot/config-txt';
+import { assertDriveWritable } from '../../shared/drives/safety';
+import type { FlashTarget } from '../../shared/drives/flash';
+import type { WriteConfirmations } from '../../shared/drives/safety';
+import { ImagerError } from '../../shared/errors';
+import { applyBootEdit, compareBootFiles, type BootEditResult } from '../services/fat/boot-edit';
+import { listDrives, toDriveInfo } from './scan';
+
+const require = createRequire(import.meta.url);
+
+export interface EditBootRequest {
+  target: FlashTarget;
+  configTxt?: ConfigTxtWanted;
+  /** Files as base64 (they cross a JSON pipe) or a path the writer reads. */
+  files: { name: string; base64?: string; path?: string }[];
+  confirmations: WriteConfirmations;
+}
+
+function unmountDisk(device: string): Promise<void> {
+  const mountutils = require('mountutils') as { unmountDisk(device: string, callback: (error?: Error | null) => void): void };
+  return new Promise((resolve, reject) => mountutils.unmountDisk(device, (error) => (error ? reject(error) : resolve())));
+}
+
+/** Drops the kernel's cached blocks of the device, so the read-back sees the card, not memory. */
+function flushBuffers(device: string): Promise<void> {
+  return new Promise((resolve) => execFile('blockdev', ['--flushbufs', device], () => resolve()));
+}
+
+export async function editBootInPlace(request: EditBootRequest): Promise<BootEditResult> {
+  const target = request.target;
+  const name = target.kind === 'drive' ? target.device : target.path;
+  if (target.kind === 'drive') {
+    const listed = (await listDrives()).raw.find((d) => d.device === target.device);
+    const drive = listed ? toDriveInfo(listed) : target.drive;
+    if (!drive || !fs.statSync(target.device, { throwIfNoEntry: false })?.isBlockDevice()) {
+      throw new ImagerError({ code: 'NOT_FOUND', subject: target.device, message: `The drive ${target.device} is not connected.`, hint: 'Insert the card and choose it again.' });
+    }
+    assertDriveWritable(drive, {}, request.confirmations);
+    try {
+      await unmountDisk(target.device);
+    } catch (error) {
+      throw new ImagerError({ code: 'DEVICE_BUSY', subject: target.device, message: `Could not unmount ${target.device}: ${(error as Error).message}.`, hint: 'Close programs using the card, unmount it, and try again.', details: { phase: 'preparing' } });
+    }
+  }
+  const files = request.files.map((f) => ({ name: f.name, ...(f.base64 !== undefined && { bytes: Buffer.from(f.base64, 'base64') }), ...(f.path !== undefined && { path: f.path }) }));
+  const result = await applyBootEdit(name, { ...(request.configTxt && { configTxt: request.configTxt }), files });
+  if (target.kind === 'drive') await flushBuffers(target.device);
+  await compareBootFiles(name, result.files);
+  return { written: result.written, configTxtDiff: result.configTxtDiff, configTxtChanged: result.configTxtChanged };
+}

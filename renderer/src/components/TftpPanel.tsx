@@ -1,0 +1,150 @@
+// The built-in TFTP server on the Network step: start/stop it for this profile and watch the Pi ask for each file.
+import { useEffect, useState } from 'react';
+import type { LocalAddress, TftpServeStatus, TftpTransferEvent } from '../../../shared/api/tftp';
+import type { ImagerErrorData } from '../../../shared/errors';
+import { api } from '../api/client';
+import type { StepProps } from '../wizard/Wizard';
+import { asErrorData, ErrorNotice } from './ErrorNotice';
+
+interface TransferRow {
+  id: number;
+  file: string;
+  client: string;
+  state: 'asked' | 'sending' | 'done' | 'failed';
+  bytes: number;
+  total?: number;
+  detail: string;
+}
+
+const MAX_ROWS = 50;
+
+function applyEvent(rows: TransferRow[], event: TftpTransferEvent): TransferRow[] {
+  const client = `${event.client.address}:${event.client.port}`;
+  const existing = rows.find((row) => row.id === event.id);
+  const base: TransferRow = existing ?? { id: event.id, file: event.file, client, state: 'asked', bytes: 0, detail: '' };
+  const next: TransferRow =
+    event.kind === 'request'
+      ? { ...base, state: 'asked', detail: Object.entries(event.options).map(([k, v]) => `${k}=${v}`).join(' ') }
+      : event.kind === 'progress'
+        ? { ...base, state: 'sending', bytes: event.bytes, ...(event.total !== undefined && { total: event.total }) }
+        : event.kind === 'done'
+          ? { ...base, state: 'done', bytes: event.bytes, detail: `${(event.rate / 1e6).toFixed(1)} MB/s, blksize ${event.blksize}${event.windowsize > 1 ? `, windowsize ${event.windowsize}` : ''}` }
+          : { ...base, state: 'failed', detail: event.why };
+  return [next, ...rows.filter((row) => row.id !== event.id)].slice(0, MAX_ROWS);
+}
+
+export function TftpPanel({ wizard }: StepProps) {
+  const { draft } = wizard.state;
+  const [addresses, setAddresses] = useState<LocalAddress[]>([]);
+  const [status, setStatus] = useState<TftpServeStatus | undefined>();
+  const [transfers, setTransfers] = useState<TransferRow[]>([]);
+  const [error, setError] = useState<ImagerErrorData | undefined>();
+  const [listen, setListen] = useState('');
+  const [busy, setBusy] = useState(false);
+  const serverIp = draft.boot.network?.serverIp;
+
+  useEffect(() => {
+    void api.localAddresses().then(setAddresses, () => undefined);
+    void api.tftpStatus().then(setStatus, () => undefined);
+    return api.on('tftp:transfer', (event) => setTransfers((rows) => applyEvent(rows, event)));
+  }, []);
+
+  // listen where the board will look: the profile's server address when it is one of ours, else everywhere
+  const ours = addresses.some((a) => a.address === serverIp);
+  const listenAddress = listen || (serverIp && ours ? serverIp : '0.0.0.0');
+
+  const start = () => {
+    setBusy(true);
+    setError(undefined);
+    api
+      .tftpStart({ profile: draft, address: listenAddress, port: 69 })
+      .then(setStatus, (reason: unknown) => setError(asErrorData(reason)))
+      .finally(() => setBusy(false));
+  };
+  const stop = () => {
+    setBusy(true);
+    api
+      .tftpStop()
+      .then(() => api.tftpStatus().then(setStatus))
+      .catch((reason: unknown) => setError(asErrorData(reason)))
+      .finally(() => setBusy(false));
+  };
+
+  return (
+    <section aria-labelledby="tftp-title" className="card">
+      <datalist id="local-addresses">
+        {addresses.map((a) => (
+          <option key={a.interface + a.address} value={a.address}>{`${a.interface} ${a.cidr ?? a.address}`}</option>
+        ))}
+      </datalist>
+      <div className="row">
+        <h3 id="tftp-title">Built-in TFTP server</h3>
+        <span className={status?.running ? 'ok' : 'field-hint'} data-testid="tftp-state">
+          {status?.running ? `Serving on ${status.address}:${status.port}` : 'Stopped'}
+        </span>
+      </div>
+      {serverIp && addresses.length > 0 && !ours && serverIp !== '255.255.255.255' && (
+        <p className="notice warn">
+          {serverIp} is not an address of this computer ({addresses.filter((a) => !a.internal).map((a) => a.address).join(', ') || 'no network address found'}). The Pi will ask that address for its files.
+        </p>
+      )}
+      <div className="row">
+        <label htmlFor="tftp-listen">Listen on</label>
+        <select id="tftp-listen" value={listenAddress} onChange={(e) => setListen(e.target.value)} disabled={status?.running}>
+          <option value="0.0.0.0">every address (0.0.0.0)</option>
+          {addresses.map((a) => (
+            <option key={a.interface + a.address} value={a.address}>
+              {a.address} ({a.interface})
+            </option>
+          ))}
+        </select>
+        <span className="field-hint">UDP port 69 (U-Boot asks no other)</span>
+        <span className="header-spacer" />
+        {status?.running ? (
+          <button type="button" className="secondary" onClick={stop} disabled={busy} data-testid="tftp-stop">
+            Stop server
+          </button>
+        ) : (
+          <button type="button" className="primary" onClick={start} disabled={busy} data-testid="tftp-start">
+            Start server
+          </button>
+        )}
+      </div>
+      {error && <ErrorNotice error={error} />}
+      {status?.serving && status.running && (
+        <p className="field-hint" data-testid="tftp-serving">
+          Serving: {status.serving.join(', ')}
+        </p>
+      )}
+      {transfers.length > 0 && (
+        <table className="data transfers" aria-label="Transfers, newest first" data-testid="tftp-transfers">
+          <thead>
+            <tr>
+              <th>File</th>
+              <th>From</th>
+              <th>State</th>
+              <th className="num">Bytes</th>
+              <th>Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {transfers.map((row) => (
+              <tr key={row.id}>
+                <td>
+                  <code>{row.file}</code>
+                </td>
+                <td>{row.client}</td>
+                <td className={row.state === 'failed' ? 'field-problem error' : row.state === 'done' ? 'ok' : undefined}>{row.state}</td>
+                <td className="num">
+                  {row.bytes.toLocaleString('en')}
+                  {row.total !== undefined && row.state === 'sending' ? ` / ${row.total.toLocaleString('en')}` : ''}
+                </td>
+                <td>{row.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,192 @@
+// Step 8: the write itself — phase, progress, speed, ETA, cancel — then exactly what was written where and what to do next.
+import { useEffect, useRef, useState } from 'react';
+import type { ExportResult } from '../../../shared/api/boot';
+import type { FlashDone, FlashStartRequest } from '../../../shared/api/drives';
+import { boards } from '../../../shared/boards';
+import type { FlashPhase, FlashProgress } from '../../../shared/drives/flash';
+import { formatDriveSize } from '../../../shared/drives/types';
+import type { ImagerErrorData } from '../../../shared/errors';
+import { api } from '../api/client';
+import { asErrorData, ErrorNotice } from '../components/ErrorNotice';
+import type { StepProps } from '../wizard/Wizard';
+import type { TargetChoice } from '../wizard/store';
+import { sourceOf } from './TargetStep';
+
+const PHASE_WORDS: Record<FlashPhase, string> = {
+  preparing: 'Preparing',
+  decompressing: 'Decompressing the image',
+  composing: 'Adding the boot files',
+  flashing: 'Writing',
+  verifying: 'Verifying',
+  finishing: 'Finishing',
+};
+
+type Outcome = { kind: 'flash'; done: FlashDone } | { kind: 'folder'; result: ExportResult } | { kind: 'error'; error: ImagerErrorData };
+
+function formatRate(bytesPerSecond: number): string {
+  return bytesPerSecond > 0 ? `${(bytesPerSecond / 1e6).toFixed(1)} MB/s` : '';
+}
+
+function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '';
+  return seconds < 60 ? `${Math.ceil(seconds)} s left` : `${Math.floor(seconds / 60)} min ${Math.ceil(seconds % 60)} s left`;
+}
+
+export function WriteStep(props: StepProps) {
+  const { wizard } = props;
+  const { state } = wizard;
+  const request = state.write;
+  const [progress, setProgress] = useState<FlashProgress | undefined>();
+  const [outcome, setOutcome] = useState<Outcome | undefined>();
+  const [jobId, setJobId] = useState<string | undefined>();
+  const started = useRef<number | undefined>(undefined);
+
+  useEffect(() => {
+    if (!request || started.current === request.id) return;
+    started.current = request.id;
+    setOutcome(undefined);
+    setProgress(undefined);
+    const target = request.target;
+    if (target.kind === 'folder') {
+      api.bootExport(state.draft, target.folder.trim()).then(
+        (result) => setOutcome({ kind: 'folder', result }),
+        (error: unknown) => setOutcome({ kind: 'error', error: asErrorData(error) }),
+      );
+      return;
+    }
+    let id: string | undefined;
+    const offProgress = api.on('flash:progress', (p) => (id === undefined || p.jobId === id) && setProgress(p));
+    const offDone = api.on('flash:done', (done) => {
+      if (id !== undefined && done.jobId !== id) return;
+      setOutcome({ kind: 'flash', done });
+      setJobId(undefined);
+    });
+    api.flashStart(flashRequest(props, target)).then(
+      (reply) => {
+        id = reply.jobId;
+        setJobId(reply.jobId);
+      },
+      (error: unknown) => setOutcome({ kind: 'error', error: asErrorData(error) }),
+    );
+    return () => {
+      offProgress();
+      offDone();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- runs once per confirmed write request
+  }, [request?.id]);
+
+  if (!request) {
+    return <p>Choose where to write on the Target step first.</p>;
+  }
+  if (!outcome) {
+    return (
+      <div data-testid="writing" aria-busy="true">
+        <p>
+          <strong>{progress ? PHASE_WORDS[progress.phase] : 'Starting'}…</strong> {progress && `${Math.floor(progress.percent)} %`}
+        </p>
+        <progress className="progress" max={100} value={progress?.percent ?? 0} aria-label="Progress of this phase" />
+        <p className="field-hint">
+          {progress && progress.totalBytes > 0 && `${formatDriveSize(progress.bytes)} of ${formatDriveSize(progress.totalBytes)} `}
+          {progress && formatRate(progress.speed)} {progress && formatEta(progress.eta)}
+        </p>
+        {jobId && (
+          <button type="button" className="danger" onClick={() => void api.flashCancel(jobId).catch(props.showError)}>
+            Cancel
+          </button>
+        )}
+      </div>
+    );
+  }
+  return <WriteResult outcome={outcome} target={request.target} {...props} />;
+}
+
+function flashRequest(props: StepProps, target: TargetChoice): FlashStartRequest {
+  const { state } = props.wizard;
+  const source = sourceOf(props) ?? '';
+  const common = {
+    source,
+    verify: target.verify,
+    eject: target.eject,
+    ...(state.path === 'image' && state.readyImage.sha256 && { sha256: state.readyImage.sha256 }),
+    ...(state.path === 'xen' && { profile: state.draft }),
+  };
+  if (target.kind === 'file') return { ...common, targets: [], saveAs: target.file.trim() };
+  return {
+    ...common,
+    targets: target.devices.map((device) => ({ kind: 'drive' as const, device })),
+    ...(target.systemDriveName.trim() && { systemDriveName: target.systemDriveName.trim() }),
+    ...(target.confirmLargeDrive && { confirmLargeDrive: true }),
+  };
+}
+
+function WriteResult({ outcome, target, wizard }: { outcome: Outcome; target: TargetChoice } & StepProps) {
+  const { draft, path } = wizard.state;
+  if (outcome.kind === 'error' || (outcome.kind === 'flash' && outcome.done.error)) {
+    const error = outcome.kind === 'error' ? outcome.error : outcome.done.error!;
+    return (
+      <div data-testid="write-failed">
+        <h3>The write did not finish</h3>
+        <ErrorNotice error={error} />
+        <p>Nothing else was changed. Fix the problem above, then go back to the Target step and write again.</p>
+      </div>
+    );
+  }
+  const board = boards[draft.board];
+  return (
+    <div data-testid="write-done">
+      <h3>Done</h3>
+      {outcome.kind === 'folder' ? (
+        <>
+          <p>
+            Written to <code>{outcome.result.dir}</code>:
+          </p>
+          <pre className="code-block">{outcome.result.written.join('\n')}</pre>
+        </>
+      ) : (
+        <>
+          <ul>
+            {target.kind === 'file' && (
+              <li>
+                Image file <code>{target.file}</code>
+              </li>
+            )}
+            {outcome.done.result?.targets.map((t) => (
+              <li key={t.target}>
+                <code>{t.target}</code>: {t.ok ? (t.verified ? 'written and verified' : 'written (not verified)') : `failed — ${t.error?.message ?? 'unknown error'}`}
+              </li>
+            ))}
+          </ul>
+          {outcome.done.result && (
+            <p className="field-hint">
+              {formatDriveSize(outcome.done.result.writtenBytes)} written of a {formatDriveSize(outcome.done.result.imageBytes)} image in{' '}
+              {((outcome.done.result.flashMs + outcome.done.result.verifyMs) / 1000).toFixed(1)} s.
+            </p>
+          )}
+          {outcome.done.configTxtDiff && (
+            <>
+              <p className="field-hint">config.txt on the card:</p>
+              <pre className="code-block">{outcome.done.configTxtDiff}</pre>
+            </>
+          )}
+        </>
+      )}
+      {path === 'xen' && (
+        <>
+          <h3>What to do next</h3>
+          <ol>
+            <li>
+              Connect a 3.3 V USB serial adapter to the {board.name}’s UART (GPIO 14 TX, 15 RX, ground) and open it at {draft.console.baud} 8N1.
+            </li>
+            {draft.boot.mode === 'tftp' && (
+              <li>
+                Start the TFTP server (Network boot step) on this computer{draft.boot.network?.serverIp ? ` at ${draft.boot.network.serverIp}` : ''}, with the board on the same network.
+              </li>
+            )}
+            <li>Put the card in the Pi and power it. U-Boot runs the boot script; Xen prints “(XEN) Xen version …”, then Dom0 boots on hvc0.</li>
+            <li>Press Ctrl-A three times to switch the console between Xen and Dom0.</li>
+          </ol>
+        </>
+      )}
+    </div>
+  );
+}

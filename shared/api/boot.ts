@@ -1,0 +1,56 @@
+// The boot chain as the wizard sees it: what a component file is, and every generated file before anything is written.
+import { z } from 'zod';
+import type { FileKind } from '../boot/detect';
+import type { Destination } from '../boot/generate';
+import type { MemoryMapEntry } from '../boot/stage2';
+import { profileSchema } from '../profile/schema';
+import type { ProfileProblem } from '../profile/check';
+import { method } from './contract';
+
+export interface ComponentInfo {
+  /** As given (may be relative: relative paths are looked up in the components folder). */
+  path: string;
+  resolvedPath: string;
+  exists: boolean;
+  size?: number;
+  kind?: FileKind;
+  /** What it was recognised as, in words (`file -L` style). */
+  description?: string;
+  /** The Linux release found in a kernel Image. */
+  linuxVersion?: string;
+  /** Why it cannot be read. */
+  problem?: string;
+}
+
+export interface PreviewFile {
+  name: string;
+  destination: Destination;
+  description: string;
+  size: number;
+  /** Text content (scripts, config.txt); absent for binaries. */
+  preview?: string;
+}
+
+export interface BootPreview {
+  /** Generated files (config.txt fragment or merge, boot.source/.scr, boot2.source/.scr). */
+  files: PreviewFile[];
+  /** Component files copied next to them. */
+  components: Array<{ role: string; source: string; target: string; destination: Destination; size?: number }>;
+  memoryMap: MemoryMapEntry[];
+  warnings: string[];
+  /** Errors that stop generation (missing files, not enough memory...), each with its JSON path. */
+  problems: ProfileProblem[];
+}
+
+export interface ExportResult {
+  dir: string;
+  /** Paths relative to dir, as written. */
+  written: string[];
+}
+
+export const bootMethods = {
+  componentInspect: method(z.tuple([z.string().max(4096)])).returns<ComponentInfo>(),
+  bootPreview: method(z.tuple([profileSchema])).returns<BootPreview>(),
+  /** Writes the TFTP root (DIR/tftp) and the boot-partition files (DIR/boot) of a profile, like `generate --out`. */
+  bootExport: method(z.tuple([profileSchema, z.string().min(1).max(4096)])).returns<ExportResult>(),
+};

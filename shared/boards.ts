@@ -1,0 +1,109 @@
+// The boards the boot chain targets, as data: every address and name the generator uses comes from here.
+
+export type BoardId = 'rpi4' | 'qemu-virt';
+export type UartChoice = 'mini' | 'pl011';
+
+export interface BoardUart {
+  /** What Xen's `dtuart=` gets: an alias (serial1) or a device-tree path. */
+  dtuart: string;
+  /** The node in the device tree. */
+  path: string;
+  label: string;
+  /** config.txt needs `dtoverlay=disable-bt` for this UART. */
+  needsDisableBt: boolean;
+}
+
+export interface Board {
+  id: BoardId;
+  name: string;
+  /** Start of RAM (ImageBuilder's MEMORY_START). */
+  ramBase: number;
+  /** Default end of the RAM the boot files may use (MEMORY_END). */
+  memoryEnd: number;
+  /** U-Boot's scriptaddr: where distro boot loads stage 1 (boot.scr). */
+  scriptAddress: number;
+  /** Where stage 1 loads stage 2 (boot2.scr); files follow 2 MiB above it. */
+  stage2Address: number;
+  /** Console UARTs; the key is the user's choice. */
+  uarts: Partial<Record<UartChoice, BoardUart>>;
+  defaultUart: UartChoice;
+  /** File name of the device tree the board boots with. */
+  deviceTree: string;
+  deviceTreeNote: string;
+  /** U-Boot command that loads from the boot partition. */
+  sdLoadCommand: string;
+  /** Dom0's root partition when the root filesystem is on the card's second partition. */
+  rootPartition: string;
+  /** The TFTP server address as U-Boot sees it, when the board needs a fixed one. */
+  defaultServerIp?: string;
+  cpus: number;
+  /** RAM sizes sold (MiB), for the memory-end picker. */
+  ramSizesMiB: number[];
+  /** Whether the Raspberry Pi firmware reads config.txt before U-Boot. */
+  usesConfigTxt: boolean;
+  /** Where Debian's u-boot packages put this board's U-Boot. */
+  ubootBinary: string;
+  /** Dom0 needs at least this Linux (major, minor). */
+  minimumDom0Kernel: [number, number];
+}
+
+export const boards: Record<BoardId, Board> = {
+  rpi4: {
+    id: 'rpi4',
+    name: 'Raspberry Pi 4 Model B',
+    ramBase: 0x0,
+    // The first 1 GiB, minus what the firmware keeps for the GPU at its top.
+    memoryEnd: 0x3c000000,
+    scriptAddress: 0x2400000,
+    stage2Address: 0xc00000,
+    uarts: {
+      mini: { dtuart: 'serial1', path: '/soc/serial@7e215040', label: 'mini UART (GPIO 14/15, the default)', needsDisableBt: false },
+      pl011: { dtuart: 'serial0', path: '/soc/serial@7e201000', label: 'PL011 UART (Bluetooth moved off with disable-bt)', needsDisableBt: true },
+    },
+    defaultUart: 'mini',
+    deviceTree: 'bcm2711-rpi-4-b.dtb',
+    deviceTreeNote: "Upstream Linux's broadcom/bcm2711-rpi-4-b.dtb (Debian: /usr/lib/linux-image-<abi>/broadcom/).",
+    sdLoadCommand: 'load mmc 0:1',
+    rootPartition: '/dev/mmcblk0p2',
+    cpus: 4,
+    ramSizesMiB: [1024, 2048, 4096, 8192],
+    usesConfigTxt: true,
+    ubootBinary: '/usr/lib/u-boot/rpi_4/u-boot.bin',
+    minimumDom0Kernel: [5, 9],
+  },
+  'qemu-virt': {
+    id: 'qemu-virt',
+    name: 'QEMU virt (arm64 emulator)',
+    ramBase: 0x40000000,
+    // -m 2048: RAM runs from 1 GiB to 3 GiB.
+    memoryEnd: 0xc0000000,
+    scriptAddress: 0x40200000,
+    // ImageBuilder's own choice (RAM base + 2 MiB) is U-Boot's scriptaddr here, where stage 1 sits.
+    stage2Address: 0x40c00000,
+    uarts: {
+      pl011: { dtuart: '/pl011@9000000', path: '/pl011@9000000', label: 'PL011 at 0x9000000 (no serial0 alias)', needsDisableBt: false },
+    },
+    defaultUart: 'pl011',
+    deviceTree: 'virt.dtb',
+    deviceTreeNote: 'Dumped from the same QEMU command line, -bios included (-machine ...,dumpdtb=virt.dtb), then `dtc -I dtb -O dtb`.',
+    sdLoadCommand: 'load virtio 0:1',
+    rootPartition: '/dev/vda2',
+    defaultServerIp: '255.255.255.255',
+    cpus: 2,
+    ramSizesMiB: [2048],
+    usesConfigTxt: false,
+    ubootBinary: '/usr/lib/u-boot/qemu_arm64/u-boot.bin',
+    minimumDom0Kernel: [5, 9],
+  },
+};
+
+export const boardIds = Object.keys(boards) as BoardId[];
+
+export function boardById(id: BoardId): Board {
+  return boards[id];
+}
+
+/** The UART a console choice means on a board, falling back to the board's only/default one. */
+export function consoleUart(board: Board, choice: UartChoice): BoardUart {
+  return board.uarts[choice] ?? board.uarts[board.defaultUart]!;
+}

@@ -1,0 +1,437 @@
+// Stage 2 (boot2.scr): the U-Boot script that loads Xen, Dom0, DomUs and the device tree, exactly as ImageBuilder 2023.2 writes it.
+import { ImagerError } from '../errors';
+import { ALIGN_2M, alignUp, hexAddress, splitHalves } from './address';
+import { detectFile } from './detect';
+
+/** One file the script loads: where the script finds it, and the facts the caller read from it (shared code reads no files). */
+export interface BootComponent {
+  /** Path written on the load line, relative to the TFTP root or boot partition, before any prefix. */
+  path: string;
+  /** Size in bytes. */
+  size: number;
+  /** The first bytes (64 KiB is plenty). */
+  head: Uint8Array;
+  /** For a gzip file, the first bytes once decompressed (the caller gunzips: shared code has no zlib). */
+  gunzippedHead?: Uint8Array;
+}
+
+export interface StaticMemoryBank {
+  base: number;
+  size: number;
+}
+
+export interface Stage2DomU {
+  kernel: BootComponent;
+  ramdisk?: BootComponent;
+  passthroughDtb?: BootComponent;
+  /** Default `console=ttyAMA0`. */
+  commandLine?: string;
+  /** Default 512. */
+  memoryMb?: number;
+  /** Default 1. */
+  vcpus?: number;
+  /** `xen,enhanced "enabled"` (PV drivers). Default: when Dom0 exists. */
+  enhanced?: boolean;
+  staticMemory?: StaticMemoryBank[];
+  /** Only with static memory; default true. */
+  directMap?: boolean;
+  /** Cache colours "start-end". */
+  colors?: string;
+  viommu?: boolean;
+  /** Not started at boot (created later from Dom0): only its passthrough paths are marked. */
+  noBoot?: boolean;
+  /** A rootfs on disk instead of a ramdisk: ImageBuilder skips such DomUs at boot. */
+  rootfsOnDisk?: boolean;
+  /** Host device-tree nodes handed to this DomU: each gets `xen,passthrough`. */
+  passthroughPaths?: string[];
+}
+
+export interface Stage2Dom0 {
+  kernel: BootComponent;
+  ramdisk?: BootComponent;
+  /** Default `console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused`. */
+  commandLine?: string;
+  /** Root filesystem on a disk partition: `root=` is derived from the load command (mmc/scsi). */
+  rootfsOnDisk?: boolean;
+}
+
+export interface Stage2Input {
+  memoryStart: number;
+  memoryEnd: number;
+  /** Overrides ImageBuilder's own choice, max(memoryStart + 2 MiB, 0xC00000): the board's stage-2 address. */
+  scriptAddress?: number;
+  /** `tftpb`, `load mmc 0:1`, ... */
+  loadCommand: string;
+  bootCommand?: 'booti' | 'none';
+  xen: BootComponent;
+  /** Whole Xen command line; when absent the ImageBuilder default is built from the Dom0 memory and vCPUs. */
+  xenCommandLine?: string;
+  /** Default 1500 (MB), only for the default Xen command line. */
+  dom0MemoryMb?: number;
+  /** Default 1, only for the default Xen command line. */
+  dom0Vcpus?: number;
+  xenColors?: string;
+  dom0Colors?: string;
+  /** Absent with DomUs: "true dom0less". */
+  dom0?: Stage2Dom0;
+  domUs?: Stage2DomU[];
+  deviceTree: BootComponent;
+  overlays?: BootComponent[];
+  /** Raw U-Boot commands placed before the boot command. */
+  extraCommands?: string;
+  /** Prepended (with `/`) to every load path. */
+  prefix?: string;
+}
+
+export interface MemoryMapEntry {
+  /** 'dom0-kernel', 'dom0-ramdisk', 'domU0-kernel', 'xen', 'overlay0', 'device-tree', 'stage2-script'... */
+  role: string;
+  file: string;
+  address: number;
+  /** Bytes loaded (the file size). */
+  size: number;
+  /** Bytes reserved before the next file: max(size, arm64 image_size). */
+  span: number;
+  /** address + span. */
+  end: number;
+}
+
+export interface Stage2Result {
+  text: string;
+  /** Where stage 2 itself is loaded. */
+  scriptAddress: number;
+  memoryMap: MemoryMapEntry[];
+  /** The first free 2 MiB boundary after the device tree. */
+  nextFree: number;
+  xenCommandLine: string;
+  dom0CommandLine: string | undefined;
+  /** Lines ImageBuilder prints while it works (dom0less notice, skipped DomUs). */
+  notices: string[];
+}
+
+export const DEFAULT_DOM0_COMMAND_LINE = 'console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused';
+export const DEFAULT_DOMU_COMMAND_LINE = 'console=ttyAMA0';
+export const DEFAULT_DOM0_MEMORY_MB = 1500;
+export const DEFAULT_DOMU_MEMORY_MB = 512;
+const LOWEST_SCRIPT_ADDRESS = 0xc00000;
+
+/** ImageBuilder's exit status for every failure it reports. */
+export const IMAGEBUILDER_FAILURE_STATUS = 1;
+
+export function stage2Error(code: string, subject: string, message: string, hint: string, imageBuilderMessage: string): ImagerError {
+  return new ImagerError({ code, subject, message, hint, details: { exitStatus: IMAGEBUILDER_FAILURE_STATUS, imageBuilderMessage } });
+}
+
+/** The Xen command line ImageBuilder uses when none is given; three optional words follow, so empty ones leave trailing spaces. */
+export function defaultXenCommandLine(input: Pick<Stage2Input, 'dom0MemoryMb' | 'dom0Vcpus' | 'xenColors' | 'dom0Colors'>): string {
+  const base = `console=dtuart dtuart=serial0 dom0_mem=${input.dom0MemoryMb ?? DEFAULT_DOM0_MEMORY_MB}M dom0_max_vcpus=${input.dom0Vcpus ?? 1} bootscrub=0 vwfi=native sched=null`;
+  const optional = [input.xenColors ? `xen_colors=${input.xenColors}` : '', input.dom0Colors ? `dom0_colors=${input.dom0Colors}` : '', ''];
+  return [base, ...optional].join(' ');
+}
+
+/** Drops Dom0's words for a Xen without Dom0, as ImageBuilder's bash substitution does: split into words, then cut each word from "dom0" on. */
+export function removeDom0Words(commandLine: string): string {
+  return commandLine
+    .split(/[ \t\n]+/)
+    .filter((word) => word !== '')
+    .map((word) => {
+      const at = word.indexOf('dom0');
+      return at < 0 ? word : word.slice(0, at);
+    })
+    .join(' ');
+}
+
+/** The root device ImageBuilder derives from a load command such as `load mmc 0:1` (partition + 1). */
+export function rootDeviceFor(loadCommand: string): string {
+  const colon = loadCommand.lastIndexOf(':');
+  const beforeColon = colon < 0 ? loadCommand : loadCommand.slice(0, colon);
+  const device = beforeColon.slice(beforeColon.lastIndexOf(' ') + 1);
+  const firstColon = loadCommand.indexOf(':');
+  const partition = firstColon < 0 ? loadCommand : loadCommand.slice(firstColon + 1);
+  if (!device || !partition || !/^\d+$/.test(device) || !/^\d+$/.test(partition)) {
+    throw stage2Error(
+      'ROOT_DEVICE_UNKNOWN', 'dom0.commandLine',
+      `The root partition cannot be derived from the load command "${loadCommand}".`,
+      'Put root=... in the Dom0 command line yourself, or load from a device such as "load mmc 0:1".',
+      'Could not parse device and partition.',
+    );
+  }
+  const next = Number(partition) + 1;
+  if (/mmc/.test(loadCommand)) return `/dev/mmcblk${device}p${next}`;
+  if (/scsi/.test(loadCommand)) return `/dev/sd${String.fromCharCode(97 + Number(device))}${next}`;
+  throw stage2Error(
+    'ROOT_DEVICE_UNKNOWN', 'dom0.commandLine',
+    `Only mmc and scsi load commands tell where the root partition is; "${loadCommand}" does not.`,
+    'Put root=... in the Dom0 command line yourself.',
+    'Only mmc and scsi are supported for automatically setting the root partition.',
+  );
+}
+
+/** Dom0's command line: the default when empty, plus `root=` when it has none (ram0, or the partition after the boot one). */
+export function dom0CommandLine(dom0: Pick<Stage2Dom0, 'commandLine' | 'rootfsOnDisk'>, loadCommand: string): string {
+  const given = dom0.commandLine || DEFAULT_DOM0_COMMAND_LINE;
+  if (/root=/.test(given)) return given;
+  return `${given} root=${dom0.rootfsOnDisk ? rootDeviceFor(loadCommand) : '/dev/ram0'}`;
+}
+
+type ExpectedType = 'executable' | 'cpio archive' | 'Device Tree Blob';
+const typePattern: Record<ExpectedType, RegExp> = {
+  executable: /executable|data/,
+  'cpio archive': /cpio archive/,
+  'Device Tree Blob': /Device Tree Blob|data/,
+};
+const typeWords: Record<ExpectedType, string> = {
+  executable: 'a kernel or Xen binary (arm64 Image)',
+  'cpio archive': 'a cpio archive (optionally gzip compressed)',
+  'Device Tree Blob': 'a device tree blob (.dtb)',
+};
+
+/** ImageBuilder's `file -L | grep TYPE` check, gunzipping first where it does. */
+export function checkComponentType(component: BootComponent, expected: ExpectedType, role: string, gunzipFirst: boolean): void {
+  let detected = detectFile(component.head, component.size);
+  if (gunzipFirst && detected.kind === 'gzip') {
+    if (!component.gunzippedHead) return; // the caller could not decompress: nothing more to check
+    detected = detectFile(component.gunzippedHead, Math.max(component.gunzippedHead.length, 1));
+  }
+  if (typePattern[expected].test(detected.description)) return;
+  const shownType = expected === 'executable' ? 'executable\\|data' : expected === 'Device Tree Blob' ? 'Device Tree Blob\\|data' : expected;
+  throw stage2Error(
+    'WRONG_FILE_TYPE', role,
+    `${component.path} is ${detected.description}, but the ${role.replace(/-/g, ' ')} must be ${typeWords[expected]}.`,
+    `Pick ${typeWords[expected]} for the ${role.replace(/-/g, ' ')}.`,
+    `Wrong file type ${component.path}. It should be ${shownType}, exiting.`,
+  );
+}
+
+/** The bytes a file needs in memory: its size, or the arm64 header's image_size (BSS included) when larger. */
+export function componentSpan(component: Pick<BootComponent, 'size' | 'head'>): number {
+  const detected = detectFile(component.head, component.size);
+  return detected.arm64 ? Math.max(component.size, detected.arm64.imageSize) : component.size;
+}
+
+/** Lays files out from a start address, each on the next 2 MiB boundary after the previous one's span. */
+class Placement {
+  readonly entries: MemoryMapEntry[] = [];
+  readonly loadLines: string[] = [];
+  constructor(
+    public next: number,
+    private readonly loadCommand: string,
+    private readonly prefix: string | undefined,
+  ) {}
+
+  place(role: string, component: BootComponent): MemoryMapEntry {
+    const address = this.next;
+    const span = componentSpan(component);
+    const entry = { role, file: component.path, address, size: component.size, span, end: address + span };
+    this.entries.push(entry);
+    const path = this.prefix ? `${this.prefix}/${component.path}` : component.path;
+    this.loadLines.push(`${this.loadCommand} ${hexAddress(address)} ${path}`);
+    this.next = alignUp(address + span, ALIGN_2M);
+    return entry;
+  }
+}
+
+/** `reg` cells: high and low halves of address and size, each `0x%X` and a space (hence the space before `>`). */
+function regCells(address: number, size: number): string {
+  return [...splitHalves(address), ...splitHalves(size)].map((v) => `${hexAddress(v)} `).join('');
+}
+
+const stringList = (values: string[]) => values.map((v) => ` "${v}"`).join('');
+
+function moduleNode(path: string, entry: MemoryMapEntry, compatible: string[], bootargs?: string): string[] {
+  const node = `${path}/module${hexAddress(entry.address)}`;
+  const lines = [
+    `fdt mknod ${path} module${hexAddress(entry.address)}`,
+    `fdt set ${node} compatible ${stringList(compatible)}`,
+    `fdt set ${node} reg <${regCells(entry.address, entry.size)}>`,
+  ];
+  if (bootargs !== undefined) lines.push(`fdt set ${node} bootargs "${bootargs}"`);
+  return lines;
+}
+
+/** Colours "a-b" as the bitmask ImageBuilder writes. */
+function colourMask(colors: string): string {
+  const [start, end] = colors.split('-').map((v) => Number.parseInt(v, 10));
+  let mask = 0n;
+  for (let bit = start ?? 0; bit <= (end ?? start ?? 0); bit++) mask |= 1n << BigInt(bit);
+  return `0x${mask.toString(16)}`;
+}
+
+interface PlacedDomU {
+  index: number;
+  domU: Stage2DomU;
+  kernel: MemoryMapEntry;
+  ramdisk?: MemoryMapEntry;
+  passthroughDtb?: MemoryMapEntry;
+}
+
+function domUMemoryKb(domU: Stage2DomU): number {
+  if (domU.staticMemory?.length) {
+    // With static allocation the domain's memory must equal its banks' total.
+    return Math.floor(domU.staticMemory.reduce((sum, bank) => sum + bank.size, 0) / 1024);
+  }
+  return (domU.memoryMb ?? DEFAULT_DOMU_MEMORY_MB) * 1024;
+}
+
+function domULines(placed: PlacedDomU, hasDom0: boolean): string[] {
+  const { domU, index } = placed;
+  const node = `/chosen/domU${index}`;
+  const lines = [
+    `fdt mknod /chosen domU${index}`,
+    `fdt set ${node} compatible "xen,domain"`,
+    `fdt set ${node} \\#address-cells <0x2>`,
+    `fdt set ${node} \\#size-cells <0x2>`,
+    `fdt set ${node} memory <0 ${domUMemoryKb(domU)}>`,
+    `fdt set ${node} cpus <${domU.vcpus ?? 1}>`,
+  ];
+  if (domU.staticMemory?.length) {
+    const cells = domU.staticMemory
+      .flatMap((bank) => [bank.base, bank.size])
+      .map((v) => splitHalves(v).map((half) => `0x${half.toString(16)}`).join(' '));
+    lines.push(
+      `fdt set ${node} \\#xen,static-mem-address-cells <0x2>`,
+      `fdt set ${node} \\#xen,static-mem-size-cells <0x2>`,
+      `fdt set ${node} xen,static-mem <${cells.join(' ')}>`,
+    );
+    if (domU.directMap ?? true) lines.push(`fdt set ${node} direct-map`);
+  }
+  lines.push(`fdt set ${node} vpl011`);
+  if (domU.enhanced ?? hasDom0) lines.push(`fdt set ${node} xen,enhanced "enabled"`);
+  if (domU.colors) lines.push(`fdt set ${node} colors <${colourMask(domU.colors)}>`);
+  if (domU.viommu) lines.push(`fdt set ${node} viommu "smmuv3"`);
+  lines.push(...moduleNode(node, placed.kernel, ['multiboot,kernel', 'multiboot,module'], domU.commandLine || DEFAULT_DOMU_COMMAND_LINE));
+  if (placed.ramdisk) lines.push(...moduleNode(node, placed.ramdisk, ['multiboot,ramdisk', 'multiboot,module']));
+  if (placed.passthroughDtb) lines.push(...moduleNode(node, placed.passthroughDtb, ['multiboot,device-tree', 'multiboot,module']));
+  return lines;
+}
+
+function passthroughLines(domUs: Stage2DomU[], index: number): string[] {
+  return (domUs[index]!.passthroughPaths ?? []).map((path) => `fdt set ${path} xen,passthrough`);
+}
+
+function dom0Lines(kernel: MemoryMapEntry, ramdisk: MemoryMapEntry | undefined, commandLine: string): string[] {
+  const lines = [
+    'fdt mknod /chosen dom0',
+    `fdt set /chosen/dom0 compatible ${stringList(['xen,linux-zimage', 'xen,multiboot-module', 'multiboot,module'])}`,
+    `fdt set /chosen/dom0 reg <${regCells(kernel.address, kernel.size)}>`,
+    `fdt set /chosen xen,dom0-bootargs "${commandLine}"`,
+  ];
+  if (ramdisk) {
+    lines.push(
+      'fdt mknod /chosen dom0-ramdisk',
+      `fdt set /chosen/dom0-ramdisk compatible ${stringList(['xen,linux-initrd', 'xen,multiboot-module', 'multiboot,module'])}`,
+      `fdt set /chosen/dom0-ramdisk reg <${regCells(ramdisk.address, ramdisk.size)}>`,
+    );
+  }
+  return lines;
+}
+
+/** ImageBuilder's own stage-2 address: 2 MiB above the start of RAM, but never below 12 MiB. */
+export function defaultScriptAddress(memoryStart: number): number {
+  return Math.max(memoryStart + ALIGN_2M, LOWEST_SCRIPT_ADDRESS);
+}
+
+function checkInput(input: Stage2Input): void {
+  if (!input.loadCommand.trim()) {
+    throw stage2Error('NO_LOAD_COMMAND', 'loadCommand', 'No load command is set, so the script cannot say how to fetch the files.',
+      'Set LOAD_CMD in the config or pass -t (tftp, sd, scsi, usb or a U-Boot command).',
+      'LOAD_CMD not set, either specify it in the config or set it with the -t option');
+  }
+  if (!input.dom0 && !input.domUs?.length) {
+    throw stage2Error('NO_DOMAINS', 'dom0.kernel', 'Neither a Dom0 kernel nor any DomU is given: Xen would have nothing to boot.',
+      'Give a Dom0 kernel, or at least one dom0less DomU.', 'Neither dom0 or domUs are specified, exiting.');
+  }
+}
+
+function placeDomUs(input: Stage2Input, placement: Placement, notices: string[]): PlacedDomU[] {
+  const placed: PlacedDomU[] = [];
+  (input.domUs ?? []).forEach((domU, index) => {
+    if (domU.rootfsOnDisk || domU.noBoot) {
+      if (!domU.noBoot) notices.push(`Skipping DomU[${index}]: cannot handle non-ramdisk rootfs for dom0less VMs.`);
+      return;
+    }
+    checkComponentType(domU.kernel, 'executable', `domU${index}-kernel`, true);
+    const kernel = placement.place(`domU${index}-kernel`, domU.kernel);
+    let ramdisk: MemoryMapEntry | undefined;
+    if (domU.ramdisk) {
+      checkComponentType(domU.ramdisk, 'cpio archive', `domU${index}-ramdisk`, true);
+      ramdisk = placement.place(`domU${index}-ramdisk`, domU.ramdisk);
+    }
+    let passthroughDtb: MemoryMapEntry | undefined;
+    if (domU.passthroughDtb) {
+      checkComponentType(domU.passthroughDtb, 'Device Tree Blob', `domU${index}-passthrough-dtb`, true);
+      passthroughDtb = placement.place(`domU${index}-passthrough-dtb`, domU.passthroughDtb);
+    }
+    placed.push({ index, domU, kernel, ...(ramdisk && { ramdisk }), ...(passthroughDtb && { passthroughDtb }) });
+  });
+  return placed;
+}
+
+/** Generates stage 2 and its memory map; throws ImagerError (details.exitStatus = ImageBuilder's) on what ImageBuilder refuses. */
+export function generateStage2(input: Stage2Input): Stage2Result {
+  checkInput(input);
+  const notices: string[] = [];
+  let xenCommandLine = input.xenCommandLine || defaultXenCommandLine(input);
+  const dom0Command = input.dom0 ? dom0CommandLine(input.dom0, input.loadCommand) : undefined;
+  if (!input.dom0) {
+    notices.push('Dom0 kernel is not specified, continue with dom0less setup.');
+    xenCommandLine = removeDom0Words(xenCommandLine);
+  }
+  const scriptAddress = input.scriptAddress ?? defaultScriptAddress(input.memoryStart);
+  const placement = new Placement(scriptAddress + ALIGN_2M, input.loadCommand, input.prefix);
+
+  let dom0Kernel: MemoryMapEntry | undefined;
+  let dom0Ramdisk: MemoryMapEntry | undefined;
+  if (input.dom0) {
+    checkComponentType(input.dom0.kernel, 'executable', 'dom0-kernel', true);
+    dom0Kernel = placement.place('dom0-kernel', input.dom0.kernel);
+    if (input.dom0.ramdisk) {
+      checkComponentType(input.dom0.ramdisk, 'cpio archive', 'dom0-ramdisk', true);
+      dom0Ramdisk = placement.place('dom0-ramdisk', input.dom0.ramdisk);
+    }
+  }
+  const domUs = placeDomUs(input, placement, notices);
+  // Xen goes last of the binaries: U-Boot's secure boot expects the last PE image loaded to be the signed one.
+  checkComponentType(input.xen, 'executable', 'xen', true);
+  const xen = placement.place('xen', input.xen);
+  const overlays = (input.overlays ?? []).map((overlay, i) => {
+    checkComponentType(overlay, 'Device Tree Blob', `overlay${i}`, false);
+    return placement.place(`overlay${i}`, overlay);
+  });
+  checkComponentType(input.deviceTree, 'Device Tree Blob', 'device-tree', false);
+  const deviceTree = placement.place('device-tree', input.deviceTree);
+
+  const lines = [
+    ...placement.loadLines,
+    `fdt addr ${hexAddress(deviceTree.address)}`,
+    'fdt resize 1024',
+    ...overlays.map((overlay) => `fdt apply ${hexAddress(overlay.address)}`),
+    'fdt set /chosen \\#address-cells <0x2>',
+    'fdt set /chosen \\#size-cells <0x2>',
+    `fdt set /chosen xen,xen-bootargs "${xenCommandLine}"`,
+    ...(dom0Kernel ? dom0Lines(dom0Kernel, dom0Ramdisk, dom0Command!) : []),
+    ...(input.domUs ?? []).flatMap((_, index) => {
+      const placed = domUs.find((d) => d.index === index);
+      return [...passthroughLines(input.domUs!, index), ...(placed ? domULines(placed, Boolean(input.dom0)) : [])];
+    }),
+    'setenv fdt_high 0xffffffffffffffff',
+  ];
+  let text = lines.join('\n') + '\n';
+  if (input.extraCommands) text += input.extraCommands;
+  text += (input.bootCommand ?? 'booti') === 'none'
+    ? `setenv host_kernel_addr ${hexAddress(xen.address)}\nsetenv host_fdt_addr ${hexAddress(deviceTree.address)}\n`
+    : `booti ${hexAddress(xen.address)} - ${hexAddress(deviceTree.address)}\n`;
+
+  checkMemory(input, placement.next);
+  return { text, scriptAddress, memoryMap: placement.entries, nextFree: placement.next, xenCommandLine, dom0CommandLine: dom0Command, notices };
+}
+
+function checkMemory(input: Stage2Input, nextFree: number): void {
+  const spare = input.memoryEnd - nextFree - ALIGN_2M;
+  if (spare < 0) {
+    throw stage2Error('NOT_ENOUGH_MEMORY', 'memoryEnd',
+      `The files need memory up to ${hexAddress(nextFree + ALIGN_2M)}, beyond the end of RAM at ${hexAddress(input.memoryEnd)} (${-spare} bytes short).`,
+      'Use smaller files (a compressed ramdisk, fewer DomUs) or a larger memory end.',
+      'Error, not enough memory to load all binaries');
+  }
+}

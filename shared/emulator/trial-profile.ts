@@ -1,0 +1,73 @@
+// Retargets any profile to QEMU's virt board for a trial boot: same choices, the emulator's addresses, console and device tree.
+import { boards } from '../boards';
+import { hexAddress } from '../boot/address';
+import { DEFAULT_DOM0_COMMAND_LINE } from '../boot/stage2';
+import type { Profile } from '../profile/schema';
+import { QEMU_MEMORY_MIB } from './machine';
+
+/** Files that replace the profile's own (Debian's arm64 parts, for instance). */
+export interface TrialParts {
+  xen?: string;
+  dom0Kernel?: string;
+  dom0Ramdisk?: string;
+}
+
+export interface TrialProfileOptions {
+  /** The device tree dumped from the emulator's machine line (a path the services can read). */
+  deviceTree: string;
+  parts?: TrialParts;
+}
+
+export interface TrialProfile {
+  profile: Profile;
+  /** What was changed, in words, for the console header and the UI. */
+  changes: string[];
+}
+
+const board = boards['qemu-virt'];
+/** U-Boot's user-network TFTP target: QEMU relays 255.255.255.255:69 to the host's 127.0.0.1:69. */
+export const QEMU_SERVER_IP = board.defaultServerIp ?? '255.255.255.255';
+export const QEMU_BOARD_IP = '10.0.2.15';
+
+function withPanicReboot(commandLine: string | undefined): string {
+  const line = commandLine ?? DEFAULT_DOM0_COMMAND_LINE;
+  // panic=-1 plus QEMU's -no-reboot turns a Dom0 crash into a fast exit instead of a hang
+  return /(^|\s)panic=/.test(line) ? line : `${line} panic=-1`;
+}
+
+/** The profile as the emulator boots it. Pure: no file is read. */
+export function qemuTrialProfile(source: Profile, options: TrialProfileOptions): TrialProfile {
+  const changes: string[] = [];
+  const profile: Profile = structuredClone(source);
+  if (profile.board !== 'qemu-virt') changes.push(`board ${boards[profile.board].name} → ${board.name}`);
+  profile.board = 'qemu-virt';
+  profile.boot.memoryStart = hexAddress(board.ramBase);
+  profile.boot.memoryEnd = hexAddress(board.memoryEnd);
+  profile.boot.stage2Address = hexAddress(board.stage2Address);
+  profile.console.uart = board.defaultUart;
+  if (profile.xen.commandLine) profile.xen.commandLine = profile.xen.commandLine.replace(/dtuart=\S+/, `dtuart=${board.uarts.pl011!.dtuart}`);
+  if (profile.boot.mode === 'tftp') {
+    profile.boot.network = { method: 'static', serverIp: QEMU_SERVER_IP, boardIp: QEMU_BOARD_IP };
+    changes.push(`TFTP server ${QEMU_SERVER_IP} (QEMU relays it to this machine), board address ${QEMU_BOARD_IP}`);
+  }
+  if (profile.boot.loadCommand && !/^tftp/.test(profile.boot.loadCommand)) delete profile.boot.loadCommand;
+  profile.deviceTree = options.deviceTree;
+  if (profile.overlays.length > 0) changes.push(`device-tree overlays left out (they are for the Raspberry Pi's tree)`);
+  profile.overlays = [];
+  if (options.parts?.xen) profile.xen.binary = options.parts.xen;
+  if (profile.dom0) {
+    if (options.parts?.dom0Kernel) profile.dom0.kernel = options.parts.dom0Kernel;
+    if (options.parts?.dom0Ramdisk) profile.dom0.ramdisk = options.parts.dom0Ramdisk;
+    profile.dom0.commandLine = withPanicReboot(profile.dom0.commandLine);
+    if (profile.dom0.rootOnCard) changes.push('Dom0 root file system on the card left out (the emulated card holds only boot files)');
+    profile.dom0.rootOnCard = false;
+    const maxDom0Mb = QEMU_MEMORY_MIB / 2;
+    if (profile.dom0.memoryMb > maxDom0Mb) {
+      changes.push(`Dom0 memory ${profile.dom0.memoryMb} MB → ${maxDom0Mb} MB (the emulator has ${QEMU_MEMORY_MIB} MiB)`);
+      profile.dom0.memoryMb = maxDom0Mb;
+    }
+    if (profile.dom0.vcpus > board.cpus) profile.dom0.vcpus = board.cpus;
+  }
+  if (options.parts && Object.values(options.parts).some(Boolean)) changes.push('Xen, Dom0 kernel and ramdisk from Debian’s arm64 packages');
+  return { profile, changes };
+}

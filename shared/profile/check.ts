@@ -1,0 +1,133 @@
+// Validates a profile: migrates it, checks its shape (zod), then the rules that span fields; every problem carries its JSON path.
+import type { z } from 'zod';
+import { boards } from '../boards';
+import { ALIGN_2M, hexAddress, parseNumber } from '../boot/address';
+import { componentCopies, generateBootFiles, type ComponentFacts } from '../boot/generate';
+import { checkStage2Placement } from '../boot/stage1';
+import { ImagerError } from '../errors';
+import { sameSubnet } from '../network/ipv4';
+import { checkXenVersion } from '../xen-versions';
+import { migrateProfile } from './migrate';
+import { profileSchema, type Profile } from './schema';
+
+export interface ProfileProblem {
+  /** JSONPath of the field: $.boot.network.serverIp, $.domUs[0].kernel */
+  path: string;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface ProfileValidation {
+  /** The migrated, defaulted profile when its shape is valid (even if cross-field errors remain). */
+  profile?: Profile;
+  problems: ProfileProblem[];
+  migratedFrom?: number;
+  /** True when no problem is an error. */
+  ok: boolean;
+}
+
+export function jsonPath(segments: ReadonlyArray<PropertyKey>): string {
+  return '$' + segments.map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(String(s)) ? `.${String(s)}` : `[${JSON.stringify(String(s))}]`)).join('');
+}
+
+function zodProblems(issues: z.core.$ZodIssue[]): ProfileProblem[] {
+  return issues.map((issue) => ({ path: jsonPath(issue.path), severity: 'error', message: issue.message }));
+}
+
+const STAGE1_BOUND = 4096; // stage 1 is a few lines; 4 KiB bounds its image generously
+
+function addressProblems(profile: Profile): ProfileProblem[] {
+  const problems: ProfileProblem[] = [];
+  const board = boards[profile.board];
+  const start = parseNumber(profile.boot.memoryStart)!;
+  const end = parseNumber(profile.boot.memoryEnd)!;
+  const stage2 = parseNumber(profile.boot.stage2Address)!;
+  if (end <= start) problems.push({ path: '$.boot.memoryEnd', severity: 'error', message: `The memory end ${profile.boot.memoryEnd} is not above the memory start ${profile.boot.memoryStart}.` });
+  if (stage2 < start || stage2 + 2 * ALIGN_2M > end) {
+    problems.push({ path: '$.boot.stage2Address', severity: 'error', message: `Stage 2 at ${profile.boot.stage2Address} and the first file 2 MiB above it must lie inside memory (${profile.boot.memoryStart} to ${profile.boot.memoryEnd}).` });
+  }
+  if (start < board.ramBase) problems.push({ path: '$.boot.memoryStart', severity: 'error', message: `The ${board.name}'s RAM starts at ${hexAddress(board.ramBase)}, above ${profile.boot.memoryStart}.` });
+  try {
+    checkStage2Placement(board.scriptAddress, STAGE1_BOUND, stage2);
+  } catch (error) {
+    problems.push({ path: '$.boot.stage2Address', severity: 'error', message: (error as Error).message });
+  }
+  return problems;
+}
+
+function networkProblems(profile: Profile): ProfileProblem[] {
+  const network = profile.boot.network;
+  if (profile.boot.mode !== 'tftp') return [];
+  if (!network) return [{ path: '$.boot.network', severity: 'error', message: 'Network boot needs network settings: a static address or DHCP, and the TFTP server.' }];
+  if (network.method === 'dhcp') return [];
+  const problems: ProfileProblem[] = [];
+  if (network.serverIp === network.boardIp) problems.push({ path: '$.boot.network.boardIp', severity: 'error', message: 'The board cannot have the TFTP server\'s address.' });
+  if (network.netmask && sameSubnet(network.serverIp, network.boardIp, network.netmask) === false && !network.gateway && network.serverIp !== '255.255.255.255') {
+    problems.push({ path: '$.boot.network.serverIp', severity: 'warning', message: `The TFTP server ${network.serverIp} is outside the board's subnet (${network.boardIp}/${network.netmask}) and no gateway is set.` });
+  }
+  if (network.gateway && network.netmask && sameSubnet(network.gateway, network.boardIp, network.netmask) === false) {
+    problems.push({ path: '$.boot.network.gateway', severity: 'warning', message: `The gateway ${network.gateway} is outside the board's subnet.` });
+  }
+  return problems;
+}
+
+function domainProblems(profile: Profile): ProfileProblem[] {
+  const problems: ProfileProblem[] = [];
+  const board = boards[profile.board];
+  const booted = profile.domUs.filter((d) => !d.noBoot);
+  if (!profile.dom0 && booted.length === 0) problems.push({ path: '$.dom0', severity: 'error', message: 'Neither Dom0 nor a DomU that boots is configured: Xen would have nothing to run.' });
+  const vcpus = (profile.dom0?.vcpus ?? 0) + booted.reduce((sum, d) => sum + d.vcpus, 0);
+  if (vcpus > board.cpus && !profile.xen.commandLine) {
+    problems.push({ path: '$.domUs', severity: 'warning', message: `The domains have ${vcpus} vCPUs but the ${board.name} has ${board.cpus} cores; Xen's null scheduler needs one core per vCPU.` });
+  }
+  const memory = (profile.dom0?.memoryMb ?? 0) + booted.reduce((sum, d) => sum + d.memoryMb, 0);
+  const ram = Math.max(...board.ramSizesMiB);
+  if (memory > ram) problems.push({ path: '$.dom0.memoryMb', severity: 'warning', message: `The domains ask for ${memory} MB in total, more than the ${ram} MB the largest ${board.name} has.` });
+  const version = checkXenVersion(profile.xen.version, profile.board);
+  if (version.severity !== 'ok') problems.push({ path: '$.xen.version', severity: version.severity, message: version.message });
+  if (profile.board === 'qemu-virt' && profile.console.uart === 'mini') {
+    problems.push({ path: '$.console.uart', severity: 'warning', message: 'QEMU virt has no mini UART; its PL011 at 0x9000000 is used.' });
+  }
+  return problems;
+}
+
+/** Which profile field names the file a boot role loads from. */
+/** The JSON path of the profile field that names a component, from its role (xen, dom0-kernel, domU0-ramdisk, overlay1...). */
+export function pathOfRole(role: string): string {
+  const domU = /^domU(\d+)-(kernel|ramdisk|passthrough-dtb)$/.exec(role);
+  if (domU) return `$.domUs[${domU[1]}].${domU[2] === 'passthrough-dtb' ? 'passthroughDtb' : domU[2]}`;
+  const overlay = /^overlay(\d+)$/.exec(role);
+  if (overlay) return `$.overlays[${overlay[1]}]`;
+  const known: Record<string, string> = { 'u-boot': '$.ubootBinary', xen: '$.xen.binary', 'dom0-kernel': '$.dom0.kernel', 'dom0-ramdisk': '$.dom0.ramdisk', 'device-tree': '$.deviceTree', memoryEnd: '$.boot.memoryEnd', loadCommand: '$.boot.loadCommand' };
+  return known[role] ?? (role.startsWith('dom0') ? '$.dom0.commandLine' : '$');
+}
+
+/** With the files' facts: generate once, so types, memory fit and kernel version are checked exactly as generation will. */
+function componentProblems(profile: Profile, components: Record<string, ComponentFacts>): ProfileProblem[] {
+  try {
+    const generated = generateBootFiles(profile, components, { timestamp: 0 });
+    return generated.warnings.filter((w) => !w.startsWith('Dom0 kernel is not specified')).map((message) => ({ path: '$.dom0.kernel', severity: 'warning' as const, message }));
+  } catch (error) {
+    if (error instanceof ImagerError) return [{ path: pathOfRole(error.subject ?? ''), severity: 'error', message: error.message }];
+    throw error;
+  }
+}
+
+/** Migrates, parses and checks a profile; `components` (facts of the files it names) enables the memory-fit and type checks. */
+export function validateProfile(raw: unknown, components?: Record<string, ComponentFacts>): ProfileValidation {
+  let migrated: { profile: unknown; migratedFrom?: number };
+  try {
+    migrated = migrateProfile(raw);
+  } catch (error) {
+    if (!(error instanceof ImagerError)) throw error;
+    return { problems: [{ path: error.subject ?? '$', severity: 'error', message: error.message }], ok: false };
+  }
+  const parsed = profileSchema.safeParse(migrated.profile);
+  const from = migrated.migratedFrom !== undefined ? { migratedFrom: migrated.migratedFrom } : {};
+  if (!parsed.success) return { problems: zodProblems(parsed.error.issues), ok: false, ...from };
+  const profile = parsed.data;
+  const problems = [...addressProblems(profile), ...networkProblems(profile), ...domainProblems(profile)];
+  const filesKnown = components && componentCopies(profile).every((copy) => copy.role === 'u-boot' || components[copy.source]);
+  if (components && filesKnown && !problems.some((p) => p.severity === 'error')) problems.push(...componentProblems(profile, components));
+  return { profile, problems, ok: !problems.some((p) => p.severity === 'error'), ...from };
+}

@@ -1,0 +1,109 @@
+// The profile: the whole recipe (board, Xen, console, boot mode, Dom0, DomUs, files, outputs) as a versioned zod schema.
+import { z } from 'zod';
+import { isIpv4 } from '../network/ipv4';
+
+export const PROFILE_SCHEMA_VERSION = 2;
+
+const hexAddress = z.string().regex(/^0x[0-9a-fA-F]+$/, { message: 'Expected an address in hex, such as 0xC00000.' });
+const ipv4 = z.string().refine(isIpv4, { message: 'Expected an IPv4 address: four numbers 0-255 separated by dots, such as 192.168.1.10.' });
+const filePath = z.string().min(1, { message: 'Expected a file path.' });
+const logLevel = z.enum(['default', 'error', 'warning', 'info', 'debug', 'all']);
+
+export const domUSchema = z.object({
+  name: z.string().optional().describe('A label for the wizard; Xen names DomUs domU0, domU1, ...'),
+  kernel: filePath.describe('The DomU kernel (arm64 Image).'),
+  ramdisk: filePath.optional().describe('The DomU ramdisk (cpio, optionally gzip).'),
+  passthroughDtb: filePath.optional().describe('Partial device tree of the devices handed to this DomU.'),
+  commandLine: z.string().optional().describe('Linux command line; default console=ttyAMA0.'),
+  memoryMb: z.number().int().positive().default(512),
+  vcpus: z.number().int().positive().default(1),
+  enhanced: z.boolean().optional().describe('xen,enhanced (PV drivers from Dom0); default: when Dom0 exists.'),
+  staticMemory: z.array(z.object({ base: hexAddress, size: hexAddress })).optional().describe('Fixed physical memory banks.'),
+  directMap: z.boolean().optional().describe('With static memory: guest addresses equal host addresses (default true).'),
+  colors: z.string().regex(/^\d+-\d+$/, { message: 'Expected a colour range such as 4-7.' }).optional(),
+  viommu: z.boolean().optional(),
+  noBoot: z.boolean().optional().describe('Not started at boot: only its passthrough devices are marked.'),
+  passthroughPaths: z.array(z.string().startsWith('/')).optional().describe('Host device-tree nodes given to this DomU (xen,passthrough).'),
+});
+
+export const networkSchema = z.discriminatedUnion('method', [
+  z.object({
+    method: z.literal('static'),
+    serverIp: ipv4.describe('The TFTP server as the board sees it (255.255.255.255 under QEMU).'),
+    boardIp: ipv4,
+    netmask: ipv4.optional(),
+    gateway: ipv4.optional(),
+  }),
+  z.object({ method: z.literal('dhcp'), serverIp: ipv4.optional() }),
+]);
+
+export const profileSchema = z.object({
+  $schema: z.string().optional(),
+  schemaVersion: z.literal(PROFILE_SCHEMA_VERSION),
+  name: z.string().default('Xen on Raspberry Pi 4'),
+  board: z.enum(['rpi4', 'qemu-virt']),
+  xen: z.object({
+    version: z.string().regex(/^\d+\.\d+/, { message: 'Expected a Xen version such as 4.17.' }),
+    binary: filePath.describe('The Xen hypervisor (arm64, e.g. /boot/xen-4.17-arm64).'),
+    commandLine: z.string().optional().describe('The whole Xen command line, replacing the one built from the console and Dom0 settings.'),
+    extraArgs: z.string().default('').describe('Words appended to the built command line.'),
+  }),
+  console: z.object({
+    uart: z.enum(['mini', 'pl011']).describe('mini = serial1 on GPIO 14/15; pl011 = serial0 with Bluetooth disabled.'),
+    baud: z.number().int().positive().default(115200),
+    syncConsole: z.boolean().default(false).describe('sync_console: flush every character (debugging early crashes; slow).'),
+    logLevel: logLevel.default('default').describe("Xen's loglvl."),
+    guestLogLevel: logLevel.default('default').describe("Xen's guest_loglvl."),
+  }),
+  boot: z.object({
+    mode: z.enum(['tftp', 'sd']).describe('tftp: stage 1 on the card fetches the rest over the network; sd: everything on the card.'),
+    network: networkSchema.optional(),
+    memoryStart: hexAddress,
+    memoryEnd: hexAddress,
+    stage2Address: hexAddress.describe('Where stage 1 loads stage 2; the files follow 2 MiB above it.'),
+    loadCommand: z.string().optional().describe('Overrides the U-Boot load command (tftpb, or the board\'s card command).'),
+    pathPrefix: z.string().optional().describe('Prepended to every file name the scripts load (a folder in the TFTP root).'),
+    bootCommand: z.enum(['booti', 'none']).default('booti'),
+    extraCommands: z.string().optional().describe('U-Boot commands run just before booting Xen.'),
+  }),
+  dom0: z
+    .object({
+      kernel: filePath.describe('Dom0 Linux (arm64 Image, 5.9 or newer on the Pi 4).'),
+      ramdisk: filePath.optional(),
+      commandLine: z.string().optional().describe('Default: console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused, plus root=.'),
+      memoryMb: z.number().int().positive().default(1024),
+      vcpus: z.number().int().positive().default(1),
+      rootOnCard: z.boolean().default(false).describe("Dom0's root filesystem is the card's second partition."),
+    })
+    .optional()
+    .describe('Absent: true dom0less (only DomUs).'),
+  deviceTree: filePath,
+  overlays: z.array(filePath).default([]),
+  domUs: z.array(domUSchema).default([]),
+  baseImage: filePath.optional().describe('A disk image (e.g. Raspberry Pi OS) whose card layout and config.txt are kept.'),
+  ubootBinary: filePath.optional().describe("U-Boot for the board (Debian u-boot-rpi: /usr/lib/u-boot/rpi_4/u-boot.bin)."),
+  output: z
+    .object({
+      stage1Name: z.string().default('boot').describe('Stage 1 is written as <name>.source and <name>.scr.'),
+      stage2Name: z.string().default('boot2'),
+      scriptImageName: z.string().default('').describe('mkimage -n for both scripts.'),
+      writeConfigTxt: z.boolean().default(true),
+    })
+    .default({ stage1Name: 'boot', stage2Name: 'boot2', scriptImageName: '', writeConfigTxt: true }),
+});
+
+export type Profile = z.output<typeof profileSchema>;
+export type ProfileInput = z.input<typeof profileSchema>;
+export type DomUProfile = z.output<typeof domUSchema>;
+export type NetworkProfile = z.output<typeof networkSchema>;
+
+/** The JSON Schema published as resources/profile.schema.json (the input shape: defaulted fields are optional). */
+export function profileJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(profileSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return {
+    $id: 'https://xen-pi-imager.invalid/profile.schema.json',
+    title: 'Xen Pi Imager profile',
+    description: 'The whole recipe for booting Xen on a Raspberry Pi 4 (or QEMU virt): board, Xen, console, boot mode, Dom0, DomUs and outputs.',
+    ...schema,
+  };
+}

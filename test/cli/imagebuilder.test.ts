@@ -1,0 +1,163 @@
+// `xen-pi-imager imagebuilder` behaves like uboot-script-gen: same outputs (mkimage-identical), same two lines, same exit statuses.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CliIO } from '../../electron/cli/command';
+import { runCli } from '../../electron/cli/main';
+import { arm64Head } from '../shared/boot/fixtures';
+
+const root = path.resolve(__dirname, '../..');
+const work = mkdtempSync(path.join(tmpdir(), 'imagebuilder-cli-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+let dir = '';
+let counter = 0;
+
+function captureIO(env: Record<string, string> = { SOURCE_DATE_EPOCH: '1700000000' }): CliIO & { out: string; err: string } {
+  const io = { out: '', err: '', stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t), isTTY: false, env, cwd: work, signal: new AbortController().signal };
+  return io;
+}
+
+function image(name: string, size: number, imageSize = size): void {
+  const bytes = new Uint8Array(size);
+  bytes.set(arm64Head(imageSize));
+  mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+  writeFileSync(path.join(dir, name), bytes);
+}
+
+function cpio(name: string): Buffer {
+  writeFileSync(path.join(dir, 'init'), '#!/bin/sh\n');
+  const archive = execFileSync('sh', ['-c', `cd ${dir} && echo init | cpio -o -H newc 2>/dev/null`]);
+  const padded = Buffer.alloc(5_000_000); // the spec's worked-example size; cpio readers stop at the trailer
+  archive.copy(padded);
+  writeFileSync(path.join(dir, name), padded);
+  return padded;
+}
+
+function dtb(name: string): void {
+  writeFileSync(path.join(dir, 't.dts'), '/dts-v1/;\n/ { chosen { }; };\n');
+  execFileSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', path.join(dir, name), path.join(dir, 't.dts')], { stdio: 'pipe' });
+}
+
+const baseConfig = `MEMORY_START="0x0"
+MEMORY_END="0x3c000000"
+DEVICE_TREE="board.dtb"
+XEN="xen"
+XEN_CMD="console=dtuart dtuart=serial1 sync_console dom0_mem=1024M"
+DOM0_KERNEL="Image"
+DOM0_RAMDISK="initrd.cpio"
+NUM_DOMUS=0
+UBOOT_SOURCE="boot.source"
+UBOOT_SCRIPT="boot.scr"
+`;
+
+let configs = 0;
+function config(text = baseConfig): string {
+  const file = path.join(dir, `config${configs++}`);
+  writeFileSync(file, text);
+  return file;
+}
+
+beforeEach(() => {
+  dir = path.join(work, `case${counter++}`);
+  mkdirSync(dir);
+  image('xen', 1_000_000);
+  image('Image', 20_000_000);
+  cpio('initrd.cpio');
+  dtb('board.dtb');
+});
+
+async function imagebuilder(args: string[], env?: Record<string, string>) {
+  const io = captureIO(env);
+  const status = await runCli(['imagebuilder', ...args], io);
+  return { status, out: io.out, err: io.err };
+}
+
+function mkimageOf(source: string, address: string): Buffer {
+  const out = path.join(dir, 'reference.scr');
+  execFileSync('mkimage', ['-A', 'arm64', '-T', 'script', '-C', 'none', '-a', address, '-e', address, '-d', source, out], { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' }, stdio: 'pipe' });
+  return readFileSync(out);
+}
+
+describe('imagebuilder command', () => {
+  it('writes boot.source and a boot.scr identical to mkimage\'s, and prints the two lines', async () => {
+    const result = await imagebuilder(['-c', config(), '-d', dir, '-t', 'tftp']);
+    expect(result.status).toBe(0);
+    expect(result.out).toBe('Generated uboot script boot.scr, to be loaded at address 0xC00000:\ntftpb 0xC00000 boot.scr; source 0xC00000\n');
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8');
+    expect(source.split('\n').slice(0, 4)).toEqual(['tftpb 0xE00000 Image', `tftpb 0x2200000 initrd.cpio`, 'tftpb 0x2800000 xen', 'tftpb 0x2A00000 board.dtb']);
+    expect(readFileSync(path.join(dir, 'boot.scr')).equals(mkimageOf(path.join(dir, 'boot.source'), '0xC00000'))).toBe(true);
+  });
+
+  it('honours -o, -p and an sd load command, and reads paths through symlinks like realpath', async () => {
+    mkdirSync(path.join(dir, 'real'));
+    image('real/xen-4.17', 1_000_000);
+    rmSync(path.join(dir, 'xen'));
+    symlinkSync(path.join(dir, 'real/xen-4.17'), path.join(dir, 'xen'));
+    const result = await imagebuilder(['-c', config(), '-d', dir, '-t', 'sd', '-o', 'xen-boot', '-p', 'boot']);
+    expect(result.status).toBe(0);
+    expect(result.out).toContain('load mmc 0:1 0xC00000 xen-boot.scr; source 0xC00000\n');
+    const source = readFileSync(path.join(dir, 'xen-boot.source'), 'utf8');
+    expect(source).toContain('load mmc 0:1 0x2800000 boot/real/xen-4.17\n');
+    expect(existsSync(path.join(dir, 'xen-boot.scr'))).toBe(true);
+  });
+
+  it('counts a gzip ramdisk compressed and checks the cpio inside', async () => {
+    const archive = readFileSync(path.join(dir, 'initrd.cpio'));
+    writeFileSync(path.join(dir, 'initrd.cpio.gz'), gzipSync(archive));
+    const size = readFileSync(path.join(dir, 'initrd.cpio.gz')).length;
+    const result = await imagebuilder(['-c', config(baseConfig.replace('initrd.cpio"', 'initrd.cpio.gz"')), '-d', dir, '-t', 'tftp']);
+    expect(result.status).toBe(0);
+    expect(readFileSync(path.join(dir, 'boot.source'), 'utf8')).toContain(`reg <0x0 0x2200000 0x0 0x${size.toString(16).toUpperCase()} >`);
+    writeFileSync(path.join(dir, 'bad.gz'), gzipSync(Buffer.from('just text\n')));
+    const wrong = await imagebuilder(['-c', config(baseConfig.replace('initrd.cpio"', 'bad.gz"')), '-d', dir, '-t', 'tftp']);
+    expect(wrong).toMatchObject({ status: 1, out: 'Wrong file type bad.gz. It should be cpio archive, exiting.\n' });
+  });
+
+  it('appends APPEND_EXTRA_CMDS before booti and generates DomUs', async () => {
+    writeFileSync(path.join(dir, 'extra.txt'), 'setenv bootdelay 0\n');
+    image('domU/Image', 3_000_000);
+    const text = baseConfig + 'APPEND_EXTRA_CMDS="extra.txt"\nNUM_DOMUS=1\nDOMU_KERNEL[0]="domU/Image"\nDOMU_MEM[0]=256\n';
+    const result = await imagebuilder(['-c', config(text), '-d', dir, '-t', 'tftp']);
+    expect(result.status).toBe(0);
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8');
+    expect(source).toContain('tftpb 0x2800000 domU/Image\n');
+    expect(source).toContain('fdt set /chosen/domU0 memory <0 262144>\n');
+    expect(source.endsWith('setenv fdt_high 0xffffffffffffffff\nsetenv bootdelay 0\nbooti 0x2C00000 - 0x2E00000\n')).toBe(true);
+  });
+
+  it('exits 1 on the errors uboot-script-gen exits 1 on, and leaves no outputs behind', async () => {
+    const cases: Array<[string, string[], string]> = [
+      ['missing file', ['-c', config(baseConfig.replace('"xen"', '"nope"')), '-d', dir, '-t', 'tftp'], "File nope doesn't exist, exiting\n"],
+      ['wrong type', ['-c', config(baseConfig.replace('"board.dtb"', '"initrd.cpio"')), '-d', dir, '-t', 'tftp'], 'Wrong file type initrd.cpio. It should be Device Tree Blob\\|data, exiting.\n'],
+      ['not enough memory', ['-c', config(baseConfig.replace('0x3c000000', '0x2000000')), '-d', dir, '-t', 'tftp'], 'Error, not enough memory to load all binaries\n'],
+      ['no load command', ['-c', config(), '-d', dir], 'LOAD_CMD not set, either specify it in the config or set it with the -t option\n'],
+      ['unknown option', ['-x'], 'Unknown option, see "xen-pi-imager imagebuilder -h"\n'],
+      ['missing arguments', ['-c', config()], 'Undefined arguments, see "xen-pi-imager imagebuilder -h"\n'],
+    ];
+    writeFileSync(path.join(dir, 'boot.scr'), 'stale');
+    for (const [what, args, line] of cases) {
+      const result = await imagebuilder(args);
+      expect({ what, status: result.status, out: result.out }).toEqual({ what, status: 1, out: line });
+    }
+    expect(existsSync(path.join(dir, 'boot.scr'))).toBe(false);
+    const fit = await imagebuilder(['-c', config(baseConfig + 'FIT="boot.fit"\n'), '-d', dir, '-t', 'tftp']);
+    expect(fit.status).toBe(1);
+    expect(fit.err).toMatch(/FIT images are not supported/);
+  });
+
+  it('runs as a real process with the same result', async () => {
+    const run = promisify(execFile);
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(root, 'electron/cli/index.ts'), 'imagebuilder', '-c', config(), '-d', dir, '-t', 'tftp'], {
+      cwd: root, env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' },
+    });
+    expect(stdout).toBe('Generated uboot script boot.scr, to be loaded at address 0xC00000:\ntftpb 0xC00000 boot.scr; source 0xC00000\n');
+    expect(readFileSync(path.join(dir, 'boot.scr')).equals(mkimageOf(path.join(dir, 'boot.source'), '0xC00000'))).toBe(true);
+    const failed = await run(process.execPath, ['--import', 'tsx', path.join(root, 'electron/cli/index.ts'), 'imagebuilder', '-c', config(baseConfig.replace('"xen"', '"nope"')), '-d', dir, '-t', 'tftp'], { cwd: root }).catch((e) => e);
+    expect(failed.code).toBe(1);
+  });
+});

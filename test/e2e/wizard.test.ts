@@ -1,0 +1,151 @@
+// The whole wizard in Chromium through browser mode, against the real services: a Pi 4 TFTP set-up with test
+// components, saved and reopened, the TFTP server answering a real client, then a composed image file checked with mtools.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readScriptImage } from '../../shared/boot/script-image';
+import { writeTestComponents, type TestComponents } from '../helpers/components';
+import { buildRpiLikeImage, isRoot, mtoolsRead, tempDir, type TestImageLayout } from '../helpers/disk-images';
+import { haveChromium, launchChromium, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';
+
+const work = tempDir('xpi-e2e-wizard-');
+let components: TestComponents;
+let base: TestImageLayout;
+let app: BrowserModeApp;
+let browser: Browser;
+let page: Page;
+let shot = 0;
+
+async function screenshot(name: string): Promise<void> {
+  shot += 1;
+  await page.screenshot({ path: path.join(resultsDir, `wizard-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+async function fill(testId: string, value: string): Promise<void> {
+  await page.getByTestId(testId).fill(value);
+}
+
+async function next(): Promise<void> {
+  await page.getByTestId('next').click();
+}
+
+describe.skipIf(!haveChromium)('the wizard, end to end', () => {
+  beforeAll(async () => {
+    components = writeTestComponents(path.join(work, 'components'));
+    base = buildRpiLikeImage(work, 'raspios.img', { bootMiB: 36, rootMiB: 12, rootDataBytes: 1024 * 1024 });
+    app = await startBrowserMode();
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+    page.setDefaultTimeout(10_000);
+    page.on('pageerror', (error) => console.error('page error:', error));
+    await page.goto(app.url);
+    await page.getByRole('heading', { name: 'Start' }).waitFor();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('walks a Raspberry Pi 4 TFTP set-up from a default to the review', async () => {
+    await screenshot('start');
+    await page.getByTestId('new-rpi4').click();
+    await page.getByRole('heading', { name: 'Board and Xen' }).waitFor();
+    expect(await page.getByTestId('xen-version').inputValue()).toBe('4.17');
+    await fill('xen-version', '4.13');
+    await expect(page.getByText(/cannot boot a Raspberry Pi 4/).isVisible()).resolves.toBe(true);
+    await fill('xen-version', '4.17');
+    await screenshot('board');
+    await next();
+
+    await fill('component-uboot', components.uboot);
+    await fill('component-xen', components.xen);
+    await fill('component-dtb', components.dtb);
+    await fill('component-kernel', components.kernel);
+    await fill('component-ramdisk', components.ramdisk);
+    await fill('component-base', base.path);
+    await page.getByTestId('recognised-kernel').waitFor();
+    expect(await page.getByTestId('recognised-kernel').textContent()).toMatch(/arm64.*Linux 6\.1\.0-test/i);
+    expect(await page.getByTestId('recognised-dtb').textContent()).toMatch(/Device Tree Blob/);
+    await screenshot('components');
+    await next();
+
+    await page.getByTestId('sync-console').check();
+    expect(await page.getByTestId('xen-cmdline').textContent()).toMatch(/^console=dtuart dtuart=serial1 sync_console dom0_mem=\d+M dom0_max_vcpus=1/);
+    await page.getByTestId('uart-pl011').check();
+    expect(await page.getByTestId('config-lines').textContent()).toContain('dtoverlay=disable-bt');
+    expect(await page.getByTestId('xen-cmdline').textContent()).toContain('dtuart=serial0');
+    await page.getByTestId('uart-mini').check();
+    await screenshot('console');
+    await next();
+
+    await fill('server-ip', '127.0.0.1');
+    await fill('board-ip', '127.0.0.1');
+    await expect(page.getByText(/cannot have the TFTP server/).isVisible()).resolves.toBe(true);
+    await fill('board-ip', '127.0.0.2');
+    await screenshot('network');
+    await next();
+
+    await page.getByTestId('memory-map').waitFor();
+    const stage1 = await page.getByTestId('preview-boot.source').textContent();
+    expect(stage1).toContain('setenv serverip 127.0.0.1');
+    expect(stage1).toContain('tftpb 0xC00000 boot2.scr');
+    expect(await page.getByTestId('preview-boot2.source').textContent()).toMatch(/booti 0x\w+ - 0x\w+/);
+    expect(await page.getByTestId('memory-map').textContent()).toContain('0xE00000');
+    await screenshot('review');
+  });
+
+  it('saves the profile and opens it again after a reload', async () => {
+    await page.getByLabel('Profile name').fill('Lab Pi 4');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText(/^Saved "Lab Pi 4"/).waitFor();
+    expect(await page.getByTestId('status').textContent()).toMatch(/^Saved "Lab Pi 4" to .*lab-pi-4\.json$/);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Start' }).waitFor();
+    const list = page.getByTestId('profiles');
+    await list.getByText('Lab Pi 4').waitFor();
+    await screenshot('start-with-saved-profile');
+    await page.getByRole('button', { name: 'Open Lab Pi 4' }).click();
+    await expect.poll(() => page.getByLabel('Profile name').inputValue()).toBe('Lab Pi 4');
+    await page.getByText('Saved', { exact: true }).waitFor();
+    await page.getByRole('button', { name: /Network boot/ }).click();
+    expect(await page.getByTestId('board-ip').inputValue()).toBe('127.0.0.2');
+  });
+
+  it.skipIf(!isRoot)('starts the TFTP server on port 69 and shows a real client fetching boot2.scr', async () => {
+    await page.getByTestId('tftp-start').click();
+    // the profile's server address is one of this machine's, so the server listens there
+    await page.getByText(/Serving on 127\.0\.0\.1:69/).waitFor();
+    const out = path.join(work, 'fetched-boot2.scr');
+    execFileSync('curl', ['-s', '--tftp-blksize', '1468', '-o', out, 'tftp://127.0.0.1/boot2.scr']);
+    expect(readScriptImage(new Uint8Array(fs.readFileSync(out))).source).toMatch(/booti/);
+    await page.getByTestId('tftp-transfers').getByText('done').waitFor();
+    await screenshot('network-transfers');
+    await page.getByTestId('tftp-stop').click();
+    await page.getByText('Stopped').waitFor();
+  });
+
+  it('writes a composed image file whose boot partition holds config.txt, u-boot.bin and boot.scr', async () => {
+    await page.getByRole('button', { name: /Target/ }).click();
+    await page.getByTestId('target-file').check();
+    const image = path.join(work, 'card.img');
+    await fill('target-file-path', image);
+    await screenshot('target');
+    await page.getByTestId('write').click();
+    await page.getByTestId('write-done').waitFor({ timeout: 120_000 });
+    await screenshot('write-done');
+
+    const configTxt = mtoolsRead(image, base.boot.offset, 'config.txt').toString();
+    expect(configTxt).toMatch(/^arm_64bit=1$/m);
+    expect(configTxt).toMatch(/^kernel=u-boot\.bin$/m);
+    expect(configTxt).toMatch(/^enable_uart=1$/m);
+    expect(configTxt).toContain('dtparam=audio=on'); // the base image's own lines stay
+    expect(mtoolsRead(image, base.boot.offset, 'u-boot.bin').equals(fs.readFileSync(components.uboot))).toBe(true);
+    const stage1 = readScriptImage(new Uint8Array(mtoolsRead(image, base.boot.offset, 'boot.scr')));
+    expect(stage1.loadAddress).toBe(0x2400000);
+    expect(stage1.source).toContain('setenv ipaddr 127.0.0.2');
+  });
+});

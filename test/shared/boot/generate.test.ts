@@ -1,0 +1,85 @@
+// From a profile to every boot file: names, destinations, stage 1 -> stage 2 link, config.txt, Xen/Dom0 command lines, memory map.
+import { describe, expect, it } from 'vitest';
+import { generateBootFiles, targetName, xenCommandLineFor, type ComponentFacts } from '../../../shared/boot/generate';
+import { readScriptImage } from '../../../shared/boot/script-image';
+import { defaultProfile, type Profile } from '../../../shared/profile';
+import { cpio, dtb, kernel } from './fixtures';
+
+const facts = (c: { size: number; head: Uint8Array }): ComponentFacts => ({ size: c.size, head: c.head });
+const components: Record<string, ComponentFacts> = {
+  'xen-4.17-arm64': facts(kernel('x', 1_000_000)),
+  vmlinuz: facts(kernel('v', 20_000_000)),
+  'initrd.cpio.gz': facts(cpio('i', 5_000_000)),
+  'bcm2711-rpi-4-b.dtb': facts(dtb('d', 1547)),
+  'virt.dtb': facts(dtb('d', 1547)),
+};
+
+const byName = (files: ReturnType<typeof generateBootFiles>['files']) => Object.fromEntries(files.map((f) => [f.name, f]));
+
+describe('generateBootFiles', () => {
+  it('writes stage 1 to the card and stage 2 to the TFTP root for a network-booting Pi 4', () => {
+    const result = generateBootFiles(defaultProfile('rpi4'), components, { timestamp: 1_700_000_000 });
+    const files = byName(result.files);
+    expect(Object.keys(files).sort()).toEqual(['boot.scr', 'boot.source', 'boot2.scr', 'boot2.source', 'config.txt']);
+    expect(files['boot.scr']!.destination).toBe('boot-partition');
+    expect(files['boot2.scr']!.destination).toBe('tftp-root');
+    expect(files['boot.source']!.preview).toBe('setenv serverip 192.168.1.10\nsetenv ipaddr 192.168.1.50\nsetenv netmask 255.255.255.0\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n');
+    const stage1 = readScriptImage(files['boot.scr']!.bytes);
+    expect([stage1.loadAddress, stage1.timestamp]).toEqual([0x2400000, 1_700_000_000]);
+    expect(readScriptImage(files['boot2.scr']!.bytes)).toMatchObject({ loadAddress: 0xc00000, source: files['boot2.source']!.preview });
+    expect(files['config.txt']!.preview).toContain('kernel=u-boot.bin\nenable_uart=1\n');
+    expect(result.memoryMap.map((e) => e.role)).toEqual(['dom0-kernel', 'dom0-ramdisk', 'xen', 'device-tree']);
+    expect(result.components).toEqual(expect.arrayContaining([
+      { role: 'xen', source: 'xen-4.17-arm64', target: 'xen-4.17-arm64', destination: 'tftp-root' },
+      { role: 'u-boot', source: '/usr/lib/u-boot/rpi_4/u-boot.bin', target: 'u-boot.bin', destination: 'boot-partition' },
+    ]));
+  });
+
+  it('builds the Xen command line from the console and Dom0 settings', () => {
+    const p = defaultProfile('rpi4');
+    expect(xenCommandLineFor(p)).toBe('console=dtuart dtuart=serial1 dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null');
+    const debug: Profile = { ...p, console: { ...p.console, uart: 'pl011', syncConsole: true, logLevel: 'all', guestLogLevel: 'all' }, xen: { ...p.xen, extraArgs: 'iommu=no' } };
+    expect(xenCommandLineFor(debug)).toBe('console=dtuart dtuart=serial0 sync_console dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null loglvl=all guest_loglvl=all iommu=no');
+    expect(byName(generateBootFiles(debug, components, { timestamp: 0 }).files)['config.txt']!.preview).toContain('dtoverlay=disable-bt');
+    expect(xenCommandLineFor(defaultProfile('qemu-virt'))).toContain('dtuart=/pl011@9000000');
+  });
+
+  it('uses the QEMU board addresses, its broadcast TFTP server and no config.txt', () => {
+    const result = generateBootFiles(defaultProfile('qemu-virt'), components, { timestamp: 0 });
+    const files = byName(result.files);
+    expect(files['config.txt']).toBeUndefined();
+    expect(files['boot.source']!.preview).toContain('setenv serverip 255.255.255.255\n');
+    expect(files['boot.source']!.preview).toContain('tftpb 0x40C00000 boot2.scr\n');
+    expect(readScriptImage(files['boot.scr']!.bytes).loadAddress).toBe(0x40200000);
+    expect(files['boot2.source']!.preview.split('\n')[0]).toBe('tftpb 0x40E00000 vmlinuz');
+  });
+
+  it('puts everything on the card in SD-only mode and roots Dom0 on partition 2', () => {
+    const p = defaultProfile('rpi4');
+    const sd: Profile = { ...p, boot: { ...p.boot, mode: 'sd', network: undefined }, dom0: { ...p.dom0!, ramdisk: undefined, rootOnCard: true } };
+    const result = generateBootFiles(sd, components, { timestamp: 0 });
+    const files = byName(result.files);
+    expect(files['boot.source']!.preview).toBe('load mmc 0:1 0xC00000 boot2.scr\nsource 0xC00000\n');
+    expect(files['boot2.scr']!.destination).toBe('boot-partition');
+    expect(result.stage2.dom0CommandLine).toMatch(/ root=\/dev\/mmcblk0p2$/);
+    const tftpRoot = generateBootFiles({ ...p, dom0: { ...p.dom0!, rootOnCard: true } }, components, { timestamp: 0 });
+    expect(tftpRoot.stage2.dom0CommandLine).toMatch(/ root=\/dev\/mmcblk0p2$/);
+    const q = defaultProfile('qemu-virt');
+    expect(generateBootFiles({ ...q, dom0: { ...q.dom0!, rootOnCard: true } }, components, { timestamp: 0 }).stage2.dom0CommandLine).toMatch(/root=\/dev\/vda2$/);
+  });
+
+  it('keeps relative paths as load names and reduces absolute ones to their base name, under the prefix', () => {
+    expect(targetName('domU1/Image')).toBe('domU1/Image');
+    expect(targetName('/usr/lib/linux-image-6.1/broadcom/bcm2711-rpi-4-b.dtb')).toBe('bcm2711-rpi-4-b.dtb');
+    expect(targetName('../up/Image')).toBe('Image');
+    const p = defaultProfile('rpi4');
+    const result = generateBootFiles({ ...p, boot: { ...p.boot, pathPrefix: 'pi' } }, components, { timestamp: 0 });
+    expect(byName(result.files)['boot.source']!.preview).toContain('tftpb 0xC00000 pi/boot2.scr\n');
+    expect(result.components.find((c) => c.role === 'xen')!.target).toBe('pi/xen-4.17-arm64');
+  });
+
+  it('warns about an old Dom0 kernel read from the Image', () => {
+    const result = generateBootFiles(defaultProfile('rpi4'), { ...components, vmlinuz: { ...components.vmlinuz!, linuxVersion: '5.4.0' } }, { timestamp: 0 });
+    expect(result.warnings[0]).toMatch(/older than 5\.9/);
+  });
+});

@@ -1,0 +1,73 @@
+// Retargeting a profile to QEMU's virt board: the user's choices stay, the board's facts change.
+import { describe, expect, it } from 'vitest';
+import { qemuTrialProfile } from '../../../shared/emulator/trial-profile';
+import { qemuBootArgs, qemuDumpDtbArgs } from '../../../shared/emulator/machine';
+import { defaultProfile } from '../../../shared/profile/defaults';
+import { profileSchema } from '../../../shared/profile/schema';
+
+describe('a Raspberry Pi profile as the emulator boots it', () => {
+  const rpi = defaultProfile('rpi4');
+  rpi.overlays = ['overlays/disable-bt.dtbo'];
+  rpi.console.syncConsole = true;
+  rpi.dom0!.memoryMb = 1500;
+  rpi.dom0!.rootOnCard = true;
+
+  const { profile, changes } = qemuTrialProfile(rpi, { deviceTree: '/tmp/run/virt.dtb' });
+
+  it('takes the virt board’s addresses, console and dumped device tree', () => {
+    expect(profile.board).toBe('qemu-virt');
+    expect(profile.boot).toMatchObject({ memoryStart: '0x40000000', memoryEnd: '0xC0000000', stage2Address: '0x40C00000' });
+    expect(profile.console.uart).toBe('pl011');
+    expect(profile.deviceTree).toBe('/tmp/run/virt.dtb');
+    expect(profile.overlays).toEqual([]);
+  });
+
+  it('reaches the imager’s TFTP server through QEMU’s broadcast relay', () => {
+    expect(profile.boot.network).toEqual({ method: 'static', serverIp: '255.255.255.255', boardIp: '10.0.2.15' });
+  });
+
+  it('keeps the user’s choices that the emulator can honour', () => {
+    expect(profile.console.syncConsole).toBe(true);
+    expect(profile.xen.binary).toBe(rpi.xen.binary);
+    expect(profile.dom0!.kernel).toBe(rpi.dom0!.kernel);
+    expect(profile.dom0!.memoryMb).toBe(1024); // half the emulator's 2 GiB
+  });
+
+  it('makes a Dom0 crash end the boot at once (panic=-1 with QEMU’s -no-reboot)', () => {
+    expect(profile.dom0!.commandLine).toBe('console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused panic=-1');
+    const own = qemuTrialProfile({ ...rpi, dom0: { ...rpi.dom0!, commandLine: 'console=hvc0 panic=5' } }, { deviceTree: 'x' });
+    expect(own.profile.dom0!.commandLine).toBe('console=hvc0 panic=5');
+  });
+
+  it('points a hand-written Xen command line at the virt board’s UART', () => {
+    const own = qemuTrialProfile({ ...rpi, xen: { ...rpi.xen, commandLine: 'console=dtuart dtuart=serial1 dom0_mem=512M' } }, { deviceTree: 'x' });
+    expect(own.profile.xen.commandLine).toBe('console=dtuart dtuart=/pl011@9000000 dom0_mem=512M');
+  });
+
+  it('says what it changed, in words', () => {
+    expect(changes.join('\n')).toMatch(/Raspberry Pi 4 Model B → QEMU virt/);
+    expect(changes.join('\n')).toMatch(/overlays left out/);
+    expect(changes.join('\n')).toMatch(/1500 MB → 1024 MB/);
+    expect(changes.join('\n')).toMatch(/root file system on the card left out/);
+  });
+
+  it('swaps in Debian’s parts when asked, and stays a valid profile', () => {
+    const debian = qemuTrialProfile(rpi, { deviceTree: 'virt.dtb', parts: { xen: '/c/xen-4.17-arm64', dom0Kernel: '/c/vmlinuz', dom0Ramdisk: '/c/initrd' } });
+    expect(debian.profile.xen.binary).toBe('/c/xen-4.17-arm64');
+    expect(debian.profile.dom0).toMatchObject({ kernel: '/c/vmlinuz', ramdisk: '/c/initrd' });
+    expect(profileSchema.safeParse(debian.profile).success).toBe(true);
+    expect(rpi.board).toBe('rpi4'); // the user's profile is untouched
+  });
+});
+
+describe('the QEMU machine line', () => {
+  it('dumps the device tree from the same machine, firmware included', () => {
+    const boot = qemuBootArgs({ bios: '/u-boot.bin', sdImage: '/sd.img' });
+    const dump = qemuDumpDtbArgs({ bios: '/u-boot.bin', dtbPath: '/virt.dtb' });
+    const option = (args: string[], name: string) => args[args.indexOf(name) + 1];
+    for (const name of ['-cpu', '-smp', '-m', '-bios']) expect(option(dump, name)).toBe(option(boot, name));
+    expect(option(dump, '-machine')).toBe(`${option(boot, '-machine')},dumpdtb=/virt.dtb`);
+    expect(boot).toContain('-no-reboot');
+    expect(option(boot, '-m')).toBe('2048');
+  });
+});
