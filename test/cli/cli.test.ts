@@ -2,42 +2,29 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { UsageError, type CliCommand, type CliIO } from '../../electron/cli/command';
+import { UsageError, type CliCommand } from '../../electron/cli/command';
 import { runCli } from '../../electron/cli/main';
+import { captureIO } from '../helpers/cli';
 
 const root = path.resolve(__dirname, '../..');
 const pkg = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
 
-function captureIO(): CliIO & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-    isTTY: false,
-    env: {},
-    cwd: root,
-    signal: new AbortController().signal,
-  };
-  return io;
-}
-
 describe('xen-pi-imager CLI', () => {
   it('prints its version', async () => {
-    const io = captureIO();
+    const io = captureIO({ cwd: root });
     expect(await runCli(['--version'], io)).toBe(0);
     expect(io.out.trim()).toBe(pkg.version);
   });
 
   it('lists every command in --help', async () => {
-    const io = captureIO();
+    const io = captureIO({ cwd: root });
     expect(await runCli(['--help'], io)).toBe(0);
     expect(io.out).toMatch(/^Usage: xen-pi-imager COMMAND/);
     expect(io.out).toMatch(/\bui\b.*browser mode/);
   });
 
   it('names an unknown command and exits 2', async () => {
-    const io = captureIO();
+    const io = captureIO({ cwd: root });
     expect(await runCli(['flahs'], io)).toBe(2);
     expect(io.err).toMatch(/unknown command "flahs"/);
   });
@@ -51,17 +38,17 @@ describe('xen-pi-imager CLI', () => {
         throw new UsageError('--thing is required.');
       },
     };
-    const help = captureIO();
+    const help = captureIO({ cwd: root });
     expect(await runCli(['demo', '--help'], help, [command])).toBe(0);
     expect(help.out).toContain('Usage: xen-pi-imager demo');
-    const bad = captureIO();
+    const bad = captureIO({ cwd: root });
     expect(await runCli(['demo'], bad, [command])).toBe(2);
     expect(bad.err).toContain('--thing is required.');
     expect(bad.err).toContain('Usage: xen-pi-imager demo');
   });
 
   it('rejects an unknown option of a real command with exit 2', async () => {
-    const io = captureIO();
+    const io = captureIO({ cwd: root });
     expect(await runCli(['ui', '--prot', '80'], io)).toBe(2);
     expect(io.err).toMatch(/--prot/);
   });

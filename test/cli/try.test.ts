@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIO } from '../../electron/cli/command';
 import { runCli } from '../../electron/cli/main';
 import { checkQemu, findExecutable } from '../../electron/services/host-tools';
 import { writeFakeParts } from '../services/emulator/fake-parts';
+import { captureIO } from '../helpers/cli';
 
 const appRoot = path.resolve(import.meta.dirname, '../..');
 let dir: string;
@@ -19,45 +19,33 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function captureIO(env: NodeJS.ProcessEnv = {}): CliIO & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-    isTTY: false,
-    env: { ...process.env, XEN_PI_IMAGER_HOME: path.join(dir, 'home'), ...env },
-    cwd: dir,
-    signal: new AbortController().signal,
-  };
-  return io;
-}
+const tryIO = (env: NodeJS.ProcessEnv = {}) => captureIO({ env: { ...process.env, XEN_PI_IMAGER_HOME: path.join(dir, 'home'), ...env }, cwd: dir });
 
 describe('xen-pi-imager try', () => {
   it('lists try and fetch-parts among the commands', async () => {
-    const io = captureIO();
+    const io = tryIO();
     expect(await runCli(['--help'], io)).toBe(0);
     expect(io.out).toMatch(/try\s+Boot a profile in QEMU/);
     expect(io.out).toMatch(/fetch-parts\s+Download Debian’s arm64 Xen/);
   });
 
   it('needs --profile and a sensible timeout (exit 2)', async () => {
-    let io = captureIO();
+    let io = tryIO();
     expect(await runCli(['try'], io)).toBe(2);
     expect(io.err).toContain('--profile FILE is required.');
-    io = captureIO();
+    io = tryIO();
     expect(await runCli(['try', '--profile', 'p.json', '--timeout', '2'], io)).toBe(2);
     expect(io.err).toContain('--timeout must be a whole number of seconds from 5 to 3600');
   });
 
   it('says which packages to install when QEMU is missing (exit 1)', async () => {
-    const io = captureIO({ XEN_PI_IMAGER_QEMU: '/nonexistent/qemu' });
+    const io = tryIO({ XEN_PI_IMAGER_QEMU: '/nonexistent/qemu' });
     expect(await runCli(['try', '--profile', profileFile], io)).toBe(1);
     expect(io.err).toMatch(/not installed.*\n\s+Install the qemu-system-arm package/);
   });
 
   it('rejects a bad Xen version for fetch-parts (exit 2)', async () => {
-    const io = captureIO();
+    const io = tryIO();
     expect(await runCli(['fetch-parts', '--xen', 'latest'], io)).toBe(2);
     expect(io.err).toContain('--xen must be a version like 4.17');
   });

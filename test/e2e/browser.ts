@@ -20,11 +20,11 @@ export interface BrowserModeApp {
 }
 
 /** Runs `xen-pi-imager ui --no-open` from the build and waits for the URL it prints. */
-export async function startBrowserMode(env: Record<string, string> = {}): Promise<BrowserModeApp> {
+export async function startBrowserMode(env: Record<string, string> = {}, args: string[] = []): Promise<BrowserModeApp> {
   const cli = path.join(root, 'out', 'cli', 'index.mjs');
   if (!existsSync(cli)) throw new Error('The app is not built: run `npm run build` (npm test does it first).');
   const home = mkdtempSync(path.join(os.tmpdir(), 'xpi-e2e-home-'));
-  const child: ChildProcess = spawn(process.execPath, [cli, 'ui', '--no-open'], {
+  const child: ChildProcess = spawn(process.execPath, [cli, 'ui', '--no-open', ...args], {
     env: { ...process.env, XEN_PI_IMAGER_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

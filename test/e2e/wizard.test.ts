@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readScriptImage } from '../../shared/boot/script-image';
 import { writeTestComponents, type TestComponents } from '../helpers/components';
 import { buildRpiLikeImage, isRoot, mtoolsRead, tempDir, type TestImageLayout } from '../helpers/disk-images';
+import { a11yViolations } from './a11y';
 import { haveChromium, launchChromium, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';
 
 const work = tempDir('xpi-e2e-wizard-');
@@ -18,9 +19,12 @@ let browser: Browser;
 let page: Page;
 let shot = 0;
 
+/** Saves a screenshot of the step and checks it with axe: every input labelled, colours with enough contrast. */
 async function screenshot(name: string): Promise<void> {
   shot += 1;
   await page.screenshot({ path: path.join(resultsDir, `wizard-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  expect(await a11yViolations(page), `accessibility of the ${name} step`).toEqual([]);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth), `horizontal scrolling on the ${name} step`).toBe(false);
 }
 
 async function fill(testId: string, value: string): Promise<void> {

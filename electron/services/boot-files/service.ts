@@ -124,23 +124,39 @@ export function writeBootFiles(files: BootFiles, out: string, baseDir: string): 
   return written;
 }
 
-/** Generates a profile's boot files and writes them to a folder; refuses with every problem when the profile is not ready. */
-export function exportBoot(profile: Profile, componentsDir: string, dir: string, env: NodeJS.ProcessEnv = process.env): ExportResult {
-  const { files, problems } = checkProfileFiles(profile, componentsDir);
+export interface ProfileBootFiles {
+  generated: BootFiles;
+  /** Warnings of the checks and of generation, each once. */
+  warnings: string[];
+}
+
+/**
+ * Reads a profile's files, checks everything (shape, cross-field rules, missing files, types, memory fit) and
+ * generates its boot files; throws INVALID_PROFILE listing every problem by JSON path when it cannot.
+ */
+export function generateProfileBootFiles(profile: Profile, baseDir: string, env: NodeJS.ProcessEnv = process.env): ProfileBootFiles {
+  const { files, problems } = checkProfileFiles(profile, baseDir);
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) {
     throw new ImagerError({
       code: 'INVALID_PROFILE',
       subject: profile.name,
-      message: `Nothing was written: ${errors.map((p) => p.message).join(' ')}`,
-      hint: 'Fix the problems the Review step lists, then export again.',
+      message: errors.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
+      hint: 'Fix the profile (in the app, or check it with `xen-pi-imager profile check FILE`).',
       details: { problems: errors },
     });
   }
+  const generated = generateBootFiles(profile, files.components, { timestamp: scriptTimestamp(env.SOURCE_DATE_EPOCH) });
+  const warnings = problems.filter((p) => p.severity === 'warning').map((p) => p.message);
+  return { generated, warnings: [...warnings, ...generated.warnings.filter((w) => !warnings.includes(w))] };
+}
+
+/** Generates a profile's boot files and writes them to a folder; refuses with every problem when the profile is not ready. */
+export function exportBoot(profile: Profile, componentsDir: string, dir: string, env: NodeJS.ProcessEnv = process.env): ExportResult {
   if (!path.isAbsolute(dir)) {
     throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: dir, message: `"${dir}" is not a full path.`, hint: 'Give the folder as a full path, such as /home/me/xen-tftp.' });
   }
-  const generated = generateBootFiles(profile, files.components, { timestamp: scriptTimestamp(env.SOURCE_DATE_EPOCH) });
+  const { generated } = generateProfileBootFiles(profile, componentsDir, env);
   return { dir, written: writeBootFiles(generated, dir, componentsDir) };
 }
 

@@ -1,11 +1,7 @@
 // Splits a trial profile's generated boot files between the emulated SD card (FAT image) and the TFTP server.
 import fs from 'node:fs';
-import { generateBootFiles } from '../../../shared/boot/generate';
-import { scriptTimestamp } from '../../../shared/boot/script-image';
-import { ImagerError } from '../../../shared/errors';
-import { validateProfile } from '../../../shared/profile/check';
 import type { Profile } from '../../../shared/profile/schema';
-import { readProfileComponents, resolveComponent } from '../boot-files/service';
+import { generateProfileBootFiles, resolveComponent } from '../boot-files/service';
 import type { FatImageFile } from '../fat';
 
 export interface EmulatorBootFiles {
@@ -22,19 +18,7 @@ const MiB = 1024 * 1024;
 
 /** Generates and sorts a profile's files; throws INVALID_PROFILE with every problem when it cannot boot. */
 export function emulatorBootFiles(profile: Profile, componentsDir: string, env: NodeJS.ProcessEnv = process.env): EmulatorBootFiles {
-  const facts = readProfileComponents(profile, componentsDir);
-  const validation = validateProfile(profile, facts);
-  const errors = validation.problems.filter((problem) => problem.severity === 'error');
-  if (errors.length > 0) {
-    throw new ImagerError({
-      code: 'INVALID_PROFILE',
-      subject: profile.name,
-      message: errors.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
-      hint: 'Fix the profile (in the app, or check it with `xen-pi-imager profile check FILE`).',
-      details: { problems: errors },
-    });
-  }
-  const generated = generateBootFiles(profile, facts, { timestamp: scriptTimestamp(env.SOURCE_DATE_EPOCH) });
+  const { generated, warnings } = generateProfileBootFiles(profile, componentsDir, env);
   const card: FatImageFile[] = generated.files.filter((file) => file.destination === 'boot-partition').map((file) => ({ name: file.name, bytes: file.bytes }));
   const tftpFiles = new Map(generated.files.filter((file) => file.destination === 'tftp-root').map((file) => [file.name, file.bytes] as const));
   const tftpDiskFiles = new Map<string, string>();
@@ -43,7 +27,7 @@ export function emulatorBootFiles(profile: Profile, componentsDir: string, env: 
     if (copy.destination === 'tftp-root') tftpDiskFiles.set(copy.target, file);
     else card.push({ name: copy.target, bytes: new Uint8Array(fs.readFileSync(file)) });
   }
-  return { card, tftpFiles, tftpDiskFiles, warnings: [...validation.problems.filter((p) => p.severity === 'warning').map((p) => p.message), ...generated.warnings] };
+  return { card, tftpFiles, tftpDiskFiles, warnings };
 }
 
 /** A card just big enough for its files plus room for FAT's own tables. */

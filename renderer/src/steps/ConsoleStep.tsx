@@ -104,19 +104,19 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
       {configLines !== undefined && (
         <>
           <p className="field-hint">config.txt (merged into the card’s own; your other lines stay):</p>
-          <pre className="code-block" data-testid="config-lines">
+          <pre className="code-block" tabIndex={0} data-testid="config-lines">
             {configLines}
           </pre>
         </>
       )}
       <p className="field-hint">Xen command line:</p>
-      <pre className="code-block" data-testid="xen-cmdline">
+      <pre className="code-block" tabIndex={0} data-testid="xen-cmdline">
         {xenCommandLineFor(draft)}
       </pre>
       {dom0Line && (
         <>
           <p className="field-hint">Dom0 command line:</p>
-          <pre className="code-block" data-testid="dom0-cmdline">
+          <pre className="code-block" tabIndex={0} data-testid="dom0-cmdline">
             {dom0Line}
           </pre>
         </>

@@ -62,7 +62,7 @@ export function ReviewStep(props: StepProps) {
               Copy
             </button>
           </div>
-          <pre className="code-block" data-testid={`preview-${file.name}`}>
+          <pre className="code-block" tabIndex={0} data-testid={`preview-${file.name}`}>
             {file.preview}
           </pre>
         </section>

@@ -140,7 +140,7 @@ function WriteResult({ outcome, target, wizard }: { outcome: Outcome; target: Ta
           <p>
             Written to <code>{outcome.result.dir}</code>:
           </p>
-          <pre className="code-block">{outcome.result.written.join('\n')}</pre>
+          <pre className="code-block" tabIndex={0}>{outcome.result.written.join('\n')}</pre>
         </>
       ) : (
         <>
@@ -165,7 +165,7 @@ function WriteResult({ outcome, target, wizard }: { outcome: Outcome; target: Ta
           {outcome.done.configTxtDiff && (
             <>
               <p className="field-hint">config.txt on the card:</p>
-              <pre className="code-block">{outcome.done.configTxtDiff}</pre>
+              <pre className="code-block" tabIndex={0}>{outcome.done.configTxtDiff}</pre>
             </>
           )}
         </>

@@ -44,13 +44,14 @@ describe('listening', () => {
   it.skipIf(!isRoot || unprivilegedPortStart <= 69)(
     'tells an unprivileged user how to get port 69: the elevated helper, setcap, or a redirect (EACCES)',
     async () => {
-      // run as nobody, in a fresh process, the way a user starts the app
+      // a fresh process without the capability to bind low ports, as a user starts the app; it stays
+      // root otherwise, so it can still read a checkout in a folder only root may enter (CI's clone)
       const script = path.join(import.meta.dirname, 'listen-69.ts');
       const tsx = path.resolve('node_modules/.bin/tsx');
       const output = await new Promise<string>((resolve, reject) => {
         execFile(
           'setpriv',
-          ['--reuid=65534', '--regid=65534', '--clear-groups', tsx, script],
+          ['--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', tsx, script],
           { timeout: 30_000, env: { ...process.env, HOME: '/tmp', TSX_DISABLE_CACHE: '1' } },
           (error, stdout, stderr) => (stdout ? resolve(stdout) : reject(error ?? new Error(stderr))),
         );
