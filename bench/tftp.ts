@@ -1,4 +1,4 @@
-// Benchmark: the built-in TFTP server against Debian's tftpd-hpa, same 32 MiB file, same client and block size, side by side.
+// Benchmark: the built-in TFTP server against Debian's tftpd-hpa (and a bare node:dgram floor), same 32 MiB file, same client and block size, side by side.
 // Run: npx tsx bench/tftp.ts [--runs N] [--size MiB]
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -77,6 +77,50 @@ function fetchOnce(client: Client, port: number, file: string, out: string, expe
   });
 }
 
+/**
+ * The floor any server on node:dgram stands on: lock-step only, every DATA packet prebuilt in memory,
+ * a connected socket, no read-ahead, no timers, no events. Not a server to use; it shows how much of
+ * the gap to tftpd-hpa is Node's cost per datagram (receive callback + send) rather than ours.
+ */
+async function nodeFloorServer(file: Buffer): Promise<{ port: number; close: () => void }> {
+  const prebuilt = new Map<number, Buffer[]>();
+  const packetsFor = (blksize: number) => {
+    let packets = prebuilt.get(blksize);
+    if (packets) return packets;
+    packets = [];
+    for (let index = 1; (index - 1) * blksize <= file.length; index++) {
+      const payload = file.subarray((index - 1) * blksize, index * blksize);
+      const packet = Buffer.allocUnsafe(4 + payload.length);
+      packet.writeUInt16BE(3, 0);
+      packet.writeUInt16BE(index & 0xffff, 2);
+      payload.copy(packet, 4);
+      packets.push(packet);
+    }
+    prebuilt.set(blksize, packets);
+    return packets;
+  };
+  const listener = dgram.createSocket('udp4');
+  listener.on('message', (request, rinfo) => {
+    const fields = request.toString('latin1', 2).split('\0');
+    const asked = fields.findIndex((field, i) => i >= 2 && field.toLowerCase() === 'blksize');
+    const blksize = asked > 0 ? Number(fields[asked + 1]) : 512;
+    const packets = packetsFor(blksize);
+    const socket = dgram.createSocket('udp4');
+    let acked = asked > 0 ? -1 : 0; // -1: waiting for the ACK of the OACK
+    socket.on('message', (ack) => {
+      if (ack.readUInt16BE(2) !== ((acked + 1) & 0xffff) && acked !== -1) return;
+      acked++;
+      if (acked >= packets.length) return socket.close();
+      socket.send(packets[acked]!);
+    });
+    socket.bind(0, '127.0.0.1', () =>
+      socket.connect(rinfo.port, rinfo.address, () => socket.send(asked > 0 ? Buffer.from(`\0\x06blksize\0${blksize}\0`, 'latin1') : packets[0]!)),
+    );
+  });
+  await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', () => resolve()));
+  return { port: listener.address().port, close: () => listener.close() };
+}
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -99,26 +143,31 @@ async function main(): Promise<void> {
   ours.on('done', (done) => (retransmissions += done.retransmissions));
   const theirPort = await freePort();
   const tftpd: ChildProcess = spawn(TFTPD, ['-L', '-s', root, '-a', `127.0.0.1:${theirPort}`], { stdio: 'ignore' });
+  const floor = await nodeFloorServer(payload);
   await new Promise((resolve) => setTimeout(resolve, 300));
   try {
-    console.log(`ours on port ${ourPort}, tftpd-hpa on ${theirPort}`);
-    console.log(`${size / (1024 * 1024)} MiB over loopback, ${runs} runs each, alternating servers; medians. Machine: ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}.`);
-    console.log(`${'client'.padEnd(40)} ${'ours'.padStart(12)} ${'tftpd-hpa'.padStart(12)}  ours ÷ theirs`);
+    console.log(`ours on port ${ourPort}, tftpd-hpa on ${theirPort}, the node:dgram floor on ${floor.port}`);
+    console.log(`${size / (1024 * 1024)} MiB over loopback, ${runs} runs each, servers in rotating order; medians. Machine: ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}.`);
+    console.log(`${'client'.padEnd(32)} ${'ours'.padStart(12)} ${'node floor'.padStart(12)} ${'tftpd-hpa'.padStart(12)}  ours ÷ hpa  floor ÷ hpa`);
     const ratios: number[] = [];
+    const floorRatios: number[] = [];
+    const servers = { ours: ourPort, floor: floor.port, theirs: theirPort };
     for (const client of clients.filter((c) => !values.only || c.name.includes(values.only))) {
-      const rates = { ours: [] as number[], theirs: [] as number[] };
+      const rates = { ours: [] as number[], floor: [] as number[], theirs: [] as number[] };
       for (let run = 0; run < runs; run++) {
-        // alternate who goes first, so neither always meets a warm or a cold cache
-        const order = run % 2 ? (['theirs', 'ours'] as const) : (['ours', 'theirs'] as const);
-        for (const who of order) rates[who].push(await fetchOnce(client, who === 'ours' ? ourPort : theirPort, 'kernel.img', out, expected));
+        // rotate who goes first, so none always meets a warm or a cold cache
+        const order = (['ours', 'floor', 'theirs'] as const).map((_, i, all) => all[(i + run) % all.length]!);
+        for (const who of order) rates[who].push(await fetchOnce(client, servers[who], 'kernel.img', out, expected));
       }
       const ratio = median(rates.ours) / median(rates.theirs);
+      const floorRatio = median(rates.floor) / median(rates.theirs);
       ratios.push(ratio);
-      if (values.verbose) console.log(`  ours: ${rates.ours.map((r) => r.toFixed(0)).join(' ')}  tftpd-hpa: ${rates.theirs.map((r) => r.toFixed(0)).join(' ')}`);
-      console.log(`${client.name.padEnd(40)} ${mib(median(rates.ours))} ${mib(median(rates.theirs))}  ${ratio.toFixed(2)}×`);
+      floorRatios.push(floorRatio);
+      if (values.verbose) console.log(`  ours: ${rates.ours.map((r) => r.toFixed(0)).join(' ')}  floor: ${rates.floor.map((r) => r.toFixed(0)).join(' ')}  tftpd-hpa: ${rates.theirs.map((r) => r.toFixed(0)).join(' ')}`);
+      console.log(`${client.name.padEnd(32)} ${mib(median(rates.ours))} ${mib(median(rates.floor))} ${mib(median(rates.theirs))}  ${ratio.toFixed(2).padStart(8)}×  ${floorRatio.toFixed(2).padStart(10)}×`);
     }
-    const geometric = Math.exp(ratios.reduce((sum, r) => sum + Math.log(r), 0) / ratios.length);
-    console.log(`geometric mean of ours ÷ tftpd-hpa: ${geometric.toFixed(2)}× (goal ≥ 1.0); our retransmissions: ${retransmissions}`);
+    const geometric = (values: number[]) => Math.exp(values.reduce((sum, r) => sum + Math.log(r), 0) / values.length);
+    console.log(`geometric mean of ours ÷ tftpd-hpa: ${geometric(ratios).toFixed(2)}× (goal ≥ 1.0); of the node:dgram floor ÷ tftpd-hpa: ${geometric(floorRatios).toFixed(2)}×; our retransmissions: ${retransmissions}`);
 
     console.log('\nwith RFC 7440 windowsize (tftpd-hpa does not support it: it answers lock-step):');
     for (const client of windowed) {
@@ -132,6 +181,7 @@ async function main(): Promise<void> {
     }
   } finally {
     tftpd.kill('SIGTERM');
+    floor.close();
     await ours.close();
     fs.rmSync(root, { recursive: true, force: true });
   }

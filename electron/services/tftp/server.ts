@@ -265,11 +265,11 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
     const diskFile = this.diskFiles.get(name);
     if (diskFile !== undefined) {
       const { handle, size } = await openRegularFile(diskFile);
-      return { origin: { handle }, size };
+      return { origin: { handle, size }, size };
     }
     if (this.settings.root === undefined) throw new TftpRefusal(TftpErrorCode.FILE_NOT_FOUND, 'File not found', 'not served (no such generated file, and no root folder)');
     const { handle, size } = await openConfined(this.settings.root, name);
-    return { origin: { handle }, size };
+    return { origin: { handle, size }, size };
   }
 
   private reply(client: TftpPeer, code: number, message: string): void {

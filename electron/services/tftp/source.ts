@@ -16,7 +16,9 @@ const RELEASE_BATCH = 256;
  * Block `index` (1-based) carries bytes [(index-1)·blksize, index·blksize) of the stream; the block
  * shorter than blksize (possibly empty) is the last. Each packet — 4-byte DATA header and payload in
  * one buffer — is built once, so sending or resending it is a single send of an existing buffer: no
- * header allocation and no scatter/gather list on the hot path.
+ * header allocation and no scatter/gather list on the hot path. A packet is never written again, nor
+ * its memory reused: dgram's send keeps the buffer until the datagram is out, which happens later
+ * whenever the socket's queue is busy, so a recycled buffer could change a packet already handed over.
  */
 export class BlockSource {
   /** packets[i] is block `base + i`. */
@@ -112,13 +114,14 @@ export class BlockSource {
   }
 }
 
-/** Where a transfer's bytes come from: a generated file in memory, or an opened file on disk. */
-export type SourceOrigin = { bytes: Uint8Array } | { handle: FileHandle };
+/** Where a transfer's bytes come from: a generated file in memory, or an opened file on disk and its size when opened. */
+export type SourceOrigin = { bytes: Uint8Array } | { handle: FileHandle; size: number };
 
 /**
  * Opens the packet stream of one transfer. Memory is sliced (no copy until packets are built); a file
- * is read in pieces of about 256 KiB. Either way at most READ_AHEAD_BYTES are prepared beyond the
- * block being sent: many clients, bounded memory, and a 1 GiB kernel is never loaded whole.
+ * is read in pieces of about 256 KiB, up to the size it had when opened. Either way at most
+ * READ_AHEAD_BYTES are prepared beyond the block being sent: many clients, bounded memory, and a
+ * 1 GiB kernel is never loaded whole.
  */
 export function openSource(origin: SourceOrigin, blksize: number, mode: 'octet' | 'netascii'): BlockSource {
   let produce: Producer;
@@ -134,12 +137,17 @@ export function openSource(origin: SourceOrigin, blksize: number, mode: 'octet' 
       return piece;
     };
   } else {
-    const { handle } = origin;
+    const { handle, size } = origin;
+    // exactly the size the OACK's tsize announced: bytes a writer appends meanwhile are not sent, and a
+    // file cut short fails the transfer instead of ending it early with a plausible-looking short block
     produce = async () => {
-      const piece = Buffer.allocUnsafe(pieceSize);
-      const { bytesRead } = await handle.read(piece, 0, pieceSize, position);
+      const wanted = Math.min(pieceSize, size - position);
+      if (wanted <= 0) return null;
+      const piece = Buffer.allocUnsafe(wanted);
+      const { bytesRead } = await handle.read(piece, 0, wanted, position);
+      if (bytesRead === 0) throw new Error(`the file shrank to ${position} bytes while it was being sent (it had ${size})`);
       position += bytesRead;
-      return bytesRead === 0 ? null : piece.subarray(0, bytesRead);
+      return piece.subarray(0, bytesRead);
     };
     close = () => handle.close();
   }

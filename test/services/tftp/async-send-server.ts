@@ -1,7 +1,9 @@
 // Child of send-path.test.ts: a server whose every send completes asynchronously (node --test-udp-no-try-send), until stdin closes.
+import fs from 'node:fs';
 import { createTftpServer } from '../../../electron/services/tftp/server';
 
-const { root, timeoutMs, files } = JSON.parse(process.argv[2] ?? '{}') as { root: string; timeoutMs: number; files: Record<string, string> };
+// argv[2]: a JSON file with the root, the default timeout and the in-memory files (base64)
+const { root, timeoutMs, files } = JSON.parse(fs.readFileSync(process.argv[2]!, 'utf8')) as { root: string; timeoutMs: number; files: Record<string, string> };
 const memory = new Map(Object.entries(files).map(([name, base64]) => [name, new Uint8Array(Buffer.from(base64, 'base64'))]));
 const server = createTftpServer({ root, files: memory, address: '127.0.0.1', port: 0, timeoutMs, maxRetries: 30 });
 const { port } = await server.listen();

@@ -284,12 +284,14 @@ export interface StrictFetchOptions {
   /** The bytes the file must have: every DATA packet is checked against them. */
   expected: Buffer;
   options?: Array<[string, string | number]>;
-  /** Blocks whose first arrival is ignored (no ACK), so the server has to send them again. */
+  /** Blocks whose first arrival is ignored (no ACK), so the server has to send them again; 0 is the OACK. */
   ignoreFirst?: ReadonlySet<number>;
   /** Send the RRQ this many times in a row from the same port, as a client that retransmits it does. */
   requests?: number;
   /** Resend the last packet after this long without news. */
   timeoutMs?: number;
+  /** Runs when the OACK arrives, before it is acknowledged (to change the file under the server). */
+  onOack?: () => void;
 }
 
 export interface StrictFetchResult {
@@ -336,7 +338,10 @@ export function strictFetch(options: StrictFetchOptions): Promise<StrictFetchRes
       if (++misses > 40) return finish(new Error(`${file}: timed out after block ${received}`));
       socket.send(lastSent, server ?? port, '127.0.0.1');
     }, timeoutMs);
+    let finished = false;
     const finish = (error?: Error) => {
+      if (finished) return;
+      finished = true;
       clearInterval(timer);
       // let the final ACK leave before closing
       setTimeout(() => socket.close(), 20);
@@ -359,6 +364,7 @@ export function strictFetch(options: StrictFetchOptions): Promise<StrictFetchRes
       return index;
     };
     socket.on('message', (packet, rinfo) => {
+      if (finished) return;
       ports.add(rinfo.port);
       if (server === undefined) server = rinfo.port;
       else if (rinfo.port !== server) return void violations.push(`${file}: a second transfer answered from port ${rinfo.port}`);
@@ -370,6 +376,8 @@ export function strictFetch(options: StrictFetchOptions): Promise<StrictFetchRes
         if (oack.tsize !== undefined && Number(oack.tsize) !== expected.length) violations.push(`${file}: tsize ${oack.tsize}, the file has ${expected.length} bytes`);
         blksize = Number(oack.blksize ?? 512);
         windowsize = Number(oack.windowsize ?? 1);
+        if (options.ignoreFirst?.has(0) && !seen.has(0)) return void seen.add(0); // a lost OACK
+        if (received === 0) options.onOack?.();
         return ack(0);
       }
       if (opcode !== 3 || packet.length < 4) return void violations.push(`${file}: a packet with opcode ${opcode} and ${packet.length} bytes`);
