@@ -63,10 +63,11 @@ export function readProfileFiles(profile: Profile, baseDir: string): ProfileFile
       components[copy.source] = readComponentFacts(file);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
+      const named = copy.source === file ? file : `${copy.source} (${file})`;
       missing.push({
         path: pathOfRole(copy.role),
         severity: 'error',
-        message: code === 'ENOENT' ? `There is no file at ${file}.` : `${file} cannot be read: ${(error as Error).message}`,
+        message: code === 'ENOENT' ? `There is no file at ${named}.` : `${named} cannot be read: ${(error as Error).message}`,
       });
     }
   }

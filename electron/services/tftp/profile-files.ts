@@ -1,10 +1,7 @@
 // What a profile serves over TFTP: its generated stage 2 in memory, and its components (Xen, kernels, device tree) from disk.
-import { componentCopies, generateBootFiles } from '../../../shared/boot/generate';
-import { scriptTimestamp } from '../../../shared/boot/script-image';
 import { ImagerError } from '../../../shared/errors';
-import { validateProfile } from '../../../shared/profile/check';
 import type { Profile } from '../../../shared/profile/schema';
-import { readProfileComponents, resolveComponent } from '../boot-files/service';
+import { generateProfileBootFiles, resolveComponent } from '../boot-files/service';
 
 export interface ProfileTftpFiles {
   /** Generated files (boot2.scr and its source), by the name the scripts fetch them. */
@@ -28,33 +25,10 @@ export function tftpFilesForProfile(profile: Profile, componentsDir: string, env
       hint: 'Switch the profile’s boot mode to TFTP, or serve a folder with --root DIR.',
     });
   }
-  const facts = readProfileComponents(profile, componentsDir);
-  // validateProfile skips the file checks of a missing file: name it now, not when the Pi asks for it
-  const missing = [...new Set(componentCopies(profile, 'tftp-root').filter((copy) => copy.destination === 'tftp-root' && !facts[copy.source]).map((copy) => copy.source))];
-  if (missing.length > 0) {
-    throw new ImagerError({
-      code: 'INVALID_PROFILE',
-      subject: profile.name,
-      message: `The profile names files that cannot be read: ${missing.map((file) => `${file} (${resolveComponent(componentsDir, file)})`).join(', ')}.`,
-      hint: 'Check these paths: relative ones are looked up next to a profile file, or in the components folder for a profile in the app.',
-      details: { missing },
-    });
-  }
-  const validation = validateProfile(profile, facts);
-  const errors = validation.problems.filter((problem) => problem.severity === 'error');
-  if (errors.length > 0) {
-    throw new ImagerError({
-      code: 'INVALID_PROFILE',
-      subject: profile.name,
-      message: errors.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
-      hint: 'Fix the profile (in the app, or check it with `xen-pi-imager profile check FILE`).',
-      details: { problems: errors },
-    });
-  }
-  const generated = generateBootFiles(profile, facts, { timestamp: scriptTimestamp(env.SOURCE_DATE_EPOCH) });
+  const { generated, warnings } = generateProfileBootFiles(profile, componentsDir, env);
   const files = new Map(generated.files.filter((file) => file.destination === 'tftp-root').map((file) => [file.name, file.bytes] as const));
   const diskFiles = new Map(
     generated.components.filter((copy) => copy.destination === 'tftp-root').map((copy) => [copy.target, resolveComponent(componentsDir, copy.source)] as const),
   );
-  return { files, diskFiles, warnings: [...validation.problems.filter((p) => p.severity === 'warning').map((p) => p.message), ...generated.warnings] };
+  return { files, diskFiles, warnings };
 }
