@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkQemu } from '../../electron/services/host-tools';
 import { readScriptImage } from '../../shared/boot/script-image';
 import { writeTestComponents, type TestComponents } from '../helpers/components';
 import { buildRpiLikeImage, isRoot, mtoolsRead, tempDir, type TestImageLayout } from '../helpers/disk-images';
@@ -39,7 +40,8 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
   beforeAll(async () => {
     components = writeTestComponents(path.join(work, 'components'));
     base = buildRpiLikeImage(work, 'raspios.img', { bootMiB: 36, rootMiB: 12, rootDataBytes: 1024 * 1024 });
-    app = await startBrowserMode();
+    // Debian's arm64 parts for "Try in QEMU" are cached where the QEMU e2e test keeps them
+    app = await startBrowserMode({ XEN_PI_IMAGER_CACHE: process.env.XEN_PI_IMAGER_CACHE ?? path.join(__dirname, '..', '..', '.cache', 'emulator') });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
     page.setDefaultTimeout(10_000);
@@ -152,4 +154,21 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     expect(stage1.loadAddress).toBe(0x2400000);
     expect(stage1.source).toContain('setenv ipaddr 127.0.0.2');
   });
+
+  it.skipIf(!isRoot || !checkQemu().available)(
+    'tries the profile in QEMU from the Review step: Debian’s Xen and Dom0 boot, milestones and console on the page',
+    async () => {
+      await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Review/ }).click();
+      await page.getByTestId('qemu-try').click();
+      const result = page.getByTestId('qemu-result');
+      await result.waitFor({ timeout: 240_000 });
+      await screenshot('review-qemu');
+      expect(await result.textContent()).toMatch(/^Booted: /);
+      const timeline = await page.getByRole('list', { name: 'Boot milestones' }).textContent();
+      expect(timeline).toMatch(/U-Boot/);
+      expect(timeline).toMatch(/Xen 4\.17/);
+      expect(await page.getByTestId('qemu-console').textContent()).toContain('(XEN) Xen version 4.17');
+    },
+    300_000,
+  );
 });
