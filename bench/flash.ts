@@ -1,5 +1,5 @@
 // Benchmark: write a realistic 1 GiB Raspberry-Pi-like image to a used loop-device card with dd, bmaptool and our writer; print time ratios and correctness.
-// Run as root: npx tsx bench/flash.ts [--size-mib 1024] [--runs 3] [--work DIR (keeps the image for the next run)] [--only bmaptool,raw,full,xz,xz-cached,raw-composed,xz-serial]
+// Run as root: npx tsx bench/flash.ts [--size-mib 1024] [--runs 3] [--work DIR (keeps the image for the next run)] [--only bmaptool,raw,full,xz,xz-alone,xz-cached,raw-composed,xz-serial]
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -171,6 +171,10 @@ interface Case {
   run: () => Promise<unknown> | unknown;
   /** The case adds boot files (u-boot.bin, merged config.txt): checked instead of the original config.txt. */
   composed?: boolean;
+  /** A reference that writes no card (the decompressor alone): not checked. */
+  reference?: boolean;
+  /** Untimed: removes what the case left (a cache, a decompressed file). */
+  cleanup?: () => void;
 }
 
 function median(values: number[]): number {
@@ -229,7 +233,6 @@ async function main(): Promise<void> {
         cacheDir,
         client: writer,
       });
-      if (!keepCache) fs.rmSync(cacheDir, { recursive: true, force: true });
       if (!result.flash?.targets[0]?.ok) throw new Error(JSON.stringify(result.flash?.targets[0]?.error));
     };
     const flash = (image: string, mode: 'used' | 'full') =>
@@ -248,9 +251,24 @@ async function main(): Promise<void> {
         name: 'ours, from .img.xz, composed (stream: xz -T0 → cache + card)',
         composed: true,
         run: () => product(xz, true),
+        cleanup: () => fs.rmSync(path.join(scratch, 'cache'), { recursive: true, force: true }),
+      },
+      {
+        key: 'xz-alone',
+        name: 'reference: xz -T0 -dc to a file alone (no card)',
+        reference: true,
+        run: () => {
+          const out = fs.openSync(path.join(scratch, 'decompressed.img'), 'w');
+          try {
+            execFileSync('xz', ['-T0', '-dc', xz], { stdio: ['ignore', out, 'pipe'] });
+          } finally {
+            fs.closeSync(out);
+          }
+        },
+        cleanup: () => fs.rmSync(path.join(scratch, 'decompressed.img'), { force: true }),
       },
       { key: 'xz-cached', name: 'ours, .img.xz again (cached base), composed', composed: true, run: () => product(xz, true, true) },
-      { key: 'raw-composed', name: 'ours, from .img, composed (hash alongside)', composed: true, run: () => product(layout.image, true) },
+      { key: 'raw-composed', name: 'ours, from .img, composed (hash alongside)', composed: true, run: () => product(layout.image, true), cleanup: () => fs.rmSync(path.join(scratch, 'cache'), { recursive: true, force: true }) },
       {
         key: 'xz-serial',
         name: 'before: hash, xz -T0 to cache, copy, then write (serial)',
@@ -260,9 +278,9 @@ async function main(): Promise<void> {
             await flash(composed.image, 'used');
           } finally {
             composed.discard();
-            fs.rmSync(path.join(scratch, 'cache'), { recursive: true, force: true });
           }
         },
+        cleanup: () => fs.rmSync(path.join(scratch, 'cache'), { recursive: true, force: true }),
       },
     ].filter((c) => c.key === 'dd' || !only || only.includes(c.key));
 
@@ -274,7 +292,8 @@ async function main(): Promise<void> {
         dirtyCard(device);
         const seconds = await time(c.run);
         times.get(c.key)?.push(seconds);
-        const verdict = check(device, layout, scratch, c.composed);
+        const verdict = c.reference ? 'n/a' : check(device, layout, scratch, c.composed);
+        c.cleanup?.();
         if (!verdicts.has(c.key) || verdict !== 'correct') verdicts.set(c.key, verdict);
         console.log(`  round ${round + 1}: ${c.name}: ${seconds.toFixed(2)} s, ${verdict}`);
       }
@@ -282,7 +301,8 @@ async function main(): Promise<void> {
 
     const dd = median(times.get('dd') ?? [1]);
     const bmaptool = times.get('bmaptool')?.length ? median(times.get('bmaptool') ?? [1]) : undefined;
-    console.log(`\nimage ${(size / MiB).toFixed(0)} MiB; ours writes ${(written / MiB).toFixed(0)} MiB of it in "used" mode; card pre-filled with random data; median of ${runs} run(s)\n`);
+    console.log(`\nload average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores; other work on the machine slows the CPU-bound xz cases most)`);
+    console.log(`image ${(size / MiB).toFixed(0)} MiB; ours writes ${(written / MiB).toFixed(0)} MiB of it in "used" mode; card pre-filled with random data; median of ${runs} run(s)\n`);
     console.log('tool'.padEnd(58) + 'seconds  ÷dd    ÷bmaptool  result');
     for (const c of cases) {
       const seconds = median(times.get(c.key) ?? []);

@@ -1,29 +1,19 @@
-// The ranges of the image a flash writes and verifies: all of it, or only what partitions and file systems use.
-import fs from 'node:fs';
-import { usedRanges, type AllocationMap } from '../../shared/drives/allocation';
+// The ranges of the image a flash writes and verifies: all of it, or only what the partition table and file systems use.
+import { usedRanges, type AllocationMap, type AllocationOptions, type ByteRange } from '../../shared/drives/allocation';
 import type { WriteMode } from '../../shared/drives/flash';
-import { readerFor } from '../services/fat/region';
+import type { ComposedImage } from './composed-image';
 
-export interface Block {
-  offset: number;
-  length: number;
-}
+export type Block = ByteRange;
 
 export interface BlockMap {
-  imageBytes: number;
   blocks: Block[];
   mappedBytes: number;
   partitions?: AllocationMap['partitions'];
 }
 
-export function blockMapOf(image: string, mode: WriteMode): BlockMap {
-  const imageBytes = fs.statSync(image).size;
-  if (mode === 'full') return { imageBytes, blocks: [{ offset: 0, length: imageBytes }], mappedBytes: imageBytes };
-  const fd = fs.openSync(image, 'r');
-  try {
-    const map = usedRanges(readerFor(fd), imageBytes);
-    return { imageBytes, blocks: map.ranges, mappedBytes: map.usedBytes, partitions: map.partitions };
-  } finally {
-    fs.closeSync(fd);
-  }
+/** The drive map of the composed image (while it streams in, a superset of the final one; pass `stream` to remember complete partitions). */
+export function mapOf(image: ComposedImage, mode: WriteMode, stream?: Pick<AllocationOptions, 'available' | 'memo'>): BlockMap {
+  if (mode === 'full') return { blocks: [{ offset: 0, length: image.size }], mappedBytes: image.size };
+  const map = usedRanges(image.readAt, image.size, stream);
+  return { blocks: map.ranges, mappedBytes: map.usedBytes, partitions: map.partitions };
 }

@@ -1,10 +1,7 @@
-// Composes the boot partition in memory (an overlay over the untouched base image) and maps what the composed image uses.
-import { usedRanges } from '../../shared/drives/allocation';
-import type { BootEditOutcome, BootEditRequest, WriteMode } from '../../shared/drives/flash';
+// Composes the boot partition in memory: an overlay over the untouched base image, read back through the overlay.
+import type { BootEditOutcome, BootEditRequest } from '../../shared/drives/flash';
 import { applyBootEdit, compareBootFiles } from '../services/fat/boot-edit';
 import { ImageOverlay } from '../services/fat/overlay';
-import type { Block } from './block-map';
-import type { ComposedImage } from './composed-image';
 
 /** Files for the FAT edit: bytes decoded from base64, or a path read when the edit runs. */
 export function bootEditFiles(request: BootEditRequest) {
@@ -18,11 +15,3 @@ export async function composeOverlay(image: string, request: BootEditRequest): P
   await compareBootFiles(image, edit.files, overlay);
   return { overlay, outcome: { written: edit.written, configTxtDiff: edit.configTxtDiff, configTxtChanged: edit.configTxtChanged } };
 }
-
-/** The drive map: every byte, or what the partition table and file systems use. */
-export function mapOf(image: ComposedImage, mode: WriteMode): { blocks: Block[]; mappedBytes: number; partitions?: unknown } {
-  if (mode === 'full') return { blocks: [{ offset: 0, length: image.size }], mappedBytes: image.size };
-  const map = usedRanges(image.readAt, image.size);
-  return { blocks: map.ranges, mappedBytes: map.usedBytes, partitions: map.partitions };
-}
-

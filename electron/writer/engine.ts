@@ -39,13 +39,17 @@ export function planChunks(imageBytes: number, blocks: Block[], everything: bool
   return plan;
 }
 
-/** A few aligned buffers (O_DIRECT needs them) reused for the whole job. */
+/** Aligned buffers of finished pools, handed to the next pool: allocating (and first touching) them costs more than the copies. */
+const spares: Buffer[] = [];
+const MAX_SPARES = 32;
+
+/** A few aligned buffers (O_DIRECT needs them) reused for the whole job; `dispose()` passes them on. */
 export class BufferPool {
   private free: Buffer[] = [];
   private waiting: ((buffer: Buffer) => void)[] = [];
 
-  constructor(count: number, size = CHUNK) {
-    for (let i = 0; i < count; i++) this.free.push(directIo.getAlignedBuffer(size, ALIGNMENT));
+  constructor(count: number) {
+    for (let i = 0; i < count; i++) this.free.push(spares.pop() ?? directIo.getAlignedBuffer(CHUNK, ALIGNMENT));
   }
 
   take(): Promise<Buffer> {
@@ -58,10 +62,12 @@ export class BufferPool {
     if (waiter) waiter(buffer);
     else this.free.push(buffer);
   }
-}
 
-export function alignedBuffer(size = CHUNK): Buffer {
-  return directIo.getAlignedBuffer(size, ALIGNMENT);
+  /** Once every buffer is back: keeps them for the next pool. */
+  dispose(): void {
+    spares.push(...this.free.splice(0, Math.max(0, MAX_SPARES - spares.length)));
+    this.free = [];
+  }
 }
 
 const ZERO = Buffer.alloc(CHUNK);
@@ -86,7 +92,8 @@ export interface EngineTarget {
 
 export interface WriteHooks {
   isCancelled(): boolean;
-  onProgress(bytes: number): void;
+  /** Bytes handed to the targets so far, and how far into the image they reach. */
+  onProgress(bytes: number, position: number): void;
   onFail(target: EngineTarget, error: unknown): void;
 }
 
@@ -99,6 +106,7 @@ export async function writeChunks(chunks: AsyncIterable<FilledChunk>, targets: E
   const inflight: Promise<void>[] = [];
   const anyFile = targets.some((t) => t.kind === 'file');
   let done = 0;
+  let position = 0;
   const fail = (target: EngineTarget, error: unknown) => {
     if (target.failed) return;
     target.failed = true;
@@ -117,7 +125,8 @@ export async function writeChunks(chunks: AsyncIterable<FilledChunk>, targets: E
         Promise.all(writes).then(() => {
           chunk.release();
           done += chunk.length;
-          hooks.onProgress(done);
+          position = Math.max(position, chunk.offset + chunk.length);
+          hooks.onProgress(done, position);
         }),
       );
       if (inflight.length >= DEPTH) await inflight.shift();

@@ -5,7 +5,8 @@ import type { BootEditOutcome, FlashPhase, FlashProgress, FlashRequest, FlashRes
 import { ImagerError, toErrorData } from '../../shared/errors';
 import type { ImageOverlay } from '../services/fat/overlay';
 import { findExecutable } from '../services/host-tools';
-import { composeOverlay, mapOf } from './compose-overlay';
+import { mapOf } from './block-map';
+import { composeOverlay } from './compose-overlay';
 import { ComposedImage } from './composed-image';
 import { BufferPool, Cancelled, DEPTH, planChunks, writeChunks, type ChunkPlan, type EngineTarget, type FilledChunk } from './engine';
 import { streamImage } from './stream';
@@ -120,27 +121,34 @@ export class FlashJob {
     const openedMs = Date.now() - jobStart;
     const onlyUsed = this.request.mode === 'used';
     let flashMs = 0;
-    let written: { image: ComposedImage; plan: ChunkPlan[]; mappedBytes: number; bootEdit?: BootEditOutcome; sourceSha256?: string; cachedAs?: string };
+    let written: { image: ComposedImage; plan: ChunkPlan[]; mappedBytes: number; bootEdit?: BootEditOutcome; sourceSha256?: Promise<string>; cachedAs?: string };
+    const flashStart = Date.now();
     try {
-      const flashStart = Date.now();
       written = this.request.stream ? await this.writeStreamed(engineTargets, imageBytes) : await this.writeRaw(engineTargets, imageBytes);
-      flashMs = Date.now() - flashStart;
-    } finally {
-      const flushStart = Date.now();
+    } catch (error) {
       await this.finishWrites(targets, engineTargets, failures);
-      this.log('info', `checked and opened the targets in ${openedMs} ms, wrote in ${flashMs} ms, flushed and closed in ${Date.now() - flushStart} ms`);
-      flashMs = Date.now() - jobStart - openedMs;
+      throw error;
     }
+    flashMs = Date.now() - flashStart;
+    // The flush (the card's write cache, or the loop file's pages) runs while the read-back starts: both must succeed.
+    const finishing = this.finishWrites(targets, engineTargets, failures).then(() => this.log('info', `opened the targets in ${openedMs} ms, wrote in ${flashMs} ms, flushed in ${Date.now() - flashStart - flashMs} ms`));
     try {
       const verifyStart = Date.now();
       const verified = new Set<ResolvedTarget>();
-      if (this.request.verify || !this.options.write) {
-        const live = targets.filter((t) => !failures.has(t));
-        await this.verify(live, written.image, written.plan, failures);
-        for (const t of live) if (!failures.has(t)) verified.add(t);
+      try {
+        if (this.request.verify || !this.options.write) {
+          const live = targets.filter((t) => !failures.has(t));
+          await this.verify(live, written.image, written.plan, failures);
+          await finishing;
+          for (const t of live) if (!failures.has(t)) verified.add(t);
+        }
+      } finally {
+        await finishing;
       }
       const verifyMs = Date.now() - verifyStart;
 
+      const sourceSha256 = await written.sourceSha256;
+      if (sourceSha256) this.checkStreamedSum(sourceSha256);
       if (this.request.eject) await this.eject(targets.filter((t) => t.kind === 'drive' && !failures.has(t)));
       if (this.options.write) for (const [target] of failures) if (target.kind === 'file') fs.rmSync(target.name, { force: true });
 
@@ -158,7 +166,7 @@ export class FlashJob {
         verifyMs,
         targets: results,
         ...(written.bootEdit && { bootEdit: written.bootEdit }),
-        ...(written.sourceSha256 && { sourceSha256: written.sourceSha256 }),
+        ...(sourceSha256 && { sourceSha256 }),
         ...(written.cachedAs && { cachedAs: written.cachedAs }),
       };
     } finally {
@@ -197,16 +205,17 @@ export class FlashJob {
     );
   }
 
-  private hooks(targets: EngineTarget[], total: number, failures: Map<ResolvedTarget, ImagerError>, resolved: () => ResolvedTarget[]) {
+  /** Progress and failures of the write; `byPosition` counts how far into the image the write got (a stream is measured by it). */
+  private hooks(targets: EngineTarget[], total: number, byPosition = false) {
     const meter = new ProgressMeter(this.jobId, 'flashing', total, this.emit);
     const failed = () => targets.filter((t) => t.failed).length;
     return {
       meter,
       isCancelled: () => this.cancelled,
-      onProgress: (bytes: number) => meter.update(bytes, targets.length - failed(), failed()),
+      onProgress: (bytes: number, position: number) => meter.update(byPosition ? position : bytes, targets.length - failed(), failed()),
       onFail: (target: EngineTarget, error: unknown) => {
-        const r = resolved().find((x) => x.name === target.name);
-        if (r && !failures.has(r)) failures.set(r, explainTargetError(r, 'flashing', error));
+        const r = this.resolved.find((x) => x.name === target.name);
+        if (r && !this.failures.has(r)) this.failures.set(r, explainTargetError(r, 'flashing', error));
       },
     };
   }
@@ -225,8 +234,9 @@ export class FlashJob {
     const plan = planChunks(imageBytes, map.blocks, targets.some((t) => !t.onlyUsed));
     if (this.options.write && targets.some((t) => !t.failed)) {
       const total = plan.reduce((n, c) => n + c.length, 0);
-      const { meter, ...hooks } = this.hooks(targets, total, this.failures, () => this.resolved);
-      await this.guard(writeChunks(fileChunks(image, plan, new BufferPool(DEPTH + 2)), targets, hooks));
+      const { meter, ...hooks } = this.hooks(targets, total);
+      const pool = new BufferPool(DEPTH + 2);
+      await this.guard(writeChunks(fileChunks(image, plan, pool), targets, hooks)).finally(() => pool.dispose());
       meter.update(total, targets.filter((t) => !t.failed).length, targets.filter((t) => t.failed).length, true);
     }
     return { image, plan, mappedBytes: map.mappedBytes, ...(bootEdit && { bootEdit }) };
@@ -236,7 +246,8 @@ export class FlashJob {
   private async writeStreamed(targets: EngineTarget[], imageBytes: number) {
     const stream = this.request.stream!;
     if (targets.every((t) => t.failed)) return { image: new ComposedImage(stream.cacheAs, imageBytes), plan: [], mappedBytes: 0 };
-    const { meter, ...hooks } = this.hooks(targets, imageBytes, this.failures, () => this.resolved);
+    const { meter, ...hooks } = this.hooks(targets, imageBytes, true);
+    const pool = new BufferPool(DEPTH + 2);
     const streamed = streamImage({
       source: this.request.image,
       format: stream.format,
@@ -245,26 +256,30 @@ export class FlashJob {
       mode: this.request.mode,
       ...(this.request.bootEdit && { bootEdit: this.request.bootEdit }),
       everything: targets.some((t) => !t.onlyUsed),
-      pool: new BufferPool(DEPTH + 2),
+      pool,
       isCancelled: () => this.cancelled,
       onComposing: () => this.emit({ jobId: this.jobId, phase: 'composing', percent: 0, bytes: 0, totalBytes: 0, speed: 0, eta: null, activeTargets: targets.length, failedTargets: 0 }),
       log: this.log,
     });
-    await this.guard(writeChunks(streamed.chunks, targets, hooks));
+    await this.guard(writeChunks(streamed.chunks, targets, hooks)).finally(() => pool.dispose());
     // Every target failed, so the stream stopped early: nothing to verify, nothing cached.
     if (targets.every((t) => t.failed)) return { image: new ComposedImage(stream.cacheAs, imageBytes), plan: [], mappedBytes: 0 };
     const done = await streamed.done;
     meter.update(done.image.size, targets.filter((t) => !t.failed).length, targets.filter((t) => t.failed).length, true);
-    if (stream.sha256 && stream.sha256.toLowerCase() !== done.sourceSha256) {
-      throw new ImagerError({
-        code: 'CHECKSUM_MISMATCH',
-        subject: this.request.image,
-        message: `The SHA-256 of ${this.request.image} is ${done.sourceSha256}, not the expected ${stream.sha256.toLowerCase()}; the cards hold this image, which is not the one you meant.`,
-        hint: 'Download the image again (or check the checksum you entered), then write the cards again.',
-        details: { phase: 'flashing', actual: done.sourceSha256, expected: stream.sha256.toLowerCase() },
-      });
-    }
     return done;
+  }
+
+  /** A streamed source is hashed as it goes: the expected sum can only be compared at the end. */
+  private checkStreamedSum(actual: string): void {
+    const expected = this.request.stream?.sha256?.toLowerCase();
+    if (!expected || expected === actual) return;
+    throw new ImagerError({
+      code: 'CHECKSUM_MISMATCH',
+      subject: this.request.image,
+      message: `The SHA-256 of ${this.request.image} is ${actual}, not the expected ${expected}; the cards hold this image, which is not the one you meant.`,
+      hint: 'Download the image again (or check the checksum you entered), then write the cards again.',
+      details: { phase: 'verifying', actual, expected },
+    });
   }
 
   /** Turns a cancel into the job's CANCELLED error. */

@@ -3,15 +3,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { AllocationOptions } from '../../shared/drives/allocation';
 import type { BootEditOutcome, BootEditRequest, WriteMode } from '../../shared/drives/flash';
-import { readPartitionTable } from '../../shared/drives/partition-table';
-import { looksLikeFatBootSector } from '../../shared/drives/partition-table';
+import { looksLikeFatBootSector, readPartitionTable } from '../../shared/drives/partition-table';
 import { ImagerError } from '../../shared/errors';
 import type { ImageOverlay } from '../services/fat/overlay';
-import type { Block } from './block-map';
+import { mapOf, type Block } from './block-map';
+import { composeOverlay } from './compose-overlay';
 import { ComposedImage } from './composed-image';
 import { CHUNK, type BufferPool, type ChunkPlan, type FilledChunk } from './engine';
-import { composeOverlay, mapOf } from './compose-overlay';
 
 const MiB = 1024 * 1024;
 /** Re-read the file systems' allocation after this much more of the image arrived (bitmaps further in become known). */
@@ -40,7 +40,8 @@ export interface StreamDone {
   plan: ChunkPlan[];
   mappedBytes: number;
   bootEdit?: BootEditOutcome;
-  sourceSha256: string;
+  /** Hashed once xz is done (xz keeps both cores busy before), while the cards are flushed and read back. */
+  sourceSha256: Promise<string>;
   cachedAs: string;
 }
 
@@ -138,7 +139,7 @@ async function* run(options: StreamOptions, finish: (done: StreamDone) => void, 
   const owner = fs.statSync(path.dirname(options.cacheAs));
   // The writer may run as root: leave the cache file to the user whose cache it is.
   if (process.getuid?.() === 0 && owner.uid !== 0) fs.fchownSync(fd, owner.uid, owner.gid);
-  const hash = hashInWorker(options.source);
+  let hash: ReturnType<typeof hashInWorker> | undefined;
   const decompress = decompressInto(options, fd);
   let finished = false;
   decompress.exited.then(
@@ -160,13 +161,14 @@ async function* run(options: StreamOptions, finish: (done: StreamDone) => void, 
     let cursor = 0;
     let map: Block[] = [];
     let mappedAt = -1;
+    const memo: NonNullable<AllocationOptions['memo']> = new Map();
     for (;;) {
       if (options.isCancelled()) return;
       const wasFinished = finished;
       const size = fs.fstatSync(fd).size;
       if (wasFinished) {
-        options.log('info', 'TRACE xz finished');
         await decompress.exited;
+        hash ??= hashInWorker(options.source);
         // A sparse output that ends in zeros may stop short of the image's size.
         if (size < options.imageBytes) fs.ftruncateSync(fd, options.imageBytes);
       }
@@ -182,9 +184,8 @@ async function* run(options: StreamOptions, finish: (done: StreamDone) => void, 
       const until = complete ? options.imageBytes : ready;
       if (until > cursor) {
         if (mappedAt < 0 || available - mappedAt >= REMAP_EVERY || complete) {
-          const t = Date.now();
-          map = mapOf(composed, options.mode).blocks;
-          options.log('info', `TRACE map at ${available >> 20} MiB in ${Date.now() - t} ms, ${map.length} ranges`);
+          // Composed (or nothing to compose) by now: a partition that has wholly arrived is mapped once.
+          map = mapOf(composed, options.mode, { available, memo }).blocks;
           mappedAt = available;
         }
         for (const piece of split(cursor, until, map)) {
@@ -206,7 +207,7 @@ async function* run(options: StreamOptions, finish: (done: StreamDone) => void, 
       if (complete) break;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
-    const sourceSha256 = await hash.digest;
+    const sourceSha256 = (hash ?? hashInWorker(options.source)).digest;
     options.log('info', `streamed ${options.imageBytes} bytes from ${options.source}; ${mappedBytes} mapped`);
     settled = true;
     succeeded = true;
@@ -217,7 +218,7 @@ async function* run(options: StreamOptions, finish: (done: StreamDone) => void, 
     throw error;
   } finally {
     if (!finished) decompress.child.kill('SIGKILL');
-    hash.stop();
+    if (!succeeded) hash?.stop();
     fs.closeSync(fd);
     image.close();
     // Stopped early (cancelled, or every target failed): the partial image is of no use to anyone.

@@ -114,7 +114,11 @@ export async function verifyTargets(options: VerifyOptions): Promise<void> {
     await Promise.all(inflight);
   } finally {
     await Promise.allSettled(inflight);
-    for (const t of open) fs.closeSync(t.fd);
+    for (const t of open) {
+      fs.closeSync(t.fd);
+      t.pool.dispose();
+    }
+    expectedPool.dispose();
   }
 }
 

@@ -172,11 +172,26 @@ export function extUsedRanges(readAt: ReadAt, base: number, size: number): ByteR
   return ranges;
 }
 
+/** One partition's used ranges (relative to it) and its file system. */
+function partitionRanges(readAt: ReadAt, base: number, size: number, align: number): { ranges: ByteRange[]; fileSystem: 'fat' | 'ext' | 'unknown' } {
+  const fat = fatUsedRanges(readAt, base, size);
+  const ext = fat ? undefined : extUsedRanges(readAt, base, size);
+  const local = new RangeSet();
+  for (const r of fat ?? ext ?? [{ offset: 0, length: size }]) local.add(r.offset, r.length);
+  return { ranges: local.normalised(align, 0, size), fileSystem: fat ? 'fat' : ext ? 'ext' : 'unknown' };
+}
+
 export interface AllocationOptions {
   /** Round ranges out to this many bytes (O_DIRECT wants 4 KiB). */
   align?: number;
   /** Merge ranges separated by less than this: one longer write beats two seeks on an SD card. */
   minGap?: number;
+  /**
+   * While an image streams in: how many of its first bytes are final. A partition that lies wholly
+   * below it is read once and remembered in `memo` (keyed by its offset) for the next call.
+   */
+  available?: number;
+  memo?: Map<number, { ranges: ByteRange[]; fileSystem: 'fat' | 'ext' | 'unknown' }>;
 }
 
 /**
@@ -199,14 +214,10 @@ export function usedRanges(readAt: ReadAt, imageSize: number, options: Allocatio
       if (p.offset > cursor) set.add(cursor, p.offset - cursor);
       cursor = Math.max(cursor, p.offset + p.size);
       const size = Math.min(p.size, imageSize - p.offset);
-      const fat = fatUsedRanges(readAt, p.offset, size);
-      const ext = fat ? undefined : extUsedRanges(readAt, p.offset, size);
-      const ranges = fat ?? ext ?? [{ offset: 0, length: size }];
-      const local = new RangeSet();
-      for (const r of ranges) local.add(r.offset, r.length);
-      const clipped = local.normalised(align, 0, size);
-      for (const r of clipped) set.add(p.offset + r.offset, r.length);
-      partitions.push({ index: p.index, fileSystem: fat ? 'fat' : ext ? 'ext' : 'unknown', usedBytes: clipped.reduce((n, r) => n + r.length, 0), size });
+      const mapped = options.memo?.get(p.offset) ?? partitionRanges(readAt, p.offset, size, align);
+      if (options.memo && p.offset + size <= (options.available ?? 0)) options.memo.set(p.offset, mapped);
+      for (const r of mapped.ranges) set.add(p.offset + r.offset, r.length);
+      partitions.push({ index: p.index, fileSystem: mapped.fileSystem, usedBytes: mapped.ranges.reduce((n, r) => n + r.length, 0), size });
     }
     // Everything after the last partition too (a GPT's backup table lives there).
     if (cursor < imageSize) set.add(cursor, imageSize - cursor);

@@ -103,7 +103,8 @@ async function runDirect(run: FlashRun, edit: BootEditRequest | undefined): Prom
     // Keeps a streamed image in the cache only when it is complete (and cleans the download): also after a failure.
     if (!flash) await source.finish(undefined, false).catch(() => undefined);
   }
-  const sourceSha256 = await source.finish(flash.sourceSha256, Boolean(flash.cachedAs) && flash.targets.some((t) => t.ok));
+  // A stream that completed is a correct image (xz checks it) even when a card failed: the next card reuses it.
+  const sourceSha256 = await source.finish(flash.sourceSha256, Boolean(flash.cachedAs));
   const bootEdit = flash.bootEdit ?? { written: [], configTxtDiff: '', configTxtChanged: false };
   return {
     composed: { imageBytes: flash.imageBytes, sourceSha256, sha256Checked: Boolean(run.sha256), reusedBase: source.reusedBase, ...bootEdit },

@@ -12,7 +12,7 @@ import { readScriptImage } from '../../../shared/boot/script-image';
 import type { FlashProgress } from '../../../shared/drives/flash';
 import { defaultProfile } from '../../../shared/profile/defaults';
 import type { Profile } from '../../../shared/profile/schema';
-import { buildRpiLikeImage, fsckFat, mtoolsRead, RPI_OS_CONFIG_TXT, tempDir, type TestImageLayout } from '../../helpers/disk-images';
+import { buildRpiLikeImage, fsckFat, mtoolsRead, RPI_OS_CONFIG_TXT, sha256, tempDir, type TestImageLayout } from '../../helpers/disk-images';
 
 const dir = tempDir('xpi-drives-service-');
 const components = path.join(dir, 'components');
@@ -120,6 +120,23 @@ describe('flashStart through the contract', () => {
     expect(mtoolsRead(card, base.boot.offset, 'config.txt').toString()).toMatch(/^kernel=u-boot\.bin$/m);
     fsckFat(card, base.boot.offset, base.boot.size, dir);
     expect(fs.readFileSync(card).subarray(base.root.offset).equals(before.subarray(base.root.offset))).toBe(true);
+  });
+
+  it('streams an .img.xz base to the target while it decompresses, and keeps it in the cache for the next card', async () => {
+    const xz = path.join(components, 'base.img.xz');
+    execFileSync('xz', ['-1', '-T0', '-k', '-f', base.path]);
+    const xzSha = sha256(fs.readFileSync(xz));
+    const bases = path.join(dir, 'cache', 'bases');
+    for (const round of [1, 2]) {
+      const target = path.join(dir, 'out', `from-xz-${round}.img`);
+      const reply = await dispatchCall(services, 'flashStart', [{ profile: { ...sdProfile(), baseImage: 'base.img.xz' }, targets: [{ kind: 'file', path: target }], sha256: xzSha }]);
+      const done = await waitForDone((reply as { value: { jobId: string } }).value.jobId);
+      expect(done).toMatchObject({ ok: true, sourceSha256: xzSha, result: { targets: [{ ok: true, verified: true }] } });
+      expect(mtoolsRead(target, base.boot.offset, 'u-boot.bin').equals(uboot)).toBe(true);
+      // The cache holds the image as downloaded (the edit is only on the target), named by the source's hash.
+      expect(fs.readFileSync(path.join(bases, `${xzSha}.img`)).equals(fs.readFileSync(base.path))).toBe(true);
+      expect(fs.readdirSync(bases).filter((name) => name.endsWith('.partial'))).toEqual([]);
+    }
   });
 
   it('answers a profile whose components are missing right away, naming the problem', async () => {
