@@ -73,6 +73,12 @@ export interface FlashDone {
   /** config.txt before → after, for the summary screen. */
   configTxtDiff?: string;
   sourceSha256?: string;
+  /** Files put on the boot partition (config.txt merged, U-Boot, scripts...). */
+  bootFiles?: string[];
+  /** Size of the composed image. */
+  imageBytes?: number;
+  /** Where the composed image was saved, when asked. */
+  savedAs?: string;
 }
 
 export const drivesMethods = {

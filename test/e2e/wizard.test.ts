@@ -142,6 +142,10 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     await screenshot('target');
     await page.getByTestId('write').click();
     await page.getByTestId('write-done').waitFor({ timeout: 120_000 });
+    const where = await page.getByTestId('write-done').textContent();
+    expect(where).toContain(`Image file ${image}`);
+    expect(where).toMatch(/On the boot partition: .*boot\.scr/);
+    expect(where).toMatch(/Source image SHA-256: [0-9a-f]{64}/);
     await screenshot('write-done');
 
     const configTxt = mtoolsRead(image, base.boot.offset, 'config.txt').toString();

@@ -3,12 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { boards } from '../../../shared/boards';
 import { configTxtWantedFor } from '../../../shared/boot/config-txt';
-import { componentCopies, generateBootFiles } from '../../../shared/boot/generate';
-import { scriptTimestamp } from '../../../shared/boot/script-image';
 import { ImagerError } from '../../../shared/errors';
-import { validateProfile } from '../../../shared/profile/check';
 import type { Profile } from '../../../shared/profile/schema';
-import { readProfileComponents, resolveComponent } from '../boot-files/service';
+import { generateProfileBootFiles, resolveComponent } from '../boot-files/service';
 import type { BootEdit, BootFileInput } from '../fat/boot-edit';
 import { profileCodec } from '../profiles/service';
 
@@ -25,29 +22,7 @@ export function loadProfileFile(file: string): Profile {
 
 /** Everything a profile puts on the card's boot partition; throws INVALID_PROFILE listing the problems. */
 export function bootEditForProfile(profile: Profile, componentsDir: string, env: NodeJS.ProcessEnv = process.env): BootEdit {
-  const facts = readProfileComponents(profile, componentsDir);
-  // validateProfile skips the file checks when a file is missing: name the missing ones first.
-  const missing = [...new Set(componentCopies(profile).filter((c) => !facts[c.source]).map((c) => c.source))];
-  if (missing.length > 0) {
-    throw new ImagerError({
-      code: 'INVALID_PROFILE',
-      subject: profile.name,
-      message: `The profile names files that cannot be read: ${missing.map((m) => `${m} (${resolveComponent(componentsDir, m)})`).join(', ')}.`,
-      hint: 'Fetch or choose these components again (relative names are looked up in the components folder).',
-      details: { missing },
-    });
-  }
-  const problems = validateProfile(profile, facts).problems.filter((p) => p.severity === 'error');
-  if (problems.length > 0) {
-    throw new ImagerError({
-      code: 'INVALID_PROFILE',
-      subject: profile.name,
-      message: problems.map((p) => p.message).join('; '),
-      hint: 'Fix the profile (in the app, or check it with `xen-pi-imager profile check FILE`).',
-      details: { problems },
-    });
-  }
-  const generated = generateBootFiles(profile, facts, { timestamp: scriptTimestamp(env.SOURCE_DATE_EPOCH) });
+  const { generated } = generateProfileBootFiles(profile, componentsDir, env);
   const files: BootFileInput[] = [
     // config.txt is merged into the card's own, not replaced.
     ...generated.files.filter((f) => f.destination === 'boot-partition' && f.name !== 'config.txt').map((f) => ({ name: f.name, bytes: f.bytes })),

@@ -90,7 +90,16 @@ export function createDrivesService(host: ServiceHost): DomainService<'drivesLis
         onProgress,
       });
       const ok = outcome.flash ? outcome.flash.targets.every((t) => t.ok) : true;
-      host.emit('flash:done', { jobId, ok, ...(outcome.flash && { result: outcome.flash }), configTxtDiff: outcome.composed.configTxtDiff, sourceSha256: outcome.composed.sourceSha256 });
+      host.emit('flash:done', {
+        jobId,
+        ok,
+        ...(outcome.flash && { result: outcome.flash }),
+        configTxtDiff: outcome.composed.configTxtDiff,
+        sourceSha256: outcome.composed.sourceSha256,
+        bootFiles: outcome.composed.written,
+        imageBytes: outcome.composed.imageBytes,
+        ...(outcome.savedAs && { savedAs: outcome.savedAs }),
+      });
     } catch (error) {
       host.emit('flash:done', { jobId, ok: false, error: toErrorData(error) });
     } finally {

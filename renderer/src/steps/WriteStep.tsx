@@ -97,7 +97,7 @@ export function WriteStep(props: StepProps) {
       </div>
     );
   }
-  return <WriteResult outcome={outcome} target={request.target} {...props} />;
+  return <WriteResult outcome={outcome} {...props} />;
 }
 
 function flashRequest(props: StepProps, target: TargetChoice): FlashStartRequest {
@@ -119,7 +119,7 @@ function flashRequest(props: StepProps, target: TargetChoice): FlashStartRequest
   };
 }
 
-function WriteResult({ outcome, target, wizard }: { outcome: Outcome; target: TargetChoice } & StepProps) {
+function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
   const { draft, path } = wizard.state;
   if (outcome.kind === 'error' || (outcome.kind === 'flash' && outcome.done.error)) {
     const error = outcome.kind === 'error' ? outcome.error : outcome.done.error!;
@@ -144,10 +144,11 @@ function WriteResult({ outcome, target, wizard }: { outcome: Outcome; target: Ta
         </>
       ) : (
         <>
-          <ul>
-            {target.kind === 'file' && (
+          <ul data-testid="written-where">
+            {outcome.done.savedAs && (
               <li>
-                Image file <code>{target.file}</code>
+                Image file <code>{outcome.done.savedAs}</code>
+                {outcome.done.imageBytes !== undefined && ` (${formatDriveSize(outcome.done.imageBytes)})`}
               </li>
             )}
             {outcome.done.result?.targets.map((t) => (
@@ -160,6 +161,16 @@ function WriteResult({ outcome, target, wizard }: { outcome: Outcome; target: Ta
             <p className="field-hint">
               {formatDriveSize(outcome.done.result.writtenBytes)} written of a {formatDriveSize(outcome.done.result.imageBytes)} image in{' '}
               {((outcome.done.result.flashMs + outcome.done.result.verifyMs) / 1000).toFixed(1)} s.
+            </p>
+          )}
+          {outcome.done.bootFiles && outcome.done.bootFiles.length > 0 && (
+            <p>
+              On the boot partition: <code>{outcome.done.bootFiles.join(', ')}</code>
+            </p>
+          )}
+          {outcome.done.sourceSha256 && (
+            <p className="field-hint">
+              Source image SHA-256: <code className="break">{outcome.done.sourceSha256}</code>
             </p>
           )}
           {outcome.done.configTxtDiff && (

@@ -1,6 +1,5 @@
 // The drives domain through the contract: flashStart with the wizard's profile composes the boot partition from real component files.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,35 +11,15 @@ import { readScriptImage } from '../../../shared/boot/script-image';
 import type { FlashProgress } from '../../../shared/drives/flash';
 import { defaultProfile } from '../../../shared/profile/defaults';
 import type { Profile } from '../../../shared/profile/schema';
+import { writeTestComponents } from '../../helpers/components';
 import { buildRpiLikeImage, fsckFat, mtoolsRead, RPI_OS_CONFIG_TXT, sha256, tempDir, type TestImageLayout } from '../../helpers/disk-images';
 
 const dir = tempDir('xpi-drives-service-');
 const components = path.join(dir, 'components');
-const uboot = randomBytes(150_000);
+let uboot: Buffer;
 let base: TestImageLayout;
 let services: Services;
 const events: { name: string; payload: unknown }[] = [];
-
-/** The first 64 bytes of an arm64 Image: image_size, flags (little-endian, 4K pages), magic "ARM\x64" at 56. */
-function arm64Image(size: number): Buffer {
-  const image = Buffer.alloc(size);
-  image.writeUInt32LE(size, 16);
-  image.writeUInt32LE(0b1010, 24);
-  image.set([0x41, 0x52, 0x4d, 0x64], 56);
-  return image;
-}
-
-/** Small but real components, made by the tools a user's would come from (dtc, cpio). */
-function writeComponents(): void {
-  fs.mkdirSync(components, { recursive: true });
-  fs.writeFileSync(path.join(components, 'xen'), arm64Image(256 * 1024));
-  fs.writeFileSync(path.join(components, 'Image'), arm64Image(512 * 1024));
-  fs.writeFileSync(path.join(components, 'u-boot.bin'), uboot);
-  fs.writeFileSync(path.join(components, 'board.dts'), '/dts-v1/;\n/ { compatible = "raspberrypi,4-model-b"; #address-cells = <2>; #size-cells = <1>; chosen { }; };\n');
-  execFileSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', path.join(components, 'board.dtb'), path.join(components, 'board.dts')], { stdio: 'pipe' });
-  fs.writeFileSync(path.join(components, 'init'), '#!/bin/sh\necho hello from dom0\n');
-  execFileSync('sh', ['-c', 'echo init | cpio -o -H newc > initrd.cpio 2>/dev/null'], { cwd: components });
-}
 
 /** An SD-only profile: every component goes to the boot partition, the base image comes from the profile. */
 function sdProfile(): Profile {
@@ -70,7 +49,7 @@ function waitForDone(jobId: string, timeoutMs = 60_000): Promise<FlashDone> {
 }
 
 beforeAll(() => {
-  writeComponents();
+  uboot = fs.readFileSync(writeTestComponents(components).uboot);
   base = buildRpiLikeImage(components, 'base.img', { bootMiB: 36, rootMiB: 12, rootDataBytes: 1024 * 1024 });
   services = createServices({ transport: 'browser', emit: (name, payload) => events.push({ name, payload }), openExternal: async () => undefined, userDataDir: dir });
 });
