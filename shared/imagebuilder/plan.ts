@@ -1,26 +1,16 @@
 // What an ImageBuilder config asks for, checked against the subset we support, and the same recipe as a profile.
 import { hexAddress, parseNumber } from '../boot/address';
-import { defaultScriptAddress, defaultXenCommandLine, type StaticMemoryBank } from '../boot/stage2';
+import { defaultScriptAddress, defaultXenCommandLine, type Stage2DomU, type StaticMemoryBank } from '../boot/stage2';
 import { ImagerError } from '../errors';
 import { PROFILE_SCHEMA_VERSION, type ProfileInput } from '../profile/schema';
 import type { ImageBuilderVariables } from './config';
 
-export interface PlannedDomU {
+/** A DomU as the config names it: the stage-2 settings, with file paths instead of read files. */
+export interface PlannedDomU extends Omit<Stage2DomU, 'kernel' | 'ramdisk' | 'passthroughDtb'> {
   index: number;
   kernel: string;
   ramdisk?: string;
   passthroughDtb?: string;
-  commandLine?: string;
-  memoryMb?: number;
-  vcpus?: number;
-  enhanced?: boolean;
-  staticMemory?: StaticMemoryBank[];
-  directMap?: boolean;
-  colors?: string;
-  viommu?: boolean;
-  noBoot?: boolean;
-  rootfsOnDisk?: boolean;
-  passthroughPaths?: string[];
 }
 
 /** Everything uboot-script-gen would do, with file paths as the config gives them (relative to the -d folder). */

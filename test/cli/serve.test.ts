@@ -8,7 +8,7 @@ import type { CliIO } from '../../electron/cli/command';
 import { runCli } from '../../electron/cli/main';
 import { defaultProfile } from '../../shared/profile';
 import { arm64Head, cpioHead, dtbHead } from '../shared/boot/fixtures';
-import { fetchFile, tempRoot, ubootOptions } from '../services/tftp/helpers';
+import { fetchFile, freePort, tempRoot, ubootOptions } from '../services/tftp/helpers';
 
 const appRoot = path.resolve(import.meta.dirname, '../..');
 let dir: string;
@@ -20,14 +20,6 @@ beforeAll(() => {
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
 
 function captureIO(signal: AbortSignal): CliIO & { out: string; err: string } {
   const io = {

@@ -401,3 +401,12 @@ export function strictFetch(options: StrictFetchOptions): Promise<StrictFetchRes
     });
   });
 }
+
+/** A UDP port on 127.0.0.1 that was free a moment ago (for APIs that take 1–65535, not 0). */
+export async function freePort(): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}

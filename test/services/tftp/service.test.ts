@@ -8,16 +8,7 @@ import type { ServiceHost } from '../../../electron/services/index';
 import { createTftpService } from '../../../electron/services/tftp/service';
 import { readScriptImage } from '../../../shared/boot/script-image';
 import { testProfile, writeTestComponents } from '../../helpers/components';
-import { fetchFile, tempRoot, ubootOptions } from './helpers';
-
-/** A port that was free a moment ago (the service takes 1–65535, not 0). */
-async function freePort(): Promise<number> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
+import { fetchFile, freePort, tempRoot, ubootOptions } from './helpers';
 
 function fakeHost(events: TftpTransferEvent[]): ServiceHost {
   return {
