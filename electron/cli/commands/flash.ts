@@ -7,9 +7,8 @@ import type { FlashProgress, FlashTarget } from '../../../shared/drives/flash';
 import { driveShortName, formatDriveSize } from '../../../shared/drives/types';
 import { formatError, ImagerError } from '../../../shared/errors';
 import { describeBlockDevice } from '../../services/drives/block-info';
-import { runFlash } from '../../services/drives/flash-runner';
+import { runEditInPlace, runFlash } from '../../services/drives/flash-runner';
 import { bootEditForProfile, bootFilesFromFolder, loadProfileFile } from '../../services/drives/profile-boot';
-import { WriterClient } from '../../services/drives/writer-client';
 import type { BootEdit } from '../../services/fat/boot-edit';
 import { dataPaths, userDataDir } from '../../services/paths';
 import { UsageError, type CliCommand, type CliIO } from '../command';
@@ -155,25 +154,13 @@ export const flashCommand: CliCommand = {
 };
 
 async function editInPlace(targets: FlashTarget[], edit: BootEdit, confirmations: { systemDriveName?: string; largeDrive: boolean }, json: boolean, io: CliIO): Promise<number> {
-  const writer = await WriterClient.start({ elevate: targets.some((t) => t.kind === 'drive') });
-  let failures = 0;
-  try {
-    for (const target of targets) {
-      const name = target.kind === 'drive' ? target.device : target.path;
-      try {
-        const files = edit.files.map((f) => (f.bytes ? { name: f.name, base64: Buffer.from(f.bytes).toString('base64') } : { name: f.name, ...(f.path && { path: f.path }) }));
-        const result = await writer.editBoot({ target, ...(edit.configTxt && typeof edit.configTxt !== 'function' && { configTxt: edit.configTxt }), files, confirmations });
-        if (json) io.stdout(JSON.stringify({ type: 'result', target: name, ok: true, ...result }) + '\n');
-        else io.stdout(`${target.kind === 'drive' && target.drive ? driveShortName(target.drive) : name}: boot partition updated (${result.written.join(', ') || 'nothing to change'}), read back and compared\n${result.configTxtDiff}`);
-      } catch (error) {
-        failures++;
-        const data = error instanceof ImagerError ? error.toJSON() : { code: 'INTERNAL', message: String(error) };
-        if (json) io.stdout(JSON.stringify({ type: 'result', target: name, ok: false, error: data }) + '\n');
-        else io.stderr(`${name}: ${formatError(data)}\n`);
-      }
-    }
-  } finally {
-    await writer.close();
+  const edited = await runEditInPlace({ jobId: 'cli', targets, edit, confirmations, signal: io.signal });
+  for (const result of edited) {
+    const target = targets.find((t) => (t.kind === 'drive' ? t.device : t.path) === result.target);
+    const name = target?.kind === 'drive' && target.drive ? driveShortName(target.drive) : result.target;
+    if (json) io.stdout(JSON.stringify({ type: 'result', ...result }) + '\n');
+    else if (result.ok) io.stdout(`${name}: boot partition updated (${result.written.join(', ') || 'nothing to change'}), read back and compared\n${result.configTxtDiff ?? ''}`);
+    else io.stderr(`${result.target}: ${formatError(result.error!)}\n`);
   }
-  return failures === 0 ? 0 : 1;
+  return edited.every((result) => result.ok) ? 0 : 1;
 }
