@@ -127,7 +127,7 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
       <div data-testid="write-failed">
         <h3>The write did not finish</h3>
         <ErrorNotice error={error} />
-        <p>Nothing else was changed. Fix the problem above, then go back to the Target step and write again.</p>
+        <p>Fix the problem above, then go back to the Target step and write again.</p>
       </div>
     );
   }
