@@ -8,8 +8,7 @@ import { hexAddress } from '../../../shared/boot/address';
 import { ImagerError } from '../../../shared/errors';
 import { validateProfile } from '../../../shared/profile';
 import { UsageError, type CliCommand, type CliIO } from '../command';
-import { writeBootFiles } from '../../services/boot-files/service';
-import { readProfileComponents } from './profile';
+import { checkProfileFiles, writeBootFiles } from '../../services/boot-files/service';
 
 const usage = `Usage: xen-pi-imager generate --profile FILE --out DIR
 
@@ -49,14 +48,13 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     throw new ImagerError({ code: 'INVALID_PROFILE', subject: values.profile, message: `Cannot read the profile: ${(error as Error).message}.`, hint: 'Check the path and the JSON syntax.' });
   }
   const shape = validateProfile(raw);
-  const { components, missing } = shape.profile ? readProfileComponents(shape.profile, baseDir) : { components: {}, missing: [] };
-  const result = shape.ok ? validateProfile(raw, components) : shape;
-  const problems = [...result.problems, ...missing.map((m) => ({ ...m, severity: 'error' as const }))];
+  const checked = shape.profile && shape.ok ? checkProfileFiles(shape.profile, baseDir) : undefined;
+  const problems = checked?.problems ?? shape.problems;
   for (const problem of problems) io.stderr(`${problem.severity}: ${problem.path}: ${problem.message}\n`);
-  if (problems.some((p) => p.severity === 'error') || !result.profile) {
+  if (!checked || problems.some((p) => p.severity === 'error')) {
     throw new ImagerError({ code: 'INVALID_PROFILE', subject: values.profile, message: 'The profile has errors, so no files were written.', hint: 'Fix the problems listed above (`xen-pi-imager profile check FILE` shows them too).' });
   }
-  const files = generateBootFiles(result.profile, components, { timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) });
+  const files = generateBootFiles(shape.profile!, checked.files.components, { timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) });
   const out = path.resolve(io.cwd, values.out);
   const written = writeBootFiles(files, out, baseDir);
   for (const warning of files.warnings) io.stderr(`warning: ${warning}\n`);

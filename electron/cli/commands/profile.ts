@@ -37,8 +37,8 @@ function readJson(file: string): unknown {
   }
 }
 
-/** Facts of every file the profile names that exists; a warning for each that does not (yet). */
-export function readProfileComponents(raw: unknown, baseDir: string): { components: Record<string, ComponentFacts>; missing: ProfileProblem[] } {
+/** Facts of every file the profile names that exists; a warning for each that does not (yet): a profile may come before its files. */
+function readFilesAsWarnings(raw: unknown, baseDir: string): { components: Record<string, ComponentFacts>; missing: ProfileProblem[] } {
   const parsed = profileSchema.safeParse(raw);
   if (!parsed.success) return { components: {}, missing: [] };
   const { components, missing } = readProfileFiles(parsed.data, baseDir);
@@ -65,7 +65,7 @@ function check(argv: string[], io: CliIO): number {
   const file = path.resolve(io.cwd, positionals[0]!);
   const raw = readJson(file);
   const first = validateProfile(raw);
-  const { components, missing } = first.profile ? readProfileComponents(first.profile, path.dirname(file)) : { components: {}, missing: [] };
+  const { components, missing } = first.profile ? readFilesAsWarnings(first.profile, path.dirname(file)) : { components: {}, missing: [] };
   const result = first.profile && first.ok ? validateProfile(raw, components) : first;
   const problems = [...result.problems, ...(first.ok ? missing : [])];
   if (values.json) {
