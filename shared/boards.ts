@@ -39,6 +39,10 @@ export interface Board {
   cpus: number;
   /** RAM sizes sold (MiB), for the memory-end picker. */
   ramSizesMiB: number[];
+  /** For each size sold: the RAM U-Boot declares to Xen (MiB), all banks together, after what the firmware keeps. */
+  declaredRamMiB: Record<number, number>;
+  /** The size a profile that names none is checked against. */
+  defaultRamMiB: number;
   /** Whether the Raspberry Pi firmware reads config.txt before U-Boot. */
   usesConfigTxt: boolean;
   /** Where Debian's u-boot packages put this board's U-Boot. */
@@ -67,6 +71,10 @@ export const boards: Record<BoardId, Board> = {
     rootPartition: '/dev/mmcblk0p2',
     cpus: 4,
     ramSizesMiB: [1024, 2048, 4096, 8192],
+    // The firmware's banks as U-Boot passes them on: 0..0x3c000000 (the GPU keeps the rest of the first GiB),
+    // then 0x40000000 up to the end of RAM (4 GB: up to 0xfc000000, below the PCIe window).
+    declaredRamMiB: { 1024: 960, 2048: 1984, 4096: 3968, 8192: 8128 },
+    defaultRamMiB: 4096,
     usesConfigTxt: true,
     ubootBinary: '/usr/lib/u-boot/rpi_4/u-boot.bin',
     minimumDom0Kernel: [5, 9],
@@ -91,6 +99,8 @@ export const boards: Record<BoardId, Board> = {
     defaultServerIp: '255.255.255.255',
     cpus: 2,
     ramSizesMiB: [2048],
+    declaredRamMiB: { 2048: 2048 },
+    defaultRamMiB: 2048,
     usesConfigTxt: false,
     ubootBinary: '/usr/lib/u-boot/qemu_arm64/u-boot.bin',
     minimumDom0Kernel: [5, 9],
@@ -106,4 +116,19 @@ export function boardById(id: BoardId): Board {
 /** The UART a console choice means on a board, falling back to the board's only/default one. */
 export function consoleUart(board: Board, choice: UartChoice): BoardUart {
   return board.uarts[choice] ?? board.uarts[board.defaultUart]!;
+}
+
+/** What Xen keeps for itself (heap, frame table, its own image) before Dom0 and DomUs get theirs, in MiB. */
+export const XEN_RESERVED_MIB = 96;
+
+/** The RAM a profile's board declares to Xen, and the most its domains may ask for together (MiB). */
+export function domainMemoryLimit(board: Board, ramMiB: number | undefined): { ramMiB: number; declaredMiB: number; limitMiB: number } {
+  const size = ramMiB ?? board.defaultRamMiB;
+  const declaredMiB = board.declaredRamMiB[size] ?? size;
+  return { ramMiB: size, declaredMiB, limitMiB: Math.max(0, declaredMiB - XEN_RESERVED_MIB) };
+}
+
+/** "1 GB", "8 GB": how RAM sizes are sold. */
+export function ramLabel(ramMiB: number): string {
+  return ramMiB % 1024 === 0 ? `${ramMiB / 1024} GB` : `${ramMiB} MB`;
 }

@@ -175,10 +175,29 @@ export function generateBootFiles(profile: Profile, components: Record<string, C
   ];
   if (board.usesConfigTxt && profile.output.writeConfigTxt) {
     const fragment = mergeConfigTxt(undefined, configTxtWantedFor(profile)).text;
-    files.push({ name: 'config.txt', bytes: textOf(fragment), preview: fragment, destination: 'boot-partition', description: 'Raspberry Pi firmware settings to merge into config.txt' });
+    const whole = isFreshCard(profile);
+    files.push({
+      name: 'config.txt',
+      bytes: textOf(fragment),
+      preview: fragment,
+      destination: 'boot-partition',
+      description: whole ? 'Raspberry Pi firmware settings: the whole config.txt of the fresh card' : 'Raspberry Pi firmware settings to merge into the base image’s config.txt',
+    });
   }
   const copies = componentCopies(profile, stage2Where);
   return { files, components: copies, memoryMap: stage2.memoryMap, stage2, warnings: [...stage2.notices, ...kernelWarnings(profile, components)] };
+}
+
+/** Firmware files go to the card's root, overlays (…/overlays/x.dtbo) into overlays/ where the firmware looks. */
+export function firmwareTarget(source: string): string {
+  const parts = source.replace(/\\/g, '/').split('/');
+  const name = parts.pop()!;
+  return parts[parts.length - 1] === 'overlays' ? `overlays/${name}` : name;
+}
+
+/** The app builds the whole card (MBR, FAT32 boot partition, firmware, config.txt written whole) when no base image is named. */
+export function isFreshCard(profile: Profile): boolean {
+  return !profile.baseImage && boards[profile.board].usesConfigTxt;
 }
 
 /** Every file a profile names, with the name the scripts load it by. */
@@ -197,6 +216,10 @@ export function componentCopies(profile: Profile, where: Destination = profile.b
     .map(([role, source]) => ({ role, source, target: prefix + targetName(source), destination: where }));
   if (profile.ubootBinary && boards[profile.board].usesConfigTxt) {
     copies.push({ role: 'u-boot', source: profile.ubootBinary, target: 'u-boot.bin', destination: 'boot-partition' });
+  }
+  // A fresh card has no firmware of its own; a base image (Raspberry Pi OS) keeps its own, and its own tree.
+  if (isFreshCard(profile)) {
+    profile.firmware.forEach((source, i) => copies.push({ role: `firmware${i}`, source, target: firmwareTarget(source), destination: 'boot-partition' }));
   }
   return copies;
 }

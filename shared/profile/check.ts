@@ -1,8 +1,8 @@
 // Validates a profile: migrates it, checks its shape (zod), then the rules that span fields; every problem carries its JSON path.
 import type { z } from 'zod';
-import { boards } from '../boards';
+import { boards, domainMemoryLimit, ramLabel, XEN_RESERVED_MIB } from '../boards';
 import { ALIGN_2M, hexAddress, parseNumber } from '../boot/address';
-import { componentCopies, generateBootFiles, type ComponentFacts } from '../boot/generate';
+import { componentCopies, generateBootFiles, isFreshCard, type ComponentFacts } from '../boot/generate';
 import { checkStage2Placement } from '../boot/stage1';
 import { ImagerError } from '../errors';
 import { sameSubnet } from '../network/ipv4';
@@ -71,20 +71,52 @@ function networkProblems(profile: Profile): ProfileProblem[] {
   return problems;
 }
 
+/** The board's RAM size, and Dom0 plus the DomUs that boot against what U-Boot declares on it (less what Xen keeps). */
+function memoryProblems(profile: Profile, booted: Profile['domUs']): ProfileProblem[] {
+  const board = boards[profile.board];
+  if (profile.ramMb !== undefined && !board.ramSizesMiB.includes(profile.ramMb)) {
+    const sizes = board.ramSizesMiB.map(ramLabel).join(', ');
+    return [{ path: '$.ramMb', severity: 'error', message: `A ${board.name} has ${sizes} of RAM, not ${profile.ramMb} MB: choose the size printed on your board.` }];
+  }
+  const { ramMiB, declaredMiB, limitMiB } = domainMemoryLimit(board, profile.ramMb);
+  const dom0 = profile.dom0?.memoryMb ?? 0;
+  const domUs = booted.reduce((sum, d) => sum + d.memoryMb, 0);
+  if (dom0 + domUs <= limitMiB) return [];
+  const which = profile.ramMb === undefined ? `a ${ramLabel(ramMiB)} ${board.name} (the profile names no RAM size; set ramMb)` : `a ${ramLabel(ramMiB)} ${board.name}`;
+  const asked = domUs > 0 ? `Dom0 (${dom0} MB) and the DomUs (${domUs} MB) need ${dom0 + domUs} MB` : `Dom0 needs ${dom0} MB`;
+  const fix = profile.dom0 && dom0 > 0 && limitMiB - domUs >= 128 ? `Lower Dom0's memory to ${limitMiB - domUs} MB or less` : 'Lower the domains\' memory';
+  return [{
+    path: profile.dom0 ? '$.dom0.memoryMb' : '$.domUs',
+    severity: 'error',
+    message: `${asked}, but U-Boot declares ${declaredMiB} MiB on ${which}, and Xen keeps about ${XEN_RESERVED_MIB} MiB of it: Xen would stop with "Failed to allocate requested dom0 memory". ${fix}, or choose the board's real RAM size.`,
+  }];
+}
+
 function domainProblems(profile: Profile): ProfileProblem[] {
   const problems: ProfileProblem[] = [];
   const board = boards[profile.board];
   const booted = profile.domUs.filter((d) => !d.noBoot);
   if (!profile.dom0 && booted.length === 0) problems.push({ path: '$.dom0', severity: 'error', message: 'Neither Dom0 nor a DomU that boots is configured: Xen would have nothing to run.' });
   const vcpus = (profile.dom0?.vcpus ?? 0) + booted.reduce((sum, d) => sum + d.vcpus, 0);
-  if (vcpus > board.cpus && !profile.xen.commandLine) {
+  if (profile.dom0 && profile.dom0.vcpus > board.cpus) {
+    problems.push({ path: '$.dom0.vcpus', severity: 'error', message: `Dom0 asks for ${profile.dom0.vcpus} vCPUs but the ${board.name} has ${board.cpus} cores: give it ${board.cpus} or fewer.` });
+  }
+  booted.forEach((domU, index) => {
+    if (domU.vcpus > board.cpus) problems.push({ path: `$.domUs[${index}].vcpus`, severity: 'error', message: `This DomU asks for ${domU.vcpus} vCPUs but the ${board.name} has ${board.cpus} cores: give it ${board.cpus} or fewer.` });
+  });
+  if (vcpus > board.cpus && !profile.xen.commandLine && !problems.some((p) => p.path.endsWith('.vcpus'))) {
     problems.push({ path: '$.domUs', severity: 'warning', message: `The domains have ${vcpus} vCPUs but the ${board.name} has ${board.cpus} cores; Xen's null scheduler needs one core per vCPU.` });
   }
-  const memory = (profile.dom0?.memoryMb ?? 0) + booted.reduce((sum, d) => sum + d.memoryMb, 0);
-  const ram = Math.max(...board.ramSizesMiB);
-  if (memory > ram) problems.push({ path: '$.dom0.memoryMb', severity: 'warning', message: `The domains ask for ${memory} MB in total, more than the ${ram} MB the largest ${board.name} has.` });
+  problems.push(...memoryProblems(profile, booted));
   const version = checkXenVersion(profile.xen.version, profile.board);
   if (version.severity !== 'ok') problems.push({ path: '$.xen.version', severity: version.severity, message: version.message });
+  if (isFreshCard(profile) && profile.console.uart === 'pl011' && !profile.firmware.some((f) => /(^|\/)disable-bt\.dtbo$/.test(f))) {
+    problems.push({
+      path: '$.console.uart',
+      severity: 'warning',
+      message: 'The PL011 console needs overlays/disable-bt.dtbo, which a fresh card does not have (Debian does not package the Raspberry Pi overlays): use the mini UART, or add disable-bt.dtbo to the firmware files, or write onto a Raspberry Pi OS base image.',
+    });
+  }
   if (profile.board === 'qemu-virt' && profile.console.uart === 'mini') {
     problems.push({ path: '$.console.uart', severity: 'warning', message: 'QEMU virt has no mini UART; its PL011 at 0x9000000 is used.' });
   }
@@ -98,6 +130,8 @@ export function pathOfRole(role: string): string {
   if (domU) return `$.domUs[${domU[1]}].${domU[2] === 'passthrough-dtb' ? 'passthroughDtb' : domU[2]}`;
   const overlay = /^overlay(\d+)$/.exec(role);
   if (overlay) return `$.overlays[${overlay[1]}]`;
+  const firmware = /^firmware(\d+)$/.exec(role);
+  if (firmware) return `$.firmware[${firmware[1]}]`;
   const known: Record<string, string> = { 'u-boot': '$.ubootBinary', xen: '$.xen.binary', 'dom0-kernel': '$.dom0.kernel', 'dom0-ramdisk': '$.dom0.ramdisk', 'device-tree': '$.deviceTree', memoryEnd: '$.boot.memoryEnd', loadCommand: '$.boot.loadCommand' };
   return known[role] ?? (role.startsWith('dom0') ? '$.dom0.commandLine' : '$');
 }

@@ -23,6 +23,7 @@ export function defaultProfile(board: BoardId): Profile {
       memoryEnd: hexAddress(b.memoryEnd),
       stage2Address: hexAddress(b.stage2Address),
     },
+    ramMb: b.defaultRamMiB,
     dom0: { kernel: 'vmlinuz', ramdisk: 'initrd.cpio.gz', memoryMb: 1024, vcpus: 1 },
     deviceTree: b.deviceTree,
     ...(b.usesConfigTxt && { ubootBinary: b.ubootBinary }),

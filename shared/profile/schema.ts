@@ -15,8 +15,8 @@ export const domUSchema = z.object({
   ramdisk: filePath.optional().describe('The DomU ramdisk (cpio, optionally gzip).'),
   passthroughDtb: filePath.optional().describe('Partial device tree of the devices handed to this DomU.'),
   commandLine: z.string().optional().describe('Linux command line; default console=ttyAMA0.'),
-  memoryMb: z.number().int().positive().default(512),
-  vcpus: z.number().int().positive().default(1),
+  memoryMb: z.number().int().positive().max(1048576, { message: 'DomU memory is given in MB; no board has more than 1 TB.' }).default(512),
+  vcpus: z.number().int().positive().max(1024, { message: 'A DomU cannot have more than 1024 vCPUs.' }).default(1),
   enhanced: z.boolean().optional().describe('xen,enhanced (PV drivers from Dom0); default: when Dom0 exists.'),
   staticMemory: z.array(z.object({ base: hexAddress, size: hexAddress })).optional().describe('Fixed physical memory banks.'),
   directMap: z.boolean().optional().describe('With static memory: guest addresses equal host addresses (default true).'),
@@ -42,6 +42,12 @@ export const profileSchema = z.object({
   schemaVersion: z.literal(PROFILE_SCHEMA_VERSION),
   name: z.string().default('Xen on Raspberry Pi 4'),
   board: z.enum(['rpi4', 'qemu-virt']),
+  ramMb: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('The board\'s RAM in MB (a Pi 4 has 1024, 2048, 4096 or 8192); Dom0 and DomU memory must fit what U-Boot declares on it.'),
   xen: z.object({
     version: z.string().regex(/^\d+\.\d+/, { message: 'Expected a Xen version such as 4.17.' }),
     binary: filePath.describe('The Xen hypervisor (arm64, e.g. /boot/xen-4.17-arm64).'),
@@ -71,8 +77,8 @@ export const profileSchema = z.object({
       kernel: filePath.describe('Dom0 Linux (arm64 Image, 5.9 or newer on the Pi 4).'),
       ramdisk: filePath.optional(),
       commandLine: z.string().optional().describe('Default: console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused, plus root=.'),
-      memoryMb: z.number().int().positive().default(1024),
-      vcpus: z.number().int().positive().default(1),
+      memoryMb: z.number().int().positive().max(1048576, { message: 'Dom0 memory is given in MB; no board has more than 1 TB.' }).default(1024),
+      vcpus: z.number().int().positive().max(1024, { message: 'Dom0 cannot have more than 1024 vCPUs.' }).default(1),
       rootOnCard: z.boolean().default(false).describe("Dom0's root filesystem is the card's second partition."),
     })
     .optional()
@@ -80,7 +86,22 @@ export const profileSchema = z.object({
   deviceTree: filePath,
   overlays: z.array(filePath).default([]),
   domUs: z.array(domUSchema).default([]),
-  baseImage: filePath.optional().describe('A disk image (e.g. Raspberry Pi OS) whose card layout and config.txt are kept.'),
+  firmware: z
+    .array(filePath)
+    .default([])
+    .describe('Files for the root of a fresh card (no base image): the Raspberry Pi firmware (start4.elf, fixup4.dat) and the tree it hands to U-Boot.'),
+  provenance: z
+    .record(
+      z.string(),
+      z.object({
+        package: z.string().describe('The Debian package the file came from.'),
+        version: z.string(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/, { message: 'Expected a SHA-256 in lower-case hex.' }),
+      }),
+    )
+    .optional()
+    .describe('Where each file came from (written by fetch-parts), keyed by the path as the profile gives it; profile check reports a file whose bytes changed.'),
+  baseImage: filePath.optional().describe('A disk image (e.g. Raspberry Pi OS) whose card layout and config.txt are kept; absent: the app builds a fresh card (MBR, one FAT32 boot partition).'),
   ubootBinary: filePath.optional().describe("U-Boot for the board (Debian u-boot-rpi: /usr/lib/u-boot/rpi_4/u-boot.bin)."),
   output: z
     .object({

@@ -36,6 +36,16 @@ function linuxVersion(fd: number, size: number): string | undefined {
   return undefined;
 }
 
+/** The banner of a gzip'd Image: decompress it whole (bounded) and scan. */
+function gzippedLinuxVersion(fd: number, size: number): string | undefined {
+  try {
+    const image = gunzipSync(readRange(fd, 0, size), { maxOutputLength: BANNER_SCAN_LIMIT, finishFlush: constants.Z_SYNC_FLUSH });
+    return findLinuxVersion(image);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Facts of one file (following symlinks, like `stat -L`); throws the fs error (ENOENT...) when it cannot be read. */
 export function readComponentFacts(file: string): ComponentFacts {
   const size = statSync(file).size;
@@ -47,6 +57,11 @@ export function readComponentFacts(file: string): ComponentFacts {
     if (kind === 'gzip') {
       const inner = gunzippedHead(fd);
       if (inner) facts.gunzippedHead = inner;
+      // a gzip'd Dom0 kernel (Xen decompresses it): its version banner is inside
+      if (inner && detectFile(inner, HEAD_BYTES).kind === 'arm64-image' && size <= BANNER_SCAN_LIMIT / 2) {
+        const release = gzippedLinuxVersion(fd, size);
+        if (release) facts.linuxVersion = release;
+      }
     }
     if (kind === 'arm64-image') {
       const release = linuxVersion(fd, size);

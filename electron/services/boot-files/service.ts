@@ -1,5 +1,6 @@
 // The boot domain behind the contract: inspects component files and previews every generated file for the wizard.
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BootPreview, ComponentInfo, ExportResult } from '../../../shared/api/boot';
 import { detectFile } from '../../../shared/boot/detect';
@@ -83,7 +84,47 @@ export function readProfileComponents(profile: Profile, baseDir: string): Record
 export function checkProfileFiles(profile: Profile, baseDir: string): { files: ProfileFiles; problems: ProfileProblem[] } {
   const files = readProfileFiles(profile, baseDir);
   const validation = validateProfile(profile, files.components);
-  return { files, problems: [...files.missing, ...validation.problems] };
+  return { files, problems: [...files.missing, ...validation.problems, ...provenanceProblems(profile, baseDir, files)] };
+}
+
+/** SHA-256 of a file, remembered by path, size and modification time (the wizard checks on every change). */
+const hashCache = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
+function fileSha256(file: string): string {
+  const stats = statSync(file);
+  const known = hashCache.get(file);
+  if (known && known.size === stats.size && known.mtimeMs === stats.mtimeMs) return known.sha256;
+  const hash = createHash('sha256');
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(1024 * 1024);
+    for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+  const sha256 = hash.digest('hex');
+  hashCache.set(file, { size: stats.size, mtimeMs: stats.mtimeMs, sha256 });
+  return sha256;
+}
+
+/** Files whose bytes no longer match what fetch-parts recorded (a damaged copy, or a file replaced by hand). */
+function provenanceProblems(profile: Profile, baseDir: string, files: ProfileFiles): ProfileProblem[] {
+  const problems: ProfileProblem[] = [];
+  for (const [name, origin] of Object.entries(profile.provenance ?? {})) {
+    if (!files.components[name]) continue; // missing files are reported at their own field
+    let actual: string;
+    try {
+      actual = fileSha256(resolveComponent(baseDir, name));
+    } catch {
+      continue;
+    }
+    if (actual === origin.sha256) continue;
+    problems.push({
+      path: `$.provenance[${JSON.stringify(name)}]`,
+      severity: 'warning',
+      message: `${name} no longer matches ${origin.package} ${origin.version}: its SHA-256 is ${actual}, not ${origin.sha256}. If you did not replace it on purpose, fetch the parts again (xen-pi-imager fetch-parts); if you did, remove its provenance entry.`,
+    });
+  }
+  return problems;
 }
 
 export function previewBoot(profile: Profile, componentsDir: string, env: NodeJS.ProcessEnv = process.env): BootPreview {
