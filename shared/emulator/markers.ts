@@ -12,4 +12,8 @@ export const dom0MarkerLines = {
   /** Followed by the name of the module or the step that failed. */
   failed: `${DOM0_MARKER} failed`,
   powerOff: `${DOM0_MARKER} powering off`,
+  /** xenstored and xen-init-dom0 ran: `xl` works from here on. */
+  toolstack: `${DOM0_MARKER} toolstack ready`,
+  /** Printed just before the interactive shell on hvc0 starts (the board's Dom0 initramfs). */
+  shell: `${DOM0_MARKER} shell on hvc0`,
 } as const;

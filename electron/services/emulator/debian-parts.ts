@@ -10,6 +10,7 @@ import xzDecompress from 'xz-decompress';
 import { ImagerError } from '../../../shared/errors';
 import { findExecutable } from '../host-tools';
 import { dataPaths, userDataDir } from '../paths';
+import { privateSourceList, systemAptSources } from './apt-sources';
 import { readDebFiles } from './deb-archive';
 import { buildDom0Initramfs } from './initramfs';
 
@@ -116,7 +117,7 @@ export async function fetchDebianParts(options: DebianPartsOptions = {}): Promis
 }
 
 /** One fetch at a time per cache (apt-get locks its lists; two builds would race on the same folder). */
-async function withCacheLock<T>(root: string, work: () => Promise<T>): Promise<T> {
+export async function withCacheLock<T>(root: string, work: () => Promise<T>): Promise<T> {
   const lock = path.join(root, '.lock');
   await fsp.mkdir(root, { recursive: true });
   const deadline = Date.now() + 10 * 60_000;
@@ -161,7 +162,7 @@ async function downloadAndBuild(xenVersion: string, cacheDir: string, options: D
   return toParts(dir, manifest);
 }
 
-interface DownloadedDeb extends PackageVersion {
+export interface DownloadedDeb extends PackageVersion {
   file: string;
 }
 
@@ -239,15 +240,20 @@ export async function decompressModule(name: string, data: Uint8Array): Promise<
 }
 
 /** apt-get and apt-cache on a private arm64 package list, so the machine's own apt state is never touched. */
-export function privateApt(root: string, signal?: AbortSignal) {
+export function privateApt(root: string, signal?: AbortSignal, config: { arch?: string; backports?: boolean } = {}) {
+  const arch = config.arch ?? 'arm64';
   const lists = path.join(root, 'apt', 'lists');
   const cache = path.join(root, 'apt', 'cache');
   const debDir = path.join(root, 'debs');
+  // the machine's own mirror and keys, with the components and suites the parts need (non-free-firmware, backports)
+  const sourceList = privateSourceList(systemAptSources(), { backports: config.backports ?? false });
+  const sourceFile = path.join(root, 'apt', 'sources.list');
   const options = [
-    '-oAPT::Architecture=arm64',
-    '-oAPT::Architectures=arm64',
+    `-oAPT::Architecture=${arch}`,
+    `-oAPT::Architectures=${arch}`,
     `-oDir::State::Lists=${lists}`,
     `-oDir::Cache=${cache}`,
+    ...(sourceList ? [`-oDir::Etc::SourceList=${sourceFile}`, '-oDir::Etc::SourceParts=/dev/null'] : []),
     // root's private folders are closed to the _apt sandbox user; the download goes to our own folder anyway
     ...(process.getuid?.() === 0 ? ['-oAPT::Sandbox::User=root'] : []),
   ];
@@ -284,6 +290,7 @@ export function privateApt(root: string, signal?: AbortSignal) {
     async update(): Promise<void> {
       await fsp.mkdir(path.join(lists, 'partial'), { recursive: true });
       await fsp.mkdir(cache, { recursive: true });
+      if (sourceList) await fsp.writeFile(sourceFile, sourceList);
       await run('apt-get', ['-q', 'update']);
     },
     /** The current kernel package, through the linux-image-arm64 metapackage (its ABI changes with each update). */
@@ -308,34 +315,84 @@ export function privateApt(root: string, signal?: AbortSignal) {
         throw new ImagerError({
           code: 'NOT_FOUND',
           subject: name,
-          message: `Debian has no arm64 package called ${name}.`,
+          message: `Debian has no ${arch} package called ${name}.`,
           hint: 'Check that this Xen version is packaged for arm64 in your Debian release.',
         });
       }
       return match[1]!;
     },
-    /** Downloads the candidate versions into the cache (apt-get skips files it already has) and returns them. */
-    async download(names: string[]): Promise<DownloadedDeb[]> {
+    /** Every version of each package the lists hold, with the suite it comes from (`apt-cache madison`). */
+    async madison(names: string[]): Promise<Array<{ name: string; version: string; suite: string }>> {
+      const out = await run('apt-cache', ['madison', ...names]);
+      return out
+        .split('\n')
+        .map((line) => line.split('|').map((field) => field.trim()))
+        .filter((fields) => fields.length >= 3 && fields[2]!.includes('Packages'))
+        .map(([name, version, where]) => ({ name: name!, version: version!, suite: /\s(\S+?)\/\S+\s+\S+\s+Packages/.exec(where!)?.[1] ?? '' }));
+    },
+    /** Each package's Section (libs, admin...), from `apt-cache show`. */
+    async sections(names: string[]): Promise<Map<string, string>> {
+      const out = names.length ? await run('apt-cache', ['show', '--no-all-versions', ...names]) : '';
+      const result = new Map<string, string>();
+      for (const stanza of out.split(/\n\n+/)) {
+        const name = /^Package:\s*(\S+)/m.exec(stanza)?.[1];
+        const section = /^Section:\s*(\S+)/m.exec(stanza)?.[1];
+        if (name && section) result.set(name, section);
+      }
+      return result;
+    },
+    /** Package names matching an extended regular expression (`apt-cache search --names-only`). */
+    async search(pattern: string): Promise<string[]> {
+      const out = await run('apt-cache', ['search', '--names-only', pattern]);
+      return out.split('\n').map((line) => line.split(' - ')[0]!.trim()).filter(Boolean);
+    },
+    /** Each package's Depends and Pre-Depends (the first of each set of alternatives, real packages only). */
+    async depends(names: string[]): Promise<Map<string, string[]>> {
+      const out = await run('apt-cache', ['depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...names]);
+      const result = new Map<string, string[]>();
+      let current: string[] | undefined;
+      let alternative = false;
+      for (const line of out.split('\n')) {
+        if (/^\S/.test(line)) {
+          current = [];
+          result.set(line.trim(), current);
+          alternative = false;
+          continue;
+        }
+        const match = /^\s+(\|)?(?:Pre)?Depends:\s+(\S+)/.exec(line);
+        if (!match || !current) continue;
+        // "|Depends: a" starts a set of alternatives: keep its first, skip the rest of the set
+        if (!alternative && !match[2]!.startsWith('<')) current.push(match[2]!.replace(/:any$/, ''));
+        alternative = Boolean(match[1]);
+      }
+      return result;
+    },
+    /** Downloads packages into the cache (apt-get skips files it already has): the candidate, or the version given. */
+    async download(names: Array<string | { name: string; version: string }>): Promise<DownloadedDeb[]> {
       await fsp.mkdir(debDir, { recursive: true });
       const wanted = await Promise.all(
-        names.map(async (name) => {
-          const version = await this.candidateVersion(name);
-          // apt-get names the file <name>_<version, ':' written %3a>_arm64.deb
-          return { name, version, file: path.join(debDir, `${name}_${version.replace(/:/g, '%3a')}_arm64.deb`) };
+        names.map(async (entry) => {
+          const name = typeof entry === 'string' ? entry : entry.name;
+          const version = typeof entry === 'string' ? await this.candidateVersion(name) : entry.version;
+          return { name, version };
         }),
       );
-      await run('apt-get', ['-q', 'download', ...names], debDir);
-      for (const deb of wanted) {
-        if (!fs.existsSync(deb.file)) {
+      await run('apt-get', ['-q', 'download', ...wanted.map((deb) => `${deb.name}=${deb.version}`)], debDir);
+      const present = await fsp.readdir(debDir);
+      return wanted.map((deb) => {
+        // apt-get names the file <name>_<version, ':' written %3a>_<arch or all>.deb
+        const stem = `${deb.name}_${deb.version.replace(/:/g, '%3a')}_`;
+        const found = present.find((file) => file.startsWith(stem) && file.endsWith('.deb'));
+        if (!found) {
           throw new ImagerError({
             code: 'NOT_FOUND',
             subject: deb.name,
-            message: `apt-get did not leave ${path.basename(deb.file)} in ${debDir}.`,
+            message: `apt-get did not leave ${stem}${arch}.deb in ${debDir}.`,
             hint: 'Run the command again; if it keeps failing, delete the cache folder.',
           });
         }
-      }
-      return wanted;
+        return { ...deb, file: path.join(debDir, found) };
+      });
     },
   };
 }
