@@ -5,12 +5,25 @@ import { parseArgs } from 'node:util';
 import { defaultProfile } from '../../../shared/profile/defaults';
 import { fetchDebianParts, DEFAULT_XEN_VERSION } from '../../services/emulator/debian-parts';
 import { dumpVirtDeviceTree, findQemuTools } from '../../services/emulator/qemu';
+import { installRpi4Parts } from '../../services/emulator/install-parts';
 import { dataPaths, userDataDir } from '../../services/paths';
 import { UsageError, type CliCommand } from '../command';
 
-const usage = `Usage: xen-pi-imager fetch-parts [--xen VER] [--out DIR] [--refresh] [--json]
+const usage = `Usage: xen-pi-imager fetch-parts [--board rpi4|qemu-virt] [--xen VER] [--out DIR] [--refresh] [--no-qemu] [--json]
 
-Downloads Debian's arm64 packages xen-hypervisor-VER-arm64, the current linux-image-*-arm64
+With --board rpi4: every part of a Raspberry Pi 4 card from Debian's packages (apt-get on a
+private package list, main and non-free-firmware; nothing is installed): u-boot-rpi's U-Boot,
+raspi-firmware's start4.elf and fixup4.dat, Xen, the Dom0 kernel (gzip'd: Xen decompresses
+it) and the upstream bcm2711-rpi-4-b.dtb from linux-image-*-arm64, and a Dom0 initramfs with
+busybox (a shell on hvc0), the Xen and GENET modules and Xen's toolstack (xl list, xl info).
+Written to DIR as u-boot.bin, firmware/ (for the card's root) and xen/ (what Xen boots), with
+DIR/rpi4.json: an SD-only profile for a fresh card that records each file's package, version
+and SHA-256. When this machine's QEMU has no raspi4b machine (QEMU < 9.0), QEMU is also
+fetched from Debian's backports into the cache (unpacked, not installed) for \`try\`.
+Then: xen-pi-imager flash --profile DIR/rpi4.json --target card.img
+      xen-pi-imager try --profile DIR/rpi4.json
+
+Without --board (or --board qemu-virt): downloads Debian's arm64 packages xen-hypervisor-VER-arm64, the current linux-image-*-arm64
 (through the linux-image-arm64 metapackage) and busybox-static with apt-get, on a private
 package list (nothing is installed), unpacks them without dpkg and builds a tiny Dom0 initramfs
 whose /init prints Xen's version and /proc/xen/capabilities, then powers off.
@@ -19,20 +32,29 @@ They are cached (XEN_PI_IMAGER_CACHE, else the app's cache folder) and copied to
 and DIR/qemu-virt.json, a profile that boots them: \`xen-pi-imager try --profile DIR/qemu-virt.json\`.
 
 Options:
+  --board B    rpi4, or qemu-virt (the default: parts for trying a boot on QEMU's virt board)
   --xen VER    Xen version as Debian packages it (default ${DEFAULT_XEN_VERSION})
   --out DIR    Where to put the parts (default: the app's components folder, where relative
                paths of profiles in the app are looked up)
   --refresh    Ask Debian for newer packages even when a cached set exists
+  --no-qemu    With --board rpi4: do not fetch QEMU from the backports
   --json       Print what was written as JSON`;
 
 export const fetchPartsCommand: CliCommand = {
   name: 'fetch-parts',
-  summary: 'Download Debian’s arm64 Xen, kernel and busybox for trying a boot in QEMU',
+  summary: 'Download Debian’s arm64 Xen, kernel and busybox for trying a boot in QEMU, or every part of a Pi 4 card (--board rpi4)',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { xen: { type: 'string' }, out: { type: 'string' }, refresh: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      options: {
+        board: { type: 'string' },
+        xen: { type: 'string' },
+        out: { type: 'string' },
+        refresh: { type: 'boolean', default: false },
+        'no-qemu': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
       strict: true,
       allowPositionals: true,
     });
@@ -41,6 +63,21 @@ export const fetchPartsCommand: CliCommand = {
     if (!/^\d+\.\d+$/.test(xenVersion)) throw new UsageError(`--xen must be a version like 4.17, not "${xenVersion}".`);
     const out = values.out ? path.resolve(io.cwd, values.out) : dataPaths(userDataDir(io.env)).components;
     const say = (text: string) => !values.json && io.stdout(text + '\n');
+    const board = values.board ?? 'qemu-virt';
+    if (board !== 'rpi4' && board !== 'qemu-virt') throw new UsageError(`--board must be rpi4 or qemu-virt, not "${board}".`);
+    if (board === 'rpi4') {
+      const installed = await installRpi4Parts({ out, xenVersion, refresh: values.refresh, qemu: !values['no-qemu'], env: io.env, signal: io.signal, onProgress: say });
+      if (values.json) {
+        io.stdout(JSON.stringify({ dir: out, profile: installed.profileFile, files: installed.files, parts: installed.parts.parts, packages: installed.parts.packages, qemu: installed.qemu }, null, 2) + '\n');
+        return 0;
+      }
+      for (const part of installed.parts.parts) say(`  ${part.file.padEnd(34)} ${part.package} ${part.version}`);
+      say(`  ${'rpi4.json'.padEnd(34)} the profile (SD-only, a fresh card; Dom0 ${installed.profile.dom0!.memoryMb} MB)`);
+      say(installed.qemu.note);
+      say(`Write a card: xen-pi-imager flash --profile ${installed.profileFile} --target card.img`);
+      say(`Try it first: xen-pi-imager try --profile ${installed.profileFile}`);
+      return 0;
+    }
     const parts = await fetchDebianParts({ xenVersion, refresh: values.refresh, env: io.env, signal: io.signal, onProgress: say });
     fs.mkdirSync(out, { recursive: true });
     const profile = defaultProfile('qemu-virt');

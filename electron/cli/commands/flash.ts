@@ -18,14 +18,17 @@ const usage = `Usage: xen-pi-imager flash --profile FILE --target DEVICE|FILE.im
 Composes the card image and writes it: takes the base image (Raspberry Pi OS or any
 .img/.img.xz/.img.gz/.zip, or an http(s) URL), merges config.txt, adds U-Boot, the boot
 scripts and (SD-only mode) every component to its FAT boot partition, then writes it to
-each target and reads it back to verify. A target ending in .img is an image file (.img.xz
+each target and reads it back to verify. Without a base image (the profile names none and
+no --base is given) it builds a fresh card: an MBR and one FAT32 partition holding the
+profile's firmware, config.txt (written whole), U-Boot, the scripts and, SD-only, every
+component. The profile's relative paths are next to the profile file. A target ending in .img is an image file (.img.xz
 is compressed with xz); anything else is a drive (see \`xen-pi-imager drives\`).
 
 Options:
   --profile FILE            The profile (JSON) that says what goes on the card
   --boot-files DIR          Instead of (or on top of) the profile's files: copy DIR's files
   --target DEVICE|FILE      Where to write (repeat for several cards at once)
-  --base IMAGE|URL          Base image (default: the profile's baseImage)
+  --base IMAGE|URL          Base image (default: the profile's baseImage; none: a fresh card)
   --sha256 HEX              Expected SHA-256 of the base image as given
   --yes                     Confirm erasing the target drives (and drives over 128 GB)
   --yes-system-drive NAME   Also allow writing the system drive NAME (e.g. sda)
@@ -62,8 +65,10 @@ function bootEdit(values: { profile?: string | undefined; 'boot-files'?: string 
   let edit: BootEdit = { files: [] };
   let base: string | undefined;
   if (values.profile) {
-    const profile = loadProfileFile(path.resolve(io.cwd, values.profile));
-    edit = bootEditForProfile(profile, componentsDir, io.env);
+    const file = path.resolve(io.cwd, values.profile);
+    const profile = loadProfileFile(file);
+    // on the command line a profile's relative paths are next to the profile file, as for generate and try
+    edit = bootEditForProfile(profile, path.dirname(file), io.env);
     base = profile.baseImage;
   }
   if (values['boot-files']) {
@@ -117,13 +122,14 @@ export const flashCommand: CliCommand = {
 
     if (values['edit-in-place']) return editInPlace([...drives, ...files], edit, confirmations, values.json, io);
 
+    // no base image: a fresh card built from the boot files alone
     const source = values.base ?? profileBase;
-    if (!source) throw new UsageError('Give --base IMAGE|URL (the profile names no baseImage).');
+    if (!source && values.sha256) throw new UsageError('--sha256 checks a base image: give --base IMAGE too (the profile names none, so a fresh card is built).');
     const controller = new AbortController();
     io.signal.addEventListener('abort', () => controller.abort(), { once: true });
     const result = await runFlash({
       jobId: randomUUID(),
-      source: /^https?:/i.test(source) ? source : path.resolve(io.cwd, source),
+      ...(source && { source: /^https?:/i.test(source) ? source : path.resolve(values.base || !values.profile ? io.cwd : path.dirname(path.resolve(io.cwd, values.profile)), source) }),
       ...(values.sha256 && { sha256: values.sha256 }),
       targets: [...drives, ...files],
       edit,
@@ -141,7 +147,8 @@ export const flashCommand: CliCommand = {
     if (values.json) {
       io.stdout(JSON.stringify({ type: 'result', ok: failed.length === 0, ...result }) + '\n');
     } else {
-      io.stdout(`Base image SHA-256: ${result.composed.sourceSha256}${result.composed.sha256Checked ? ' (matches)' : ''}\n`);
+      if (result.composed.freshCardMiB) io.stdout(`Fresh card: MBR and a ${result.composed.freshCardMiB} MiB FAT32 image (no base image), SHA-256 ${result.composed.sourceSha256}\n`);
+      else io.stdout(`Base image SHA-256: ${result.composed.sourceSha256}${result.composed.sha256Checked ? ' (matches)' : ''}\n`);
       if (result.composed.configTxtDiff) io.stdout(`config.txt changes:\n${result.composed.configTxtDiff}\n`);
       io.stdout(`Boot partition: ${result.composed.written.join(', ') || 'unchanged'}\n`);
       if (result.savedAs) io.stdout(`Saved ${result.savedAs}\n`);

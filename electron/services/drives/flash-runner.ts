@@ -1,4 +1,5 @@
 // The whole write, for the app and the CLI alike: compose the image, optionally save it, flash it with the (elevated) writer.
+import fs from 'node:fs';
 import type { BootEditRequest, FlashProgress, FlashRequest, FlashResult, FlashTarget, WriteMode } from '../../../shared/drives/flash';
 import type { WriteConfirmations } from '../../../shared/drives/safety';
 import type { EditedTarget } from '../../../shared/api/drives';
@@ -6,11 +7,13 @@ import { ImagerError, toErrorData } from '../../../shared/errors';
 import type { BootEdit } from '../fat/boot-edit';
 import { cleanCache, composeImage, saveImage, type ComposeProgress, type ComposedImage } from './compose';
 import { prepareDirectSource } from './direct-source';
+import { composeFreshCard } from './fresh-card';
 import { WriterClient, type WriterOptions } from './writer-client';
 
 export interface FlashRun {
   jobId: string;
-  source: string;
+  /** The base image; absent: a fresh card built from `edit` alone (firmware, config.txt written whole, boot files). */
+  source?: string;
   sha256?: string;
   targets: FlashTarget[];
   edit: BootEdit;
@@ -29,7 +32,10 @@ export interface FlashRun {
 }
 
 export interface FlashRunResult {
-  composed: Pick<ComposedImage, 'imageBytes' | 'sourceSha256' | 'sha256Checked' | 'reusedBase' | 'written' | 'configTxtDiff' | 'configTxtChanged'>;
+  composed: Pick<ComposedImage, 'imageBytes' | 'sourceSha256' | 'sha256Checked' | 'reusedBase' | 'written' | 'configTxtDiff' | 'configTxtChanged'> & {
+    /** The card was built from nothing (no base image): its size. */
+    freshCardMiB?: number;
+  };
   flash?: FlashResult;
   savedAs?: string;
 }
@@ -80,7 +86,7 @@ async function writeWith(run: FlashRun, request: FlashRequest): Promise<FlashRes
  */
 async function runDirect(run: FlashRun, edit: BootEditRequest | undefined): Promise<FlashRunResult> {
   const source = await prepareDirectSource({
-    source: run.source,
+    source: run.source!,
     ...(run.sha256 && { sha256: run.sha256 }),
     cacheDir: run.cacheDir,
     onProgress: composeProgress(run.jobId, run.onProgress),
@@ -114,11 +120,12 @@ async function runDirect(run: FlashRun, edit: BootEditRequest | undefined): Prom
 
 export async function runFlash(run: FlashRun): Promise<FlashRunResult> {
   cleanCache(run.cacheDir);
+  if (run.source === undefined) return runFreshCard(run);
   const editing = Boolean(run.edit.configTxt) || run.edit.files.length > 0;
   const edit = editing ? bootEditRequest(run.edit) : undefined;
   if (run.targets.length > 0 && !run.saveAs && (!editing || edit)) return runDirect(run, edit);
   const composed = await composeImage({
-    source: run.source,
+    source: run.source!,
     ...(run.sha256 && { sha256: run.sha256 }),
     cacheDir: run.cacheDir,
     ...run.edit,
@@ -136,13 +143,25 @@ export async function runFlash(run: FlashRun): Promise<FlashRunResult> {
         eject: run.eject,
         mode: run.mode,
         confirmations: run.confirmations,
-        ...(!/^https?:/i.test(run.source) && { sourcePath: run.source }),
+        ...(!/^https?:/i.test(run.source!) && { sourcePath: run.source! }),
       });
     }
     const { image: _image, discard: _discard, ...facts } = composed;
     return { composed: facts, ...(flash && { flash }), ...(run.saveAs && { savedAs: run.saveAs }) };
   } finally {
     composed.discard();
+  }
+}
+
+/** A fresh card: the image is built in the cache from the boot files alone, then written and verified like any image. */
+async function runFreshCard(run: FlashRun): Promise<FlashRunResult> {
+  composeProgress(run.jobId, run.onProgress)({ phase: 'composing', bytes: 0 });
+  const fresh = await composeFreshCard(run.edit, run.cacheDir);
+  try {
+    const result = await runFlash({ ...run, source: fresh.image, edit: { files: [] } });
+    return { ...result, composed: { ...result.composed, written: fresh.files, configTxtChanged: fresh.files.includes('config.txt'), freshCardMiB: fresh.sizeMiB } };
+  } finally {
+    fs.rmSync(fresh.image, { force: true });
   }
 }
 
