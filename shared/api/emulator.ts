@@ -21,6 +21,11 @@ export const emulatorOptionsSchema = z.object({
    * already listening there (the TFTP step's server, or another) and starts none.
    */
   tftp: z.enum(['start', 'external']).optional(),
+  /**
+   * The emulated board: 'auto' (default) boots a Raspberry Pi 4 profile on QEMU's raspi4b when this machine's
+   * QEMU has it (9.0 or newer) and on virt otherwise; 'raspi4b' insists; 'virt' retargets any profile to virt.
+   */
+  machine: z.enum(['auto', 'raspi4b', 'virt']).optional(),
 });
 
 export type EmulatorOptions = z.infer<typeof emulatorOptionsSchema>;
@@ -39,6 +44,10 @@ export interface EmulatorResult {
   dom0: Dom0Report;
   /** What the trial changed in the profile to fit the emulator. */
   changes: string[];
+  /** The machine that ran the boot: QEMU's raspi4b (the Pi 4 itself) or virt (the profile retargeted). */
+  machine?: 'raspi4b' | 'virt';
+  /** Files of the user's own that the trial did not boot (replaced by Debian's, or left out): shown beside the verdict. */
+  substituted?: string[];
   durationMs: number;
   /** QEMU's exit status (null when it was stopped). */
   exitCode: number | null;

@@ -6,11 +6,15 @@ export type MilestoneKind =
   | 'boot-script-found'
   | 'stage1'
   | 'tftp-load'
+  | 'card-load'
   | 'stage2'
   | 'starting-kernel'
   | 'xen'
   | 'dom0-kernel'
   | 'dom0-userspace'
+  | 'toolstack'
+  | 'dom0-shell'
+  | 'xl-list'
   | 'power-off';
 
 export interface Milestone {
@@ -61,6 +65,8 @@ export interface Dom0Report {
   xenVersion?: string;
   capabilities?: string;
   failures: string[];
+  /** The `xl list` line of Domain-0, when the console showed one. */
+  xlListLine?: string;
 }
 
 export type RecogniserEvent = { type: 'milestone'; milestone: Milestone } | { type: 'failure'; diagnosis: Diagnosis };
@@ -200,6 +206,11 @@ export class ConsoleRecogniser {
       if (this.scriptsRun <= 2) this.reach(events, { kind: stage, label, line }, timeMs);
     } else if ((match = /^Filename '([^']*)'/.exec(line))) {
       this.tftpFile = match[1];
+    } else if ((match = /^(\d+) bytes read in (\d+) ms/.exec(line))) {
+      const bytes = Number(match[1]);
+      const ms = Number(match[2]);
+      const rate = ms > 0 ? ` at ${formatBytes((bytes * 1000) / ms)}/s` : '';
+      this.reach(events, { kind: 'card-load', label: `Loaded ${formatBytes(bytes)} from the SD card in ${(ms / 1000).toFixed(1)} s${rate}`, bytes, line }, timeMs);
     } else if ((match = /^Bytes transferred = (\d+)/.exec(line)) && this.tftpFile !== undefined) {
       const bytes = Number(match[1]);
       this.reach(events, { kind: 'tftp-load', label: `Loaded ${this.tftpFile} over TFTP (${formatBytes(bytes)})`, file: this.tftpFile, bytes, line }, timeMs);
@@ -295,6 +306,8 @@ export class ConsoleRecogniser {
       this.xenPanicPending = line;
     } else if (/^\(XEN\) Hardware Dom0 (crashed|shutdown|halted)/.test(line) && !this.dom0UserspaceReached) {
       this.failDom0(line, timeMs, events);
+    } else if (/^\(XEN\) Hardware Dom0 halted/.test(line) && !this.reached.has('power-off')) {
+      this.reach(events, { kind: 'power-off', label: 'Dom0 halted the board (Xen: Hardware Dom0 halted)', line }, timeMs);
     }
   }
 
@@ -326,7 +339,10 @@ export class ConsoleRecogniser {
     } else if ((match = /Kernel panic - not syncing: (.*)$/.exec(line))) {
       this.dom0PanicLine = match[1]!.trim();
       this.failDom0(line, timeMs, events);
-    } else if (/reboot: Power down/.test(line) && this.dom0UserspaceReached) {
+    } else if ((match = /^Domain-0\s+0\s+(\d+)\s+(\d+)\s/.exec(line)) && this.dom0UserspaceReached && !this.reached.has('xl-list')) {
+      this.dom0.xlListLine = line.trim();
+      this.reach(events, { kind: 'xl-list', label: `xl list shows Domain-0 (${match[1]} MB, ${match[2]} vCPU${match[2] === '1' ? '' : 's'})`, line }, timeMs);
+    } else if (/reboot: Power down/.test(line) && this.dom0UserspaceReached && !this.reached.has('power-off')) {
       this.reach(events, { kind: 'power-off', label: 'Dom0 powered the machine off', line }, timeMs);
     }
   }
@@ -354,7 +370,21 @@ export class ConsoleRecogniser {
     } else if (line.startsWith(dom0MarkerLines.capabilities)) {
       this.dom0.capabilities = value(dom0MarkerLines.capabilities);
     } else if (line.startsWith(dom0MarkerLines.failed)) {
-      this.dom0.failures.push(value(dom0MarkerLines.failed));
+      const what = value(dom0MarkerLines.failed);
+      this.dom0.failures.push(what);
+      if (what === 'xenstored') {
+        this.fail(events, {
+          kind: 'dom0-init-failed',
+          message: 'Xen’s toolstack did not start in Dom0: xenstored or xen-init-dom0 failed, so xl cannot work.',
+          hint: 'Read the lines above for the error; check that the Xen modules (xen-evtchn, xen-gntdev, xenfs) loaded.',
+          line,
+          timeMs,
+        });
+      }
+    } else if (line.startsWith(dom0MarkerLines.toolstack)) {
+      this.reach(events, { kind: 'toolstack', label: 'Xen’s toolstack started in Dom0 (xenstored, xen-init-dom0)', line }, timeMs);
+    } else if (line.startsWith(dom0MarkerLines.shell)) {
+      this.reach(events, { kind: 'dom0-shell', label: 'A Dom0 shell is ready on the console (hvc0)', line }, timeMs);
     }
   }
 }

@@ -114,6 +114,8 @@ export function buildBoardDom0Initramfs(inputs: BoardDom0Inputs): Uint8Array {
     ...inputs.libraries.map((lib): CpioEntry => ({ kind: 'file', path: `${LIB_DIR}/${lib.soname}`, data: lib.data, mode: 0o755 })),
     ...inputs.programs.map((program): CpioEntry => ({ kind: 'file', path: `${bin}/${program.name}`, data: program.data, mode: 0o755 })),
     ...inputs.programs.map((program): CpioEntry => ({ kind: 'symlink', path: `usr/sbin/${program.name}`, target: `../lib/xen-${inputs.xenVersion}/bin/${program.name}` })),
+    { kind: 'directory', path: 'etc/xen' },
+    { kind: 'file', path: 'etc/xen/xl.conf', data: encoder.encode('# xl defaults (see xl.conf(5)); none are needed to list and inspect domains\n') },
     { kind: 'file', path: 'etc/passwd', data: encoder.encode('root:x:0:0:root:/root:/bin/sh\n') },
     { kind: 'file', path: 'etc/group', data: encoder.encode('root:x:0:\n') },
     { kind: 'file', path: 'etc/profile', data: encoder.encode(`export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/${bin}\nexport LD_LIBRARY_PATH=/${LIB_DIR}\nexport PS1='dom0# '\n`) },

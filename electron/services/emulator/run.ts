@@ -105,20 +105,28 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
   }
 }
 
-async function saveConsole(logsDir: string, text: string): Promise<string> {
+export async function saveConsole(logsDir: string, text: string): Promise<string> {
   await fsp.mkdir(logsDir, { recursive: true });
   const file = path.join(logsDir, `qemu-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
   await fsp.writeFile(file, text);
   return file;
 }
 
-interface Watched {
+export interface Watched {
   verdict: Omit<TrialResult, 'changes'>;
   console: string;
 }
 
-/** Streams QEMU's console through the recogniser until the boot passes, fails, times out or is cancelled. */
-function watchBoot(child: ChildProcess, request: TrialRequest, callbacks: TrialCallbacks): Promise<Watched> {
+/** How long an interactive Dom0 (a shell on hvc0) may take from its first line to the shell, and from there to halting. */
+const INTERACTIVE_SETTLE_MS = 60_000;
+const HALT_GRACE_MS = 500;
+
+/**
+ * Streams QEMU's console through the recogniser until the boot passes, fails, times out or is cancelled.
+ * `interactive`: the console takes keyboard input (QEMU's stdin): once the Dom0 shell is ready, the trial types
+ * `xl list`, then `poweroff -f`, and ends on Xen's "Hardware Dom0 halted" (raspi4b does not exit by itself).
+ */
+export function watchBoot(child: ChildProcess, request: TrialRequest, callbacks: TrialCallbacks, interactive = false): Promise<Watched> {
   const started = Date.now();
   const elapsed = () => Date.now() - started;
   const recogniser = new ConsoleRecogniser();
@@ -138,11 +146,23 @@ function watchBoot(child: ChildProcess, request: TrialRequest, callbacks: TrialC
       void stopQemu(child);
     }, delayMs);
   };
+  const type = (text: string) => {
+    if (child.stdin?.writable) child.stdin.write(text);
+  };
   const handle = (events: RecogniserEvent[]) => {
     for (const event of events) {
       if (event.type === 'milestone') {
         callbacks.onMilestone?.(event.milestone);
-        if (event.milestone.kind === 'dom0-userspace') stopSoon(ourInitramfs ? MARKER_POWER_OFF_MS : USER_INIT_SETTLE_MS);
+        const kind = event.milestone.kind;
+        if (interactive && (kind === 'dom0-shell' || kind === 'xl-list' || kind === 'power-off' || (kind === 'dom0-userspace' && recogniser.dom0.markerSeen))) {
+          clearTimeout(stopTimer);
+          stopTimer = undefined;
+          if (kind === 'dom0-shell') type('xl list\n');
+          if (kind === 'xl-list') type('poweroff -f\n');
+          stopSoon(kind === 'power-off' ? HALT_GRACE_MS : INTERACTIVE_SETTLE_MS);
+          continue;
+        }
+        if (kind === 'dom0-userspace') stopSoon(ourInitramfs ? MARKER_POWER_OFF_MS : USER_INIT_SETTLE_MS);
       } else {
         clearTimeout(stopTimer);
         stopTimer = undefined;
@@ -162,7 +182,7 @@ function watchBoot(child: ChildProcess, request: TrialRequest, callbacks: TrialC
     consoleParts.push(text);
     callbacks.onConsole?.(text, time);
     handle(recogniser.push(text, time));
-    if (recogniser.dom0.markerSeen && !markerSeen) {
+    if (recogniser.dom0.markerSeen && !markerSeen && !interactive) {
       // the imager's own /init is running (also when the profile names it): give it time to report and power off
       markerSeen = true;
       if (stopTimer && !recogniser.diagnosis) {
@@ -195,6 +215,15 @@ function watchBoot(child: ChildProcess, request: TrialRequest, callbacks: TrialC
       request.signal?.removeEventListener('abort', onAbort);
       process.removeListener('exit', killOnExit);
       handle(recogniser.finish(exitCode, elapsed()));
+      if (interactive && recogniser.reached.has('dom0-shell') && !recogniser.reached.has('xl-list') && !recogniser.diagnosis) {
+        recogniser.diagnosis = {
+          kind: 'dom0-init-failed',
+          message: 'The Dom0 shell started, but `xl list` did not show Domain-0.',
+          hint: 'Read the console after "xl list" for xl’s error; the toolstack needs xenstored running and the Xen modules loaded.',
+          after: 'dom0-shell',
+          timeMs: elapsed(),
+        };
+      }
       const diagnosis = recogniser.diagnosis;
       if (diagnosis?.kind === 'emulator-exited' && stderr.trim() && !recogniser.reached.has('uboot')) {
         diagnosis.message += ` QEMU said: ${stderr.trim().split('\n').slice(-3).join(' ')}`;
@@ -222,11 +251,12 @@ function watchBoot(child: ChildProcess, request: TrialRequest, callbacks: TrialC
   });
 }
 
-function passSummary(recogniser: ConsoleRecogniser, durationMs: number): string {
+export function passSummary(recogniser: ConsoleRecogniser, durationMs: number): string {
   const userspace = recogniser.milestones.find((m) => m.kind === 'dom0-userspace')!;
   const facts = [
     recogniser.dom0.xenVersion ? `Dom0 runs on Xen ${recogniser.dom0.xenVersion}` : undefined,
     recogniser.dom0.capabilities ? `capabilities ${recogniser.dom0.capabilities}` : undefined,
+    recogniser.dom0.xlListLine ? '`xl list` shows Domain-0' : undefined,
   ].filter(Boolean);
   return `Dom0 userspace reached after ${(userspace.timeMs / 1000).toFixed(1)} s${facts.length ? ` (${facts.join(', ')})` : ''}; the trial took ${(durationMs / 1000).toFixed(1)} s.`;
 }
