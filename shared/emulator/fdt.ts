@@ -209,26 +209,21 @@ class ByteWriter {
   }
 }
 
-/** Property names, each stored once. */
+/** Property names, each stored once; like dtc, a name that ends another one (`cells` in `#size-cells`) points into it. */
 class StringTable {
-  private readonly offsets = new Map<string, number>();
-  private readonly writer = new ByteWriter();
-  private size = 0;
+  /** The table so far, one character per byte, so that string positions are byte offsets. */
+  private table = '';
 
   offsetOf(name: string): number {
-    const known = this.offsets.get(name);
-    if (known !== undefined) return known;
-    const encoded = utf8Encoder.encode(name);
-    const offset = this.size;
-    this.writer.bytes(encoded);
-    this.writer.bytes(new Uint8Array(1));
-    this.size += encoded.length + 1;
-    this.offsets.set(name, offset);
-    return offset;
+    const entry = `${String.fromCharCode(...utf8Encoder.encode(name))}\0`;
+    const known = this.table.indexOf(entry);
+    if (known >= 0) return known;
+    this.table += entry;
+    return this.table.length - entry.length;
   }
 
   toBytes(): Uint8Array {
-    return this.writer.toBytes();
+    return Uint8Array.from(this.table, (char) => char.charCodeAt(0));
   }
 }
 

@@ -28,6 +28,8 @@ export interface Raspi4bTreeRequest {
   deviceTree: string;
   outFile: string;
   signal?: AbortSignal;
+  /** For each of the two QEMU runs; QUERY_TIMEOUT_MS unless given. */
+  timeoutMs?: number;
 }
 
 /** QEMU reads commas in option values as separators; a literal comma is written twice. */
@@ -176,15 +178,18 @@ async function readInput(file: string, what: string): Promise<Uint8Array> {
  * Returns the full paths of the nodes it turned off.
  */
 export async function raspi4bDeviceTree(request: Raspi4bTreeRequest): Promise<{ disabled: string[] }> {
-  const { qemu, uboot, deviceTree, outFile, signal } = request;
+  const { qemu, uboot, deviceTree, outFile, signal, timeoutMs } = request;
   await readInput(uboot, 'U-Boot (u-boot.bin)');
   parseFdt(await readInput(deviceTree, 'device tree'), deviceTree);
   const rawFile = `${outFile}.raw`;
   const inputs = { uboot, deviceTree };
+  const limits = { ...(signal && { signal }), ...(timeoutMs !== undefined && { timeoutMs }) };
   try {
-    await runQemu(qemu, dumpDtbArgs({ ...inputs, rawFile }), 'dump the raspi4b device tree', signal ? { signal } : {});
-    const rawTree = new Uint8Array(await fsp.readFile(rawFile));
-    const memoryMap = await runQemu(qemu, memoryMapArgs(inputs), 'show the raspi4b memory map', { input: 'info mtree -f\nquit\n', ...(signal && { signal }) });
+    await runQemu(qemu, dumpDtbArgs({ ...inputs, rawFile }), 'dump the raspi4b device tree', limits);
+    const rawTree = await fsp.readFile(rawFile).then((bytes) => new Uint8Array(bytes), () => {
+      throw new ImagerError({ code: 'EMULATOR_FAILED', subject: qemu, message: 'QEMU finished without writing the raspi4b device tree.', hint: RASPI4B_HINT });
+    });
+    const memoryMap = await runQemu(qemu, memoryMapArgs(inputs), 'show the raspi4b memory map', { ...limits, input: 'info mtree -f\nquit\n' });
     const { blob, disabled } = disableUnmodelled(rawTree, parseFlatView(memoryMap.stdout, CPU_ADDRESS_SPACE));
     await fsp.writeFile(outFile, blob);
     return { disabled };
