@@ -10,12 +10,21 @@ import { bcm2711Dtb, dtc, dtcRepack, dtcSource, missingParts, raspi4bQemu, rpi4U
 
 // a comma in the folder name: QEMU's option syntax needs it doubled in dumpdtb= and file=
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'raspi4b,test-'));
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+const fakePidFiles: string[] = [];
+afterAll(() => {
+  // a fake that outlived a failing test must not outlive the run
+  for (const pidFile of fakePidFiles.filter((file) => fs.existsSync(file))) {
+    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+    if (pid > 0 && isRunning(pid)) process.kill(pid, 'SIGKILL');
+  }
+  fs.rmSync(workDir, { recursive: true, force: true });
+});
 
 /** A stand-in for qemu-system-aarch64: a shell script that writes its pid to `<name>.pid`, then runs `body`. */
 function fakeQemu(name: string, body: string): { qemu: string; pidFile: string } {
   const qemu = path.join(workDir, name);
   const pidFile = `${qemu}.pid`;
+  fakePidFiles.push(pidFile);
   fs.writeFileSync(qemu, `#!/bin/sh\necho $$ > '${pidFile}'\n${body}\n`, { mode: 0o755 });
   return { qemu, pidFile };
 }
