@@ -61,7 +61,7 @@ function progressLine(p: FlashProgress): string {
   return `${p.phase.padEnd(13)} ${p.percent.toFixed(0).padStart(3)}%  ${mb(p.bytes)}${p.totalBytes ? ` of ${mb(p.totalBytes)}` : ''}${speed}${eta}`;
 }
 
-function bootEdit(values: { profile?: string | undefined; 'boot-files'?: string | undefined }, io: CliIO, componentsDir: string): { edit: BootEdit; base?: string } {
+function bootEdit(values: { profile?: string | undefined; 'boot-files'?: string | undefined }, io: CliIO): { edit: BootEdit; base?: string } {
   let edit: BootEdit = { files: [] };
   let base: string | undefined;
   if (values.profile) {
@@ -107,7 +107,7 @@ export const flashCommand: CliCommand = {
     if (!values.target?.length) throw new UsageError('Give at least one --target (a drive such as /dev/sdb, or an image file such as card.img).');
     if (values.sha256 && !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw new UsageError('--sha256 must be 64 hexadecimal digits.');
     const paths = dataPaths(userDataDir(io.env));
-    const { edit, base: profileBase } = bootEdit(values, io, paths.components);
+    const { edit, base: profileBase } = bootEdit(values, io);
     const { drives, files, saveAs } = targetsFrom(values.target.map((t) => (t.startsWith('/dev/') ? t : path.resolve(io.cwd, t))));
     if (saveAs.length > 1) throw new UsageError('Give at most one .img.xz target.');
     if (drives.length > 0 && !values.yes) {

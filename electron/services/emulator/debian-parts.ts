@@ -1,6 +1,5 @@
 // Fetches the arm64 parts of an emulated boot from Debian's packages (Xen, Dom0 kernel, busybox) and caches them.
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';

@@ -16,7 +16,7 @@ import { bootEditForProfile } from '../drives/profile-boot';
 import { partsCacheRoot } from './debian-parts';
 import type { QemuFound } from './qemu-raspi4b';
 import { raspi4bBootArgs, raspi4bDeviceTree } from './raspi4b';
-import { saveConsole, watchBoot, type TrialCallbacks, type TrialRequest, type TrialResult } from './run';
+import { saveConsole, watchBoot, type TrialCallbacks, type TrialRequest, type TrialResult } from './watch';
 
 /** QEMU's raspi4b declares 960 MiB at 0x0 whatever its RAM (as a 1 GB Pi 4 does). */
 const RASPI4B_RAM_MIB = 1024;
