@@ -2,6 +2,8 @@
 
 /** Every error code the app can report. The UI and CLI show `message` and `hint`; code is for logs and tests. */
 export type ErrorCode =
+  | 'OFFLINE'
+  | 'BUSY'
   | 'INVALID_ARGUMENT'
   | 'UNKNOWN_METHOD'
   | 'NOT_AVAILABLE'

@@ -3,13 +3,17 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EmitImagerEvent, ImagerApi, ProfileSummary } from '../../shared/api';
+import type { DomainService, ServiceHost } from './host';
 import { checkDriveWriting, checkQemu } from './host-tools';
+
+export type { DomainService, ServiceHost } from './host';
 import { dataPaths, userDataDir } from './paths';
 import { createProfilesService } from './profiles/service';
 import { createBootService } from './boot-files/service';
 import { createDrivesService } from './drives/service';
 import { createTftpService } from './tftp/service';
 import { createEmulatorService } from './emulator/service';
+import { createPartsService } from './emulator/parts-service';
 
 const require = createRequire(import.meta.url);
 
@@ -28,15 +32,6 @@ export function packageFacts(): PackageFacts {
   return { name: pkg.name ?? 'xen-pi-imager', productName: pkg.productName ?? 'Xen Pi Imager', version: pkg.version ?? '0.0.0' };
 }
 
-export interface ServiceHost {
-  transport: 'electron' | 'browser';
-  /** Pushes an event to every connected UI. */
-  emit: EmitImagerEvent;
-  /** Opens an http(s) link outside the app (Electron's shell, or the system browser). */
-  openExternal: (url: string) => Promise<void>;
-  userDataDir?: string;
-}
-
 export interface Services extends ImagerApi {
   /** Imports a profile file the app was asked to open (file argument, double-click) and shows it in the UI. */
   openProfileFile(file: string): Promise<ProfileSummary>;
@@ -44,15 +39,12 @@ export interface Services extends ImagerApi {
   dispose(): Promise<void>;
 }
 
-/** One domain's part of the API, plus what it must stop when the app quits. */
-export type DomainService<K extends keyof ImagerApi> = Pick<ImagerApi, K> & { dispose?: () => Promise<void> };
-
 /** Composes every domain's service into the one object the transports register. */
 export function createServices(host: ServiceHost): Services {
   const dataDir = host.userDataDir ?? userDataDir();
   const paths = dataPaths(dataDir);
   const profiles = createProfilesService(paths.profiles, host.emit);
-  const domains = [createAppService(host, dataDir), profiles, createBootService(paths.components), createDrivesService(host), createTftpService(host, paths.components), createEmulatorService(host)];
+  const domains = [createAppService(host, dataDir), profiles, createBootService(paths.components), createDrivesService(host), createTftpService(host, paths.components), createEmulatorService(host), createPartsService(host)];
   const api = Object.assign({}, ...domains) as ImagerApi;
   return {
     ...api,

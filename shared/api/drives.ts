@@ -26,7 +26,7 @@ const flashTarget = z.union([z.object({ kind: z.literal('drive'), device: device
 
 export const flashStartSchema = z
   .object({
-    /** A local .img/.img.xz/.img.gz/.zip, or an http(s) URL; absent or empty: the profile's baseImage. */
+    /** A local .img/.img.xz/.img.gz/.zip, or an http(s) URL; absent or empty: the profile's baseImage, and without one a fresh card. */
     source: z.string().max(8192).optional(),
     sha256: z.string().regex(/^[0-9a-fA-F]{64}$/).optional(),
     /** Cards and image files; may be empty when the image is only saved (`saveAs`). */
@@ -47,7 +47,7 @@ export const flashStartSchema = z
     saveAs: z.string().max(4096).optional(),
   })
   .refine((r) => r.targets.length > 0 || (r.saveAs && !r.editInPlace), { message: 'Choose at least one card or image file to write, or a file to save the image as.', path: ['targets'] })
-  .refine((r) => r.editInPlace || r.source || r.profile?.baseImage, { message: 'Choose a base image: the profile names none.', path: ['source'] })
+  .refine((r) => r.editInPlace || r.source || r.profile || r.compose, { message: 'Choose a base image, or a profile for a fresh card.', path: ['source'] })
   .refine((r) => !r.editInPlace || r.profile || r.compose, { message: 'Editing in place needs a profile or boot files.', path: ['editInPlace'] });
 
 export type FlashStartRequest = z.input<typeof flashStartSchema>;
@@ -77,6 +77,8 @@ export interface FlashDone {
   bootFiles?: string[];
   /** Size of the composed image. */
   imageBytes?: number;
+  /** The card was built from nothing (no base image): the size of its image, in MiB. */
+  freshCardMiB?: number;
   /** Where the composed image was saved, when asked. */
   savedAs?: string;
 }

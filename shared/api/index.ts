@@ -7,6 +7,7 @@ import { drivesEvents, drivesMethods } from './drives';
 import { bootMethods } from './boot';
 import { tftpEvents, tftpMethods } from './tftp';
 import { emulatorEvents, emulatorMethods } from './emulator';
+import { partsEvents, partsMethods } from './parts';
 
 export * from './contract';
 export type { Reply } from './reply';
@@ -21,6 +22,7 @@ export const methods = {
   ...bootMethods,
   ...tftpMethods,
   ...emulatorMethods,
+  ...partsMethods,
 };
 
 /** Every event the host can push. */
@@ -30,6 +32,7 @@ export const events = {
   ...drivesEvents,
   ...tftpEvents,
   ...emulatorEvents,
+  ...partsEvents,
 };
 
 export type Methods = typeof methods;

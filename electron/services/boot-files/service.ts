@@ -9,7 +9,7 @@ import { ImagerError } from '../../../shared/errors';
 import { scriptTimestamp } from '../../../shared/boot/script-image';
 import { pathOfRole, validateProfile, type ProfileProblem } from '../../../shared/profile/check';
 import type { Profile } from '../../../shared/profile/schema';
-import type { DomainService } from '../index';
+import type { DomainService } from '../host';
 import { readComponentFacts } from './facts';
 
 /** Relative component paths in the app are looked up here (where `fetch-parts` puts Debian's parts). */

@@ -10,10 +10,11 @@ import { ImagerError, toErrorData } from '../../../shared/errors';
 import { resolveComponent } from '../boot-files/service';
 import type { BootEdit } from '../fat/boot-edit';
 import { dataPaths, userDataDir } from '../paths';
-import type { DomainService, ServiceHost } from '../index';
+import type { DomainService, ServiceHost } from '../host';
 import { runEditInPlace, runFlash } from './flash-runner';
 import { bootEditForProfile } from './profile-boot';
 import { isUrl } from './source';
+import { isFreshCard } from '../../../shared/boot/generate';
 import { WriterClient } from './writer-client';
 
 export function driveRows(drives: DriveInfo[], context: SafetyContext = {}, all = false): DriveRow[] {
@@ -36,10 +37,12 @@ export function bootEditForRequest(request: ParsedFlashStart, componentsDir: str
 }
 
 /** The base image: the request's source, else the profile's, relative paths looked up like components. */
-export function baseImageForRequest(request: ParsedFlashStart, componentsDir: string): string {
+/** The base image: the request's source, else the profile's; undefined means a fresh card built from the boot files alone. */
+export function baseImageForRequest(request: ParsedFlashStart, componentsDir: string): string | undefined {
   const given = request.source || request.profile?.baseImage;
   if (!given) {
-    throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: 'source', message: 'No base image was chosen, and the profile names none.', hint: 'Choose a base image such as Raspberry Pi OS (.img or .img.xz).' });
+    if ((request.profile && isFreshCard(request.profile)) || (!request.profile && request.compose)) return undefined;
+    throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: 'source', message: 'No base image was chosen, and this board cannot start from a fresh card.', hint: 'Choose a base image (.img or .img.xz).' });
   }
   return isUrl(given) ? given : resolveComponent(componentsDir, given);
 }
@@ -74,9 +77,10 @@ export function createDrivesService(host: ServiceHost): DomainService<'drivesLis
         host.emit('flash:done', { jobId, ok: edited.every((t) => t.ok), edited });
         return;
       }
+      const source = baseImageForRequest(request, paths.components);
       const outcome = await runFlash({
         jobId,
-        source: baseImageForRequest(request, paths.components),
+        ...(source !== undefined && { source }),
         ...(request.sha256 && { sha256: request.sha256 }),
         targets: request.targets,
         edit,
@@ -98,6 +102,7 @@ export function createDrivesService(host: ServiceHost): DomainService<'drivesLis
         sourceSha256: outcome.composed.sourceSha256,
         bootFiles: outcome.composed.written,
         imageBytes: outcome.composed.imageBytes,
+        ...(outcome.composed.freshCardMiB && { freshCardMiB: outcome.composed.freshCardMiB }),
         ...(outcome.savedAs && { savedAs: outcome.savedAs }),
       });
     } catch (error) {

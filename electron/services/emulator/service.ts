@@ -7,7 +7,7 @@ import { ImagerError } from '../../../shared/errors';
 import type { Profile } from '../../../shared/profile/schema';
 import { loadProfileFile } from '../drives/profile-boot';
 import { checkQemu } from '../host-tools';
-import type { DomainService, ServiceHost } from '../index';
+import type { DomainService, ServiceHost } from '../host';
 import { dataPaths, userDataDir } from '../paths';
 import { runTrial, type TrialRequest } from './run';
 

@@ -6,7 +6,7 @@ import { boards } from '../../../shared/boards';
 import { ImagerError } from '../../../shared/errors';
 import { migrateProfile, profileVersionOf } from '../../../shared/profile/migrate';
 import { profileSchema, type Profile } from '../../../shared/profile/schema';
-import type { DomainService } from '../index';
+import type { DomainService } from '../host';
 import { createProfileStore, type ProfileCodec, type ProfileStore } from './store';
 
 export const profileCodec: ProfileCodec<Profile> = {
