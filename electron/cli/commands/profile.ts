@@ -6,7 +6,7 @@ import { boardIds, type BoardId } from '../../../shared/boards';
 import type { ComponentFacts } from '../../../shared/boot/generate';
 import { ImagerError } from '../../../shared/errors';
 import { defaultProfile, profileSchema, validateProfile, type ProfileProblem } from '../../../shared/profile';
-import { readProfileFiles } from '../../services/boot-files/service';
+import { provenanceProblems, readProfileFiles } from '../../services/boot-files/service';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager profile init --board rpi4|qemu-virt --out FILE [--force]
@@ -67,7 +67,8 @@ function check(argv: string[], io: CliIO): number {
   const first = validateProfile(raw);
   const { components, missing } = first.profile ? readFilesAsWarnings(first.profile, path.dirname(file)) : { components: {}, missing: [] };
   const result = first.profile && first.ok ? validateProfile(raw, components) : first;
-  const problems = [...result.problems, ...(first.ok ? missing : [])];
+  const provenance = first.profile ? provenanceProblems(first.profile, path.dirname(file), { components, missing }) : [];
+  const problems = [...result.problems, ...(first.ok ? missing : []), ...provenance];
   if (values.json) {
     io.stdout(JSON.stringify({ ok: result.ok, migratedFrom: result.migratedFrom ?? null, problems }, null, 2) + '\n');
   } else {

@@ -107,7 +107,7 @@ function fileSha256(file: string): string {
 }
 
 /** Files whose bytes no longer match what fetch-parts recorded (a damaged copy, or a file replaced by hand). */
-function provenanceProblems(profile: Profile, baseDir: string, files: ProfileFiles): ProfileProblem[] {
+export function provenanceProblems(profile: Profile, baseDir: string, files: ProfileFiles): ProfileProblem[] {
   const problems: ProfileProblem[] = [];
   for (const [name, origin] of Object.entries(profile.provenance ?? {})) {
     if (!files.components[name]) continue; // missing files are reported at their own field

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { qemuTrialProfile, type TrialParts } from '../../../shared/emulator/trial-profile';
 import type { TftpTransferEvent } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
+import { checkProfileFiles } from '../boot-files/service';
 import { createFatDiskImage } from '../fat';
 import { createTftpServer, type TftpServer } from '../tftp/server';
 import { cardSizeMiB, emulatorBootFiles } from './boot-files';
@@ -36,7 +37,20 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
   let fallback: string | undefined;
   if (pi4 || machine === 'raspi4b') {
     const found = await findRaspi4bQemu(env, request.cacheDir ?? partsCacheRoot(env));
-    if (found.found && request.profile.board === 'rpi4') return runRaspi4bTrial(request, callbacks, found.found);
+    if (found.found && request.profile.board === 'rpi4') {
+      // the profile as the user's own board would take it, before the emulator's twin changes anything
+      const errors = checkProfileFiles(request.profile, request.componentsDir).problems.filter((p) => p.severity === 'error');
+      if (errors.length > 0) {
+        throw new ImagerError({
+          code: 'INVALID_PROFILE',
+          subject: request.profile.name,
+          message: errors.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
+          hint: 'Fix the profile first: the trial boots what the card would hold.',
+          details: { problems: errors },
+        });
+      }
+      return runRaspi4bTrial(request, callbacks, found.found);
+    }
     if (machine === 'raspi4b') {
       throw new ImagerError({
         code: 'NOT_AVAILABLE',
