@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EmitImagerEvent, ImagerApi, ProfileSummary } from '../../shared/api';
+import type { ImagerApi, ProfileSummary } from '../../shared/api';
 import type { DomainService, ServiceHost } from './host';
 import { checkDriveWriting, checkQemu } from './host-tools';
 
