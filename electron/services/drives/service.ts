@@ -125,8 +125,8 @@ export function createDrivesService(host: ServiceHost): DomainService<'drivesLis
       }
       const parsed = flashStartSchema.parse(request);
       // Profile problems (missing components, bad addresses) are answered right away, before a job exists.
-      const edit = bootEditForRequest(parsed, paths.components);
       if (!parsed.editInPlace) baseImageForRequest(parsed, paths.components);
+      const edit = bootEditForRequest(parsed, paths.components);
       const jobId = randomUUID();
       const controller = new AbortController();
       jobs.set(jobId, controller);

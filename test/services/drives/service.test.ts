@@ -126,10 +126,13 @@ describe('flashStart through the contract', () => {
     expect(fs.existsSync(path.join(dir, 'never.img'))).toBe(false);
   });
 
-  it('refuses a request with nothing to write to, or no base image', async () => {
+  it('refuses a request with nothing to write to, or no base image for a board that cannot start from a fresh card', async () => {
     expect(await dispatchCall(services, 'flashStart', [{ profile: sdProfile(), targets: [] }])).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     const { baseImage: _none, ...noBase } = sdProfile();
-    const reply = await dispatchCall(services, 'flashStart', [{ profile: noBase, targets: [{ kind: 'file', path: path.join(dir, 'x.img') }] }]);
+    // QEMU virt has no Raspberry Pi firmware: no fresh card for it (a Pi 4 profile without a base image gets one)
+    const virt = defaultProfile('qemu-virt');
+    const reply = await dispatchCall(services, 'flashStart', [{ profile: { ...virt, boot: { ...virt.boot, mode: 'sd' }, baseImage: undefined }, targets: [{ kind: 'file', path: path.join(dir, 'x.img') }] }]);
+    expect(noBase.board).toBe('rpi4');
     expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(JSON.stringify(reply)).toMatch(/base image/);
   });

@@ -21,6 +21,7 @@ describe('recognising boot milestones on the serial console', () => {
     expect(recogniser.milestones.map((m) => m.kind)).toEqual([
       'uboot',
       'boot-script-found',
+      'card-load', // boot.scr itself, read from the card
       'stage1',
       'tftp-load',
       'stage2',
