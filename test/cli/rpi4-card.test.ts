@@ -36,6 +36,12 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
   }, 600_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it('lists the Xen versions the archive has for arm64, with their suites', async () => {
+    const listed = await cli('fetch-parts', '--list-versions');
+    expect(listed.status).toBe(0);
+    expect(listed.out).toMatch(/^Xen 4\.\d+  xen-hypervisor-4\.\d+-arm64 \S+  \(.*bookworm.*\)/m);
+  });
+
   it('writes a valid SD-only profile that records each file’s package, version and SHA-256', async () => {
     const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8'));
     expect(profile).toMatchObject({ board: 'rpi4', boot: { mode: 'sd' }, ubootBinary: 'u-boot.bin', deviceTree: 'xen/bcm2711-rpi-4-b.dtb' });
@@ -134,6 +140,7 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
       expect(result.machine).toBe('raspi4b');
       expect(result.changes.join('\n')).toMatch(/SD-only twin/);
       expect(result.milestones.map((m: { kind: string }) => m.kind)).toContain('xl-list');
+      expect(result.dom0.failures).toEqual([]); // every module (Xen's, GENET's) loaded, the toolstack started
       expect(result.ok).toBe(true);
     }, 300_000);
   });

@@ -6,10 +6,16 @@ import { defaultProfile } from '../../../shared/profile/defaults';
 import { fetchDebianParts, DEFAULT_XEN_VERSION } from '../../services/emulator/debian-parts';
 import { dumpVirtDeviceTree, findQemuTools } from '../../services/emulator/qemu';
 import { installRpi4Parts } from '../../services/emulator/install-parts';
+import { availableXenVersions } from '../../services/emulator/rpi4-parts';
+import { checkXenVersion } from '../../../shared/xen-versions';
 import { dataPaths, userDataDir } from '../../services/paths';
 import { UsageError, type CliCommand } from '../command';
 
 const usage = `Usage: xen-pi-imager fetch-parts [--board rpi4|qemu-virt] [--xen VER] [--out DIR] [--refresh] [--no-qemu] [--json]
+       xen-pi-imager fetch-parts --list-versions [--json]
+
+--list-versions prints the Xen versions Debian's archive has for arm64, with the suites that
+carry each, and what each means on a Pi 4.
 
 With --board rpi4: every part of a Raspberry Pi 4 card from Debian's packages (apt-get on a
 private package list, main and non-free-firmware; nothing is installed): u-boot-rpi's U-Boot,
@@ -53,6 +59,7 @@ export const fetchPartsCommand: CliCommand = {
         out: { type: 'string' },
         refresh: { type: 'boolean', default: false },
         'no-qemu': { type: 'boolean', default: false },
+        'list-versions': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
       strict: true,
@@ -63,6 +70,16 @@ export const fetchPartsCommand: CliCommand = {
     if (!/^\d+\.\d+$/.test(xenVersion)) throw new UsageError(`--xen must be a version like 4.17, not "${xenVersion}".`);
     const out = values.out ? path.resolve(io.cwd, values.out) : dataPaths(userDataDir(io.env)).components;
     const say = (text: string) => !values.json && io.stdout(text + '\n');
+    if (values['list-versions']) {
+      const offers = await availableXenVersions({ env: io.env, signal: io.signal });
+      if (values.json) io.stdout(JSON.stringify(offers, null, 2) + '\n');
+      for (const offer of values.json ? [] : offers) {
+        const meaning = checkXenVersion(offer.version, 'rpi4');
+        io.stdout(`Xen ${offer.version}  ${offer.package} ${offer.packageVersion}  (${offer.suites.join(', ')})${meaning.severity === 'ok' ? '' : `  ${meaning.message}`}\n`);
+      }
+      if (!values.json && offers.length === 0) io.stdout('Debian’s archive offers no xen-hypervisor-*-arm64 package here.\n');
+      return 0;
+    }
     const board = values.board ?? 'qemu-virt';
     if (board !== 'rpi4' && board !== 'qemu-virt') throw new UsageError(`--board must be rpi4 or qemu-virt, not "${board}".`);
     if (board === 'rpi4') {
