@@ -10,6 +10,24 @@ export interface Dom0InitramfsInputs {
   modules: Array<{ name: string; data: Uint8Array }>;
 }
 
+/** What every Dom0 /init of ours does first: mount, say userspace runs, load the modules, mount xenfs, report Xen. */
+function reportLines(moduleNames: string[], afterMounts: string[] = []): string[] {
+  const m = dom0MarkerLines;
+  return [
+    '/bin/busybox --install -s /bin',
+    'mount -t proc proc /proc',
+    'mount -t sysfs sysfs /sys',
+    'mount -t devtmpfs devtmpfs /dev 2>/dev/null',
+    ...afterMounts,
+    `echo "${m.userspace}"`,
+    ...moduleNames.map((name) => `insmod /lib/modules/${name} || echo "${m.failed} insmod ${name}"`),
+    `mount -t xenfs xenfs /proc/xen || echo "${m.failed} mount xenfs"`,
+    'v=/sys/hypervisor/version',
+    `echo "${m.xenVersion} $(cat $v/major).$(cat $v/minor)$(cat $v/extra)"`,
+    `echo "${m.capabilities} $(cat /proc/xen/capabilities)"`,
+  ];
+}
+
 /** The /init shell script: every step prints a marker line; it always ends in a power-off so QEMU exits. */
 export function dom0InitScript(moduleNames: string[]): string {
   const m = dom0MarkerLines;
@@ -17,16 +35,7 @@ export function dom0InitScript(moduleNames: string[]): string {
     '#!/bin/sh',
     '# Xen Pi Imager test Dom0: report what Xen gave us, then power off.',
     'export PATH=/bin',
-    '/bin/busybox --install -s /bin',
-    'mount -t proc proc /proc',
-    'mount -t sysfs sysfs /sys',
-    'mount -t devtmpfs devtmpfs /dev 2>/dev/null',
-    `echo "${m.userspace}"`,
-    ...moduleNames.map((name) => `insmod /lib/modules/${name} || echo "${m.failed} insmod ${name}"`),
-    `mount -t xenfs xenfs /proc/xen || echo "${m.failed} mount xenfs"`,
-    'v=/sys/hypervisor/version',
-    `echo "${m.xenVersion} $(cat $v/major).$(cat $v/minor)$(cat $v/extra)"`,
-    `echo "${m.capabilities} $(cat /proc/xen/capabilities)"`,
+    ...reportLines(moduleNames),
     `echo "${m.powerOff}"`,
     'poweroff -f',
     '',
@@ -78,18 +87,7 @@ export function boardDom0InitScript(moduleNames: string[], xenVersion: string): 
     '# Xen Pi Imager Dom0: busybox, the Xen modules and Xen\'s toolstack (xl), then a shell on the console.',
     `export PATH=/bin:/sbin:/usr/bin:/usr/sbin:${bin}`,
     `export LD_LIBRARY_PATH=/${LIB_DIR}`,
-    '/bin/busybox --install -s /bin',
-    'mount -t proc proc /proc',
-    'mount -t sysfs sysfs /sys',
-    'mount -t devtmpfs devtmpfs /dev 2>/dev/null',
-    'mkdir -p /dev/pts /run /var/run/xenstored /var/lib/xenstored /var/lib/xen /var/log/xen /var/lock /tmp',
-    'mount -t devpts devpts /dev/pts',
-    `echo "${m.userspace}"`,
-    ...moduleNames.map((name) => `insmod /lib/modules/${name} || echo "${m.failed} insmod ${name}"`),
-    `mount -t xenfs xenfs /proc/xen || echo "${m.failed} mount xenfs"`,
-    'v=/sys/hypervisor/version',
-    `echo "${m.xenVersion} $(cat $v/major).$(cat $v/minor)$(cat $v/extra)"`,
-    `echo "${m.capabilities} $(cat /proc/xen/capabilities)"`,
+    ...reportLines(moduleNames, ['mkdir -p /dev/pts /run /var/run/xenstored /var/lib/xenstored /var/lib/xen /var/log/xen /var/lock /tmp', 'mount -t devpts devpts /dev/pts']),
     `if xenstored --pid-file=/run/xenstored.pid && xen-init-dom0; then echo "${m.toolstack}"; else echo "${m.failed} xenstored"; fi`,
     'for n in /sys/class/net/eth*; do [ -e "$n" ] && ip link set "${n##*/}" up; done',
     'hostname dom0',

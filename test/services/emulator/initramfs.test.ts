@@ -6,7 +6,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { writeCpio } from '../../../electron/services/emulator/cpio';
-import { buildDom0Initramfs, dom0InitScript } from '../../../electron/services/emulator/initramfs';
+import { boardDom0InitScript, buildBoardDom0Initramfs, buildDom0Initramfs, dom0InitScript } from '../../../electron/services/emulator/initramfs';
 import { findExecutable } from '../../../electron/services/host-tools';
 
 const cpio = findExecutable('cpio');
@@ -74,5 +74,37 @@ describe('the Dom0 test initramfs', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the board’s Dom0 initramfs (busybox, modules, xl and its libraries, a shell on hvc0)', () => {
+  const inputs = {
+    busybox: new Uint8Array(4096).fill(0x7f),
+    modules: [{ name: 'xen-evtchn.ko', data: new TextEncoder().encode('evtchn') }],
+    xenVersion: '4.17',
+    programs: [{ name: 'xl', data: new TextEncoder().encode('xl') }],
+    libraries: [
+      { soname: 'libc.so.6', data: new TextEncoder().encode('libc') },
+      { soname: 'ld-linux-aarch64.so.1', data: new TextEncoder().encode('ld') },
+    ],
+    interpreter: '/lib/ld-linux-aarch64.so.1',
+  };
+
+  it.skipIf(!cpio)('lays the toolstack out as Debian does, with the loader where the programs look for it', () => {
+    const listing = listCpio(gunzipSync(buildBoardDom0Initramfs(inputs)));
+    expect(listing).toMatch(/ usr\/lib\/xen-4\.17\/bin\/xl$/m);
+    expect(listing).toMatch(/ usr\/sbin\/xl -> \.\.\/lib\/xen-4\.17\/bin\/xl$/m);
+    expect(listing).toMatch(/ lib\/aarch64-linux-gnu\/libc\.so\.6$/m);
+    expect(listing).toMatch(/ lib\/ld-linux-aarch64\.so\.1 -> aarch64-linux-gnu\/ld-linux-aarch64\.so\.1$/m);
+    expect(listing).toMatch(/ lib\/modules\/xen-evtchn\.ko$/m);
+    expect(listing).toMatch(/ etc\/xen\/xl\.conf$/m);
+  });
+
+  it('starts the toolstack, says so, and keeps a shell on the console instead of powering off', () => {
+    const script = boardDom0InitScript(['xen-evtchn.ko'], '4.17');
+    expect(script).toContain('insmod /lib/modules/xen-evtchn.ko');
+    expect(script).toMatch(/xenstored --pid-file=\S+ && xen-init-dom0; then echo "XEN-PI-IMAGER-DOM0 toolstack ready"/);
+    expect(script).toMatch(/while true; do setsid cttyhack sh -l/);
+    expect(script).not.toMatch(/^poweroff -f$/m);
   });
 });
