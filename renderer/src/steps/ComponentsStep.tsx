@@ -134,7 +134,7 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
   const { draft } = wizard.state;
   const [infos, setInfos] = useState<Record<string, ComponentInfo>>({});
   const list = rows(draft);
-  const paths = list.map((row) => row.value(draft) ?? '').join('\n');
+  const paths = [...list.map((row) => row.value(draft) ?? ''), ...draft.firmware].join('\n');
 
   // inspect each named file shortly after typing stops
   useEffect(() => {
@@ -210,6 +210,7 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
                     — {draft.provenance[file].package} {draft.provenance[file].version}
                   </span>
                 )}
+                {infos[file]?.problem && <span className="block field-problem error">Error: {infos[file].problem}</span>}
               </li>
             ))}
           </ul>
