@@ -34,6 +34,14 @@ async function closeUp(selector: string, name: string): Promise<void> {
   await page.locator(selector).screenshot({ path: path.join(resultsDir, `pi4-${String(shot).padStart(2, '0')}-${name}-close-up.png`) });
 }
 
+/** The same check and a close-up in the system's dark colours, then back to light. */
+async function inDarkColours(name: string, selector: string): Promise<void> {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  expect(await a11yViolations(page), `accessibility of ${name} in dark colours`).toEqual([]);
+  await closeUp(selector, `${name}-dark`);
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
 const next = () => page.getByTestId('next').click();
 const value = (testId: string) => page.getByTestId(testId).inputValue();
 const stepButton = (name: RegExp) => page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name });
@@ -136,6 +144,7 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
     expect(await page.getByLabel('Profile name').inputValue()).toBe('Xen on Raspberry Pi 4');
     await screenshot('components-fetched');
     await closeUp('section.debian-parts', 'components-fetched');
+    await inDarkColours('components-fetched', 'section.debian-parts');
   });
 
   it('reviews a card whose boot partition holds the firmware and both device trees, apart', async () => {
@@ -206,6 +215,7 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
       const timeline = await page.getByRole('list', { name: 'Boot milestones' }).textContent();
       await screenshot('review-tried');
       await closeUp('section.qemu', 'review-tried');
+      await inDarkColours('review-tried', 'section.qemu');
       expect(await result.textContent()).toMatch(/^Booted: /);
       expect(await page.getByTestId('qemu-machine').textContent()).toMatch(/^Ran on: QEMU raspi4b, the emulated Raspberry Pi 4/);
       for (const milestone of [/U-Boot found \/boot\.scr on the SD card/, /Loaded .* from the SD card/, /Xen 4\.17\.\d+ started/, /Dom0 userspace/, /toolstack started/, /Dom0 shell is ready/, /xl list shows Domain-0/]) {
