@@ -69,3 +69,16 @@ export function checkDom0KernelVersion(release: string | undefined, board: Board
   }
   return { severity: 'ok', message: `Dom0 Linux ${release} is recent enough.` };
 }
+
+/**
+ * What a Xen version Debian's archive offers means on a board, in one or two sentences: whether it can boot it (the
+ * 4.14 rule), what the release brought, and the Dom0 kernel it needs.
+ */
+export function xenOfferMeaning(version: string, board: BoardId): VersionCheck {
+  const check = checkXenVersion(version, board);
+  if (check.severity === 'error') return check;
+  const known = xenVersions.find((v) => v.version === version);
+  const kernel = `Dom0 needs Linux ${boards[board].minimumDom0Kernel.join('.')} or newer; the Components step reads the kernel’s version.`;
+  const parts = [check.message, known?.notes, kernel].filter(Boolean);
+  return { severity: check.severity, message: parts.join(' ') };
+}

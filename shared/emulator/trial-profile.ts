@@ -41,6 +41,8 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
   const profile: Profile = structuredClone(source);
   if (profile.board !== 'qemu-virt') changes.push(`board ${boards[profile.board].name} → ${board.name}`);
   profile.board = 'qemu-virt';
+  // the emulator's RAM, not the Pi's: a 4 GB Pi 4 profile would otherwise be refused as a 4 GB virt board
+  profile.ramMb = board.defaultRamMiB;
   profile.boot.memoryStart = hexAddress(board.ramBase);
   profile.boot.memoryEnd = hexAddress(board.memoryEnd);
   profile.boot.stage2Address = hexAddress(board.stage2Address);

@@ -163,11 +163,19 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     'tries the profile in QEMU from the Review step: Debian’s Xen and Dom0 boot, milestones and console on the page',
     async () => {
       await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Review/ }).click();
+      // the test components are headers only: Debian's Xen and kernel boot in their place, on QEMU virt
+      await page.getByTestId('qemu-mode-debian').check();
+      expect(await page.getByTestId('qemu-try').textContent()).toBe('Try on QEMU virt');
       await page.getByTestId('qemu-try').click();
       const result = page.getByTestId('qemu-result');
-      await result.waitFor({ timeout: 240_000 });
+      // a trial refused before QEMU starts shows an error instead of a verdict: fail with its words, not a timeout
+      const refused = page.locator('section.qemu [data-testid="error"]');
+      await result.or(refused).waitFor({ timeout: 240_000 });
+      expect(await refused.count(), (await refused.allTextContents()).join(' ')).toBe(0);
       await screenshot('review-qemu');
       expect(await result.textContent()).toMatch(/^Booted: /);
+      expect(await page.getByTestId('qemu-machine').textContent()).toMatch(/^Ran on: QEMU virt/);
+      expect(await page.getByTestId('qemu-substituted').textContent()).toMatch(/Xen \(Debian’s, not the profile’s\).*the device tree \(QEMU virt’s, not the Pi 4’s\)/);
       const timeline = await page.getByRole('list', { name: 'Boot milestones' }).textContent();
       expect(timeline).toMatch(/U-Boot/);
       expect(timeline).toMatch(/Xen 4\.17/);

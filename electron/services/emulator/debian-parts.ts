@@ -256,7 +256,7 @@ export function privateApt(root: string, signal?: AbortSignal, config: { arch?: 
     // root's private folders are closed to the _apt sandbox user; the download goes to our own folder anyway
     ...(process.getuid?.() === 0 ? ['-oAPT::Sandbox::User=root'] : []),
   ];
-  const run = async (tool: 'apt-get' | 'apt-cache', args: string[], cwd?: string) => {
+  const exec = async (tool: 'apt-get' | 'apt-cache', args: string[], cwd?: string): Promise<{ stdout: string; stderr: string }> => {
     const program = findExecutable(tool);
     if (!program) {
       throw new ImagerError({
@@ -267,13 +267,13 @@ export function privateApt(root: string, signal?: AbortSignal, config: { arch?: 
       });
     }
     try {
-      const { stdout } = await execFileAsync(program, [...options, ...args], {
+      const { stdout, stderr } = await execFileAsync(program, [...options, ...args], {
         cwd,
         signal,
         maxBuffer: 16 * 1024 * 1024,
         env: { ...process.env, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' },
       });
-      return stdout;
+      return { stdout, stderr };
     } catch (error) {
       if (signal?.aborted) throw cancelled();
       const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
@@ -285,12 +285,25 @@ export function privateApt(root: string, signal?: AbortSignal, config: { arch?: 
       });
     }
   };
+  const run = async (tool: 'apt-get' | 'apt-cache', args: string[], cwd?: string) => (await exec(tool, args, cwd)).stdout;
   return {
     async update(): Promise<void> {
       await fsp.mkdir(path.join(lists, 'partial'), { recursive: true });
       await fsp.mkdir(cache, { recursive: true });
       if (sourceList) await fsp.writeFile(sourceFile, sourceList);
-      await run('apt-get', ['-q', 'update']);
+      const { stderr } = await exec('apt-get', ['-q', 'update']);
+      // apt-get update exits 0 when no index could be fetched (offline): only warnings say so. Lists from an earlier
+      // update still serve (the cached .debs need no network); without any, nothing can be found, so say why now.
+      const failed = stderr.split('\n').filter((line) => /^W: Failed to fetch/.test(line));
+      const haveLists = (await fsp.readdir(lists)).some((name) => name.endsWith('_Packages') || name.endsWith('_Packages.lz4'));
+      if (failed.length > 0 && !haveLists) {
+        throw new ImagerError({
+          code: 'DOWNLOAD_FAILED',
+          subject: 'apt-get update',
+          message: `apt-get update could not fetch Debian’s package lists: ${lastLines(failed.join('\n'))}`,
+          hint: 'Check the network connection and that Debian’s package mirror is reachable, then try again.',
+        });
+      }
     },
     /** The current kernel package, through the linux-image-arm64 metapackage (its ABI changes with each update). */
     async kernelPackage(): Promise<string> {

@@ -1,15 +1,42 @@
-// "Try in QEMU": boots the profile on the emulated virt board, with a live console and the milestone timeline.
+// "Try it": boots the profile on QEMU — a Pi 4 profile on the emulated Pi 4 (raspi4b), the very card the Write step
+// makes — with a live console, the milestone timeline, and the verdict with what the trial changed and did not boot.
 import { useEffect, useRef, useState } from 'react';
-import type { EmulatorResult, Milestone } from '../../../shared/api/emulator';
+import type { EmulatorOptions, EmulatorResult, Milestone } from '../../../shared/api/emulator';
+import type { ImagerErrorData } from '../../../shared/errors';
+import type { Profile } from '../../../shared/profile/schema';
+import type { AppInfo } from '../../../shared/api';
 import { api } from '../api/client';
 import type { StepProps } from '../wizard/Wizard';
 import { ErrorNotice, asErrorData } from './ErrorNotice';
-import type { ImagerErrorData } from '../../../shared/errors';
 
 const CONSOLE_LIMIT = 200_000;
 
+/** What a Pi 4 profile is tried with: its own card on the emulated Pi 4, or Debian's parts on QEMU's virt board. */
+type TrialMode = 'pi4' | 'debian-virt';
+
+const MACHINE_WORDS: Record<NonNullable<EmulatorResult['machine']>, string> = {
+  raspi4b: 'QEMU raspi4b, the emulated Raspberry Pi 4: it booted the card the Write step makes',
+  virt: 'QEMU virt, the generic arm64 board: the profile was retargeted to it (its addresses, console and device tree)',
+};
+
+function trialOptions(profile: Profile, mode: TrialMode): EmulatorOptions {
+  if (profile.board !== 'rpi4') return { components: 'profile' };
+  return mode === 'pi4' ? { components: 'profile', machine: 'auto' } : { components: 'debian', machine: 'virt' };
+}
+
+/** Why the Try button cannot be pressed, in words shown next to it; undefined when it can. */
+function whyDisabled(profile: Profile, mode: TrialMode, info: AppInfo, problems: boolean): string | undefined {
+  if (problems) return 'Fix the problems listed at the top of this step first.';
+  if (profile.board === 'rpi4' && mode === 'pi4') {
+    if (!profile.ubootBinary) return 'The emulated Pi 4 starts the card’s own U-Boot: name u-boot.bin on the Components step.';
+    return undefined; // QEMU with raspi4b may be in the app's cache even when the system's QEMU is missing or older
+  }
+  return info.qemuAvailable ? undefined : info.qemuNote;
+}
+
 export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: boolean }) {
   const { draft } = wizard.state;
+  const [mode, setMode] = useState<TrialMode>('pi4');
   const [running, setRunning] = useState(false);
   const [consoleText, setConsoleText] = useState('');
   const [milestones, setMilestones] = useState<Milestone[]>([]);
@@ -17,6 +44,8 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
   const [result, setResult] = useState<EmulatorResult | undefined>();
   const [error, setError] = useState<ImagerErrorData | undefined>();
   const consoleRef = useRef<HTMLPreElement>(null);
+  const pi4 = draft.board === 'rpi4' && mode === 'pi4';
+  const reason = running ? undefined : whyDisabled(draft, mode, info, disabled);
 
   useEffect(() => {
     const offs = [
@@ -38,11 +67,9 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
     setMilestones([]);
     setResult(undefined);
     setError(undefined);
-    // the Pi's own files cannot boot on the virt board: the trial uses Debian's arm64 parts for a Pi profile
-    const components = draft.board === 'qemu-virt' ? 'profile' : 'debian';
     api
-      .emulatorTry(draft, { components })
-      .then(setResult, (reason: unknown) => setError(asErrorData(reason)))
+      .emulatorTry(draft, trialOptions(draft, mode))
+      .then(setResult, (failure: unknown) => setError(asErrorData(failure)))
       .finally(() => {
         setRunning(false);
         setProgress('');
@@ -51,35 +78,61 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
 
   return (
     <section aria-labelledby="qemu-title" className="card qemu">
+      <h3 id="qemu-title">{draft.board === 'rpi4' ? 'Try it on an emulator' : 'Try in QEMU'}</h3>
+      <p className="field-hint card-intro">
+        {pi4
+          ? 'QEMU’s raspi4b boots the card the Write step makes — U-Boot, Xen, Dom0 and xl — before you touch hardware (about 30–60 s).'
+          : 'Boot this configuration on an emulated arm64 board before touching hardware (about 10–30 s).'}
+      </p>
+      {draft.board === 'rpi4' && (
+        <fieldset>
+          <legend>What the trial boots</legend>
+          <label className="choice">
+            <input type="radio" name="trial-mode" checked={mode === 'pi4'} onChange={() => setMode('pi4')} disabled={running} data-testid="qemu-mode-pi4" />
+            <span>
+              This profile’s card on an emulated Pi 4
+              <small>
+                Your files, as the Write step puts them on the card. Needs QEMU 9.0 or newer (“Get everything from Debian” fetches one); without it the trial runs
+                on QEMU virt and says so.{draft.boot.mode === 'tftp' && ' The emulated Pi 4 has no Ethernet: a TFTP profile boots as its SD-only twin.'}
+              </small>
+            </span>
+          </label>
+          <label className="choice">
+            <input type="radio" name="trial-mode" checked={mode === 'debian-virt'} onChange={() => setMode('debian-virt')} disabled={running} data-testid="qemu-mode-debian" />
+            <span>
+              Debian’s Xen and kernel on QEMU virt
+              <small>Checks the boot scripts and the TFTP chain; Xen, the Dom0 kernel, its ramdisk and the device tree are Debian’s and QEMU’s, not yours.</small>
+            </span>
+          </label>
+        </fieldset>
+      )}
+      {!info.qemuAvailable && !pi4 && <p className="notice warn">{info.qemuNote}</p>}
       <div className="row">
-        <h3 id="qemu-title">Try in QEMU</h3>
-        <span className="field-hint">Boot this configuration on an emulated arm64 board before touching hardware (about 10–30 s).</span>
-      </div>
-      {!info.qemuAvailable && <p className="notice warn">{info.qemuNote}</p>}
-      <div className="row">
-        <button type="button" className="primary" disabled={disabled || running || !info.qemuAvailable} onClick={start} data-testid="qemu-try">
-          Try in QEMU
+        <button type="button" className="primary" disabled={running || reason !== undefined} onClick={start} data-testid="qemu-try" aria-describedby={reason ? 'qemu-why-disabled' : undefined}>
+          {pi4 ? 'Try on an emulated Pi 4' : draft.board === 'rpi4' ? 'Try on QEMU virt' : 'Try in QEMU'}
         </button>
+        {reason && (
+          <span className="field-problem warning" id="qemu-why-disabled" data-testid="qemu-why-disabled">
+            {reason}
+          </span>
+        )}
         {running && (
           <button type="button" className="danger" onClick={() => void api.emulatorCancel()}>
             Stop
           </button>
         )}
-        {progress && <span className="field-hint">{progress}</span>}
+        {running && (
+          <span className="busy" role="status">
+            {progress || 'Starting…'}
+          </span>
+        )}
       </div>
       {error && <ErrorNotice error={error} />}
-      {result && (
-        <p className={`notice ${result.ok ? '' : 'error'}`} role="status" data-testid="qemu-result">
-          <strong>{result.ok ? 'Booted: ' : 'Did not boot: '}</strong>
-          {result.summary}
-          {result.diagnosis && <span className="block">{result.diagnosis.hint}</span>}
-          {result.changes.length > 0 && <span className="block field-hint">For the emulator: {result.changes.join('; ')}</span>}
-        </p>
-      )}
+      {result && <TrialVerdict result={result} />}
       {milestones.length > 0 && (
         <ol className="timeline" aria-label="Boot milestones">
           {milestones.map((m, i) => (
-            <li key={i}>
+            <li key={i} data-kind={m.kind}>
               <span className="num">{(m.timeMs / 1000).toFixed(1)} s</span> {m.label}
             </li>
           ))}
@@ -91,5 +144,62 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
         </pre>
       )}
     </section>
+  );
+}
+
+/** "Domain-0  0  768  1  r-----  7.1" (columns lose their meaning once HTML folds the spaces) in words. */
+function xlListWords(line: string): string {
+  const [name, id, memory, vcpus, state, seconds] = line.trim().split(/\s+/);
+  if (!name || !memory || !vcpus) return line;
+  return `${name} (ID ${id}), ${memory} MB, ${vcpus} vCPU${vcpus === '1' ? '' : 's'}${state ? `, state ${state}` : ''}${seconds ? `, ${seconds} s of CPU time` : ''}`;
+}
+
+/** The verdict, then — with the same weight — which machine ran it, what the trial changed, and which of your files it did not boot. */
+function TrialVerdict({ result }: { result: EmulatorResult }) {
+  const substituted = result.substituted ?? [];
+  return (
+    <div className={`notice verdict ${result.ok ? 'ok-border' : 'error'}`} role="status" data-testid="qemu-result">
+      <p>
+        <strong>{result.ok ? 'Booted: ' : 'Did not boot: '}</strong>
+        {result.summary}
+      </p>
+      {result.diagnosis && <p>{result.diagnosis.hint}</p>}
+      {result.machine && (
+        <p data-testid="qemu-machine">
+          <strong>Ran on: </strong>
+          {MACHINE_WORDS[result.machine]}.
+        </p>
+      )}
+      <div data-testid="qemu-changes">
+        <strong>What the trial changed for the emulator: </strong>
+        {result.changes.length === 0 ? (
+          'nothing.'
+        ) : (
+          <ul>
+            {result.changes.map((change) => (
+              <li key={change}>{change}</li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <div data-testid="qemu-substituted">
+        <strong>Files of yours it did not boot: </strong>
+        {substituted.length === 0 ? (
+          'none — every file it booted is the profile’s own.'
+        ) : (
+          <ul>
+            {substituted.map((what) => (
+              <li key={what}>{what}</li>
+            ))}
+          </ul>
+        )}
+      </div>
+      {result.dom0.xlListLine && (
+        <p data-testid="qemu-xl-list">
+          <strong>xl list in Dom0: </strong>
+          {xlListWords(result.dom0.xlListLine)}
+        </p>
+      )}
+    </div>
   );
 }

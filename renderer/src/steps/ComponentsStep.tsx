@@ -6,6 +6,7 @@ import type { FileKind } from '../../../shared/boot/detect';
 import type { Profile } from '../../../shared/profile/schema';
 import { checkDom0KernelVersion } from '../../../shared/xen-versions';
 import { api } from '../api/client';
+import { DebianPartsPanel } from '../components/DebianPartsPanel';
 import { TextField, type FieldProblem } from '../components/Field';
 import type { StepProps } from '../wizard/Wizard';
 import type { DraftValidation } from '../wizard/validation';
@@ -64,8 +65,8 @@ function rows(profile: Profile): ComponentRow[] {
       key: 'kernel',
       jsonPath: '$.dom0.kernel',
       label: 'Dom0 kernel',
-      hint: 'An uncompressed arm64 Linux Image, 5.9 or newer (Debian’s linux-image-*-arm64 ships it as vmlinuz).',
-      expected: ['arm64-image'],
+      hint: 'An arm64 Linux Image, 5.9 or newer, as it is or gzip-compressed (Xen unpacks it; Debian’s linux-image-*-arm64 ships it as vmlinuz).',
+      expected: ['arm64-image', 'gzip'],
       expectedWords: 'an arm64 Linux Image',
       value: (p) => p.dom0?.kernel,
       set: (p, v) => (p.dom0 ? { ...p, dom0: { ...p.dom0, kernel: v ?? '' } } : p),
@@ -88,7 +89,9 @@ function rows(profile: Profile): ComponentRow[] {
     key: 'base',
     jsonPath: '$.baseImage',
     label: 'Base image (optional)',
-    hint: 'A Raspberry Pi OS image (.img, .img.xz): the card keeps its partitions and config.txt; its second partition can be Dom0’s root.',
+    hint: board.usesConfigTxt
+      ? 'A Raspberry Pi OS image (.img, .img.xz): the card keeps its partitions and config.txt; its second partition can be Dom0’s root. Leave it empty for a fresh card: the app builds the card itself (see the Target step).'
+      : 'A disk image (.img, .img.xz) whose partitions the card keeps; its second partition can be Dom0’s root.',
     expected: ['data', 'xz', 'gzip', 'zstd'],
     expectedWords: 'a disk image',
     value: (p) => p.baseImage,
@@ -115,7 +118,9 @@ function componentProblem(row: ComponentRow, info: ComponentInfo | undefined, va
   if (fromProfile?.severity === 'error') return fromProfile;
   if (!info) return fromProfile;
   if (info.problem) return { severity: 'error', message: info.problem }; // a named file must exist, optional or not
-  if (info.kind && !row.expected.includes(info.kind)) {
+  // a gzip'd kernel is one only when a Linux banner was found inside
+  const gzipWithoutKernel = row.key === 'kernel' && info.kind === 'gzip' && !info.linuxVersion;
+  if (info.kind && (!row.expected.includes(info.kind) || gzipWithoutKernel)) {
     return { severity: 'warning', message: `This looks like ${info.description ?? info.kind}, not ${row.expectedWords}.` };
   }
   if (row.key === 'kernel') {
@@ -129,7 +134,7 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
   const { draft } = wizard.state;
   const [infos, setInfos] = useState<Record<string, ComponentInfo>>({});
   const list = rows(draft);
-  const paths = list.map((row) => row.value(draft) ?? '').join('\n');
+  const paths = [...list.map((row) => row.value(draft) ?? ''), ...draft.firmware].join('\n');
 
   // inspect each named file shortly after typing stops
   useEffect(() => {
@@ -147,9 +152,10 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
 
   return (
     <div>
+      {draft.board === 'rpi4' && <DebianPartsPanel wizard={wizard} />}
       <p className="field-hint">
-        Give each file’s full path. A relative name is looked up in the app’s components folder (where <code>xen-pi-imager fetch-parts</code> puts
-        Debian’s parts).
+        Give each file’s full path. A relative name is looked up in the app’s components folder (where “Get everything from Debian” and{' '}
+        <code>xen-pi-imager fetch-parts</code> put Debian’s parts).
       </p>
       {list.map((row) => {
         const value = row.value(draft) ?? '';
@@ -189,6 +195,26 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
             <small>Instead of a ramdisk: Dom0 mounts {boards[draft.board].rootPartition} (e.g. the base image’s Raspberry Pi OS root).</small>
           </span>
         </label>
+      )}
+      {draft.firmware.length > 0 && (
+        <section aria-labelledby="firmware-title">
+          <h3 id="firmware-title">Firmware for a fresh card</h3>
+          <p className="field-hint">Put at the card’s root when no base image is used; a Raspberry Pi OS base image keeps its own.</p>
+          <ul className="file-list" data-testid="firmware-files">
+            {draft.firmware.map((file) => (
+              <li key={file}>
+                <code>{file}</code>
+                {draft.provenance?.[file] && (
+                  <span className="field-hint">
+                    {' '}
+                    — {draft.provenance[file].package} {draft.provenance[file].version}
+                  </span>
+                )}
+                {infos[file]?.problem && <span className="block field-problem error">Error: {infos[file].problem}</span>}
+              </li>
+            ))}
+          </ul>
+        </section>
       )}
     </div>
   );

@@ -1,6 +1,7 @@
 // Step 6: everything that will be written, before anything is — config.txt, both scripts, the memory map, the file lists.
 import { useEffect, useState } from 'react';
 import type { BootPreview } from '../../../shared/api/boot';
+import type { Destination } from '../../../shared/boot/generate';
 import { hexAddress } from '../../../shared/boot/address';
 import { api } from '../api/client';
 import { ExportPanel } from '../components/ExportPanel';
@@ -25,8 +26,12 @@ export function ReviewStep(props: StepProps) {
 
   if (!preview) return <p>Generating…</p>;
   const textFiles = preview.files.filter((file) => file.preview !== undefined);
-  const tftpRoot = [...preview.files.filter((f) => f.destination === 'tftp-root').map((f) => ({ name: f.name, size: f.size })), ...preview.components.filter((c) => c.destination === 'tftp-root').map((c) => ({ name: c.target, size: c.size }))];
-  const bootPartition = [...preview.files.filter((f) => f.destination === 'boot-partition').map((f) => ({ name: f.name, size: f.size })), ...preview.components.filter((c) => c.destination === 'boot-partition').map((c) => ({ name: c.target, size: c.size }))];
+  const listed = (where: Destination): ListedFile[] => [
+    ...preview.files.filter((f) => f.destination === where).map((f) => ({ name: f.name, size: f.size, what: f.description })),
+    ...preview.components.filter((c) => c.destination === where).map((c) => ({ name: c.target, size: c.size, what: roleWords(c.role, c.target) })),
+  ];
+  const tftpRoot = listed('tftp-root');
+  const bootPartition = listed('boot-partition');
 
   return (
     <div data-testid="review">
@@ -96,26 +101,51 @@ export function ReviewStep(props: StepProps) {
         </>
       )}
 
-      <div className="grid-2">
+      {draft.boot.mode === 'tftp' ? (
+        <div className="grid-2">
+          <FileList title="Boot partition (SD card)" files={bootPartition} />
+          <FileList title="TFTP root (this computer)" files={tftpRoot} />
+        </div>
+      ) : (
         <FileList title="Boot partition (SD card)" files={bootPartition} />
-        {draft.boot.mode === 'tftp' && <FileList title="TFTP root (this computer)" files={tftpRoot} />}
-      </div>
+      )}
       <ExportPanel {...props} disabled={preview.problems.length > 0} />
       <QemuPanel {...props} disabled={preview.problems.length > 0} />
     </div>
   );
 }
 
-function FileList({ title, files }: { title: string; files: Array<{ name: string; size: number | undefined }> }) {
+interface ListedFile {
+  name: string;
+  size: number | undefined;
+  what: string;
+}
+
+/** What a component is for, in words; the two device trees of a fresh card especially, since they share a file name. */
+function roleWords(role: string, target: string): string {
+  if (role === 'device-tree') return 'The device tree Xen boots with (stage 2 loads it)';
+  if (role === 'u-boot') return 'U-Boot, started by the firmware (config.txt: kernel=u-boot.bin)';
+  if (role === 'xen') return 'Xen';
+  if (role === 'dom0-kernel') return 'Dom0’s kernel';
+  if (role === 'dom0-ramdisk') return 'Dom0’s ramdisk';
+  if (role.startsWith('firmware')) return target.endsWith('.dtb') ? 'The tree the firmware hands to U-Boot (not the one Xen boots with)' : 'Raspberry Pi firmware';
+  if (role.startsWith('overlay')) return 'Device-tree overlay';
+  const domU = /^domU(\d+)-(kernel|ramdisk|passthrough-dtb)$/.exec(role);
+  if (domU) return `DomU ${domU[1]}’s ${domU[2] === 'passthrough-dtb' ? 'passthrough tree' : domU[2]}`;
+  return role;
+}
+
+function FileList({ title, files }: { title: string; files: ListedFile[] }) {
   return (
     <section aria-label={title}>
       <h3>{title}</h3>
-      <table className="data">
+      <table className="data files">
         <tbody>
           {files.map((file) => (
             <tr key={file.name}>
               <td>
-                <code>{file.name}</code>
+                <code className="break">{file.name}</code>
+                <span className="block field-hint">{file.what}</span>
               </td>
               <td className="num">{file.size === undefined ? 'missing' : file.size.toLocaleString('en')}</td>
             </tr>

@@ -1,6 +1,8 @@
-// Step 7: where it goes — SD cards (with their safety statuses), an image file, or a folder — and a confirmation before erasing.
-import { useEffect, useState } from 'react';
+// Step 7: where it goes — SD cards (with their safety statuses), an image file, or a folder — what the card starts from
+// (a fresh card, or a base image), and a confirmation before erasing.
+import { useEffect, useRef, useState } from 'react';
 import type { DriveRow } from '../../../shared/api/drives';
+import { isFreshCard } from '../../../shared/boot/generate';
 import { driveShortName, formatDriveSize } from '../../../shared/drives/types';
 import { api } from '../api/client';
 import { ConfirmDialog } from '../components/ConfirmDialog';
@@ -8,10 +10,16 @@ import { TextField } from '../components/Field';
 import type { StepProps } from '../wizard/Wizard';
 import type { TargetChoice } from '../wizard/store';
 
-/** The image the write starts from: the ready-made image, or the profile's base image. */
+/** The image the write starts from: the ready-made image, or the profile's base image; undefined for a fresh card. */
 export function sourceOf(props: Pick<StepProps, 'wizard'>): string | undefined {
   const { state } = props.wizard;
   return state.path === 'image' ? state.readyImage.path.trim() || undefined : state.draft.baseImage;
+}
+
+/** A Xen set-up whose card the app builds from nothing (no base image named). */
+export function writesFreshCard(props: Pick<StepProps, 'wizard'>): boolean {
+  const { state } = props.wizard;
+  return state.path === 'xen' && isFreshCard(state.draft);
 }
 
 export function TargetStep(props: StepProps) {
@@ -23,6 +31,25 @@ export function TargetStep(props: StepProps) {
   const [confirming, setConfirming] = useState(false);
   const source = sourceOf(props);
   const set = (patch: Partial<TargetChoice>) => setTarget({ ...target, ...patch });
+  const { draft } = state;
+  // a fresh card is possible where the Raspberry Pi firmware starts U-Boot (the Pi 4), on the Xen path only
+  const freshPossible = state.path === 'xen' && isFreshCard({ ...draft, baseImage: undefined });
+  // "a base image" chosen but its path not typed yet: the choice stays until the user picks again
+  const [baseChosen, setBaseChosen] = useState(false);
+  const lastBase = useRef(draft.baseImage ?? '');
+  const fresh = freshPossible && !baseChosen && draft.baseImage === undefined;
+  const setBaseImage = (value: string) => {
+    lastBase.current = value;
+    wizard.edit((d) => ({ ...d, baseImage: value.trim() ? value : undefined }));
+  };
+  const chooseFresh = () => {
+    setBaseChosen(false);
+    wizard.edit((d) => ({ ...d, baseImage: undefined }));
+  };
+  const chooseBase = () => {
+    setBaseChosen(true);
+    if (lastBase.current.trim()) setBaseImage(lastBase.current);
+  };
 
   useEffect(() => {
     const query = { all: showAll, ...(source?.startsWith('/') && { sourcePath: source }) };
@@ -35,7 +62,8 @@ export function TargetStep(props: StepProps) {
   const needsLargeConfirm = chosen.some((d) => d.statuses.some((s) => s.code === 'large'));
   const blocked = chosen.filter((d) => d.statuses.some((s) => s.override === 'never'));
   const profileErrors = state.path === 'xen' ? validation.problems.filter((p) => p.severity === 'error') : [];
-  const needsSource = target.kind !== 'folder' && !source;
+  const needsSource = target.kind !== 'folder' && !source && !fresh;
+  const freshWithoutFirmware = fresh && target.kind !== 'folder' && draft.firmware.length === 0;
 
   const ready =
     profileErrors.length === 0 &&
@@ -73,11 +101,55 @@ export function TargetStep(props: StepProps) {
         )}
       </fieldset>
 
+      {state.path === 'xen' && target.kind !== 'folder' && (
+        <fieldset>
+          <legend>The card starts from</legend>
+          {freshPossible && (
+            <label className="choice">
+              <input type="radio" name="card-source" checked={fresh} onChange={chooseFresh} data-testid="source-fresh" />
+              <span>
+                A fresh card (no base image)
+                <small>
+                  The app builds the whole card: a partition table and one FAT32 boot partition holding the firmware, config.txt, U-Boot, the boot
+                  scripts{draft.boot.mode === 'sd' ? ' and every component' : ''}. Nothing to download; written in seconds.
+                </small>
+              </span>
+            </label>
+          )}
+          <label className="choice">
+            <input type="radio" name="card-source" checked={!fresh} onChange={chooseBase} data-testid="source-base" />
+            <span>
+              {freshPossible ? 'Raspberry Pi OS, or another base image' : 'A base image'}
+              <small>
+                {freshPossible
+                  ? 'The image’s partitions stay; its config.txt gets the lines Xen needs, and U-Boot and the boot scripts go on its boot partition. Choose this for Raspberry Pi OS’s userspace on the card.'
+                  : 'A disk image whose partitions the card keeps; the boot files go on its first partition.'}
+              </small>
+            </span>
+          </label>
+          {!fresh && (
+            <TextField
+              label="Base image"
+              value={draft.baseImage ?? ''}
+              monospace
+              testId="target-base-image"
+              placeholder="/home/me/raspios-bookworm-arm64-lite.img.xz"
+              hint="A local .img, .img.xz, .img.gz or .zip, or an http(s) URL."
+              problem={validation.at('$.baseImage')}
+              onChange={setBaseImage}
+            />
+          )}
+        </fieldset>
+      )}
+      {freshWithoutFirmware && (
+        <p className="notice warn" data-testid="fresh-without-firmware">
+          A fresh card needs the Raspberry Pi firmware (start4.elf, fixup4.dat) and the device tree it hands to U-Boot, and this profile names none: get
+          them with “Get everything from Debian” on the Components step, or start from a base image.
+        </p>
+      )}
       {needsSource && (
         <p className="notice warn" data-testid="needs-source">
-          {state.path === 'image'
-            ? 'Choose the image to flash on the Start step.'
-            : 'A card needs the Raspberry Pi firmware from a base image: choose a base image (e.g. Raspberry Pi OS) on the Components step.'}
+          {state.path === 'image' ? 'Choose the image to flash on the Start step.' : freshPossible ? 'Give the base image’s path above, or choose a fresh card.' : 'Give the base image’s path above.'}
         </p>
       )}
       {profileErrors.length > 0 && <p className="notice error">The profile has {profileErrors.length} problem(s) to fix first — the step list marks where.</p>}

@@ -10,7 +10,7 @@ import { api } from '../api/client';
 import { asErrorData, ErrorNotice } from '../components/ErrorNotice';
 import type { StepProps } from '../wizard/Wizard';
 import type { TargetChoice } from '../wizard/store';
-import { sourceOf } from './TargetStep';
+import { sourceOf, writesFreshCard } from './TargetStep';
 
 const PHASE_WORDS: Record<FlashPhase, string> = {
   preparing: 'Preparing',
@@ -81,6 +81,7 @@ export function WriteStep(props: StepProps) {
   if (!outcome) {
     return (
       <div data-testid="writing" aria-busy="true">
+        {writesFreshCard(props) && request.target.kind !== 'folder' && <p>A fresh card: the app builds its partition table and FAT32 boot partition itself.</p>}
         <p>
           <strong>{progress ? PHASE_WORDS[progress.phase] : 'Starting'}…</strong> {progress && `${Math.floor(progress.percent)} %`}
         </p>
@@ -102,9 +103,10 @@ export function WriteStep(props: StepProps) {
 
 function flashRequest(props: StepProps, target: TargetChoice): FlashStartRequest {
   const { state } = props.wizard;
-  const source = sourceOf(props) ?? '';
+  const source = sourceOf(props);
+  // no source: the service builds a fresh card from the profile
   const common = {
-    source,
+    ...(source && { source }),
     verify: target.verify,
     eject: target.eject,
     ...(state.path === 'image' && state.readyImage.sha256 && { sha256: state.readyImage.sha256 }),
@@ -117,6 +119,12 @@ function flashRequest(props: StepProps, target: TargetChoice): FlashStartRequest
     ...(target.systemDriveName.trim() && { systemDriveName: target.systemDriveName.trim() }),
     ...(target.confirmLargeDrive && { confirmLargeDrive: true }),
   };
+}
+
+/** What a fresh card holds, as a sentence's list. */
+function freshCardContents(sdOnly: boolean): string {
+  const items = ['the Raspberry Pi firmware', 'config.txt', 'U-Boot', 'the boot scripts', ...(sdOnly ? ['Xen', 'Dom0’s kernel and ramdisk', 'the device tree'] : [])];
+  return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
@@ -144,6 +152,12 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
         </>
       ) : (
         <>
+          {outcome.done.freshCardMiB !== undefined && (
+            <p className="notice" data-testid="fresh-card">
+              <strong>A fresh card, built from nothing:</strong> a partition table and one FAT32 boot partition, {outcome.done.freshCardMiB} MiB in all,
+              holding {freshCardContents(draft.boot.mode === 'sd')}. No base image was used.
+            </p>
+          )}
           <ul data-testid="written-where">
             {outcome.done.savedAs && (
               <li>
@@ -170,7 +184,8 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
           )}
           {outcome.done.sourceSha256 && (
             <p className="field-hint">
-              Source image SHA-256: <code className="break">{outcome.done.sourceSha256}</code>
+              {/* a fresh card has no source image: the hash is of the card image the app built */}
+              {outcome.done.freshCardMiB !== undefined ? 'Card image SHA-256' : 'Source image SHA-256'}: <code className="break">{outcome.done.sourceSha256}</code>
             </p>
           )}
           {outcome.done.configTxtDiff && (

@@ -4,6 +4,7 @@ import { qemuTrialProfile } from '../../../shared/emulator/trial-profile';
 import { qemuBootArgs, qemuDumpDtbArgs } from '../../../shared/emulator/machine';
 import { defaultProfile } from '../../../shared/profile/defaults';
 import { profileSchema } from '../../../shared/profile/schema';
+import { validateProfile } from '../../../shared/profile';
 
 describe('a Raspberry Pi profile as the emulator boots it', () => {
   const rpi = defaultProfile('rpi4');
@@ -56,6 +57,10 @@ describe('a Raspberry Pi profile as the emulator boots it', () => {
     expect(debian.profile.xen.binary).toBe('/c/xen-4.17-arm64');
     expect(debian.profile.dom0).toMatchObject({ kernel: '/c/vmlinuz', ramdisk: '/c/initrd' });
     expect(profileSchema.safeParse(debian.profile).success).toBe(true);
+    // the board's RAM is the emulator's too: the profile check passes a 4 GB Pi 4 profile retargeted to virt
+    expect(rpi.ramMb).toBe(4096);
+    expect(debian.profile.ramMb).toBe(2048);
+    expect(validateProfile(debian.profile).problems.filter((p) => p.severity === 'error')).toEqual([]);
     expect(rpi.board).toBe('rpi4'); // the user's profile is untouched
   });
 });
