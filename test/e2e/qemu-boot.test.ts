@@ -94,7 +94,7 @@ describe.skipIf(skip !== undefined)('trying the boot chain in QEMU', () => {
     expect(result.dom0.capabilities).toBe('control_d');
     expect(result.dom0.failures).toEqual([]);
     expect(result.milestones.map((m) => m.kind).filter((kind, i, all) => all.indexOf(kind) === i)).toEqual([
-      'uboot', 'boot-script-found', 'stage1', 'tftp-load', 'stage2', 'starting-kernel', 'xen', 'dom0-kernel', 'dom0-userspace', 'power-off',
+      'uboot', 'boot-script-found', 'card-load', 'stage1', 'tftp-load', 'stage2', 'starting-kernel', 'xen', 'dom0-kernel', 'dom0-userspace', 'power-off',
     ]);
     // every boot file came from our TFTP server, with the block size U-Boot asks for
     const served = trial.events.filter((e) => e.name === 'tftp:transfer' && (e.payload as TftpDoneEvent).kind === 'done').map((e) => e.payload as TftpDoneEvent);
