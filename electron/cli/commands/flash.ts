@@ -147,7 +147,12 @@ export const flashCommand: CliCommand = {
     if (values.json) {
       io.stdout(JSON.stringify({ type: 'result', ok: failed.length === 0, ...result }) + '\n');
     } else {
-      if (result.composed.freshCardMiB) io.stdout(`Fresh card: MBR and a ${result.composed.freshCardMiB} MiB FAT32 image (no base image), SHA-256 ${result.composed.sourceSha256}\n`);
+      if (result.composed.freshCardMiB) {
+        io.stdout(`Fresh card: MBR and a ${result.composed.freshCardMiB} MiB FAT32 image (no base image), SHA-256 ${result.composed.sourceSha256}\n`);
+        if (!result.composed.written.includes('start4.elf')) {
+          io.stdout('Warning: the card has no start4.elf and fixup4.dat, so a real Pi 4 will not start from it: name the firmware in the profile (xen-pi-imager fetch-parts --board rpi4 does), or use --base with a Raspberry Pi OS image.\n');
+        }
+      }
       else io.stdout(`Base image SHA-256: ${result.composed.sourceSha256}${result.composed.sha256Checked ? ' (matches)' : ''}\n`);
       if (result.composed.configTxtDiff) io.stdout(`config.txt changes:\n${result.composed.configTxtDiff}\n`);
       io.stdout(`Boot partition: ${result.composed.written.join(', ') || 'unchanged'}\n`);
