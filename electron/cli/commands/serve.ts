@@ -7,6 +7,7 @@ import type { TftpTransferEvent } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
 import { loadProfileFile } from '../../services/drives/profile-boot';
 import { tftpFilesForProfile } from '../../services/tftp/profile-files';
+import { printable } from '../../services/tftp/printable';
 import { createTftpServer, formatRate, type TftpServerOptions } from '../../services/tftp/server';
 import { localAddresses } from '../../services/tftp/service';
 import { UsageError, type CliCommand, type CliIO } from '../command';
@@ -89,7 +90,8 @@ export const serveCommand: CliCommand = {
     for (const kind of ['request', 'done', 'error', ...(io.isTTY ? ['progress' as const] : [])] as const) {
       server.on(kind, (event: TftpTransferEvent) => {
         const line = describe(event);
-        if (line) (event.kind === 'error' ? io.stderr : io.stdout)(`${time()} ${line}\n`);
+        // the server escapes what clients send already; a line reaching the terminal is escaped once more regardless
+        if (line) (event.kind === 'error' ? io.stderr : io.stdout)(`${time()} ${printable(line)}\n`);
       });
     }
     const stopped = new Promise<void>((resolve) => {

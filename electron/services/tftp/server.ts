@@ -14,6 +14,7 @@ import { bindError } from './bind-errors';
 import { normaliseName, openConfined, openRegularFile, TftpRefusal } from './files';
 import { MAX_BLKSIZE, negotiate } from './options';
 import { decodeRequest, encodeError, Opcode, opcodeOf, type PacketError, TftpErrorCode, type TftpRequest } from './packets';
+import { printable, printableFields } from './printable';
 import { openSource, type SourceOrigin } from './source';
 import { Transfer } from './transfer';
 
@@ -201,7 +202,8 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
       this.reply(client, TftpErrorCode.NOT_DEFINED, 'Server busy, try again');
       return this.record('warn', `refused ${request.file}: ${this.transfers.size} transfers already running`, { client });
     }
-    const facts = { id: this.nextId++, file: request.file, client };
+    // the name as the client sent it goes to the file lookup; everything shown gets it escaped
+    const facts = { id: this.nextId++, file: printable(request.file), client };
     this.notify('request', { kind: 'request', ...facts, time: Date.now(), mode: request.mode, options: Object.fromEntries(request.options) });
     this.record('info', `${client.address}:${client.port} asks for ${request.file}`, facts);
     const placeholder: Running = { transfer: undefined as unknown as Transfer, facts: { ...facts, bytes: 0, startedAt: Date.now() }, started: false };
@@ -285,15 +287,16 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
   /** Emits without letting a listener's exception break a transfer (it is logged instead). */
   private notify<K extends keyof TftpServerEvents>(name: K, ...payload: TftpServerEvents[K]): void {
     try {
+      // every string a client could have sent (names, modes, options, its error messages) is escaped here, once for all events
       // (TypeScript cannot relate a generic key to its tuple here; the signature above is the check)
-      this.emit(name as keyof TftpServerEvents, ...(payload as [never]));
+      this.emit(name as keyof TftpServerEvents, ...(payload.map(printableFields) as [never]));
     } catch (error) {
       this.record('error', `a "${name}" listener failed: ${(error as Error)?.message ?? String(error)}`);
     }
   }
 
   private record(level: TftpLogEntry['level'], message: string, facts: { id?: number; file?: string; client?: TftpPeer } = {}): void {
-    this.entries.push({ time: Date.now(), level, message, ...facts });
+    this.entries.push({ time: Date.now(), level, message: printable(message), ...facts, ...(facts.file !== undefined && { file: printable(facts.file) }) });
     if (this.entries.length > this.settings.logLimit) this.entries.splice(0, this.entries.length - this.settings.logLimit);
   }
 }
