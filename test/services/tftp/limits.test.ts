@@ -40,8 +40,15 @@ interface Silent {
   serverPort: () => number | undefined;
 }
 
-/** Asks for `file` from `address`, acknowledges the OACK if told to, and otherwise answers nothing. */
-async function silentClient(port: number, options: Array<[string, string | number]>, { address = '127.0.0.1', ackOack = false } = {}): Promise<Silent> {
+interface SilentOptions {
+  address?: string;
+  ackOack?: boolean;
+  /** Called on each packet as it arrives, with everything received so far and a way to answer. */
+  onPacket?: (packets: Buffer[], answer: (packet: Buffer) => void) => void;
+}
+
+/** Asks for `file` from `address`, acknowledges the OACK if told to, and otherwise answers only what `onPacket` does. */
+async function silentClient(port: number, options: Array<[string, string | number]>, { address = '127.0.0.1', ackOack = false, onPacket }: SilentOptions = {}): Promise<Silent> {
   const socket = dgram.createSocket('udp4');
   const packets: Buffer[] = [];
   let from: number | undefined;
@@ -49,6 +56,7 @@ async function silentClient(port: number, options: Array<[string, string | numbe
     packets.push(packet);
     from ??= rinfo.port;
     if (ackOack && packet.readUInt16BE(0) === 6) socket.send(Buffer.from([0, 4, 0, 0]), rinfo.port, rinfo.address);
+    onPacket?.(packets, (answer) => socket.send(answer, rinfo.port, rinfo.address));
   });
   await new Promise<void>((resolve) => socket.bind(0, address, () => resolve()));
   cleanups.push(() => new Promise<void>((resolve) => socket.close(() => resolve())));
@@ -106,11 +114,15 @@ describe('a window that gets no ACK', () => {
 
   it('goes out again once when the client answers the probe with its last ACK (it is there, the rest was lost)', async () => {
     const { port, errors } = await server({ timeoutMs: 100, maxRetries: 2 });
-    const client = await silentClient(port, [['blksize', 512], ['windowsize', 8]], { ackOack: true });
-    await vi.waitFor(() => expect(client.blocks().length).toBe(9)); // the window, then the probe
-    const repeat = Buffer.from([0, 4, 0, 0]);
-    client.socket.send(repeat, client.serverPort()!, '127.0.0.1');
-    client.socket.send(repeat, client.serverPort()!, '127.0.0.1'); // answered once, not twice
+    const client = await silentClient(port, [['blksize', 512], ['windowsize', 8]], {
+      ackOack: true,
+      // the OACK, the window of 8, then the probe: answer it with the last ACK (block 0) twice; answered once, not twice
+      onPacket: (packets, answer) => {
+        if (packets.length !== 10) return;
+        answer(Buffer.from([0, 4, 0, 0]));
+        answer(Buffer.from([0, 4, 0, 0]));
+      },
+    });
     await vi.waitFor(() => expect(errors.at(-1)?.why).toMatch(/stopped answering/), { timeout: 5000 });
     expect(client.blocks()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 1, 1, 2, 3, 4, 5, 6, 7, 8, 1]);
   });
