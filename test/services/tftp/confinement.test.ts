@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normaliseName, type TftpRefusal } from '../../../electron/services/tftp/files';
+import { normaliseName, openConfined, type TftpRefusal } from '../../../electron/services/tftp/files';
 import { fetchFile, isRoot, startServer, tempRoot, TftpClientError, type RunningServer } from './helpers';
 
 let base: string;
@@ -94,6 +94,17 @@ describe('what a name may lead to', () => {
     const error = (await fetchFile({ port: running.port, file: 'passwd' }).catch((caught: Error) => caught)) as Error;
     expect(error.message).toBe('Access violation');
     expect(await why).toBe('it leads outside the TFTP root');
+  });
+});
+
+describe('without /proc (macOS, Windows): the name resolved again after the open', () => {
+  it('refuses what leads out, and opens what stays in', async () => {
+    const open = (name: string) => openConfined(root, name, { askKernel: false });
+    for (const name of ['escape', 'passwd', 'private-dir/key', 'zero-link']) await expect(open(name), name).rejects.toMatchObject({ code: 2 });
+    await expect(open('fifo')).rejects.toMatchObject({ why: 'not a regular file (a folder, device, FIFO or socket)' });
+    const inside = await open('board.dtb');
+    expect(inside.size).toBe('a device tree'.length);
+    await inside.handle.close();
   });
 });
 
