@@ -1,5 +1,6 @@
-// Benchmark: the built-in TFTP server against Debian's tftpd-hpa (and a bare node:dgram floor), same 32 MiB file, same client and block size, side by side.
-// Run: npx tsx bench/tftp.ts [--runs N] [--size MiB]
+// Benchmark: the built-in TFTP server against Debian's tftpd-hpa (and a bare node:dgram floor), same 32 MiB file, same client and block size, side by side;
+// then what each sends under issue 14's amplification attack.
+// Run: npx tsx bench/tftp.ts [--runs N] [--size MiB] [--attack-seconds S (0: skip)]
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -8,11 +9,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTftpServer } from '../electron/services/tftp/server';
+import { launchAttack, loopbackHosts } from '../test/services/tftp/attackers';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, size: { type: 'string', default: '32' }, verbose: { type: 'boolean', default: false }, only: { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '5' },
+    size: { type: 'string', default: '32' },
+    verbose: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'attack-seconds': { type: 'string', default: '12' },
+  },
 });
 const runs = Number(values.runs);
+const attackSeconds = Number(values['attack-seconds']);
 const size = Number(values.size) * 1024 * 1024;
 const TFTPD = '/usr/sbin/in.tftpd';
 
@@ -121,6 +130,20 @@ async function nodeFloorServer(file: Buffer): Promise<{ port: number; close: () 
   return { port: listener.address().port, close: () => listener.close() };
 }
 
+/**
+ * Issue 14's amplification attack: 128 read requests for the file with blksize 65464 and windowsize
+ * 64 and one ACK each (about 6 KB sent), then silence for `seconds`. Returns what the server sent back.
+ */
+async function amplification(port: number, sources: string[], file: string, seconds: number): Promise<{ bytes: number; drops: number }> {
+  const attack = await launchAttack({ port, file, sources, options: [['blksize', 65464], ['windowsize', 64]], ackOack: true });
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const result = { bytes: attack.total().bytes, drops: attack.drops() };
+  await attack.close();
+  return result;
+}
+
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1).padStart(8)} MB`;
+
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -178,6 +201,24 @@ async function main(): Promise<void> {
       }
       const ratio = median(rates.ours) / median(rates.theirs);
       console.log(`${client.name.padEnd(40)} ${mib(median(rates.ours))} ${mib(median(rates.theirs))}  ${ratio.toFixed(2)}×`);
+    }
+
+    if (attackSeconds > 0) {
+      console.log(`\nunder issue 14's amplification attack (128 requests, blksize 65464, windowsize 64, one ACK each, then ${attackSeconds} s):`);
+      console.log(`${'attackers'.padEnd(32)} ${'ours sent'.padStart(11)} ${'tftpd-hpa sent'.padStart(14)}  ours ÷ hpa (goal ≤ 1)`);
+      const variants: Array<[string, string[]]> = [
+        ['from one host, 128 ports', Array.from({ length: 128 }, () => '127.0.0.3')],
+        ['from 128 hosts', loopbackHosts(3, 128)],
+      ];
+      for (const [label, sources] of variants) {
+        // a fresh server: nothing left from the throughput runs or the previous variant
+        const attacked = createTftpServer({ root, address: '127.0.0.1', port: await freePort() });
+        const ours = await amplification((await attacked.listen()).port, sources, 'kernel.img', attackSeconds);
+        await attacked.close();
+        const theirs = await amplification(theirPort, sources, 'kernel.img', attackSeconds);
+        const dropped = ours.drops + theirs.drops > 0 ? `  (attackers' sockets dropped ${ours.drops} + ${theirs.drops} datagrams: lower bounds)` : '';
+        console.log(`${label.padEnd(32)} ${megabytes(ours.bytes)} ${megabytes(theirs.bytes).padStart(14)}  ${(ours.bytes / theirs.bytes).toFixed(3).padStart(8)}×${dropped}`);
+      }
     }
   } finally {
     tftpd.kill('SIGTERM');

@@ -56,6 +56,27 @@ export interface TftpErrorEvent extends TransferFacts {
 
 export type TftpTransferEvent = TftpRequestEvent | TftpProgressEvent | TftpDoneEvent | TftpErrorEvent;
 
+/**
+ * Which limit a request ran into: a refusal because every slot (`transfers`) or the client's own
+ * share (`per-client`) is taken by active transfers, an idle transfer ended to make room (`shed`),
+ * a `timeout` option declined as too long, a `window` lowered to the bytes allowed in flight.
+ */
+export type TftpLimit = 'transfers' | 'per-client' | 'shed' | 'timeout' | 'window';
+
+/** A limit the server applied. At most one per limit every few seconds; the others are counted in `suppressed`. */
+export interface TftpLimitEvent {
+  kind: 'limit';
+  limit: TftpLimit;
+  /** For a person: what was refused, ended or lowered, for whom, and by which limit (client text escaped). */
+  message: string;
+  client?: TftpPeer;
+  file?: string;
+  /** Milliseconds since the epoch. */
+  time: number;
+  /** Hits of the same limit since the previous notice that were not reported one by one. */
+  suppressed: number;
+}
+
 export interface TftpLogEntry {
   time: number;
   level: 'info' | 'warn' | 'error';
@@ -125,4 +146,6 @@ export const tftpMethods = {
 
 export const tftpEvents = {
   'tftp:transfer': event<TftpTransferEvent>(),
+  /** Refusals and limits the server applied, rate-limited (the transfer events say nothing of refused requests). */
+  'tftp:limit': event<TftpLimitEvent>(),
 };

@@ -129,6 +129,9 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     execFileSync('curl', ['-s', '--tftp-blksize', '1468', '-o', out, 'tftp://127.0.0.1/boot2.scr']);
     expect(readScriptImage(new Uint8Array(fs.readFileSync(out))).source).toMatch(/booti/);
     await page.getByTestId('tftp-transfers').getByText('done').waitFor();
+    // a client asking for more than the server allows in flight: the panel says what was lowered
+    execFileSync('atftp', ['--option', 'blksize 65464', '--option', 'windowsize 64', '-g', '-r', 'boot2.scr', '-l', out, '127.0.0.1']);
+    await page.getByTestId('tftp-limits').getByText(/asked windowsize 64 at blksize 65464 for boot2\.scr: answered 1/).waitFor();
     await screenshot('network-transfers');
     await page.getByTestId('tftp-stop').click();
     await page.getByText('Stopped').waitFor();

@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isIPv4 } from 'node:net';
-import type { TftpTransferEvent } from '../../../shared/api/tftp';
+import type { TftpLimitEvent, TftpTransferEvent } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
 import { loadProfileFile } from '../../services/drives/profile-boot';
 import { tftpFilesForProfile } from '../../services/tftp/profile-files';
+import { printable } from '../../services/tftp/printable';
 import { createTftpServer, formatRate, type TftpServerOptions } from '../../services/tftp/server';
 import { localAddresses } from '../../services/tftp/service';
 import { UsageError, type CliCommand, type CliIO } from '../command';
@@ -14,7 +15,8 @@ import { UsageError, type CliCommand, type CliIO } from '../command';
 const usage = `Usage: xen-pi-imager serve (--root DIR | --profile FILE) [--address A] [--port N]
 
 Runs the built-in read-only TFTP server in the foreground until Ctrl-C, logging every transfer:
-the Pi's U-Boot asking for boot2.scr, then Xen, the kernel, the device tree.
+the Pi's U-Boot asking for boot2.scr, then Xen, the kernel, the device tree. Requests refused or
+trimmed by the server's limits are logged too, at most one line per limit every 10 seconds.
 
 Options:
   --root DIR       Serve the files under DIR (nothing outside it: no "..", no symlinks out)
@@ -67,6 +69,11 @@ function describe(event: TftpTransferEvent): string | undefined {
   }
 }
 
+/** A limit the server applied; held-back hits of the same limit are counted, not printed one by one. */
+function describeLimit(event: TftpLimitEvent): string {
+  return `limit: ${event.message}${event.suppressed > 0 ? ` (and ${event.suppressed} more like it since the last notice)` : ''}`;
+}
+
 export const serveCommand: CliCommand = {
   name: 'serve',
   summary: 'Run the built-in TFTP server on a folder or a profile, until Ctrl-C',
@@ -89,9 +96,11 @@ export const serveCommand: CliCommand = {
     for (const kind of ['request', 'done', 'error', ...(io.isTTY ? ['progress' as const] : [])] as const) {
       server.on(kind, (event: TftpTransferEvent) => {
         const line = describe(event);
-        if (line) (event.kind === 'error' ? io.stderr : io.stdout)(`${time()} ${line}\n`);
+        // the server escapes what clients send already; a line reaching the terminal is escaped once more regardless
+        if (line) (event.kind === 'error' ? io.stderr : io.stdout)(`${time()} ${printable(line)}\n`);
       });
     }
+    server.on('limit', (event) => io.stderr(`${time()} ${printable(describeLimit(event))}\n`));
     const stopped = new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       io.signal.addEventListener('abort', () => resolve(), { once: true });

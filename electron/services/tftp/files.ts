@@ -39,35 +39,83 @@ export interface OpenedFile {
 }
 
 const notFound = () => new TftpRefusal(TftpErrorCode.FILE_NOT_FOUND, 'File not found', 'not in the TFTP root');
+const leadsOutside = () => new TftpRefusal(TftpErrorCode.ACCESS_VIOLATION, 'Access violation', 'it leads outside the TFTP root');
 
 /**
  * Opens `name` (already normalised) under `root` for reading. The real path must stay inside the
  * real root (symlinks may point elsewhere inside it, never out), and only regular files are served:
  * no directories, devices, FIFOs or sockets. O_NONBLOCK keeps a FIFO from hanging the open.
+ *
+ * A folder on the way can be swapped for a symlink out between any check of the path and the open,
+ * so the check that counts is made on the opened file itself: the path the kernel gives for its
+ * descriptor (/proc/self/fd/N, no symlinks in it) must be inside the real root. The check before the
+ * open only spares opening what already leads out (a symlink to a serial port must not even be opened).
+ * `askKernel: false` uses the portable check of systems without /proc (for its tests).
  */
-export async function openConfined(root: string, name: string): Promise<OpenedFile> {
-  let realRoot: string;
-  let real: string;
+export async function openConfined(root: string, name: string, { askKernel = true } = {}): Promise<OpenedFile> {
+  let realRoot: Buffer;
+  let real: Buffer;
   try {
-    realRoot = await fs.realpath(root);
-    real = await fs.realpath(path.join(realRoot, name));
+    // as bytes: a name that is not UTF-8 must not compare equal to another one that is not either
+    realRoot = await fs.realpath(root, { encoding: 'buffer' });
+    real = await fs.realpath(path.join(root, name), { encoding: 'buffer' });
   } catch (error) {
     throw refusalFor(error);
   }
-  if (!real.startsWith(realRoot + path.sep)) {
-    throw new TftpRefusal(TftpErrorCode.ACCESS_VIOLATION, 'Access violation', 'it leads outside the TFTP root');
+  if (!isInside(realRoot, real)) throw leadsOutside();
+  const handle = await openHandle(real, constants.O_NOFOLLOW ?? 0);
+  try {
+    const opened = askKernel ? await pathOfOpened(handle) : undefined;
+    const confined = opened ? isInside(realRoot, opened) : await sameFileStillInside(handle, realRoot, root, name);
+    if (!confined) throw leadsOutside();
+    return await regularFile(handle);
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw error instanceof TftpRefusal ? error : refusalFor(error);
   }
-  return openRegularFile(real, constants.O_NOFOLLOW ?? 0);
+}
+
+function isInside(realRoot: Buffer, real: Buffer): boolean {
+  const prefix = realRoot.at(-1) === SEPARATOR ? realRoot : Buffer.concat([realRoot, Buffer.from([SEPARATOR])]);
+  return real.length > prefix.length && real.subarray(0, prefix.length).equals(prefix);
+}
+
+const SEPARATOR = path.sep.charCodeAt(0);
+
+/** Where the kernel says an open file is (Linux; undefined elsewhere, or without /proc). */
+async function pathOfOpened(handle: fs.FileHandle): Promise<Buffer | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  return fs.readlink(`/proc/self/fd/${handle.fd}`, { encoding: 'buffer' }).catch(() => undefined);
+}
+
+/**
+ * Without /proc (macOS, Windows) Node cannot ask where an open file is, nor open relative to a folder:
+ * the name is resolved again and must still be inside and lead to the very file that was opened.
+ * That narrows the race to a swap and a swap back within two system calls; only Linux closes it.
+ */
+async function sameFileStillInside(handle: fs.FileHandle, realRoot: Buffer, root: string, name: string): Promise<boolean> {
+  const again = await fs.realpath(path.join(root, name), { encoding: 'buffer' });
+  if (!isInside(realRoot, again)) return false;
+  const [opened, named] = await Promise.all([handle.stat({ bigint: true }), fs.stat(again, { bigint: true })]);
+  return opened.dev === named.dev && opened.ino === named.ino;
 }
 
 /** Opens `file` if it is a regular file (the check happens on the open handle, so it cannot be swapped in between). */
 export async function openRegularFile(file: string, extraFlags = 0): Promise<OpenedFile> {
-  let handle: fs.FileHandle;
+  return regularFile(await openHandle(file, extraFlags));
+}
+
+async function openHandle(file: string | Buffer, extraFlags: number): Promise<fs.FileHandle> {
   try {
-    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | extraFlags);
+    // O_NOCTTY: a terminal device reached by a race never becomes the process's controlling terminal
+    return await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0) | extraFlags);
   } catch (error) {
     throw refusalFor(error);
   }
+}
+
+/** The handle's file and size if it is a regular file; otherwise the handle is closed and the request refused. */
+async function regularFile(handle: fs.FileHandle): Promise<OpenedFile> {
   const stats = await handle.stat().catch(async (error: unknown) => {
     await handle.close();
     throw refusalFor(error);

@@ -9,8 +9,12 @@ export interface NegotiationLimits {
   maxBlksize: number;
   /** Largest window the server offers (RFC 7440 lets the server answer a smaller one). */
   maxWindowsize: number;
-  /** Retransmission timeout when the client does not ask for one. */
+  /** Retransmission timeout when the client does not ask for one (or asks too long a one). */
   defaultTimeoutMs: number;
+  /** Largest `timeout` accepted, in seconds; a larger one is left out of the OACK (RFC 2349 allows no other answer). */
+  maxTimeoutSeconds: number;
+  /** Payload bytes a window may hold: the windowsize is lowered until windowsize × blksize fits, to 1 at least. */
+  maxWindowBytes: number;
 }
 
 export interface Negotiated {
@@ -19,6 +23,10 @@ export interface Negotiated {
   timeoutMs: number;
   /** Options to acknowledge, in the order the client sent them; empty means no OACK (plain RFC 1350). */
   reply: Array<[string, string]>;
+  /** A `timeout` (seconds) declined for being longer than the limit. */
+  timeoutDeclined?: number;
+  /** The windowsize asked for, when the limits answered a smaller one. */
+  windowAsked?: number;
 }
 
 /** A strictly decimal value; anything else (signs, hex, blanks) counts as absent, so the option is ignored. */
@@ -44,6 +52,10 @@ export function negotiate(requested: ReadonlyMap<string, string>, size: number |
         break;
       case 'timeout':
         if (value < 1 || value > 255) break;
+        if (value > limits.maxTimeoutSeconds) {
+          result.timeoutDeclined = value;
+          break;
+        }
         result.timeoutMs = value * 1000;
         result.reply.push([name, String(value)]);
         break;
@@ -52,12 +64,18 @@ export function negotiate(requested: ReadonlyMap<string, string>, size: number |
         break;
       case 'windowsize':
         if (value < 1) break;
-        result.windowsize = Math.min(value, limits.maxWindowsize, 65535);
-        result.reply.push([name, String(result.windowsize)]);
+        result.windowAsked = value;
+        result.reply.push([name, '']); // the answer depends on the blksize, which may come later
         break;
       default:
         break; // unknown options are ignored (RFC 2347)
     }
   }
+  const asked = result.windowAsked;
+  if (asked === undefined) return result;
+  const fits = Math.max(1, Math.floor(limits.maxWindowBytes / result.blksize));
+  result.windowsize = Math.min(asked, limits.maxWindowsize, 65535, fits);
+  result.reply = result.reply.map(([name, value]) => (name === 'windowsize' ? [name, String(result.windowsize)] : [name, value]));
+  if (result.windowsize === asked) delete result.windowAsked;
   return result;
 }

@@ -77,6 +77,7 @@ export function createTftpService(host: ServiceHost, componentsDir: string): Tft
         port: parsed.port ?? 69,
       });
       for (const name of ['request', 'progress', 'done', 'error'] as const) next.on(name, forward);
+      next.on('limit', (event) => host.emit('tftp:limit', event));
       await next.listen();
       server = next;
       root = servedRoot ?? (parsed.profile ? `profile "${parsed.profile.name}"` : undefined);

@@ -2,12 +2,12 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Opcode } from './packets';
 
-/** Produces the next piece of the byte stream, or null at its end. */
-type Producer = () => Promise<Buffer | null>;
+/** Produces the next piece of the byte stream (at most `maxBytes` of the file), or null at its end. */
+type Producer = (maxBytes: number) => Promise<Buffer | null>;
 
-/** Bytes prepared ahead of the block being sent, per transfer: hides disk latency, bounds memory with many clients. */
+/** Bytes prepared ahead of the block being sent, per transfer at most: hides disk latency, bounds memory with many clients. */
 export const READ_AHEAD_BYTES = 1 << 20;
-/** Size of one read from a file or one slice of a memory buffer. */
+/** Largest read from a file or slice of a memory buffer. */
 const PIECE_BYTES = 256 * 1024;
 /** Acknowledged packets are dropped in batches, so releasing costs nothing per ACK. */
 const RELEASE_BATCH = 256;
@@ -30,7 +30,7 @@ export class BlockSource {
   private lastIndex = Infinity;
   private reading: Promise<void> | undefined;
   private failure: unknown;
-  private readonly aheadPackets: number;
+  private aheadPackets: number;
 
   constructor(
     private readonly produce: Producer,
@@ -39,6 +39,11 @@ export class BlockSource {
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
     this.aheadPackets = Math.max(1, Math.ceil(readAhead / blksize));
+  }
+
+  /** Bytes to prepare ahead from now on (a transfer raises it as its client proves it reads; see Transfer). */
+  set readAhead(bytes: number) {
+    this.aheadPackets = Math.max(1, Math.ceil(bytes / this.blksize));
   }
 
   /** The DATA packet of block `index` if it is ready (the fast path: no promise, no allocation). */
@@ -76,7 +81,9 @@ export class BlockSource {
 
   private fill(): void {
     if (this.reading || this.failure || this.lastIndex === 0) return;
-    this.reading = this.produce().then(
+    // no bigger than the read-ahead: a transfer that has shown nothing yet holds one window, not a whole piece
+    const blocks = Math.min(this.aheadPackets, Math.max(1, Math.floor(PIECE_BYTES / this.blksize)));
+    this.reading = this.produce(blocks * this.blksize).then(
       (piece) => {
         this.reading = undefined;
         this.packetize(piece);
@@ -119,18 +126,17 @@ export type SourceOrigin = { bytes: Uint8Array } | { handle: FileHandle; size: n
 
 /**
  * Opens the packet stream of one transfer. Memory is sliced (no copy until packets are built); a file
- * is read in pieces of about 256 KiB, up to the size it had when opened. Either way at most
- * READ_AHEAD_BYTES are prepared beyond the block being sent: many clients, bounded memory, and a
- * 1 GiB kernel is never loaded whole.
+ * is read in pieces of up to 256 KiB, up to the size it had when opened. Either way at most
+ * READ_AHEAD_BYTES are prepared beyond the block being sent (less until the client has shown it
+ * reads, see Transfer): many clients, bounded memory, and a 1 GiB kernel is never loaded whole.
  */
 export function openSource(origin: SourceOrigin, blksize: number, mode: 'octet' | 'netascii'): BlockSource {
   let produce: Producer;
   let close = async () => {};
-  const pieceSize = Math.max(1, Math.round(PIECE_BYTES / blksize)) * blksize;
   let position = 0;
   if ('bytes' in origin) {
     const whole = Buffer.from(origin.bytes.buffer, origin.bytes.byteOffset, origin.bytes.byteLength);
-    produce = async () => {
+    produce = async (pieceSize) => {
       if (position >= whole.length) return null;
       const piece = whole.subarray(position, position + pieceSize);
       position += piece.length;
@@ -140,7 +146,7 @@ export function openSource(origin: SourceOrigin, blksize: number, mode: 'octet' 
     const { handle, size } = origin;
     // exactly the size the OACK's tsize announced: bytes a writer appends meanwhile are not sent, and a
     // file cut short fails the transfer instead of ending it early with a plausible-looking short block
-    produce = async () => {
+    produce = async (pieceSize) => {
       const wanted = Math.min(pieceSize, size - position);
       if (wanted <= 0) return null;
       const piece = Buffer.allocUnsafe(wanted);
@@ -176,8 +182,8 @@ export function toNetascii(piece: Buffer): Buffer {
 
 /** Wraps a producer so every piece is converted to netascii (the size is then unknown up front). */
 function netasciiProducer(inner: Producer): Producer {
-  return async () => {
-    const piece = await inner();
+  return async (maxBytes) => {
+    const piece = await inner(maxBytes);
     return piece === null ? null : toNetascii(piece);
   };
 }

@@ -1,9 +1,17 @@
-// One read transfer on its own socket: OACK, windows of DATA, ACK handling without the Sorcerer's Apprentice, retransmission, rollover.
+// One read transfer on its own socket: OACK, windows of DATA, ACK handling without the Sorcerer's Apprentice, retransmission with backoff, rollover.
 import dgram from 'node:dgram';
 import type { TftpPeer } from '../../../shared/api/tftp';
 import type { Negotiated } from './options';
 import { ackBlock, decodeError, encodeError, encodeOack, opcodeOf, Opcode, TftpErrorCode } from './packets';
-import type { BlockSource } from './source';
+import { READ_AHEAD_BYTES, type BlockSource } from './source';
+
+/** The wait doubles after each retransmission without news, as tftpd-hpa's does, up to 32 times the timeout. */
+const MAX_DOUBLINGS = 5;
+
+/** How long to wait for the client after `retries` retransmissions without progress. */
+export function retransmitDelay(timeoutMs: number, retries: number): number {
+  return timeoutMs * 2 ** Math.min(retries, MAX_DOUBLINGS);
+}
 
 export interface TransferOutcome {
   ok: boolean;
@@ -33,6 +41,11 @@ export interface TransferSettings {
  * Block indexes count from 1 without wrapping; the wire carries index & 0xffff, so a file longer than
  * 65535 blocks rolls over to 0 as U-Boot, curl and tftp-hpa expect. An ACK is mapped back to the one
  * index in [acked, sent] with the same low 16 bits; anything else is stale and ignored.
+ *
+ * A window that gets no ACK is not sent again whole: only its first unacknowledged block goes out,
+ * after a wait that doubles each time. A client that answers that probe with its last ACK again is
+ * alive but missing the rest, and gets the window once more; one that answers nothing costs a
+ * block per wait. So a silent client costs at most one window plus `maxRetries` blocks.
  */
 export class Transfer {
   private readonly socket = dgram.createSocket('udp4');
@@ -48,14 +61,22 @@ export class Transfer {
   /** Index of the last (short) block, once the stream has shown it. */
   private last = Infinity;
   private oackPending: boolean;
+  /** Retransmissions since the client last made progress. */
   private retries = 0;
   private retransmissions = 0;
+  /** A probe (the first unacknowledged block alone) went out after a timeout, and no ACK has answered it yet. */
+  private probing = false;
   private waiting = false;
   private ended = false;
   private lastLength = 0;
   private lastProgressAt = 0;
-  /** When the client last made progress (or we last retransmitted). */
+  /** When the client last made progress (or we last retransmitted): the timer counts from here. */
   private lastNewsAt = 0;
+  /** When the client last made progress (the OACK or new blocks acknowledged). */
+  private progressAt = performance.now();
+  /** Blocks the source may prepare ahead; grows as the client acknowledges, so a silent one holds one window. */
+  private aheadBlocks: number;
+  private readonly mostAhead: number;
   private timer: NodeJS.Timeout | undefined;
   private resolveFinished!: () => void;
   /** Settles once the socket is closed and the outcome reported. */
@@ -65,6 +86,14 @@ export class Transfer {
     this.blksize = settings.negotiated.blksize;
     this.windowsize = settings.negotiated.windowsize;
     this.oackPending = settings.negotiated.reply.length > 0;
+    this.aheadBlocks = this.windowsize;
+    this.mostAhead = Math.max(this.windowsize, Math.floor(READ_AHEAD_BYTES / this.blksize));
+    settings.source.readAhead = this.aheadBlocks * this.blksize;
+  }
+
+  /** When the client last made progress, once it has missed a deadline since (the server may end it for a new request); else undefined. */
+  get idleSince(): number | undefined {
+    return this.retries > 0 ? this.progressAt : undefined;
   }
 
   /** Payload bytes the client has acknowledged. */
@@ -87,7 +116,7 @@ export class Transfer {
       socket.connect(settings.client.port, settings.client.address, () => {
         if (this.ended) return;
         this.lastNewsAt = performance.now();
-        this.armTimer(settings.negotiated.timeoutMs);
+        this.armTimer(retransmitDelay(settings.negotiated.timeoutMs, 0));
         if (this.oackPending) this.sendOack();
         else this.pump();
       });
@@ -119,13 +148,15 @@ export class Transfer {
       return this.pump();
     }
     const delta = (block - this.acked) & 0xffff;
-    // delta 0: a duplicate of the last ACK, never answered (no Sorcerer's Apprentice); beyond sent: stale
-    if (delta === 0 || this.acked + delta > this.sent) return;
+    // delta 0: a duplicate of the last ACK, answered only after a probe, once (no Sorcerer's Apprentice); beyond sent: stale
+    if (delta === 0) return this.onRepeatedAck();
+    if (this.acked + delta > this.sent) return;
     this.acked += delta;
     this.settings.source.release(this.acked + 1);
     if (this.acked >= this.last) return this.finish();
     const now = performance.now();
     this.progressMade(now);
+    if (this.acked > this.aheadBlocks && this.aheadBlocks < this.mostAhead) this.readMoreAhead();
     // an ACK inside the window reports a gap: go back and resend from there (RFC 7440)
     this.next = this.acked + 1;
     if (now - this.lastProgressAt >= this.settings.progressIntervalMs) this.reportProgress(now);
@@ -135,7 +166,23 @@ export class Transfer {
   /** Noted per ACK as a time only: the timer checks it when it fires, so no timer is touched per block. */
   private progressMade(now: number): void {
     this.retries = 0;
+    this.probing = false;
     this.lastNewsAt = now;
+    this.progressAt = now;
+  }
+
+  /** The client repeats the ACK before our probe: it is there but lost the rest of the window, which goes out again. */
+  private onRepeatedAck(): void {
+    if (!this.probing) return;
+    this.probing = false;
+    this.next = this.acked + 1;
+    this.pump();
+  }
+
+  /** Read-ahead follows what the client has shown it takes: twice what it acknowledged, up to READ_AHEAD_BYTES. */
+  private readMoreAhead(): void {
+    this.aheadBlocks = Math.min(this.mostAhead, 2 * this.acked);
+    this.settings.source.readAhead = this.aheadBlocks * this.blksize;
   }
 
   private armTimer(delay: number): void {
@@ -180,8 +227,9 @@ export class Transfer {
   private onTimer(): void {
     if (this.ended) return;
     const { timeoutMs } = this.settings.negotiated;
+    const wait = retransmitDelay(timeoutMs, this.retries);
     const quiet = performance.now() - this.lastNewsAt;
-    if (quiet < timeoutMs) return this.armTimer(timeoutMs - quiet);
+    if (quiet < wait) return this.armTimer(wait - quiet);
     if (++this.retries > this.settings.maxRetries) {
       const why = this.sent >= this.last
         ? 'the last block was sent but its ACK never came (the client may well have the whole file)'
@@ -189,10 +237,24 @@ export class Transfer {
       return this.end({ why });
     }
     this.lastNewsAt = performance.now();
-    this.armTimer(timeoutMs);
+    this.armTimer(retransmitDelay(timeoutMs, this.retries));
     if (this.oackPending) return this.sendOack();
-    this.next = this.acked + 1;
-    this.pump();
+    this.probe();
+  }
+
+  /** Resends the first unacknowledged block alone; a block never sent yet (the disk was slow) goes out as usual. */
+  private probe(): void {
+    const first = this.acked + 1;
+    const packet = first <= this.sent ? this.settings.source.peek(first) : undefined;
+    if (packet === undefined) {
+      this.next = first;
+      return this.pump();
+    }
+    this.probing = true;
+    this.retransmissions++;
+    this.socket.send(packet);
+    // the rest of the window waits for the client's answer (a new ACK, or its last one again)
+    this.next = Math.max(this.next, first + 1);
   }
 
   private reportProgress(now: number): void {

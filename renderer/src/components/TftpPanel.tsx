@@ -1,6 +1,6 @@
 // The built-in TFTP server on the Network step: start/stop it for this profile and watch the Pi ask for each file.
 import { useEffect, useState } from 'react';
-import type { LocalAddress, TftpServeStatus, TftpTransferEvent } from '../../../shared/api/tftp';
+import type { LocalAddress, TftpLimitEvent, TftpServeStatus, TftpTransferEvent } from '../../../shared/api/tftp';
 import type { ImagerErrorData } from '../../../shared/errors';
 import { api } from '../api/client';
 import type { StepProps } from '../wizard/Wizard';
@@ -17,6 +17,13 @@ interface TransferRow {
 }
 
 const MAX_ROWS = 50;
+/** Limit notices kept on screen, newest first (the server already sends at most one per limit every 10 s). */
+const MAX_NOTICES = 5;
+
+function limitLine(event: TftpLimitEvent): string {
+  const time = new Date(event.time).toLocaleTimeString();
+  return `${time} ${event.message}${event.suppressed > 0 ? ` (and ${event.suppressed} more like it)` : ''}`;
+}
 
 function applyEvent(rows: TransferRow[], event: TftpTransferEvent): TransferRow[] {
   const client = `${event.client.address}:${event.client.port}`;
@@ -38,6 +45,7 @@ export function TftpPanel({ wizard }: StepProps) {
   const [addresses, setAddresses] = useState<LocalAddress[]>([]);
   const [status, setStatus] = useState<TftpServeStatus | undefined>();
   const [transfers, setTransfers] = useState<TransferRow[]>([]);
+  const [limits, setLimits] = useState<TftpLimitEvent[]>([]);
   const [error, setError] = useState<ImagerErrorData | undefined>();
   const [listen, setListen] = useState('');
   const [busy, setBusy] = useState(false);
@@ -46,7 +54,12 @@ export function TftpPanel({ wizard }: StepProps) {
   useEffect(() => {
     void api.localAddresses().then(setAddresses, () => undefined);
     void api.tftpStatus().then(setStatus, () => undefined);
-    return api.on('tftp:transfer', (event) => setTransfers((rows) => applyEvent(rows, event)));
+    const offTransfers = api.on('tftp:transfer', (event) => setTransfers((rows) => applyEvent(rows, event)));
+    const offLimits = api.on('tftp:limit', (event) => setLimits((shown) => [event, ...shown].slice(0, MAX_NOTICES)));
+    return () => {
+      offTransfers();
+      offLimits();
+    };
   }, []);
 
   // listen where the board will look: the profile's server address when it is one of ours, else everywhere
@@ -115,6 +128,16 @@ export function TftpPanel({ wizard }: StepProps) {
         <p className="field-hint" data-testid="tftp-serving">
           Serving: {status.serving.join(', ')}
         </p>
+      )}
+      {limits.length > 0 && (
+        <div className="notice warn" role="status" aria-label="Limits the server applied" data-testid="tftp-limits">
+          <p>Requests the server refused or trimmed to protect itself (a client asking too much, or too many at once):</p>
+          <ul>
+            {limits.map((event) => (
+              <li key={`${event.time}-${event.limit}-${event.message}`}>{limitLine(event)}</li>
+            ))}
+          </ul>
+        </div>
       )}
       {transfers.length > 0 && (
         <table className="data transfers" aria-label="Transfers, newest first" data-testid="tftp-transfers">

@@ -5,7 +5,8 @@ import { ackBlock, decodeRequest, encodeError, encodeOack, PacketError } from '.
 import { BlockSource, openSource, toNetascii } from '../../../electron/services/tftp/source';
 import { encodeRequest } from './helpers';
 
-const limits = { maxBlksize: 65464, maxWindowsize: 64, defaultTimeoutMs: 1000 };
+/** The RFCs' own bounds only: what a client may ask and a server may answer, before our limits. */
+const limits = { maxBlksize: 65464, maxWindowsize: 64, defaultTimeoutMs: 1000, maxTimeoutSeconds: 255, maxWindowBytes: Infinity };
 
 describe('requests', () => {
   it('decodes name, mode and options (names lower-cased, first wins, trailing name ignored)', () => {

@@ -113,10 +113,12 @@ describe('refused requests', () => {
 });
 
 describe('option values', () => {
-  it('lowers a huge blksize to 65464 and a huge windowsize to the server’s maximum', async () => {
+  it('lowers a huge blksize to 65464, and a huge windowsize to what 64 KiB in flight allows (one block of 65464)', async () => {
     const result = await fetchFile({ port: running.port, file: 'boot2.scr', options: [['blksize', '99999999999999999999'], ['windowsize', '4000000000']] });
-    expect(result.oack).toEqual({ blksize: '65464', windowsize: '64' });
+    expect(result.oack).toEqual({ blksize: '65464', windowsize: '1' });
     expect(result.data.equals(payload)).toBe(true);
+    const small = await fetchFile({ port: running.port, file: 'boot2.scr', options: [['windowsize', '4000000000'], ['blksize', '512']] });
+    expect(small.oack).toEqual({ windowsize: '64', blksize: '512' }); // the server's maximum windowsize
   });
 
   it('ignores invalid values and unknown options, and sends no OACK when nothing is left', async () => {

@@ -56,7 +56,8 @@ async function fetchWithLoss(port: number): Promise<string[]> {
 describe('the send path, in this process', () => {
   let running: RunningServer;
   beforeAll(async () => {
-    running = await startServer({ root, files: inMemory, timeoutMs: 40, maxRetries: 30, maxTransfers: 200 });
+    // every client here is 127.0.0.1: its share of the slots is raised with the total
+    running = await startServer({ root, files: inMemory, timeoutMs: 40, maxRetries: 30, maxTransfers: 200, maxTransfersPerClient: 200 });
   });
   afterAll(() => running.server.close());
 

@@ -3,18 +3,19 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { TftpTransferEvent } from '../../../shared/api/tftp';
+import type { TftpLimitEvent, TftpTransferEvent } from '../../../shared/api/tftp';
 import type { ServiceHost } from '../../../electron/services/index';
 import { createTftpService } from '../../../electron/services/tftp/service';
 import { readScriptImage } from '../../../shared/boot/script-image';
 import { testProfile, writeTestComponents } from '../../helpers/components';
 import { fetchFile, freePort, tempRoot, ubootOptions } from './helpers';
 
-function fakeHost(events: TftpTransferEvent[]): ServiceHost {
+function fakeHost(events: TftpTransferEvent[], limits: TftpLimitEvent[] = []): ServiceHost {
   return {
     transport: 'browser',
     emit: ((name: string, payload: unknown) => {
       if (name === 'tftp:transfer') events.push(payload as TftpTransferEvent);
+      if (name === 'tftp:limit') limits.push(payload as TftpLimitEvent);
     }) as ServiceHost['emit'],
     openExternal: async () => {},
   };
@@ -51,6 +52,23 @@ describe('the tftp service', () => {
     await service.tftpStop();
     expect(await service.tftpStatus()).toMatchObject({ running: false, active: [], log: [] });
     await expect(fetchFile({ port, file: 'boot2.scr', timeoutMs: 50, retries: 3 })).rejects.toThrow(/timed out/);
+  });
+
+  it('passes the limits the server applies to the UI as tftp:limit events, and keeps them in the log', async () => {
+    const root = tempRoot();
+    cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(root, 'boot2.scr'), Buffer.alloc(3000, 2));
+    const limits: TftpLimitEvent[] = [];
+    const service = createTftpService(fakeHost([], limits), '/nonexistent/components');
+    cleanups.push(() => service.dispose?.());
+    const port = await freePort();
+    await service.tftpStart({ root, address: '127.0.0.1', port });
+    const result = await fetchFile({ port, file: 'boot2.scr', options: [['timeout', 255], ['blksize', 65464], ['windowsize', 64]] });
+    expect(result.oack).toEqual({ blksize: '65464', windowsize: '1' });
+    expect(limits.map((event) => event.limit)).toEqual(['timeout', 'window']);
+    expect(limits[0]).toMatchObject({ kind: 'limit', file: 'boot2.scr', client: { address: '127.0.0.1' }, suppressed: 0 });
+    const log = (await service.tftpStatus()).log.map((entry) => entry.message);
+    expect(log.some((message) => /asked timeout 255 s for boot2\.scr: declined/.test(message))).toBe(true);
   });
 
   it('restarts on new settings and stops everything on dispose', async () => {
