@@ -5,8 +5,10 @@ import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { dispatchCall } from '../../shared/api/dispatch';
+import { toErrorData } from '../../shared/errors';
 import { CONTENT_SECURITY_POLICY, TOKEN_COOKIE, TOKEN_PARAM, WS_PATH, type ClientMessage, type ServerMessage } from '../../shared/api/wire';
 import type { ImagerApi } from '../../shared/api';
 import type { EventHub } from '../services/events';
@@ -96,11 +98,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       res.end();
       return;
     }
-    void serveStatic(staticDir, url.pathname, res);
+    serveStatic(staticDir, url.pathname, res).catch(() => res.destroy());
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (req, socket, head) => {
+    // Node's HTTP server lets go of an upgraded socket, error listener included: a peer that resets
+    // the connection must cost that connection only, not the process.
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
     const why = url.pathname !== WS_PATH ? 'unknown path' : refusal(req, url) ?? (req.headers.origin ? undefined : 'missing Origin header');
     if (why) {
@@ -109,10 +114,22 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
+  wss.on('error', () => undefined); // only the listening server's errors, and it has none of its own (noServer)
 
   wss.on('connection', (ws: WebSocket) => {
+    // A protocol error (oversized message, bad UTF-8, unmasked or reserved frame...) has already
+    // closed this connection with its status code when ws reports it; the server goes on.
+    ws.on('error', () => undefined);
     const send = (message: ServerMessage) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+      if (ws.readyState !== ws.OPEN) return;
+      let text: string;
+      try {
+        text = JSON.stringify(message);
+      } catch (error) {
+        if (message.type !== 'reply') return;
+        text = JSON.stringify({ type: 'reply', id: message.id, ok: false, error: toErrorData(error) } satisfies ServerMessage);
+      }
+      ws.send(text);
     };
     const unsubscribe = options.events.subscribe((name, payload) => send({ type: 'event', name, payload }));
     ws.on('close', unsubscribe);
@@ -207,5 +224,6 @@ async function serveStatic(root: string, pathname: string, res: http.ServerRespo
     'content-length': info.size,
     'cache-control': file.endsWith('index.html') ? 'no-store' : 'max-age=3600',
   });
-  createReadStream(file).pipe(res);
+  // The file may go away between stat and open: end this response, not the server.
+  pipeline(createReadStream(file), res, () => undefined);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,6 +101,13 @@ describe('browser-mode server', () => {
     expect(res.status).toBe(404);
     expect(res.body).not.toContain('secret');
     expect((await get(server.port, '/../xpi-secret.txt', cookie())).body).not.toContain('secret');
+  });
+
+  it('ends the response, not the server, when a file in its folder cannot be read', async () => {
+    // /proc/self/mem stats as an empty regular file and fails every read at offset 0 (EIO)
+    symlinkSync('/proc/self/mem', path.join(dir, 'assets', 'unreadable.js'));
+    await get(server.port, '/assets/unreadable.js', cookie()).catch(() => undefined);
+    expect((await get(server.port, '/', cookie())).status).toBe(200);
   });
 
   it('refuses a WebSocket without the token, with a foreign Origin, or with no Origin', async () => {
