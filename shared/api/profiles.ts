@@ -26,6 +26,9 @@ export interface LoadedProfile {
   migratedFrom?: number;
 }
 
+/** The most a profile file may hold when imported: real ones are a few kilobytes. */
+export const PROFILE_IMPORT_MAX_BYTES = 1_000_000;
+
 const profileId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { message: 'Expected a profile id.' });
 const profileName = z.string().trim().min(1, { message: 'A profile needs a name.' }).max(120);
 
@@ -39,7 +42,7 @@ export const profileMethods = {
   profileDelete: method(z.tuple([profileId])).returns<{ undoToken: string }>(),
   profileRestore: method(z.tuple([z.string().max(200)])).returns<ProfileSummary>(),
   /** Imports a profile file's text (from a file picker or a drop); returns it as saved in the list. */
-  profileImport: method(z.tuple([z.string().max(1_000_000), z.string().max(300)])).returns<ProfileSummary>(),
+  profileImport: method(z.tuple([z.string().max(PROFILE_IMPORT_MAX_BYTES), z.string().max(300)])).returns<ProfileSummary>(),
   profileExport: method(z.tuple([profileId])).returns<string>(),
   /** Profiles the app was asked to open (file argument, double-click) that the UI has not shown yet. */
   profilePendingOpen: method(z.tuple([])).returns<ProfileSummary[]>(),

@@ -1,6 +1,8 @@
 // Step 1: choose the path (Xen with U-Boot, or a ready-made image) and the profile to start from.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ProfileSummary } from '../../../shared/api';
+import { PROFILE_IMPORT_MAX_BYTES } from '../../../shared/api/profiles';
+import { ImagerError } from '../../../shared/errors';
 import { boards, boardIds, type BoardId } from '../../../shared/boards';
 import { defaultProfile } from '../../../shared/profile/defaults';
 import { api } from '../api/client';
@@ -47,6 +49,15 @@ export function StartStep({ wizard, replaceDraft, showError }: StepProps) {
   };
 
   const importFile = async (file: File) => {
+    // Refused here, before reading: a large file would not fit one message to the app.
+    if (file.size > PROFILE_IMPORT_MAX_BYTES) {
+      throw new ImagerError({
+        code: 'FILE_TOO_LARGE',
+        subject: file.name,
+        message: `${file.name} is ${(file.size / 1e6).toFixed(1)} MB; a profile file is at most ${PROFILE_IMPORT_MAX_BYTES / 1e6} MB.`,
+        hint: 'Choose a profile file the app exported (.xenpi) or saved (.json); they are a few kilobytes.',
+      });
+    }
     const summary = await api.profileImport(await file.text(), file.name);
     await refresh();
     open(summary);
