@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline as pipelineCallback, Readable, Transform, Writable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
@@ -238,7 +238,9 @@ async function decompressXzWasm(source: string, output: string, onProgress?: (p:
   const { XzReadableStream } = (await import('xz-decompress')) as { XzReadableStream: new (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array> };
   const total = fs.statSync(source).size;
   try {
-    const compressed = Readable.toWeb(fs.createReadStream(source, { highWaterMark: 4 << 20 }).pipe(meter(total, 'decompressing', onProgress))) as ReadableStream<Uint8Array>;
+    // pipeline, not pipe: a read error must reach the decompressor (and this promise), not go unheard
+    const metered = pipelineCallback(fs.createReadStream(source, { highWaterMark: 4 << 20 }), meter(total, 'decompressing', onProgress), () => undefined);
+    const compressed = Readable.toWeb(metered) as ReadableStream<Uint8Array>;
     await pipeline(Readable.fromWeb(new XzReadableStream(compressed) as NodeReadableStream), fs.createWriteStream(output), { ...(signal && { signal }) });
   } catch (error) {
     throw signal?.aborted ? cancelled() : corrupt(source, 'xz', (error as Error).message);

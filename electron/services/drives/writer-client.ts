@@ -127,7 +127,12 @@ export class WriterClient extends EventEmitter<WriterEvents> {
       child.stderr?.on('data', (chunk: Buffer) => {
         client.stderr = (client.stderr + chunk.toString()).slice(-8192);
       });
-      child.once('error', (error) => reject(new ImagerError({ code: 'WRITER_FAILED', subject: launch.command, message: `Could not start the writer: ${error.message}.`, hint: 'Reinstall the app.' })));
+      // 'error' can come more than once (a failed spawn, a failed kill): every one is handled.
+      child.on('error', (error) => reject(new ImagerError({ code: 'WRITER_FAILED', subject: launch.command, message: `Could not start the writer: ${error.message}.`, hint: 'Reinstall the app.' })));
+      // A writer that dies or closes its stdin turns our next request into EPIPE on the pipe: fail the requests, not the app.
+      child.stdin?.on('error', (error) => client.lostRequests(error));
+      child.stdout?.on('error', () => undefined);
+      child.stderr?.on('error', () => undefined);
       child.once('exit', (code, signal) => {
         client.exited = true;
         const error = ready ? new ImagerError({ code: 'WRITER_FAILED', subject: 'writer', message: `The writer process stopped (exit code ${code ?? signal}).`, hint: 'Try again; if it persists, report a bug with the log.', details: { stderr: client.stderr.trim() } }) : elevationError(code, client.stderr);
@@ -176,8 +181,22 @@ export class WriterClient extends EventEmitter<WriterEvents> {
     }
   }
 
+  /** The writer no longer reads its requests: every one waiting fails, and the process is ended. */
+  private lostRequests(error: Error): void {
+    const failure = new ImagerError({
+      code: 'WRITER_FAILED',
+      subject: 'writer',
+      message: `The writer process stopped taking requests (${(error as NodeJS.ErrnoException).code ?? error.message}).`,
+      hint: 'Try again; if it persists, report a bug with the log.',
+      details: { stderr: this.stderr.trim() },
+    });
+    for (const pending of this.pending.values()) pending.reject(failure);
+    this.pending.clear();
+    this.child.kill('SIGKILL');
+  }
+
   private request<K extends WriterRequest['type']>(request: Omit<Extract<WriterRequest, { type: K }>, 'id'>): Promise<WriterResults[K]> {
-    if (this.exited) {
+    if (this.exited || this.child.stdin?.destroyed) {
       return Promise.reject(new ImagerError({ code: 'WRITER_FAILED', subject: 'writer', message: 'The writer process is not running.', hint: 'Try again.' }));
     }
     const id = this.nextId++;
