@@ -101,8 +101,14 @@ export class Cancelled extends Error {
   readonly code = 'ECANCELED';
 }
 
+/** What a write got done: bytes of the chunks some target holds, and how far into the image they reach. */
+export interface WriteOutcome {
+  bytes: number;
+  position: number;
+}
+
 /** Writes every chunk to the targets that want it, keeping DEPTH chunks in flight; a failed target drops out, the others go on. */
-export async function writeChunks(chunks: AsyncIterable<FilledChunk>, targets: EngineTarget[], hooks: WriteHooks): Promise<void> {
+export async function writeChunks(chunks: AsyncIterable<FilledChunk>, targets: EngineTarget[], hooks: WriteHooks): Promise<WriteOutcome> {
   const inflight: Promise<void>[] = [];
   const anyFile = targets.some((t) => t.kind === 'file');
   let done = 0;
@@ -120,10 +126,21 @@ export async function writeChunks(chunks: AsyncIterable<FilledChunk>, targets: E
       }
       const zero = anyFile && isZero(chunk.buffer, chunk.length);
       const wanting = targets.filter((t) => !t.failed && (chunk.used || !t.onlyUsed) && !(zero && t.kind === 'file'));
-      const writes = wanting.map((t) => t.write(chunk.buffer, chunk.length, chunk.offset).catch((error: unknown) => fail(t, error)));
+      const writes = wanting.map((t) =>
+        t.write(chunk.buffer, chunk.length, chunk.offset).then(
+          () => true,
+          (error: unknown) => {
+            fail(t, error);
+            return false;
+          },
+        ),
+      );
       inflight.push(
-        Promise.all(writes).then(() => {
+        Promise.all(writes).then((wrote) => {
           chunk.release();
+          // A chunk counts once a target holds it (image files skip zeros: they read as zeros already), never when every write failed.
+          const held = wrote.some(Boolean) || (wrote.length === 0 && targets.some((t) => !t.failed));
+          if (!held) return;
           done += chunk.length;
           position = Math.max(position, chunk.offset + chunk.length);
           hooks.onProgress(done, position);
@@ -136,4 +153,5 @@ export async function writeChunks(chunks: AsyncIterable<FilledChunk>, targets: E
     // Never close a target under a pending write.
     await Promise.allSettled(inflight);
   }
+  return { bytes: done, position };
 }

@@ -121,7 +121,7 @@ export class FlashJob {
     const openedMs = Date.now() - jobStart;
     const onlyUsed = this.request.mode === 'used';
     let flashMs = 0;
-    let written: { image: ComposedImage; plan: ChunkPlan[]; mappedBytes: number; bootEdit?: BootEditOutcome; sourceSha256?: Promise<string>; cachedAs?: string };
+    let written: { image: ComposedImage; plan: ChunkPlan[]; mappedBytes: number; bootEdit?: BootEditOutcome; sourceSha256?: Promise<string>; cachedAs?: string; reached?: number };
     const flashStart = Date.now();
     try {
       written = this.request.stream ? await this.writeStreamed(engineTargets, imageBytes) : await this.writeRaw(engineTargets, imageBytes);
@@ -157,10 +157,13 @@ export class FlashJob {
         return { target: t.name, ok: !error, verified: verified.has(t), ...(error && { error: toErrorData(error) }) };
       });
       const everything = !onlyUsed || targets.some((t) => t.kind === 'file');
+      // When no target took the whole image, only what got written before the failures counts.
+      const allFailed = results.every((r) => !r.ok);
+      const writtenBytes = !this.options.write ? 0 : allFailed ? (written.reached ?? 0) : everything ? written.image.size : written.mappedBytes;
       return {
         jobId: this.jobId,
         imageBytes: written.image.size,
-        writtenBytes: this.options.write ? (everything ? written.image.size : written.mappedBytes) : 0,
+        writtenBytes,
         mode: this.request.mode,
         flashMs,
         verifyMs,
@@ -236,10 +239,12 @@ export class FlashJob {
       const total = plan.reduce((n, c) => n + c.length, 0);
       const { meter, ...hooks } = this.hooks(targets, total);
       const pool = new BufferPool(DEPTH + 2);
-      await this.guard(writeChunks(fileChunks(image, plan, pool), targets, hooks)).finally(() => pool.dispose());
-      meter.update(total, targets.filter((t) => !t.failed).length, targets.filter((t) => t.failed).length, true);
+      const outcome = await this.guard(writeChunks(fileChunks(image, plan, pool), targets, hooks)).finally(() => pool.dispose());
+      const allFailed = targets.every((t) => t.failed);
+      meter.update(allFailed ? outcome.bytes : total, targets.filter((t) => !t.failed).length, targets.filter((t) => t.failed).length, true);
+      return { image, plan, mappedBytes: map.mappedBytes, reached: outcome.bytes, ...(bootEdit && { bootEdit }) };
     }
-    return { image, plan, mappedBytes: map.mappedBytes, ...(bootEdit && { bootEdit }) };
+    return { image, plan, mappedBytes: map.mappedBytes, reached: 0, ...(bootEdit && { bootEdit }) };
   }
 
   /** A compressed image: decompress, keep it in the cache, compose and write as it arrives. */
@@ -261,12 +266,12 @@ export class FlashJob {
       onComposing: () => this.emit({ jobId: this.jobId, phase: 'composing', percent: 0, bytes: 0, totalBytes: 0, speed: 0, eta: null, activeTargets: targets.length, failedTargets: 0 }),
       log: this.log,
     });
-    await this.guard(writeChunks(streamed.chunks, targets, hooks)).finally(() => pool.dispose());
+    const outcome = await this.guard(writeChunks(streamed.chunks, targets, hooks)).finally(() => pool.dispose());
     // Every target failed, so the stream stopped early: nothing to verify, nothing cached.
-    if (targets.every((t) => t.failed)) return { image: new ComposedImage(stream.cacheAs, imageBytes), plan: [], mappedBytes: 0 };
+    if (targets.every((t) => t.failed)) return { image: new ComposedImage(stream.cacheAs, imageBytes), plan: [], mappedBytes: 0, reached: outcome.bytes };
     const done = await streamed.done;
     meter.update(done.image.size, targets.filter((t) => !t.failed).length, targets.filter((t) => t.failed).length, true);
-    return done;
+    return { ...done, reached: outcome.bytes };
   }
 
   /** A streamed source is hashed as it goes: the expected sum can only be compared at the end. */
@@ -283,14 +288,16 @@ export class FlashJob {
   }
 
   /** Turns a cancel into the job's CANCELLED error. */
-  private async guard(work: Promise<void>): Promise<void> {
+  private async guard<T>(work: Promise<T>): Promise<T> {
+    let result: T;
     try {
-      await work;
+      result = await work;
     } catch (error) {
       if (this.cancelled || error instanceof Cancelled) throw cancelledError();
       throw error;
     }
     if (this.cancelled) throw cancelledError();
+    return result;
   }
 
   private async verify(targets: ResolvedTarget[], image: ComposedImage, plan: ChunkPlan[], failures: Map<ResolvedTarget, ImagerError>): Promise<void> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sourceDestination } from 'etcher-sdk';
 import { assertDriveWritable } from '../../shared/drives/safety';
 import type { FlashRequest, FlashTarget } from '../../shared/drives/flash';
-import { driveShortName, type DriveInfo } from '../../shared/drives/types';
+import { driveShortName, formatDriveSize, type DriveInfo } from '../../shared/drives/types';
 import { ImagerError } from '../../shared/errors';
 import { listDrives, toDriveInfo, toDrivelistDrive, type DrivelistDrive } from './scan';
 
@@ -170,9 +170,8 @@ export function explainTargetError(target: ResolvedTarget, phase: 'opening' | 'f
   const where = range ? ` at bytes ${range.offset}–${range.end}` : '';
   const details = { phase, device: target.name, ...(range ?? {}), ...(e.code ? { systemCode: e.code } : {}) };
   const name = target.drive ? driveShortName(target.drive) : target.name;
-  // The card was big enough when we checked: running out of space inside it means it went away or changed.
-  const shrank = e.code === 'ENOSPC' && target.kind === 'drive' && (target.drive?.size ?? 0) > (e.offset ?? 0);
-  if (isRemoved(target) || shrank) {
+  const stoppedAt = e.offset !== undefined ? ` at byte ${e.offset}` : '';
+  if (isRemoved(target)) {
     return new ImagerError({
       code: 'TARGET_REMOVED',
       subject: target.name,
@@ -196,6 +195,32 @@ export function explainTargetError(target: ResolvedTarget, phase: 'opening' | 'f
       subject: target.name,
       message: `Writing ${name} was not allowed${where} (${e.code}).`,
       hint: 'Run the writer as administrator (the app asks for it), and check the card is not locked.',
+      details,
+    });
+  }
+  // The drive was big enough when we checked: "no space" inside it comes from the storage behind it
+  // (the file of a loop device or a virtual disk), or from a card that holds less than it claims.
+  if (e.code === 'ENOSPC' && (target.kind === 'file' || (target.drive?.size ?? 0) > (e.offset ?? 0))) {
+    return new ImagerError({
+      code: 'NO_SPACE',
+      subject: target.name,
+      message:
+        target.kind === 'file'
+          ? `The disk holding ${target.name} is full (ENOSPC): writing stopped${stoppedAt}.`
+          : `${name} reported no space left (ENOSPC)${stoppedAt}, inside its ${formatDriveSize(target.drive?.size ?? null)}: the storage behind it is full, or the card holds less than it claims.`,
+      hint:
+        target.kind === 'file'
+          ? 'Free space on that disk, or save the image on another one; then write it again.'
+          : 'Free space on the disk that holds a loop device’s or virtual disk’s file, or try another card; then write it again.',
+      details,
+    });
+  }
+  if (e.code === 'EIO') {
+    return new ImagerError({
+      code: 'IO_ERROR',
+      subject: target.name,
+      message: `${phase === 'verifying' ? 'Reading back' : 'Writing'} ${name} failed with an I/O error (EIO)${stoppedAt}.`,
+      hint: 'The card, the reader or the disk behind it failed: try another reader or card, then write it again.',
       details,
     });
   }

@@ -164,6 +164,67 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
     expect(await writer.ping()).toEqual({ pid: writer.pid });
   });
 
+  /** A 4 MiB tmpfs, much smaller than the 68 MiB test image: a disk that fills up mid-write. Unmounted afterwards. */
+  async function withFullDisk(name: string, work: (mountpoint: string) => Promise<void>): Promise<void> {
+    const mountpoint = path.join(dir, name);
+    fs.mkdirSync(mountpoint);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountpoint]);
+    try {
+      await work(mountpoint);
+    } finally {
+      detachAllLoops();
+      execFileSync('umount', [mountpoint]);
+      fs.rmdirSync(mountpoint);
+    }
+  }
+
+  /** The last 'flashing' progress event of a flash. */
+  async function flashWatchingProgress(jobId: string, flashRequest: FlashRequest) {
+    let last: FlashProgress | undefined;
+    const onProgress = (p: FlashProgress) => {
+      if (p.jobId === jobId && p.phase === 'flashing') last = p;
+    };
+    writer.on('progress', onProgress);
+    try {
+      return { result: await writer.flash(jobId, flashRequest), last: () => last };
+    } finally {
+      writer.off('progress', onProgress);
+    }
+  }
+
+  it('names a full disk under a loop device as no space, with the byte where the write stopped', async () => {
+    await withFullDisk('full-loop', async (mountpoint) => {
+      const backing = path.join(mountpoint, 'card.img');
+      fs.writeFileSync(backing, '');
+      fs.truncateSync(backing, 96 * MiB);
+      const loop = attachLoop(backing);
+      const { result, last } = await flashWatchingProgress('full-loop', request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }]));
+      const [target] = result.targets;
+      expect(target).toMatchObject({ target: loop.device, ok: false, verified: false, error: { code: 'NO_SPACE', details: { phase: 'flashing', systemCode: 'ENOSPC' } } });
+      expect(target?.error?.message).toMatch(/no space left \(ENOSPC\) at byte \d+/);
+      expect(target?.error?.message).not.toMatch(/removed/);
+      const stoppedAt = target?.error?.details?.offset as number;
+      expect(stoppedAt).toBeLessThan(image.size);
+      expect(target?.error?.message).toContain(`at byte ${stoppedAt}`);
+      expect(result.writtenBytes).toBeLessThan(image.size);
+      expect(last()?.bytes).toBeLessThan(image.size);
+    });
+    expect(await writer.ping()).toEqual({ pid: writer.pid });
+  });
+
+  it('says the disk holding an image file is full, and counts only what got written', async () => {
+    await withFullDisk('full-file', async (mountpoint) => {
+      const file = path.join(mountpoint, 'card.img');
+      const { result, last } = await flashWatchingProgress('full-file', request([{ kind: 'file', path: file }]));
+      const [target] = result.targets;
+      expect(target).toMatchObject({ target: file, ok: false, error: { code: 'NO_SPACE', subject: file, details: { systemCode: 'ENOSPC' } } });
+      expect(target?.error?.message).toMatch(new RegExp(`The disk holding ${file} is full \\(ENOSPC\\): writing stopped at byte \\d+`));
+      expect(result.writtenBytes).toBeLessThanOrEqual(4 * MiB);
+      expect(last()?.bytes ?? 0).toBeLessThanOrEqual(4 * MiB);
+      expect(fs.existsSync(file)).toBe(false); // a failed image file is not left behind
+    });
+  });
+
   it('finds a byte corrupted after writing and reports its range', async () => {
     const { loop } = usedCard('corrupt.img');
     const target = { kind: 'drive' as const, device: loop.device, drive: loopDrive(loop) };
