@@ -5,6 +5,7 @@ import type { BootEditOutcome, FlashPhase, FlashProgress, FlashRequest, FlashRes
 import { ImagerError, toErrorData } from '../../shared/errors';
 import type { ImageOverlay } from '../services/fat/overlay';
 import { findExecutable } from '../services/host-tools';
+import { kindOf } from '../services/user-files';
 import { mapOf } from './block-map';
 import { composeOverlay } from './compose-overlay';
 import { ComposedImage } from './composed-image';
@@ -92,7 +93,16 @@ export class FlashJob {
 
   private checkSource(): number {
     const stat = fs.statSync(this.request.image, { throwIfNoEntry: false });
-    if (!stat?.isFile()) {
+    if (stat && !stat.isFile()) {
+      throw new ImagerError({
+        code: 'SOURCE_NOT_A_FILE',
+        subject: this.request.image,
+        message: `The image ${this.request.image} is ${kindOf(stat)}, not an image file.`,
+        hint: 'Choose the image file itself (.img, .raw, .img.xz, .img.gz or .zip).',
+        details: { phase: 'preparing' },
+      });
+    }
+    if (!stat) {
       throw new ImagerError({
         code: 'SOURCE_NOT_FOUND',
         subject: this.request.image,
@@ -127,6 +137,8 @@ export class FlashJob {
       written = this.request.stream ? await this.writeStreamed(engineTargets, imageBytes) : await this.writeRaw(engineTargets, imageBytes);
     } catch (error) {
       await this.finishWrites(targets, engineTargets, failures);
+      // The job failed as a whole (the image could not be composed, or the write was cancelled): no half-written image file stays.
+      if (this.options.write) for (const target of targets) if (target.kind === 'file') fs.rmSync(target.name, { force: true });
       throw error;
     }
     flashMs = Date.now() - flashStart;

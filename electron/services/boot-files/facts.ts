@@ -1,8 +1,9 @@
 // Reads the facts the pure boot-chain code needs from real files: size, first bytes, gunzipped first bytes, kernel version.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { constants, gunzipSync } from 'node:zlib';
 import type { ComponentFacts } from '../../../shared/boot/generate';
 import { detectFile, findLinuxVersion } from '../../../shared/boot/detect';
+import { openUserFile } from '../user-files';
 
 export const HEAD_BYTES = 64 * 1024;
 const BANNER_SCAN_LIMIT = 128 * 1024 * 1024;
@@ -46,10 +47,14 @@ function gzippedLinuxVersion(fd: number, size: number): string | undefined {
   }
 }
 
-/** Facts of one file (following symlinks, like `stat -L`); throws the fs error (ENOENT...) when it cannot be read. */
+const COMPONENT_FILE = { what: 'boot component', hint: 'Point the profile at the file itself (Xen, the kernel, the ramdisk, the device tree).' };
+
+/**
+ * Facts of one file (following symlinks, like `stat -L`). Only regular files are read, opened without
+ * blocking (a FIFO would wait for a writer); throws an ImagerError naming the file otherwise.
+ */
 export function readComponentFacts(file: string): ComponentFacts {
-  const size = statSync(file).size;
-  const fd = openSync(file, 'r');
+  const { fd, size } = openUserFile(file, COMPONENT_FILE);
   try {
     const head = new Uint8Array(readRange(fd, 0, HEAD_BYTES));
     const kind = detectFile(head, size).kind;

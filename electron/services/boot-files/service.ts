@@ -1,6 +1,6 @@
 // The boot domain behind the contract: inspects component files and previews every generated file for the wizard.
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BootPreview, ComponentInfo, ExportResult } from '../../../shared/api/boot';
 import { detectFile } from '../../../shared/boot/detect';
@@ -10,6 +10,7 @@ import { scriptTimestamp } from '../../../shared/boot/script-image';
 import { pathOfRole, validateProfile, type ProfileProblem } from '../../../shared/profile/check';
 import type { Profile } from '../../../shared/profile/schema';
 import type { DomainService } from '../host';
+import { checkUserOutputFile, ensureUserFolder, userPathError, type UserFileRole } from '../user-files';
 import { readComponentFacts } from './facts';
 
 /** Relative component paths in the app are looked up here (where `fetch-parts` puts Debian's parts). */
@@ -32,19 +33,26 @@ export function inspectComponent(componentsDir: string, file: string): Component
       ...(facts.linuxVersion && { linuxVersion: facts.linuxVersion }),
     };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = systemCodeOf(error);
     return {
       path: file,
       resolvedPath,
       exists: code !== 'ENOENT',
-      problem:
-        code === 'ENOENT'
-          ? `There is no file at ${resolvedPath}.`
-          : code === 'EISDIR'
-            ? `${resolvedPath} is a folder; pick the file inside it.`
-            : `${resolvedPath} cannot be read: ${(error as Error).message}`,
+      problem: code === 'ENOENT' ? `There is no file at ${resolvedPath}.` : notReadable(resolvedPath, error),
     };
   }
+}
+
+/** The errno code behind a read failure, also when it comes wrapped in an ImagerError. */
+function systemCodeOf(error: unknown): string | undefined {
+  const wrapped = error instanceof ImagerError ? error.details?.systemCode : undefined;
+  return typeof wrapped === 'string' ? wrapped : (error as NodeJS.ErrnoException).code;
+}
+
+/** Why a component cannot be read: the sentence of a refusal (it names the file), or the system's reason. */
+function notReadable(named: string, error: unknown): string {
+  if (error instanceof ImagerError) return `${error.message} ${error.hint ?? ''}`.trim();
+  return `${named} cannot be read: ${(error as Error).message}`;
 }
 
 export interface ProfileFiles {
@@ -52,27 +60,27 @@ export interface ProfileFiles {
   components: Record<string, ComponentFacts>;
   /** One error per file that could not be read, at the JSON path of the field naming it. */
   missing: ProfileProblem[];
+  /** The JSON paths among `missing` whose file is simply not there (yet); the others exist but are no file to read. */
+  absent: Set<string>;
 }
 
 /** Reads every file a profile names (relative paths against `baseDir`). */
 export function readProfileFiles(profile: Profile, baseDir: string): ProfileFiles {
   const components: Record<string, ComponentFacts> = {};
   const missing: ProfileProblem[] = [];
+  const absent = new Set<string>();
   for (const copy of componentCopies(profile)) {
     const file = resolveComponent(baseDir, copy.source);
     try {
       components[copy.source] = readComponentFacts(file);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
       const named = copy.source === file ? file : `${copy.source} (${file})`;
-      missing.push({
-        path: pathOfRole(copy.role),
-        severity: 'error',
-        message: code === 'ENOENT' ? `There is no file at ${named}.` : `${named} cannot be read: ${(error as Error).message}`,
-      });
+      const gone = systemCodeOf(error) === 'ENOENT';
+      if (gone) absent.add(pathOfRole(copy.role));
+      missing.push({ path: pathOfRole(copy.role), severity: 'error', message: gone ? `There is no file at ${named}.` : notReadable(named, error) });
     }
   }
-  return { components, missing };
+  return { components, missing, absent };
 }
 
 /** Facts of the files a profile names that could be read (see readProfileFiles for the missing ones). */
@@ -107,7 +115,7 @@ function fileSha256(file: string): string {
 }
 
 /** Files whose bytes no longer match what fetch-parts recorded (a damaged copy, or a file replaced by hand). */
-export function provenanceProblems(profile: Profile, baseDir: string, files: ProfileFiles): ProfileProblem[] {
+export function provenanceProblems(profile: Profile, baseDir: string, files: Pick<ProfileFiles, 'components'> & Partial<ProfileFiles>): ProfileProblem[] {
   const problems: ProfileProblem[] = [];
   for (const [name, origin] of Object.entries(profile.provenance ?? {})) {
     if (!files.components[name]) continue; // missing files are reported at their own field
@@ -152,17 +160,33 @@ export function previewBoot(profile: Profile, componentsDir: string, env: NodeJS
 
 const folderOf: Record<Destination, string> = { 'boot-partition': 'boot', 'tftp-root': 'tftp' };
 
+const EXPORT_FOLDER: UserFileRole = { what: 'export folder', hint: 'Choose a folder you can write to (it is created when missing).' };
+
 /** Lays generated files and component copies out as DIR/boot (the card's boot partition) and DIR/tftp (the TFTP root). */
-export function writeBootFiles(files: BootFiles, out: string, baseDir: string): string[] {
+export function writeBootFiles(files: BootFiles, out: string, baseDir: string, role: UserFileRole = EXPORT_FOLDER): string[] {
   const written: string[] = [];
   const place = (destination: Destination, name: string) => {
     const target = path.join(out, folderOf[destination], ...name.split('/'));
-    mkdirSync(path.dirname(target), { recursive: true });
+    ensureUserFolder(path.dirname(target), role);
     written.push(path.relative(out, target));
     return target;
   };
-  for (const file of files.files) writeFileSync(place(file.destination, file.name), file.bytes);
-  for (const copy of files.components) copyFileSync(resolveComponent(baseDir, copy.source), place(copy.destination, copy.target));
+  const writing = (target: string, write: () => void) => {
+    checkUserOutputFile(target, role); // never open a FIFO or a device for writing: it would block or go elsewhere
+    try {
+      write();
+    } catch (error) {
+      throw userPathError(error, target, 'write', role);
+    }
+  };
+  for (const file of files.files) {
+    const target = place(file.destination, file.name);
+    writing(target, () => writeFileSync(target, file.bytes));
+  }
+  for (const copy of files.components) {
+    const target = place(copy.destination, copy.target);
+    writing(target, () => copyFileSync(resolveComponent(baseDir, copy.source), target));
+  }
   return written;
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ImagerError } from '../../../shared/errors';
 import { applyBootEdit, compareBootFiles, type BootEdit, type BootEditResult } from '../fat/boot-edit';
 import { findExecutable } from '../host-tools';
+import { kindOf } from '../user-files';
 import { decompressedSize, decompressTo, download, formatOf, isUrl, sha256File, sourceFormat, type SourceProgress } from './source';
 
 export interface ComposeProgress {
@@ -101,8 +102,18 @@ export async function localSource(options: Pick<ComposeOptions, 'source' | 'onPr
     const sha256 = await download(options.source, file, progress, options.signal);
     return { file, sha256, displayName: name };
   }
-  if (!fs.existsSync(options.source) || !fs.statSync(options.source).isFile()) {
+  const stat = fs.statSync(options.source, { throwIfNoEntry: false });
+  if (!stat) {
     throw new ImagerError({ code: 'SOURCE_NOT_FOUND', subject: options.source, message: `The base image ${options.source} does not exist.`, hint: 'Check the path, or give an http(s) address.', details: { phase: 'preparing' } });
+  }
+  if (!stat.isFile()) {
+    throw new ImagerError({
+      code: 'SOURCE_NOT_A_FILE',
+      subject: options.source,
+      message: `The base image ${options.source} is ${kindOf(stat)}, not an image file.`,
+      hint: 'Give the image file itself (.img, .img.xz, .img.gz or .zip), or an http(s) address.',
+      details: { phase: 'preparing' },
+    });
   }
   return { file: options.source, sha256: options.hash === false ? '' : await sha256File(options.source, progress, options.signal), displayName: options.source };
 }

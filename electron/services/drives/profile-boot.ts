@@ -7,15 +7,16 @@ import { ImagerError } from '../../../shared/errors';
 import type { Profile } from '../../../shared/profile/schema';
 import { generateProfileBootFiles, resolveComponent } from '../boot-files/service';
 import type { BootEdit, BootFileInput } from '../fat/boot-edit';
-import { profileCodec } from '../profiles/service';
+import { PROFILE_FILE, profileCodec, readProfileText } from '../profiles/service';
 
 /** Reads and checks a profile file (migrating old versions). */
 export function loadProfileFile(file: string): Profile {
+  const text = readProfileText(file);
   let json: unknown;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
-    throw new ImagerError({ code: 'INVALID_PROFILE', subject: file, message: `${file} cannot be read as a profile: ${(error as Error).message}.`, hint: 'Check the path; profiles are JSON files saved by the app.' });
+    throw new ImagerError({ code: 'INVALID_PROFILE', subject: file, message: `${file} is not a profile: it is not valid JSON (${(error as Error).message}).`, hint: PROFILE_FILE.hint });
   }
   return profileCodec.decode(json, file).profile;
 }

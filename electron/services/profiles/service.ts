@@ -1,13 +1,26 @@
 // The profiles domain behind the contract: the store over the real schema and migrations, plus files opened with the app.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { EmitImagerEvent, ProfileSummary } from '../../../shared/api';
+import { PROFILE_IMPORT_MAX_BYTES } from '../../../shared/api/profiles';
 import { boards } from '../../../shared/boards';
 import { ImagerError } from '../../../shared/errors';
 import { migrateProfile, profileVersionOf } from '../../../shared/profile/migrate';
 import { profileSchema, type Profile } from '../../../shared/profile/schema';
 import type { DomainService } from '../host';
+import { readUserTextFile } from '../user-files';
 import { createProfileStore, type ProfileCodec, type ProfileStore } from './store';
+
+/** A profile file the user names: a regular file of at most the size the page imports. */
+export const PROFILE_FILE = {
+  what: 'profile',
+  maxBytes: PROFILE_IMPORT_MAX_BYTES,
+  hint: 'Give the path of a profile file (JSON), such as one the app saved or `xen-pi-imager profile init` wrote.',
+} as const;
+
+/** The text of a user-named profile file; refuses folders, devices, FIFOs and huge files with a sentence. */
+export function readProfileText(file: string): string {
+  return readUserTextFile(file, PROFILE_FILE);
+}
 
 export const profileCodec: ProfileCodec<Profile> = {
   decode(json, file) {
@@ -65,14 +78,7 @@ export function createProfilesService(profilesDir: string, emit: EmitImagerEvent
     profileExport: async (id) => (await getStore()).exportText(id),
     profilePendingOpen: async () => pending.splice(0),
     async openFile(file) {
-      const text = await fs.readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new ImagerError({
-          code: error.code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR',
-          subject: file,
-          message: `The profile file could not be read: ${error.message}`,
-          hint: 'Check the path and that you may read the file.',
-        });
-      });
+      const text = readProfileText(file);
       const summary = await (await getStore()).importText(text, path.basename(file));
       pending.push(summary);
       emit('profile:opened', summary);
