@@ -4,7 +4,8 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FlashProgress, FlashRequest, FlashResult } from '../../../shared/drives/flash';
 import type { DriveInfo } from '../../../shared/drives/types';
 import { fromErrorData, ImagerError } from '../../../shared/errors';
@@ -42,7 +43,8 @@ export function writerScript(env: NodeJS.ProcessEnv = process.env): string {
 /** The command line that runs the writer: Node (or Electron as Node), tsx for .ts sources, pkexec when elevating. */
 export function writerLaunch(options: WriterOptions = {}): WriterLaunch {
   const script = options.script ?? writerScript(options.env);
-  const runtimeArgs = script.endsWith('.ts') ? ['--import', 'tsx', script] : [script];
+  // tsx by its file: `--import tsx` would resolve from the working folder, which may be anywhere
+  const runtimeArgs = script.endsWith('.ts') ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, script] : [script];
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
   const needsElevation = Boolean(options.elevate) && process.platform === 'linux' && process.getuid?.() !== 0;
