@@ -1,5 +1,5 @@
 // The command line: `xen-pi-imager [--help|--version] COMMAND [ARGS]`, on the same services as the app.
-import { formatError, ImagerError } from '../../shared/errors';
+import { formatError, ImagerError, toErrorData } from '../../shared/errors';
 import { packageFacts } from '../services';
 import { UsageError, type CliCommand, type CliIO } from './command';
 import { commands as allCommands } from './commands';
@@ -22,6 +22,27 @@ export function mainUsage(commands: CliCommand[] = allCommands): string {
     '',
     'Run `xen-pi-imager COMMAND --help` for the options of a command.',
   ].join('\n');
+}
+
+/**
+ * `--port -1` as `--port=-1`: Node's parseArgs reads a value starting with a dash as an option and
+ * stops with "argument is ambiguous"; a negative number is a value, for the command to judge.
+ */
+export function joinNegativeValues(argv: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (arg === '--') {
+      joined.push(...argv.slice(i));
+      break;
+    }
+    if (/^--[^=]+$/.test(arg) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit status. */
@@ -50,7 +71,7 @@ export async function runCli(argv: string[], io: CliIO, commands: CliCommand[] =
     return 0;
   }
   try {
-    return await command.run(rest, io);
+    return await command.run(joinNegativeValues(rest), io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`xen-pi-imager ${command.name}: ${error.message}\n\n${command.usage}\n`);
@@ -66,7 +87,14 @@ export async function runCli(argv: string[], io: CliIO, commands: CliCommand[] =
       io.stderr(`xen-pi-imager ${command.name}: ${(error as Error).message}\n\n${command.usage}\n`);
       return 2;
     }
-    io.stderr(`xen-pi-imager ${command.name}: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    // A system error that no command turned into a sentence yet: still a sentence, never a stack trace.
+    const data = toErrorData(error);
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      io.stderr(`xen-pi-imager ${command.name}: ${formatError({ ...data, hint: 'Check the paths and values you gave.' })}\n`);
+      return 1;
+    }
+    const trace = io.env.XEN_PI_IMAGER_DEBUG ? `\n${(error as Error)?.stack ?? ''}` : '';
+    io.stderr(`xen-pi-imager ${command.name}: unexpected error: ${data.message}\n  This is a bug; please report it with the output of the same command run with XEN_PI_IMAGER_DEBUG=1.${trace}\n`);
     return 1;
   }
 }

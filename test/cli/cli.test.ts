@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +51,35 @@ describe('xen-pi-imager CLI', () => {
     const io = captureIO({ cwd: root });
     expect(await runCli(['ui', '--prot', '80'], io)).toBe(2);
     expect(io.err).toMatch(/--prot/);
+  });
+
+  it('stops quietly when the reader of its output has gone (EPIPE), without a stack trace', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'electron/cli/index.ts'), 'help', 'flash'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // as `xen-pi-imager help flash | true`: the pipe has no reader left
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    expect(err).not.toMatch(/EPIPE|^\s+at /m);
+    expect(status).toBe(0);
+  });
+
+  it('takes a negative number as an option value and says it is out of range (exit 2)', async () => {
+    for (const args of [['ui', '--port', '-1'], ['ui', '--port=-1']]) {
+      const io = captureIO({ cwd: root });
+      expect(await runCli(args, io)).toBe(2);
+      expect(io.err).toMatch(/^xen-pi-imager ui: --port must be a number from 0 to 65535, not "-1"\./);
+    }
+  });
+
+  it('answers an unexpected failure with a sentence, and the stack only when asked for', async () => {
+    const command: CliCommand = { name: 'demo', summary: 'demo', usage: 'Usage: xen-pi-imager demo', run: async () => JSON.parse('{') as number };
+    const io = captureIO({ cwd: root });
+    expect(await runCli(['demo'], io, [command])).toBe(1);
+    expect(io.err).toMatch(/unexpected error: .*JSON.*\n {2}This is a bug; please report it with the output of the same command run with XEN_PI_IMAGER_DEBUG=1\./);
+    expect(io.err).not.toMatch(/^\s+at /m);
+    const debug = captureIO({ cwd: root, env: { XEN_PI_IMAGER_DEBUG: '1' } });
+    expect(await runCli(['demo'], debug, [command])).toBe(1);
+    expect(debug.err).toMatch(/^\s+at /m);
   });
 
   it('runs as the installed bin', async () => {

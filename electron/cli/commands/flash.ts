@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { FlashProgress, FlashTarget } from '../../../shared/drives/flash';
+import { assertDriveWritable, type WriteConfirmations } from '../../../shared/drives/safety';
 import { driveShortName, formatDriveSize } from '../../../shared/drives/types';
 import { formatError, ImagerError } from '../../../shared/errors';
 import { describeBlockDevice } from '../../services/drives/block-info';
@@ -11,6 +12,7 @@ import { runEditInPlace, runFlash } from '../../services/drives/flash-runner';
 import { bootEditForProfile, bootFilesFromFolder, loadProfileFile } from '../../services/drives/profile-boot';
 import type { BootEdit } from '../../services/fat/boot-edit';
 import { dataPaths, userDataDir } from '../../services/paths';
+import { checkUserFolder, kindOf } from '../../services/user-files';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager flash --profile FILE --target DEVICE|FILE.img [--target ...] [OPTIONS]
@@ -45,6 +47,10 @@ function targetsFrom(values: string[]): { drives: FlashTarget[]; files: FlashTar
   const saveAs: string[] = [];
   for (const value of values) {
     const stat = fs.statSync(value, { throwIfNoEntry: false });
+    if (stat && !stat.isBlockDevice() && !stat.isFile()) {
+      // said before anything is composed: /dev/null, a folder or a FIFO can be neither a card nor an image file
+      throw new ImagerError({ code: 'NOT_A_TARGET', subject: value, message: `${value} is ${kindOf(stat)}, neither a drive nor an image file.`, hint: 'Give a drive (see `xen-pi-imager drives`) or a new .img file name as --target.' });
+    }
     if (stat?.isBlockDevice() || (!stat && value.startsWith('/dev/'))) {
       const drive = describeBlockDevice(value);
       drives.push({ kind: 'drive', device: value, ...(drive && { drive }) });
@@ -72,12 +78,18 @@ function bootEdit(values: { profile?: string | undefined; 'boot-files'?: string 
     base = profile.baseImage;
   }
   if (values['boot-files']) {
-    const extra = bootFilesFromFolder(path.resolve(io.cwd, values['boot-files']));
+    const folder = path.resolve(io.cwd, values['boot-files']);
+    checkUserFolder(folder, { what: 'boot files folder', hint: 'Give --boot-files the folder whose files go on the boot partition.' });
+    const extra = bootFilesFromFolder(folder);
     const names = new Set(extra.map((f) => f.name));
     edit = { ...edit, files: [...edit.files.filter((f) => !names.has(f.name)), ...extra] };
     if (!values.profile) edit.configTxt = { consoleUart: 'mini', kernel: 'u-boot.bin' };
   }
   return { edit, ...(base && { base }) };
+}
+
+function confirmationsOf(values: { yes: boolean; 'yes-system-drive'?: string | undefined }): WriteConfirmations & { largeDrive: boolean } {
+  return { ...(values['yes-system-drive'] && { systemDriveName: values['yes-system-drive'] }), largeDrive: values.yes };
 }
 
 export const flashCommand: CliCommand = {
@@ -110,11 +122,13 @@ export const flashCommand: CliCommand = {
     const { edit, base: profileBase } = bootEdit(values, io);
     const { drives, files, saveAs } = targetsFrom(values.target.map((t) => (t.startsWith('/dev/') ? t : path.resolve(io.cwd, t))));
     if (saveAs.length > 1) throw new UsageError('Give at most one .img.xz target.');
+    // The system drive is named as such before anything else, --yes or not (the writer checks again with the OS's list).
+    for (const target of drives) if (target.kind === 'drive' && target.drive) assertDriveWritable(target.drive, {}, { ...confirmationsOf(values), largeDrive: true });
     if (drives.length > 0 && !values.yes) {
       const names = drives.map((d) => (d.kind === 'drive' ? `${d.device} (${formatDriveSize(d.drive?.size ?? null)})` : '')).join(', ');
       throw new ImagerError({ code: 'CONFIRMATION_NEEDED', subject: names, message: `This erases everything on ${names}.`, hint: 'Check the drive names with `xen-pi-imager drives`, then add --yes to go ahead.' });
     }
-    const confirmations = { ...(values['yes-system-drive'] && { systemDriveName: values['yes-system-drive'] }), largeDrive: values.yes };
+    const confirmations = confirmationsOf(values);
     const report = (p: FlashProgress) => {
       if (values.json) io.stdout(JSON.stringify({ type: 'progress', ...p }) + '\n');
       else if (io.isTTY) io.stdout(`\r${progressLine(p)}\x1b[K`);

@@ -1,5 +1,4 @@
 // `xen-pi-imager generate`: every boot file of a profile, laid out as the card's boot partition and the TFTP root, with the memory map.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateBootFiles, type BootFiles } from '../../../shared/boot/generate';
@@ -9,6 +8,10 @@ import { ImagerError } from '../../../shared/errors';
 import { validateProfile } from '../../../shared/profile';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { checkProfileFiles, writeBootFiles } from '../../services/boot-files/service';
+import { readProfileText } from '../../services/profiles/service';
+import { checkUserOutputFolder } from '../../services/user-files';
+
+const OUT_FOLDER = { what: 'output folder', hint: 'Give --out a folder (it is created when missing) in a place you can write to.' };
 
 const usage = `Usage: xen-pi-imager generate --profile FILE --out DIR
 
@@ -41,12 +44,16 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (!values.profile || !values.out) throw new UsageError('Both --profile FILE and --out DIR are required.');
   const profileFile = path.resolve(io.cwd, values.profile);
   const baseDir = path.dirname(profileFile);
+  const text = readProfileText(profileFile);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(profileFile, 'utf8'));
+    raw = JSON.parse(text);
   } catch (error) {
-    throw new ImagerError({ code: 'INVALID_PROFILE', subject: values.profile, message: `Cannot read the profile: ${(error as Error).message}.`, hint: 'Check the path and the JSON syntax.' });
+    throw new ImagerError({ code: 'INVALID_PROFILE', subject: values.profile, message: `${values.profile} is not valid JSON: ${(error as Error).message}.`, hint: 'Fix the JSON syntax, or give a profile file the app or `profile init` wrote.' });
   }
+  const out = path.resolve(io.cwd, values.out);
+  // before any work: a bad --out (a file, /dev/null, under a file) is said first; nothing is created yet
+  checkUserOutputFolder(out, OUT_FOLDER);
   const shape = validateProfile(raw);
   const checked = shape.profile && shape.ok ? checkProfileFiles(shape.profile, baseDir) : undefined;
   const problems = checked?.problems ?? shape.problems;
@@ -55,8 +62,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     throw new ImagerError({ code: 'INVALID_PROFILE', subject: values.profile, message: 'The profile has errors, so no files were written.', hint: 'Fix the problems listed above (`xen-pi-imager profile check FILE` shows them too).' });
   }
   const files = generateBootFiles(shape.profile!, checked.files.components, { timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) });
-  const out = path.resolve(io.cwd, values.out);
-  const written = writeBootFiles(files, out, baseDir);
+  const written = writeBootFiles(files, out, baseDir, OUT_FOLDER);
   for (const warning of files.warnings) io.stderr(`warning: ${warning}\n`);
   io.stdout(`Wrote ${written.length} files to ${values.out}:\n${written.map((w) => `  ${w}`).join('\n')}\n\nMemory map:\n${memoryMapTable(files)}`);
   return 0;

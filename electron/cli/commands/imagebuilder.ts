@@ -1,5 +1,5 @@
 // `xen-pi-imager imagebuilder`: a drop-in for ImageBuilder's uboot-script-gen on the supported subset (same files, lines, exit statuses).
-import { existsSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { detectFile } from '../../../shared/boot/detect';
 import { writeScriptImage, scriptTimestamp } from '../../../shared/boot/script-image';
@@ -8,6 +8,7 @@ import { formatError, ImagerError } from '../../../shared/errors';
 import { parseImageBuilderConfig } from '../../../shared/imagebuilder/config';
 import { planFromVariables, type ImageBuilderPlan } from '../../../shared/imagebuilder/plan';
 import { readComponentFacts } from '../../services/boot-files/facts';
+import { checkUserFolder, checkUserOutputFile, readUserFile, readUserTextFile, userPathError, writeUserFile } from '../../services/user-files';
 import type { CliCommand, CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager imagebuilder -c CONFIG -d DIR [-t LOAD] [-o NAME] [-p PREFIX]
@@ -104,11 +105,16 @@ function stage2Input(plan: ImageBuilderPlan, dir: string, prefix: string | undef
   };
 }
 
+const TEXT_LIMIT = 1_000_000;
+const CONFIG_FILE = { what: 'ImageBuilder config', maxBytes: TEXT_LIMIT, hint: 'Give -c the config file (NAME=value lines), as uboot-script-gen takes it.' };
+const EXTRA_COMMANDS_FILE = { what: 'APPEND_EXTRA_CMDS file', maxBytes: TEXT_LIMIT, hint: 'Write the extra U-Boot commands as a plain text file.' };
+const OUTPUT_FOLDER = { what: 'folder for -d', hint: 'Give -d the folder that holds the files the config names; the outputs go there too.' };
+
 /** APPEND_EXTRA_CMDS must be plain ASCII text; its bytes go in as they are. */
 function extraCommands(dir: string, file: string): string {
   const absolute = path.resolve(dir, file);
   if (!existsSync(absolute)) throw new MissingFile(`File ${file} doesn't exist, exiting`);
-  const bytes = readFileSync(absolute);
+  const bytes = readUserFile(absolute, EXTRA_COMMANDS_FILE);
   if (detectFile(bytes.subarray(0, 65536), bytes.length).description !== 'ASCII text') {
     throw new ImagerError({
       code: 'WRONG_FILE_TYPE', subject: 'APPEND_EXTRA_CMDS', details: { exitStatus: 1, imageBuilderMessage: `Wrong file type ${file}. It should be ASCII text, exiting.` },
@@ -118,39 +124,68 @@ function extraCommands(dir: string, file: string): string {
   return bytes.toString('latin1');
 }
 
+/** Runs a step that reads the config: its errors name the config file (stdout keeps uboot-script-gen's line). */
+function fromConfig<T>(file: string, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (!(error instanceof ImagerError)) throw error;
+    const imageBuilderMessage = typeof error.details?.imageBuilderMessage === 'string' ? error.details.imageBuilderMessage : error.message;
+    throw new ImagerError({ ...error.toJSON(), subject: `${file}${error.subject ? `, ${error.subject}` : ''}`, message: `${file}: ${error.message}`, details: { ...error.details, imageBuilderMessage } });
+  }
+}
+
 async function run(argv: string[], io: CliIO): Promise<number> {
   const options = parseOptions(argv);
   if (options === 'unknown') return fail(io, 'Unknown option, see "xen-pi-imager imagebuilder -h"');
   if (!options.config || !options.dir) return fail(io, 'Undefined arguments, see "xen-pi-imager imagebuilder -h"');
   const dir = path.resolve(io.cwd, options.dir);
+  const configFile = path.resolve(io.cwd, options.config);
   let outputs: string[] = [];
   try {
-    const configText = readFileSync(path.resolve(io.cwd, options.config), 'utf8');
-    const plan = planFromVariables(parseImageBuilderConfig(configText), {
-      ...(options.load !== undefined && { loadCommand: options.load }),
-      ...(options.output !== undefined && { outputName: options.output }),
-    });
+    checkUserFolder(dir, OUTPUT_FOLDER);
+    let configText: string;
+    try {
+      configText = readUserTextFile(configFile, CONFIG_FILE);
+    } catch (error) {
+      // uboot-script-gen's own words for a config that is not there
+      if ((error as ImagerError).details?.systemCode === 'ENOENT') return fail(io, `${options.config}: No such file or directory`, error as ImagerError);
+      throw error;
+    }
+    const plan = fromConfig(options.config, () =>
+      planFromVariables(parseImageBuilderConfig(configText), {
+        ...(options.load !== undefined && { loadCommand: options.load }),
+        ...(options.output !== undefined && { outputName: options.output }),
+      }),
+    );
     outputs = [path.resolve(dir, plan.sourceName), path.resolve(dir, plan.scriptName)];
+    for (const file of outputs) checkUserOutputFile(file, OUTPUT_FOLDER);
     for (const file of outputs) rmSync(file, { force: true });
     const input = stage2Input(plan, dir, options.prefix);
     if (plan.extraCommandsFile) input.extraCommands = extraCommands(dir, plan.extraCommandsFile);
     const result = generateStage2(input);
     for (const notice of result.notices) io.stdout(`${notice}\n`);
     for (const warning of plan.warnings) io.stderr(`xen-pi-imager imagebuilder: warning: ${warning}\n`);
-    writeFileSync(outputs[0]!, result.text);
-    writeFileSync(outputs[1]!, writeScriptImage(result.text, { loadAddress: result.scriptAddress, timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) }));
+    writeUserFile(outputs[0]!, result.text, OUTPUT_FOLDER);
+    writeUserFile(outputs[1]!, writeScriptImage(result.text, { loadAddress: result.scriptAddress, timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) }), OUTPUT_FOLDER);
     const address = `0x${result.scriptAddress.toString(16).toUpperCase()}`;
     io.stdout(`Generated uboot script ${plan.scriptName}, to be loaded at address ${address}:\n`);
     io.stdout(`${plan.loadCommand} ${address} ${plan.scriptName}; source ${address}\n`);
     return 0;
-  } catch (error) {
-    for (const file of outputs) rmSync(file, { force: true });
+  } catch (caught) {
+    const error = (caught as NodeJS.ErrnoException).code && !(caught instanceof ImagerError) ? userPathError(caught, dir, 'write', OUTPUT_FOLDER) : caught;
+    for (const file of outputs) {
+      try {
+        if (statSync(file, { throwIfNoEntry: false })?.isFile()) rmSync(file, { force: true });
+      } catch {
+        // nothing of ours to remove there
+      }
+    }
     if (error instanceof MissingFile) return fail(io, error.message);
     if (error instanceof ImagerError) {
       const message = typeof error.details?.imageBuilderMessage === 'string' ? error.details.imageBuilderMessage : error.message;
       return fail(io, message, error);
     }
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fail(io, `${options.config}: No such file or directory`);
     throw error;
   }
 }

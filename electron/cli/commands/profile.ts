@@ -1,5 +1,4 @@
 // `xen-pi-imager profile init|check`: write a board's default profile, or validate one and list every problem by JSON path.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { boardIds, type BoardId } from '../../../shared/boards';
@@ -7,6 +6,8 @@ import type { ComponentFacts } from '../../../shared/boot/generate';
 import { ImagerError } from '../../../shared/errors';
 import { defaultProfile, profileSchema, validateProfile, type ProfileProblem } from '../../../shared/profile';
 import { provenanceProblems, readProfileFiles } from '../../services/boot-files/service';
+import { readProfileText } from '../../services/profiles/service';
+import { statIfAny, writeUserFile } from '../../services/user-files';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager profile init --board rpi4|qemu-virt --out FILE [--force]
@@ -24,25 +25,26 @@ Options:
   --json      Print the result as JSON (check)`;
 
 function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ImagerError({ code: 'NOT_FOUND', subject: file, message: `Cannot read the profile: ${(error as Error).message}.`, hint: 'Check the path.' });
-  }
+  const text = readProfileText(file);
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ImagerError({ code: 'INVALID_PROFILE', subject: file, message: `The profile is not valid JSON: ${(error as Error).message}.`, hint: 'Fix the JSON syntax (a trailing comma, a missing quote).' });
+    throw new ImagerError({ code: 'INVALID_PROFILE', subject: file, message: `${file} is not valid JSON: ${(error as Error).message}.`, hint: 'Fix the JSON syntax (a trailing comma, a missing quote), or give a profile file the app or `profile init` wrote.' });
   }
 }
 
-/** Facts of every file the profile names that exists; a warning for each that does not (yet): a profile may come before its files. */
+/**
+ * Facts of every file the profile names that exists; a warning for each that does not (yet): a profile may come
+ * before its files. A path that exists but is no file to read (a folder, a FIFO, a device) is an error.
+ */
 function readFilesAsWarnings(raw: unknown, baseDir: string): { components: Record<string, ComponentFacts>; missing: ProfileProblem[] } {
   const parsed = profileSchema.safeParse(raw);
   if (!parsed.success) return { components: {}, missing: [] };
-  const { components, missing } = readProfileFiles(parsed.data, baseDir);
-  return { components, missing: missing.map((problem) => ({ ...problem, severity: 'warning', message: `${problem.message} It is needed to generate the boot files.` })) };
+  const { components, missing, absent } = readProfileFiles(parsed.data, baseDir);
+  return {
+    components,
+    missing: missing.map((problem) => (absent.has(problem.path) ? { ...problem, severity: 'warning', message: `${problem.message} It is needed to generate the boot files.` } : problem)),
+  };
 }
 
 function init(argv: string[], io: CliIO): number {
@@ -51,10 +53,11 @@ function init(argv: string[], io: CliIO): number {
   if (!values.board || !boardIds.includes(values.board as BoardId)) throw new UsageError(`--board must be one of ${boardIds.join(', ')}.`);
   if (!values.out) throw new UsageError('--out FILE is required.');
   const out = path.resolve(io.cwd, values.out);
-  if (existsSync(out) && !values.force) {
-    throw new ImagerError({ code: 'EXISTS', subject: out, message: 'The file exists already.', hint: 'Pass --force to overwrite it, or choose another name.' });
+  // something that is not a file (/dev/null, a folder) is refused by writeUserFile, --force or not
+  if (statIfAny(out)?.isFile() && !values.force) {
+    throw new ImagerError({ code: 'EXISTS', subject: out, message: `${out} exists already.`, hint: 'Pass --force to overwrite it, or choose another name.' });
   }
-  writeFileSync(out, JSON.stringify(defaultProfile(values.board as BoardId), null, 2) + '\n');
+  writeUserFile(out, JSON.stringify(defaultProfile(values.board as BoardId), null, 2) + '\n', { what: 'profile', hint: 'Give --out a file name in a folder that exists and that you can write to.' });
   io.stdout(`Wrote a default ${values.board} profile to ${values.out}\n`);
   return 0;
 }
@@ -69,14 +72,15 @@ function check(argv: string[], io: CliIO): number {
   const result = first.profile && first.ok ? validateProfile(raw, components) : first;
   const provenance = first.profile ? provenanceProblems(first.profile, path.dirname(file), { components, missing }) : [];
   const problems = [...result.problems, ...(first.ok ? missing : []), ...provenance];
+  const ok = result.ok && !problems.some((p) => p.severity === 'error');
   if (values.json) {
-    io.stdout(JSON.stringify({ ok: result.ok, migratedFrom: result.migratedFrom ?? null, problems }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ ok, migratedFrom: result.migratedFrom ?? null, problems }, null, 2) + '\n');
   } else {
     if (result.migratedFrom !== undefined) io.stdout(`Migrated from schemaVersion ${result.migratedFrom} (the file itself is unchanged).\n`);
     for (const problem of problems) io.stdout(`${problem.severity}: ${problem.path}: ${problem.message}\n`);
-    io.stdout(result.ok ? `${positionals[0]}: valid${problems.length ? ' (with warnings)' : ''}\n` : `${positionals[0]}: ${problems.filter((p) => p.severity === 'error').length} error(s)\n`);
+    io.stdout(ok ? `${positionals[0]}: valid${problems.length ? ' (with warnings)' : ''}\n` : `${positionals[0]}: ${problems.filter((p) => p.severity === 'error').length} error(s)\n`);
   }
-  return result.ok ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 export const profileCommand: CliCommand = {
