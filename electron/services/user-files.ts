@@ -35,6 +35,11 @@ export function statIfAny(file: string): fs.Stats | undefined {
   }
 }
 
+/** "a profile", "an ImageBuilder config". */
+function aOrAn(what: string): string {
+  return `${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}`;
+}
+
 export interface UserFileRole {
   /** What the file is for, as the user would say it: "profile", "ImageBuilder config". */
   what: string;
@@ -68,7 +73,7 @@ export function userPathError(error: unknown, file: string, action: 'read' | 'cr
 }
 
 function notAFile(file: string, stats: fs.Stats, role: UserFileRole): ImagerError {
-  return new ImagerError({ code: 'NOT_A_FILE', subject: file, message: `${file} is ${kindOf(stats)}, not a file: a ${role.what} must be a regular file.`, hint: role.hint });
+  return new ImagerError({ code: 'NOT_A_FILE', subject: file, message: `${file} is ${kindOf(stats)}, not a file: ${aOrAn(role.what)} must be a regular file.`, hint: role.hint });
 }
 
 /** Opens a user-named file for reading without ever blocking; anything but a regular file is refused. The caller closes the descriptor. */
@@ -96,7 +101,7 @@ export function readUserFile(file: string, role: UserFileRole & { maxBytes: numb
     new ImagerError({
       code: 'FILE_TOO_LARGE',
       subject: file,
-      message: `${file} is ${size > role.maxBytes ? formatBytes(size) : 'larger than that'}; a ${role.what} is at most ${formatBytes(role.maxBytes)}.`,
+      message: `${file} is ${size > role.maxBytes ? formatBytes(size) : `over ${formatBytes(role.maxBytes)}`}; ${aOrAn(role.what)} is at most ${formatBytes(role.maxBytes)}.`,
       hint: role.hint,
     });
   try {
@@ -142,7 +147,7 @@ export function readUserTextFile(file: string, role: UserFileRole & { maxBytes: 
     text = undefined;
   }
   if (text === undefined || hasControlCharacters(text)) {
-    throw new ImagerError({ code: 'NOT_TEXT', subject: file, message: `${file} is not a text file: it holds binary data, so it cannot be a ${role.what}.`, hint: role.hint });
+    throw new ImagerError({ code: 'NOT_TEXT', subject: file, message: `${file} is not a text file: it holds binary data, so it cannot be ${aOrAn(role.what)}.`, hint: role.hint });
   }
   return text;
 }
@@ -178,7 +183,7 @@ export function checkUserFolder(dir: string, role: UserFileRole): void {
       ? new ImagerError({ code: 'NOT_FOUND', subject: dir, message: `The ${role.what} ${dir} does not exist.`, hint: role.hint })
       : userPathError(error, dir, 'read', role);
   }
-  if (!stats.isDirectory()) throw new ImagerError({ code: 'NOT_A_FOLDER', subject: dir, message: `${dir} is ${kindOf(stats)}, not a folder: the ${role.what} must be a folder.`, hint: role.hint });
+  if (!stats.isDirectory()) throw new ImagerError({ code: 'NOT_A_FOLDER', subject: dir, message: `${dir} is ${kindOf(stats)}, not a folder.`, hint: role.hint });
 }
 
 /**

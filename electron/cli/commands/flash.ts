@@ -5,10 +5,11 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { FlashProgress, FlashTarget } from '../../../shared/drives/flash';
 import { assertDriveWritable, type WriteConfirmations } from '../../../shared/drives/safety';
-import { driveShortName, formatDriveSize } from '../../../shared/drives/types';
+import { driveShortName, formatDriveSize, type DriveInfo } from '../../../shared/drives/types';
 import { formatError, ImagerError } from '../../../shared/errors';
 import { describeBlockDevice } from '../../services/drives/block-info';
 import { runEditInPlace, runFlash } from '../../services/drives/flash-runner';
+import { WriterClient } from '../../services/drives/writer-client';
 import { bootEditForProfile, bootFilesFromFolder, loadProfileFile } from '../../services/drives/profile-boot';
 import type { BootEdit } from '../../services/fat/boot-edit';
 import { dataPaths, userDataDir } from '../../services/paths';
@@ -88,6 +89,30 @@ function bootEdit(values: { profile?: string | undefined; 'boot-files'?: string 
   return { edit, ...(base && { base }) };
 }
 
+/**
+ * The drive targets as the OS lists them (drivelist, through an unprivileged writer, knows system drives on LVM
+ * or RAID that mount points alone do not show), merged with what sysfs said; sysfs alone when listing fails.
+ */
+async function describedByTheOs(targets: FlashTarget[]): Promise<DriveInfo[]> {
+  const described = targets.flatMap((t) => (t.kind === 'drive' && t.drive ? [t.drive] : []));
+  if (described.length === 0) return [];
+  let listed: DriveInfo[] = [];
+  try {
+    const writer = await WriterClient.start();
+    try {
+      listed = await writer.scan();
+    } finally {
+      await writer.close();
+    }
+  } catch {
+    // the writer's own check still runs before anything is written
+  }
+  return described.map((drive) => {
+    const os = listed.find((d) => d.device === drive.device || d.raw === drive.device);
+    return os ? { ...drive, isSystem: drive.isSystem || os.isSystem, isReadOnly: drive.isReadOnly || os.isReadOnly } : drive;
+  });
+}
+
 function confirmationsOf(values: { yes: boolean; 'yes-system-drive'?: string | undefined }): WriteConfirmations & { largeDrive: boolean } {
   return { ...(values['yes-system-drive'] && { systemDriveName: values['yes-system-drive'] }), largeDrive: values.yes };
 }
@@ -122,8 +147,8 @@ export const flashCommand: CliCommand = {
     const { edit, base: profileBase } = bootEdit(values, io);
     const { drives, files, saveAs } = targetsFrom(values.target.map((t) => (t.startsWith('/dev/') ? t : path.resolve(io.cwd, t))));
     if (saveAs.length > 1) throw new UsageError('Give at most one .img.xz target.');
-    // The system drive is named as such before anything else, --yes or not (the writer checks again with the OS's list).
-    for (const target of drives) if (target.kind === 'drive' && target.drive) assertDriveWritable(target.drive, {}, { ...confirmationsOf(values), largeDrive: true });
+    // The system drive is named as such before anything else, --yes or not (the writer checks again before it opens one).
+    for (const drive of await describedByTheOs(drives)) assertDriveWritable(drive, {}, { ...confirmationsOf(values), largeDrive: true });
     if (drives.length > 0 && !values.yes) {
       const names = drives.map((d) => (d.kind === 'drive' ? `${d.device} (${formatDriveSize(d.drive?.size ?? null)})` : '')).join(', ');
       throw new ImagerError({ code: 'CONFIRMATION_NEEDED', subject: names, message: `This erases everything on ${names}.`, hint: 'Check the drive names with `xen-pi-imager drives`, then add --yes to go ahead.' });
