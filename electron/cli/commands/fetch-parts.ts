@@ -9,7 +9,7 @@ import { installRpi4Parts } from '../../services/emulator/install-parts';
 import { availableXenVersions } from '../../services/emulator/rpi4-parts';
 import { checkXenVersion } from '../../../shared/xen-versions';
 import { dataPaths, userDataDir } from '../../services/paths';
-import { checkUserOutputFolder, ensureUserFolder } from '../../services/user-files';
+import { ensureUserFolder } from '../../services/user-files';
 import { UsageError, type CliCommand } from '../command';
 
 const usage = `Usage: xen-pi-imager fetch-parts [--board rpi4|qemu-virt] [--xen VER] [--out DIR] [--refresh] [--no-qemu] [--json]
@@ -70,8 +70,6 @@ export const fetchPartsCommand: CliCommand = {
     const xenVersion = values.xen ?? DEFAULT_XEN_VERSION;
     if (!/^\d+\.\d+$/.test(xenVersion)) throw new UsageError(`--xen must be a version like 4.17, not "${xenVersion}".`);
     const out = values.out ? path.resolve(io.cwd, values.out) : dataPaths(userDataDir(io.env)).components;
-    const outFolder = { what: 'output folder', hint: 'Give --out a folder (it is created when missing) in a place you can write to.' };
-    checkUserOutputFolder(out, outFolder); // before downloading anything
     const say = (text: string) => !values.json && io.stdout(text + '\n');
     if (values['list-versions']) {
       const offers = await availableXenVersions({ env: io.env, signal: io.signal });
@@ -85,6 +83,8 @@ export const fetchPartsCommand: CliCommand = {
     }
     const board = values.board ?? 'qemu-virt';
     if (board !== 'rpi4' && board !== 'qemu-virt') throw new UsageError(`--board must be rpi4 or qemu-virt, not "${board}".`);
+    // before downloading anything: a bad --out (/dev/null, a file, a place that takes no folders) is said first
+    ensureUserFolder(out, { what: 'output folder', hint: 'Give --out a folder (it is created when missing) in a place you can write to.' });
     if (board === 'rpi4') {
       const installed = await installRpi4Parts({ out, xenVersion, refresh: values.refresh, qemu: !values['no-qemu'], env: io.env, signal: io.signal, onProgress: say });
       if (values.json) {
@@ -99,7 +99,6 @@ export const fetchPartsCommand: CliCommand = {
       return 0;
     }
     const parts = await fetchDebianParts({ xenVersion, refresh: values.refresh, env: io.env, signal: io.signal, onProgress: say });
-    ensureUserFolder(out, outFolder);
     const profile = defaultProfile('qemu-virt');
     profile.xen.version = xenVersion;
     profile.xen.binary = `xen-${xenVersion}-arm64`;
