@@ -171,7 +171,7 @@ export class FlashJob {
       const everything = !onlyUsed || targets.some((t) => t.kind === 'file');
       // When no target took the whole image, only what got written before the failures counts.
       const allFailed = results.every((r) => !r.ok);
-      const writtenBytes = !this.options.write ? 0 : allFailed ? (written.reached ?? 0) : everything ? written.image.size : written.mappedBytes;
+      const writtenBytes = !this.options.write ? 0 : allFailed ? (this.stoppedAt() ?? written.reached ?? 0) : everything ? written.image.size : written.mappedBytes;
       return {
         jobId: this.jobId,
         imageBytes: written.image.size,
@@ -253,7 +253,7 @@ export class FlashJob {
       const pool = new BufferPool(DEPTH + 2);
       const outcome = await this.guard(writeChunks(fileChunks(image, plan, pool), targets, hooks)).finally(() => pool.dispose());
       const allFailed = targets.every((t) => t.failed);
-      meter.update(allFailed ? outcome.bytes : total, targets.filter((t) => !t.failed).length, targets.filter((t) => t.failed).length, true);
+      meter.update(allFailed ? Math.min(outcome.bytes, this.stoppedAt() ?? outcome.bytes) : total, targets.filter((t) => !t.failed).length, targets.filter((t) => t.failed).length, true);
       return { image, plan, mappedBytes: map.mappedBytes, reached: outcome.bytes, ...(bootEdit && { bootEdit }) };
     }
     return { image, plan, mappedBytes: map.mappedBytes, reached: 0, ...(bootEdit && { bootEdit }) };
@@ -297,6 +297,15 @@ export class FlashJob {
       hint: 'Download the image again (or check the checksum you entered), then write the cards again.',
       details: { phase: 'verifying', actual, expected },
     });
+  }
+
+  /**
+   * Where writing stopped when every target failed: the lowest byte a failure names (chunks are written several
+   * at a time, and image files skip chunks of zeros, so bytes counted past it say nothing about the target).
+   */
+  private stoppedAt(): number | undefined {
+    const offsets = [...this.failures.values()].map((error) => error.details?.offset).filter((offset): offset is number => typeof offset === 'number');
+    return offsets.length ? Math.min(...offsets) : undefined;
   }
 
   /** Turns a cancel into the job's CANCELLED error. */

@@ -22,6 +22,30 @@ function annotate(error: unknown, offset: number, length: number): PositionedErr
   return positioned;
 }
 
+type WriteCall = (buffer: Buffer, bufferOffset: number, length: number, fileOffset: number) => Promise<{ bytesWritten: number }>;
+
+/**
+ * Writes all `length` bytes or throws at the byte where writing stopped. A disk filling up first writes
+ * part of a chunk and says nothing; the rest, asked again, fails with ENOSPC at its exact position. A drive
+ * opened with O_DIRECT cannot go on mid-block: a short write there is an error at once.
+ */
+async function writeAll(write: WriteCall, buffer: Buffer, bufferOffset: number, length: number, fileOffset: number, resumable: boolean): Promise<{ bytesWritten: number; buffer: Buffer }> {
+  for (let done = 0; done < length; ) {
+    let bytesWritten: number;
+    try {
+      ({ bytesWritten } = await write(buffer, bufferOffset + done, length - done, fileOffset + done));
+    } catch (error) {
+      throw annotate(error, fileOffset + done, length - done);
+    }
+    if (bytesWritten <= 0 || (!resumable && bytesWritten < length - done)) {
+      const short = Object.assign(new Error(`only ${bytesWritten} of ${length - done} bytes were written`), { code: bytesWritten <= 0 ? 'ENOSPC' : 'EIO' });
+      throw annotate(short, fileOffset + done + Math.max(bytesWritten, 0), length - done - Math.max(bytesWritten, 0));
+    }
+    done += bytesWritten;
+  }
+  return { bytesWritten: length, buffer };
+}
+
 /** etcher-sdk's BlockDevice, remembering the byte range of a failed write. */
 class TrackedBlockDevice extends sourceDestination.BlockDevice {
   /** Flushes the drive's write cache, so "written" means on the card. */
@@ -30,11 +54,7 @@ class TrackedBlockDevice extends sourceDestination.BlockDevice {
   }
 
   override async write(buffer: Buffer, bufferOffset: number, length: number, fileOffset: number) {
-    try {
-      return await super.write(buffer, bufferOffset, length, fileOffset);
-    } catch (error) {
-      throw annotate(error, fileOffset, length);
-    }
+    return writeAll((b, o, l, p) => super.write(b, o, l, p), buffer, bufferOffset, length, fileOffset, false);
   }
 }
 
@@ -44,11 +64,7 @@ class TrackedFile extends sourceDestination.File {
   }
 
   override async write(buffer: Buffer, bufferOffset: number, length: number, fileOffset: number) {
-    try {
-      return await super.write(buffer, bufferOffset, length, fileOffset);
-    } catch (error) {
-      throw annotate(error, fileOffset, length);
-    }
+    return writeAll((b, o, l, p) => super.write(b, o, l, p), buffer, bufferOffset, length, fileOffset, true);
   }
 }
 
@@ -59,6 +75,8 @@ export interface ResolvedTarget {
   destination: TrackedBlockDevice | TrackedFile;
   /** Block device name in /sys/class/block, to tell "removed" from other I/O errors. */
   sysName?: string;
+  /** The kernel's size of the device when the write began: a device whose size changed since went away or was swapped. */
+  sizeAtStart?: number;
   drive?: DriveInfo;
 }
 
@@ -143,7 +161,7 @@ export async function resolveTargets(request: FlashRequest, imageBytes: number, 
       name: target.device,
       kind: 'drive',
       drive,
-      sysName: path.basename(fs.realpathSync(target.device)),
+      ...deviceIdentity(target.device),
       destination: new TrackedBlockDevice({ drive: { ...raw, size: drive.size }, write: true, direct: true, unmountOnSuccess: request.eject }),
     });
   }
@@ -152,14 +170,32 @@ export async function resolveTargets(request: FlashRequest, imageBytes: number, 
   return request.targets.map((t) => resolved.find((r) => r.name === (t.kind === 'drive' ? t.device : t.path)) as ResolvedTarget);
 }
 
+/** The kernel's size of a block device by its name, in bytes; undefined when it is gone. */
+function sysfsSize(sysName: string): number | undefined {
+  try {
+    return Number(fs.readFileSync(`/sys/class/block/${sysName}/size`, 'utf8').trim()) * 512;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The device's name in /sys/class/block and its size now, to tell later whether it went away or changed. */
+function deviceIdentity(device: string): Pick<ResolvedTarget, 'sysName' | 'sizeAtStart'> {
+  const sysName = path.basename(fs.realpathSync(device));
+  const size = sysfsSize(sysName);
+  return { sysName, ...(size !== undefined && { sizeAtStart: size }) };
+}
+
 /** Whether the block device has vanished or shrunk to nothing (a card pulled from its reader). */
 export function isRemoved(target: ResolvedTarget): boolean {
   if (target.kind !== 'drive' || !target.sysName) return false;
-  try {
-    return Number(fs.readFileSync(`/sys/class/block/${target.sysName}/size`, 'utf8').trim()) === 0;
-  } catch {
-    return true;
-  }
+  return (sysfsSize(target.sysName) ?? 0) === 0;
+}
+
+/** Whether the device is no longer the one the write began on: gone, or of another size (a card pulled, or swapped). */
+function isGoneOrChanged(target: ResolvedTarget): boolean {
+  if (isRemoved(target)) return true;
+  return target.kind === 'drive' && target.sysName !== undefined && target.sizeAtStart !== undefined && sysfsSize(target.sysName) !== target.sizeAtStart;
 }
 
 /** A write or verify failure, explained: phase, device, byte range, what to do. */
@@ -171,7 +207,8 @@ export function explainTargetError(target: ResolvedTarget, phase: 'opening' | 'f
   const details = { phase, device: target.name, ...(range ?? {}), ...(e.code ? { systemCode: e.code } : {}) };
   const name = target.drive ? driveShortName(target.drive) : target.name;
   const stoppedAt = e.offset !== undefined ? ` at byte ${e.offset}` : '';
-  if (isRemoved(target)) {
+  // "No space" from a device that changed size means it went away, not that the storage behind it is full.
+  if (isRemoved(target) || (e.code === 'ENOSPC' && isGoneOrChanged(target))) {
     return new ImagerError({
       code: 'TARGET_REMOVED',
       subject: target.name,

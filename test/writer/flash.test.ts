@@ -164,6 +164,34 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
     expect(await writer.ping()).toEqual({ pid: writer.pid });
   });
 
+  it('reports a card that changed size mid-write as gone, not as a full disk', async () => {
+    const big = path.join(dir, 'big3.img');
+    fs.copyFileSync(image.path, big);
+    fs.truncateSync(big, 512 * MiB);
+    const backing = path.join(dir, 'swapped.img');
+    fs.writeFileSync(backing, '');
+    fs.truncateSync(backing, 512 * MiB);
+    const loop = attachLoop(backing);
+    let swapped = false;
+    // Another, smaller card in the reader: the device stays, its size drops (not to zero), writes past it say ENOSPC.
+    const onProgress = (p: FlashProgress) => {
+      if (p.phase !== 'flashing' || swapped) return;
+      swapped = true;
+      fs.truncateSync(backing, MiB);
+      execFileSync('losetup', ['-c', loop.device]);
+    };
+    writer.on('progress', onProgress);
+    try {
+      const result = await writer.flash('swapped', request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }], { image: big }));
+      expect(swapped).toBe(true);
+      expect(result.targets[0]?.error).toMatchObject({ code: 'TARGET_REMOVED', subject: loop.device, details: { phase: 'flashing', systemCode: 'ENOSPC' } });
+    } finally {
+      writer.off('progress', onProgress);
+      loop.detach();
+      fs.rmSync(big);
+    }
+  });
+
   /** A 4 MiB tmpfs, much smaller than the 68 MiB test image: a disk that fills up mid-write. Unmounted afterwards. */
   async function withFullDisk(name: string, work: (mountpoint: string) => Promise<void>): Promise<void> {
     const mountpoint = path.join(dir, name);
@@ -206,8 +234,8 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
       const stoppedAt = target?.error?.details?.offset as number;
       expect(stoppedAt).toBeLessThan(image.size);
       expect(target?.error?.message).toContain(`at byte ${stoppedAt}`);
-      expect(result.writtenBytes).toBeLessThan(image.size);
-      expect(last()?.bytes).toBeLessThan(image.size);
+      expect(result.writtenBytes).toBe(stoppedAt);
+      expect(last()?.bytes ?? 0).toBeLessThanOrEqual(stoppedAt);
     });
     expect(await writer.ping()).toEqual({ pid: writer.pid });
   });
@@ -219,8 +247,11 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
       const [target] = result.targets;
       expect(target).toMatchObject({ target: file, ok: false, error: { code: 'NO_SPACE', subject: file, details: { systemCode: 'ENOSPC' } } });
       expect(target?.error?.message).toMatch(new RegExp(`The disk holding ${file} is full \\(ENOSPC\\): writing stopped at byte \\d+`));
-      expect(result.writtenBytes).toBeLessThanOrEqual(4 * MiB);
-      expect(last()?.bytes ?? 0).toBeLessThanOrEqual(4 * MiB);
+      const stoppedAt = target?.error?.details?.offset as number;
+      expect(target?.error?.message).toContain(`writing stopped at byte ${stoppedAt}.`);
+      expect(stoppedAt).toBeLessThanOrEqual(4 * MiB);
+      expect(result.writtenBytes).toBe(stoppedAt);
+      expect(last()?.bytes ?? 0).toBeLessThanOrEqual(stoppedAt);
       expect(fs.existsSync(file)).toBe(false); // a failed image file is not left behind
     });
   });
