@@ -22,14 +22,14 @@ function annotate(error: unknown, offset: number, length: number): PositionedErr
   return positioned;
 }
 
-type WriteCall = (buffer: Buffer, bufferOffset: number, length: number, fileOffset: number) => Promise<{ bytesWritten: number }>;
+export type WriteCall = (buffer: Buffer, bufferOffset: number, length: number, fileOffset: number) => Promise<{ bytesWritten: number }>;
 
 /**
  * Writes all `length` bytes or throws at the byte where writing stopped. A disk filling up first writes
  * part of a chunk and says nothing; the rest, asked again, fails with ENOSPC at its exact position. A drive
  * opened with O_DIRECT cannot go on mid-block: a short write there is an error at once.
  */
-async function writeAll(write: WriteCall, buffer: Buffer, bufferOffset: number, length: number, fileOffset: number, resumable: boolean): Promise<{ bytesWritten: number; buffer: Buffer }> {
+export async function writeAll(write: WriteCall, buffer: Buffer, bufferOffset: number, length: number, fileOffset: number, resumable: boolean): Promise<{ bytesWritten: number; buffer: Buffer }> {
   for (let done = 0; done < length; ) {
     let bytesWritten: number;
     try {
