@@ -97,9 +97,12 @@ export async function openDebTar(file: string, prefix: 'data' | 'control'): Prom
     case '':
       return raw;
     case '.gz':
-      return raw.pipe(createGunzip());
-    case '.zst':
-      return raw.pipe(zstdTransform());
+    case '.zst': {
+      // pipeline, not pipe: a read error on the file reaches the reader as the stream's error instead of going unheard
+      const decompressed = compression === '.gz' ? createGunzip() : zstdTransform();
+      pipeline(raw, decompressed).catch(() => undefined);
+      return decompressed;
+    }
     case '.xz': {
       const web = Readable.toWeb(raw) as unknown as ReadableStream<Uint8Array>;
       return Readable.fromWeb(new xzDecompress.XzReadableStream(web) as unknown as WebReadableStream<Uint8Array>);
