@@ -122,7 +122,8 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
   it('gets every part from Debian: progress as it comes, the files named in the profile, what came from which package', async () => {
     await stepButton(/Components/).click();
     await page.getByTestId('parts-fetch').click();
-    await page.getByTestId('parts-fetched').waitFor({ timeout: 240_000 });
+    // a cold cache downloads and unpacks ~100 MB (and may wait for another test's fetch holding the cache lock)
+    await page.getByTestId('parts-fetched').waitFor({ timeout: 540_000 });
     // with the warm cache the fetch says where it took the parts from; a cold one says every download and unpack
     expect(await page.getByTestId('parts-progress').locator('li').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('parts-progress').textContent()).toMatch(/Raspberry Pi 4 parts/);
@@ -145,7 +146,7 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
     await screenshot('components-fetched');
     await closeUp('section.debian-parts', 'components-fetched');
     await inDarkColours('components-fetched', 'section.debian-parts');
-  });
+  }, 600_000);
 
   it('reviews a card whose boot partition holds the firmware and both device trees, apart', async () => {
     await stepButton(/Network boot/).click();
