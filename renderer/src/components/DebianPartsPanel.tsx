@@ -83,7 +83,7 @@ export function DebianPartsPanel({ wizard }: Pick<StepProps, 'wizard'>) {
       </div>
       {!series && <p className="field-problem error">The Xen version on the Board step must be a release such as 4.17 to fetch it.</p>}
       {messages.length > 0 && (
-        <div role="log" aria-label="Fetch progress" className="progress-log" data-testid="parts-progress">
+        <div role="log" aria-label="Fetch progress" className="progress-log" data-testid="parts-progress" tabIndex={0}>
           <ol>
             {messages.map((message, i) => (
               <li key={i}>{message}</li>
