@@ -1,17 +1,15 @@
 // Finds a QEMU that has the raspi4b machine (QEMU ≥ 9.0), or fetches one from Debian's backports into the cache:
 // unpacked, never installed, so the system's own QEMU stays as it is.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { ImagerError } from '../../../shared/errors';
 import { QEMU_BINARY } from '../../../shared/emulator/machine';
 import { findExecutable } from '../host-tools';
 import { extractDeb } from './deb-archive';
 import { partsCacheRoot, privateApt, withCacheLock } from './debian-parts';
+import { hasRaspi4b, qemuVersion } from './raspi4b';
 
-const execFileAsync = promisify(execFile);
 const QEMU_PACKAGES = ['qemu-system-arm', 'qemu-system-common', 'qemu-system-data'];
 
 export interface QemuFound {
@@ -35,11 +33,8 @@ export function cachedQemuPath(cacheDir: string): string {
 /** The version QEMU reports and whether it lists raspi4b; undefined when it does not run. */
 export async function probeQemu(qemu: string): Promise<{ version: string; raspi4b: boolean } | undefined> {
   try {
-    const [version, machines] = await Promise.all([
-      execFileAsync(qemu, ['--version'], { timeout: 15_000 }),
-      execFileAsync(qemu, ['-machine', 'help'], { timeout: 15_000 }),
-    ]);
-    return { version: /version\s+(\d+\.\d+(?:\.\d+)?)/.exec(version.stdout)?.[1] ?? 'unknown', raspi4b: /^raspi4b\s/m.test(machines.stdout) };
+    const [version, raspi4b] = await Promise.all([qemuVersion(qemu), hasRaspi4b(qemu)]);
+    return { version: `${version.major}.${version.minor}.${version.micro}`, raspi4b };
   } catch {
     return undefined;
   }
