@@ -277,12 +277,7 @@ export function privateApt(root: string, signal?: AbortSignal, config: { arch?: 
     } catch (error) {
       if (signal?.aborted) throw cancelled();
       const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
-      throw new ImagerError({
-        code: 'DOWNLOAD_FAILED',
-        subject: `${tool} ${args.join(' ')}`,
-        message: `${tool} failed: ${lastLines(stderr) || (error as Error).message}`,
-        hint: 'Check the network connection and that Debian’s package mirror is reachable, then try again.',
-      });
+      throw aptFailure(`${tool} ${args.join(' ')}`, `${tool} failed: ${lastLines(stderr) || (error as Error).message}`);
     }
   };
   const run = async (tool: 'apt-get' | 'apt-cache', args: string[], cwd?: string) => (await exec(tool, args, cwd)).stdout;
@@ -297,12 +292,7 @@ export function privateApt(root: string, signal?: AbortSignal, config: { arch?: 
       const failed = stderr.split('\n').filter((line) => /^W: Failed to fetch/.test(line));
       const haveLists = (await fsp.readdir(lists)).some((name) => name.endsWith('_Packages') || name.endsWith('_Packages.lz4'));
       if (failed.length > 0 && !haveLists) {
-        throw new ImagerError({
-          code: 'DOWNLOAD_FAILED',
-          subject: 'apt-get update',
-          message: `apt-get update could not fetch Debian’s package lists: ${lastLines(failed.join('\n'))}`,
-          hint: 'Check the network connection and that Debian’s package mirror is reachable, then try again.',
-        });
+        throw aptFailure('apt-get update', `apt-get update could not fetch Debian’s package lists: ${lastLines(failed.join('\n'))}`);
       }
     },
     /** The current kernel package, through the linux-image-arm64 metapackage (its ABI changes with each update). */
@@ -407,6 +397,20 @@ export function privateApt(root: string, signal?: AbortSignal, config: { arch?: 
       });
     },
   };
+}
+
+/** apt's failure as the user needs it: OFFLINE when its words say the mirror cannot be reached, else DOWNLOAD_FAILED. */
+function aptFailure(subject: string, message: string): ImagerError {
+  if (/Temporary failure resolving|Could not resolve|Failed to fetch|Unable to connect|Network is unreachable|Connection failed/i.test(message)) {
+    return new ImagerError({
+      code: 'OFFLINE',
+      subject,
+      message: 'Debian’s package mirror cannot be reached: this computer seems to be offline.',
+      hint: 'Connect to the network and try again; parts already fetched stay in the cache and need no network.',
+      details: { apt: message },
+    });
+  }
+  return new ImagerError({ code: 'DOWNLOAD_FAILED', subject, message, hint: 'Check the network connection and that Debian’s package mirror is reachable, then try again.' });
 }
 
 function lastLines(text: string): string {

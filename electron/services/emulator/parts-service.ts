@@ -10,21 +10,6 @@ import { availableXenVersions } from './rpi4-parts';
 
 export type PartsService = DomainService<'partsXenVersions' | 'partsFetch' | 'partsCancel'>;
 
-/** apt's own words for an unreachable mirror, turned into the sentence a user needs. */
-function offlineAware(error: unknown): unknown {
-  const message = (error as Error).message ?? '';
-  if (error instanceof ImagerError && error.code === 'DOWNLOAD_FAILED' && /Temporary failure resolving|Could not resolve|Failed to fetch|Unable to connect|Network is unreachable|Connection failed/i.test(message)) {
-    return new ImagerError({
-      code: 'OFFLINE',
-      subject: error.subject,
-      message: 'Debian’s package mirror cannot be reached: this computer seems to be offline.',
-      hint: 'Connect to the network and try again; parts already fetched stay in the cache and need no network.',
-      details: { apt: message },
-    });
-  }
-  return error;
-}
-
 export function createPartsService(host: ServiceHost, options: { env?: NodeJS.ProcessEnv } = {}): PartsService {
   const env = options.env ?? process.env;
   const paths = dataPaths(host.userDataDir ?? userDataDir(env));
@@ -32,11 +17,7 @@ export function createPartsService(host: ServiceHost, options: { env?: NodeJS.Pr
   let nextJob = 1;
   return {
     async partsXenVersions(): Promise<XenVersionOffer[]> {
-      try {
-        return await availableXenVersions({ cacheDir: partsCacheRoot(env), env });
-      } catch (error) {
-        throw offlineAware(error);
-      }
+      return availableXenVersions({ cacheDir: partsCacheRoot(env), env });
     },
     async partsFetch(request): Promise<PartsFetchResult> {
       if (running) {
@@ -57,8 +38,6 @@ export function createPartsService(host: ServiceHost, options: { env?: NodeJS.Pr
       try {
         const installed = await done;
         return { profile: installed.profile, files: installed.parts.parts, dir: installed.dir, qemuNote: installed.qemu.note };
-      } catch (error) {
-        throw offlineAware(error);
       } finally {
         running = undefined;
       }
