@@ -332,14 +332,14 @@ export function privateApt(root: string, signal?: AbortSignal, config: { arch?: 
         .filter((fields) => fields.length >= 3 && fields[2]!.includes('Packages'))
         .map(([name, version, where]) => ({ name: name!, version: version!, suite: /\s(\S+?)\/\S+\s+\S+\s+Packages/.exec(where!)?.[1] ?? '' }));
     },
-    /** Each package's Section (libs, admin...), from `apt-cache show`. */
-    async sections(names: string[]): Promise<Map<string, string>> {
+    /** Each package's candidate Version and Section (libs, admin...), from one `apt-cache show`. */
+    async show(names: string[]): Promise<Map<string, { version: string; section: string }>> {
       const out = names.length ? await run('apt-cache', ['show', '--no-all-versions', ...names]) : '';
-      const result = new Map<string, string>();
+      const result = new Map<string, { version: string; section: string }>();
       for (const stanza of out.split(/\n\n+/)) {
         const name = /^Package:\s*(\S+)/m.exec(stanza)?.[1];
-        const section = /^Section:\s*(\S+)/m.exec(stanza)?.[1];
-        if (name && section) result.set(name, section);
+        const version = /^Version:\s*(\S+)/m.exec(stanza)?.[1];
+        if (name && version) result.set(name, { version, section: /^Section:\s*(\S+)/m.exec(stanza)?.[1] ?? '' });
       }
       return result;
     },

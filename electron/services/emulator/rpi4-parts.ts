@@ -267,12 +267,12 @@ async function toolstackFiles(apt: ReturnType<typeof privateApt>, utils: Downloa
     const depends = await apt.depends(frontier);
     const unseen = [...new Set([...depends.values()].flat())].filter((name) => !seen.has(name));
     // only shared-library packages (Section libs): not python3, perl or adduser that the package scripts want
-    const sections = await apt.sections(unseen);
-    const next = unseen.filter((name) => /(^|\/)libs$/.test(sections.get(name) ?? ''));
+    const shown = await apt.show(unseen);
+    const next = unseen.filter((name) => /(^|\/)libs$/.test(shown.get(name)?.section ?? ''));
     if (next.length === 0) break;
     next.forEach((name) => seen.add(name));
     progress(`Libraries for xl: ${next.join(', ')}`);
-    const debs = await apt.download(next);
+    const debs = await apt.download(next.map((name) => ({ name, version: shown.get(name)!.version })));
     for (const deb of debs) {
       packages.push({ name: deb.name, version: deb.version });
       const libs = await readDebFiles(deb.file, (p) => /^(usr\/)?lib\/aarch64-linux-gnu\/[^/]+\.so(\.[0-9.]+)?$/.test(p));
