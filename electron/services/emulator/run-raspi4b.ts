@@ -12,6 +12,7 @@ import type { Profile } from '../../../shared/profile/schema';
 import { resolveComponent } from '../boot-files/service';
 import { composeImage } from '../drives/compose';
 import { composeFreshCard } from '../drives/fresh-card';
+import { isUrl } from '../drives/source';
 import { bootEditForProfile } from '../drives/profile-boot';
 import { partsCacheRoot } from './debian-parts';
 import type { QemuFound } from './qemu-raspi4b';
@@ -84,7 +85,8 @@ export async function runRaspi4bTrial(request: TrialRequest, callbacks: TrialCal
       card = (await composeFreshCard(trialEdit, cacheDir)).image;
     } else {
       progress(`Building the card exactly as the Write step does (on ${profile.baseImage})`);
-      const composed = await composeImage({ source: resolveComponent(request.componentsDir, profile.baseImage!), cacheDir, ...trialEdit, ...(signal && { signal }) });
+      const base = profile.baseImage!;
+      const composed = await composeImage({ source: isUrl(base) ? base : resolveComponent(request.componentsDir, base), cacheDir, ...trialEdit, ...(signal && { signal }) });
       card = composed.image;
     }
     // QEMU's SD model takes only power-of-two sizes: the trial's copy grows to the next one (the card itself does not)
