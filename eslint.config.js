@@ -11,6 +11,12 @@ const nodeBuiltins = [
 ];
 const nodeBuiltinPatterns = ['node:*', ...nodeBuiltins];
 
+const rendererPaths = [{ name: 'electron', message: 'The renderer is sandboxed: it talks to the host through window.imager only.' }];
+const rendererPatterns = [
+  { group: ['**/electron/**'], message: 'The renderer never imports electron/: use the api client.' },
+  { group: nodeBuiltinPatterns, message: 'The renderer has no Node: ask the host through the api client.' },
+];
+
 /** Layering rules: which folder may import what. Exported so the layering test can check they bite. */
 export const layering = [
   {
@@ -29,12 +35,16 @@ export const layering = [
   {
     files: ['renderer/**/*.{ts,tsx}'],
     rules: {
+      'no-restricted-imports': ['error', { paths: rendererPaths, patterns: rendererPatterns }],
+    },
+  },
+  {
+    // GitHub Desktop's dispatcher habit: views ask renderer/src/actions.ts, which alone talks to the api client
+    files: ['renderer/src/{steps,components,wizard}/**/*.{ts,tsx}', 'renderer/src/App.tsx'],
+    rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'The renderer is sandboxed: it talks to the host through window.imager only.' }],
-        patterns: [
-          { group: ['**/electron/**'], message: 'The renderer never imports electron/: use the api client.' },
-          { group: nodeBuiltinPatterns, message: 'The renderer has no Node: ask the host through the api client.' },
-        ],
+        paths: rendererPaths,
+        patterns: [...rendererPatterns, { group: ['**/api/client'], message: 'Views call the host through renderer/src/actions.ts, not the api client.' }],
       }],
     },
   },

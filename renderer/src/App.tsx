@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { AppInfo } from '../../shared/api';
 import type { ImagerErrorData } from '../../shared/errors';
-import { api } from './api/client';
+import { appInfo } from './actions';
 import { ErrorNotice } from './components/ErrorNotice';
 import { Wizard } from './wizard/Wizard';
 
@@ -11,7 +11,7 @@ export function App() {
   const [error, setError] = useState<ImagerErrorData | undefined>();
 
   useEffect(() => {
-    api.appInfo().then(setInfo, (reason: ImagerErrorData) => setError(reason));
+    appInfo().then(setInfo, (reason: ImagerErrorData) => setError(reason));
   }, []);
 
   return (

@@ -108,15 +108,18 @@ export function isShownByDefault(drive: DriveInfo): boolean {
   return !drive.isSystem;
 }
 
-function confirmationMatches(drive: DriveInfo, typed: string | undefined): boolean {
+function confirmationMatches(drive: Pick<DriveInfo, 'device'>, typed: string | undefined): boolean {
   if (!typed) return false;
   const value = typed.trim();
   return value === driveShortName(drive) || value === drive.device;
 }
 
-/** The statuses that still stop this write after the user's confirmations (empty: go ahead). */
-export function writeBlockers(drive: DriveInfo, context: SafetyContext, confirmations: WriteConfirmations = {}, allDrives?: DriveInfo[]): DriveStatus[] {
-  return driveStatuses(drive, context, allDrives).filter((status) => {
+/**
+ * Of a drive's statuses, those the user's confirmations do not lift (empty: go ahead). The writer applies it to the
+ * statuses it works out; the UI to the statuses the drive list showed, so its confirm button and the writer agree.
+ */
+export function unconfirmedStatuses(drive: Pick<DriveInfo, 'device'>, statuses: DriveStatus[], confirmations: WriteConfirmations = {}): DriveStatus[] {
+  return statuses.filter((status) => {
     switch (status.override) {
       case 'none':
         return false;
@@ -128,6 +131,11 @@ export function writeBlockers(drive: DriveInfo, context: SafetyContext, confirma
         return true;
     }
   });
+}
+
+/** The statuses that still stop this write after the user's confirmations (empty: go ahead). */
+export function writeBlockers(drive: DriveInfo, context: SafetyContext, confirmations: WriteConfirmations = {}, allDrives?: DriveInfo[]): DriveStatus[] {
+  return unconfirmedStatuses(drive, driveStatuses(drive, context, allDrives), confirmations);
 }
 
 /** Throws a DRIVE_REFUSED error naming the first blocker and how to lift it; the writer calls this before opening a device. */

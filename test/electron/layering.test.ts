@@ -28,6 +28,16 @@ describe('layering (ESLint, error level)', () => {
     expect(await lintAs('renderer/src/good.ts', "import { methodNames } from '../../shared/api';\nexport const x = methodNames;\n")).toHaveLength(0);
   });
 
+  it('lets the views reach the host only through the actions module', async () => {
+    const viaClient = "import { api } from '../api/client';\nexport const x = api;\n";
+    expect(await lintAs('renderer/src/steps/Bad.tsx', viaClient)).toHaveLength(1);
+    expect(await lintAs('renderer/src/components/Bad.tsx', viaClient)).toHaveLength(1);
+    expect(await lintAs('renderer/src/wizard/bad.ts', viaClient)).toHaveLength(1);
+    expect(await lintAs('renderer/src/steps/Bad.tsx', "import fs from 'node:fs';\nexport const x = fs;\n")).toHaveLength(1);
+    expect(await lintAs('renderer/src/steps/Good.tsx', "import { listProfiles } from '../actions';\nexport const x = listProfiles;\n")).toHaveLength(0);
+    expect(await lintAs('renderer/src/actions.ts', "import { api } from './api/client';\nexport const x = api;\n")).toHaveLength(0);
+  });
+
   it('lets only electron/main and electron/preload import electron', async () => {
     expect(await lintAs('electron/services/bad.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(1);
     expect(await lintAs('electron/cli/bad.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(1);

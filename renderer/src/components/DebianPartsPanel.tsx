@@ -4,8 +4,8 @@ import { useEffect, useRef, useState } from 'react';
 import type { PartsFetchResult } from '../../../shared/api/parts';
 import type { ImagerErrorData } from '../../../shared/errors';
 import { takeFetchedParts } from '../../../shared/profile/take-parts';
-import { api } from '../api/client';
-import type { StepProps } from '../wizard/Wizard';
+import { cancelDebianParts, fetchDebianParts, onHostEvent } from '../actions';
+import type { StepProps } from '../wizard/step-props';
 import { asErrorData, ErrorNotice } from './ErrorNotice';
 
 /** The major.minor partsFetch takes ("4.17.3" → "4.17"), or undefined when the version is not one. */
@@ -25,7 +25,7 @@ export function DebianPartsPanel({ wizard }: Pick<StepProps, 'wizard'>) {
   // subscribed before the request goes out, so the first message is never missed
   const listening = useRef(false);
   useEffect(() => {
-    const off = api.on('parts:progress', (event) => listening.current && setMessages((list) => [...list, event.message]));
+    const off = onHostEvent('parts:progress', (event) => listening.current && setMessages((list) => [...list, event.message]));
     return () => {
       off();
     };
@@ -38,8 +38,7 @@ export function DebianPartsPanel({ wizard }: Pick<StepProps, 'wizard'>) {
     setMessages([]);
     setResult(undefined);
     setError(undefined);
-    api
-      .partsFetch({ board: 'rpi4', xenVersion: series, ...(refresh && { refresh: true }) })
+    fetchDebianParts({ board: 'rpi4', xenVersion: series, ...(refresh && { refresh: true }) })
       .then(
         (fetched) => {
           setResult(fetched);
@@ -71,7 +70,7 @@ export function DebianPartsPanel({ wizard }: Pick<StepProps, 'wizard'>) {
           Get everything from Debian
         </button>
         {running && (
-          <button type="button" className="danger" onClick={() => void api.partsCancel()} data-testid="parts-cancel">
+          <button type="button" className="danger" onClick={() => void cancelDebianParts()} data-testid="parts-cancel">
             Cancel
           </button>
         )}

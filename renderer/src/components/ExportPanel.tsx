@@ -1,8 +1,8 @@
 // Export the generated files to a folder: DIR/boot for the card's boot partition, DIR/tftp for the TFTP root.
 import { useState } from 'react';
 import type { ExportResult } from '../../../shared/api/boot';
-import { api } from '../api/client';
-import type { StepProps } from '../wizard/Wizard';
+import { exportBootFiles } from '../actions';
+import type { StepProps } from '../wizard/step-props';
 import { TextField } from './Field';
 
 export function ExportPanel({ wizard, showError, disabled }: StepProps & { disabled: boolean }) {
@@ -19,7 +19,7 @@ export function ExportPanel({ wizard, showError, disabled }: StepProps & { disab
           type="button"
           className="secondary"
           disabled={disabled || !folder.trim()}
-          onClick={() => void api.bootExport(wizard.state.draft, folder.trim()).then(setResult, showError)}
+          onClick={() => void exportBootFiles(wizard.state.draft, folder).then(setResult, showError)}
         >
           Export
         </button>

@@ -5,8 +5,8 @@ import type { EmulatorOptions, EmulatorResult, Milestone } from '../../../shared
 import type { ImagerErrorData } from '../../../shared/errors';
 import type { Profile } from '../../../shared/profile/schema';
 import type { AppInfo } from '../../../shared/api';
-import { api } from '../api/client';
-import type { StepProps } from '../wizard/Wizard';
+import { onHostEvent, stopEmulator, tryOnEmulator } from '../actions';
+import type { StepProps } from '../wizard/step-props';
 import { ErrorNotice, asErrorData } from './ErrorNotice';
 
 const CONSOLE_LIMIT = 200_000;
@@ -49,9 +49,9 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
 
   useEffect(() => {
     const offs = [
-      api.on('emulator:console', (e) => setConsoleText((text) => (text + e.text).slice(-CONSOLE_LIMIT))),
-      api.on('emulator:milestone', (e) => setMilestones((list) => [...list, e.milestone])),
-      api.on('emulator:progress', (e) => setProgress(e.message)),
+      onHostEvent('emulator:console', (e) => setConsoleText((text) => (text + e.text).slice(-CONSOLE_LIMIT))),
+      onHostEvent('emulator:milestone', (e) => setMilestones((list) => [...list, e.milestone])),
+      onHostEvent('emulator:progress', (e) => setProgress(e.message)),
     ];
     return () => offs.forEach((off) => off());
   }, []);
@@ -67,8 +67,7 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
     setMilestones([]);
     setResult(undefined);
     setError(undefined);
-    api
-      .emulatorTry(draft, trialOptions(draft, mode))
+    tryOnEmulator(draft, trialOptions(draft, mode))
       .then(setResult, (failure: unknown) => setError(asErrorData(failure)))
       .finally(() => {
         setRunning(false);
@@ -117,7 +116,7 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
           </span>
         )}
         {running && (
-          <button type="button" className="danger" onClick={() => void api.emulatorCancel()}>
+          <button type="button" className="danger" onClick={() => void stopEmulator()}>
             Stop
           </button>
         )}

@@ -2,8 +2,8 @@
 import { useEffect, useState } from 'react';
 import type { LocalAddress, TftpLimitEvent, TftpServeStatus, TftpTransferEvent } from '../../../shared/api/tftp';
 import type { ImagerErrorData } from '../../../shared/errors';
-import { api } from '../api/client';
-import type { StepProps } from '../wizard/Wizard';
+import { localAddresses, onHostEvent, startTftpServer, stopTftpServer, tftpStatus } from '../actions';
+import type { StepProps } from '../wizard/step-props';
 import { asErrorData, ErrorNotice } from './ErrorNotice';
 
 interface TransferRow {
@@ -52,10 +52,10 @@ export function TftpPanel({ wizard }: StepProps) {
   const serverIp = draft.boot.network?.serverIp;
 
   useEffect(() => {
-    void api.localAddresses().then(setAddresses, () => undefined);
-    void api.tftpStatus().then(setStatus, () => undefined);
-    const offTransfers = api.on('tftp:transfer', (event) => setTransfers((rows) => applyEvent(rows, event)));
-    const offLimits = api.on('tftp:limit', (event) => setLimits((shown) => [event, ...shown].slice(0, MAX_NOTICES)));
+    void localAddresses().then(setAddresses, () => undefined);
+    void tftpStatus().then(setStatus, () => undefined);
+    const offTransfers = onHostEvent('tftp:transfer', (event) => setTransfers((rows) => applyEvent(rows, event)));
+    const offLimits = onHostEvent('tftp:limit', (event) => setLimits((shown) => [event, ...shown].slice(0, MAX_NOTICES)));
     return () => {
       offTransfers();
       offLimits();
@@ -69,16 +69,14 @@ export function TftpPanel({ wizard }: StepProps) {
   const start = () => {
     setBusy(true);
     setError(undefined);
-    api
-      .tftpStart({ profile: draft, address: listenAddress, port: 69 })
+    startTftpServer({ profile: draft, address: listenAddress, port: 69 })
       .then(setStatus, (reason: unknown) => setError(asErrorData(reason)))
       .finally(() => setBusy(false));
   };
   const stop = () => {
     setBusy(true);
-    api
-      .tftpStop()
-      .then(() => api.tftpStatus().then(setStatus))
+    stopTftpServer()
+      .then(() => tftpStatus().then(setStatus))
       .catch((reason: unknown) => setError(asErrorData(reason)))
       .finally(() => setBusy(false));
   };

@@ -4,7 +4,7 @@ import type { XenVersionOffer } from '../../../shared/api/parts';
 import type { BoardId } from '../../../shared/boards';
 import type { ImagerErrorData } from '../../../shared/errors';
 import { xenOfferMeaning } from '../../../shared/xen-versions';
-import { api } from '../api/client';
+import { xenVersionsInDebian } from '../actions';
 import { asErrorData, ErrorNotice } from './ErrorNotice';
 
 interface XenOffersPanelProps {
@@ -21,8 +21,7 @@ export function XenOffersPanel({ board, chosen, onChoose }: XenOffersPanelProps)
   const load = () => {
     setLoading(true);
     setError(undefined);
-    api
-      .partsXenVersions()
+    xenVersionsInDebian()
       .then(setOffers, (reason: unknown) => setError(asErrorData(reason)))
       .finally(() => setLoading(false));
   };

@@ -7,7 +7,7 @@ import type { Profile } from '../../../shared/profile/schema';
 import { checkXenVersion, xenVersions } from '../../../shared/xen-versions';
 import { Field, NumberField, TextField } from '../components/Field';
 import { XenOffersPanel } from '../components/XenOffersPanel';
-import type { StepProps } from '../wizard/Wizard';
+import type { StepProps } from '../wizard/step-props';
 
 /** Moves a profile to another board: its addresses, console and board files follow; the user's own files stay. */
 export function switchBoard(draft: Profile, board: BoardId): Profile {

@@ -5,10 +5,10 @@ import { boards } from '../../../shared/boards';
 import type { FileKind } from '../../../shared/boot/detect';
 import type { Profile } from '../../../shared/profile/schema';
 import { checkDom0KernelVersion } from '../../../shared/xen-versions';
-import { api } from '../api/client';
+import { inspectComponent } from '../actions';
 import { DebianPartsPanel } from '../components/DebianPartsPanel';
 import { TextField, type FieldProblem } from '../components/Field';
-import type { StepProps } from '../wizard/Wizard';
+import type { StepProps } from '../wizard/step-props';
 import type { DraftValidation } from '../wizard/validation';
 
 interface ComponentRow {
@@ -141,7 +141,7 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
     const timer = setTimeout(() => {
       for (const file of paths.split('\n')) {
         if (!file) continue;
-        api.componentInspect(file).then(
+        inspectComponent(file).then(
           (info) => setInfos((old) => ({ ...old, [file]: info })),
           () => undefined,
         );

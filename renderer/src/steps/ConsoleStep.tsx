@@ -5,7 +5,7 @@ import { loadCommandFor, xenCommandLineFor } from '../../../shared/boot/generate
 import { dom0CommandLine } from '../../../shared/boot/stage2';
 import type { Profile } from '../../../shared/profile/schema';
 import { Field, TextField } from '../components/Field';
-import type { StepProps } from '../wizard/Wizard';
+import type { StepProps } from '../wizard/step-props';
 
 const LOG_LEVELS = ['default', 'error', 'warning', 'info', 'debug', 'all'] as const;
 const BAUD_RATES = [115200, 230400, 460800, 921600, 57600, 38400, 9600];

@@ -3,7 +3,7 @@ import { boards } from '../../../shared/boards';
 import type { NetworkProfile, Profile } from '../../../shared/profile/schema';
 import { TextField } from '../components/Field';
 import { TftpPanel } from '../components/TftpPanel';
-import type { StepProps } from '../wizard/Wizard';
+import type { StepProps } from '../wizard/step-props';
 
 type StaticNetwork = Extract<NetworkProfile, { method: 'static' }>;
 

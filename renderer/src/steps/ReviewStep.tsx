@@ -3,10 +3,10 @@ import { useEffect, useState } from 'react';
 import type { BootPreview } from '../../../shared/api/boot';
 import type { Destination } from '../../../shared/boot/generate';
 import { hexAddress } from '../../../shared/boot/address';
-import { api } from '../api/client';
+import { previewBoot } from '../actions';
 import { ExportPanel } from '../components/ExportPanel';
 import { QemuPanel } from '../components/QemuPanel';
-import type { StepProps } from '../wizard/Wizard';
+import type { StepProps } from '../wizard/step-props';
 
 export function ReviewStep(props: StepProps) {
   const { wizard, showError } = props;
@@ -16,7 +16,7 @@ export function ReviewStep(props: StepProps) {
   useEffect(() => {
     let current = true;
     const timer = setTimeout(() => {
-      api.bootPreview(draft).then((result) => current && setPreview(result), showError);
+      previewBoot(draft).then((result) => current && setPreview(result), showError);
     }, 150);
     return () => {
       current = false;

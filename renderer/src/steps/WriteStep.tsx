@@ -1,16 +1,15 @@
 // Step 8: the write itself — phase, progress, speed, ETA, cancel — then exactly what was written where and what to do next.
 import { useEffect, useRef, useState } from 'react';
 import type { ExportResult } from '../../../shared/api/boot';
-import type { FlashDone, FlashStartRequest } from '../../../shared/api/drives';
+import type { FlashDone } from '../../../shared/api/drives';
 import { boards } from '../../../shared/boards';
 import type { FlashPhase, FlashProgress } from '../../../shared/drives/flash';
 import { formatDriveSize } from '../../../shared/drives/types';
 import type { ImagerErrorData } from '../../../shared/errors';
-import { api } from '../api/client';
+import { cancelWrite, exportBootFiles, onHostEvent, startFlash } from '../actions';
 import { asErrorData, ErrorNotice } from '../components/ErrorNotice';
-import type { StepProps } from '../wizard/Wizard';
-import type { TargetChoice } from '../wizard/store';
-import { sourceOf, writesFreshCard } from './TargetStep';
+import type { StepProps } from '../wizard/step-props';
+import { writesFreshCard } from '../wizard/write-source';
 
 const PHASE_WORDS: Record<FlashPhase, string> = {
   preparing: 'Preparing',
@@ -48,20 +47,20 @@ export function WriteStep(props: StepProps) {
     setProgress(undefined);
     const target = request.target;
     if (target.kind === 'folder') {
-      api.bootExport(state.draft, target.folder.trim()).then(
+      exportBootFiles(state.draft, target.folder).then(
         (result) => setOutcome({ kind: 'folder', result }),
         (error: unknown) => setOutcome({ kind: 'error', error: asErrorData(error) }),
       );
       return;
     }
     let id: string | undefined;
-    const offProgress = api.on('flash:progress', (p) => (id === undefined || p.jobId === id) && setProgress(p));
-    const offDone = api.on('flash:done', (done) => {
+    const offProgress = onHostEvent('flash:progress', (p) => (id === undefined || p.jobId === id) && setProgress(p));
+    const offDone = onHostEvent('flash:done', (done) => {
       if (id !== undefined && done.jobId !== id) return;
       setOutcome({ kind: 'flash', done });
       setJobId(undefined);
     });
-    api.flashStart(flashRequest(props, target)).then(
+    startFlash(state, target).then(
       (reply) => {
         id = reply.jobId;
         setJobId(reply.jobId);
@@ -81,7 +80,7 @@ export function WriteStep(props: StepProps) {
   if (!outcome) {
     return (
       <div data-testid="writing" aria-busy="true">
-        {writesFreshCard(props) && request.target.kind !== 'folder' && <p>A fresh card: the app builds its partition table and FAT32 boot partition itself.</p>}
+        {writesFreshCard(state) && request.target.kind !== 'folder' && <p>A fresh card: the app builds its partition table and FAT32 boot partition itself.</p>}
         <p>
           <strong>{progress ? PHASE_WORDS[progress.phase] : 'Starting'}…</strong> {progress && `${Math.floor(progress.percent)} %`}
         </p>
@@ -91,7 +90,7 @@ export function WriteStep(props: StepProps) {
           {progress && formatRate(progress.speed)} {progress && formatEta(progress.eta)}
         </p>
         {jobId && (
-          <button type="button" className="danger" onClick={() => void api.flashCancel(jobId).catch(props.showError)}>
+          <button type="button" className="danger" onClick={() => void cancelWrite(jobId).catch(props.showError)}>
             Cancel
           </button>
         )}
@@ -99,26 +98,6 @@ export function WriteStep(props: StepProps) {
     );
   }
   return <WriteResult outcome={outcome} {...props} />;
-}
-
-function flashRequest(props: StepProps, target: TargetChoice): FlashStartRequest {
-  const { state } = props.wizard;
-  const source = sourceOf(props);
-  // no source: the service builds a fresh card from the profile
-  const common = {
-    ...(source && { source }),
-    verify: target.verify,
-    eject: target.eject,
-    ...(state.path === 'image' && state.readyImage.sha256 && { sha256: state.readyImage.sha256 }),
-    ...(state.path === 'xen' && { profile: state.draft }),
-  };
-  if (target.kind === 'file') return { ...common, targets: [], saveAs: target.file.trim() };
-  return {
-    ...common,
-    targets: target.devices.map((device) => ({ kind: 'drive' as const, device })),
-    ...(target.systemDriveName.trim() && { systemDriveName: target.systemDriveName.trim() }),
-    ...(target.confirmLargeDrive && { confirmLargeDrive: true }),
-  };
 }
 
 /** What a fresh card holds, as a sentence's list. */

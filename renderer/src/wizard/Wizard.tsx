@@ -3,8 +3,7 @@ import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react
 import type { AppInfo } from '../../../shared/api';
 import type { ImagerErrorData } from '../../../shared/errors';
 import { defaultProfile } from '../../../shared/profile/defaults';
-import type { Profile } from '../../../shared/profile/schema';
-import { api } from '../api/client';
+import { saveProfile } from '../actions';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { asErrorData, ErrorNotice } from '../components/ErrorNotice';
 import { BoardStep } from '../steps/BoardStep';
@@ -15,18 +14,11 @@ import { ReviewStep } from '../steps/ReviewStep';
 import { StartStep } from '../steps/StartStep';
 import { TargetStep } from '../steps/TargetStep';
 import { WriteStep } from '../steps/WriteStep';
+import { useProfileOpens } from './profile-opens';
+import type { StepProps } from './step-props';
 import { STEPS, type StepId } from './steps';
-import { useWizard, type Wizard as WizardModel } from './store';
-import { validateDraft, type DraftValidation } from './validation';
-
-export interface StepProps {
-  info: AppInfo;
-  wizard: WizardModel;
-  validation: DraftValidation;
-  /** Replaces the draft after asking about unsaved changes. */
-  replaceDraft: (load: () => Promise<{ profile: Profile; savedId?: string; saved: boolean }>) => void;
-  showError: (error: unknown) => void;
-}
+import { useWizard } from './store';
+import { validateDraft } from './validation';
 
 const STEP_VIEWS: Record<StepId, (props: StepProps) => ReactNode> = {
   start: StartStep,
@@ -63,6 +55,7 @@ export function Wizard({ info }: { info: AppInfo }) {
     },
     [unsaved, state.savedJson, state.draft, wizard, showError],
   );
+  useProfileOpens(replaceDraft, showError);
 
   // leaving the page (closing the window) with unsaved changes asks first
   useEffect(() => {
@@ -74,7 +67,7 @@ export function Wizard({ info }: { info: AppInfo }) {
 
   const save = async (asNew: boolean) => {
     try {
-      const summary = await api.profileSave(state.draft, asNew ? undefined : state.savedId);
+      const summary = await saveProfile(state.draft, asNew ? undefined : state.savedId);
       wizard.markSaved(summary.id, state.draft);
       setStatus(`Saved "${summary.name}" to ${summary.file}`);
       setError(undefined);

@@ -1,0 +1,99 @@
+// What the UI asks of the host, named for what the user does: the one module between the views and the api client
+// (GitHub Desktop's dispatcher habit), so a step never builds a request for a transport or talks to one itself.
+import type { LoadedProfile, ProfileSummary } from '../../shared/api';
+import { PROFILE_IMPORT_MAX_BYTES } from '../../shared/api/profiles';
+import type { FlashStartRequest } from '../../shared/api/drives';
+import { ImagerError } from '../../shared/errors';
+import type { Profile } from '../../shared/profile/schema';
+import { api } from './api/client';
+import type { TargetChoice, WizardState } from './wizard/store';
+import { sourceOf } from './wizard/write-source';
+
+/** Listens to one of the host's events; returns the function that stops listening. */
+export const onHostEvent: typeof api.on = (name, listener) => api.on(name, listener);
+
+export const appInfo = () => api.appInfo();
+
+// --- profiles -----------------------------------------------------------------------------------------------------
+
+export const listProfiles = () => api.profilesList();
+export const loadProfile = (id: string): Promise<LoadedProfile> => api.profileLoad(id);
+/** Saves over the open profile, or as a new one when `savedId` is absent ("Save as"). */
+export const saveProfile = (draft: Profile, savedId?: string) => api.profileSave(draft, savedId);
+export const renameProfile = (id: string, name: string) => api.profileRename(id, name);
+export const duplicateProfile = (id: string) => api.profileDuplicate(id);
+export const deleteProfile = (id: string) => api.profileDelete(id);
+export const restoreProfile = (undoToken: string) => api.profileRestore(undoToken);
+/** Profiles the app was asked to open (file argument, double-click) before the UI was ready. */
+export const pendingProfileOpens = () => api.profilePendingOpen();
+
+/** Adds a profile file the user picked or dropped to the saved profiles. */
+export async function importProfileFile(file: File): Promise<ProfileSummary> {
+  // refused here, before reading: a large file would not fit one message to the app
+  if (file.size > PROFILE_IMPORT_MAX_BYTES) {
+    throw new ImagerError({
+      code: 'FILE_TOO_LARGE',
+      subject: file.name,
+      message: `${file.name} is ${(file.size / 1e6).toFixed(1)} MB; a profile file is at most ${PROFILE_IMPORT_MAX_BYTES / 1e6} MB.`,
+      hint: 'Choose a profile file the app exported (.xenpi) or saved (.json); they are a few kilobytes.',
+    });
+  }
+  return api.profileImport(await file.text(), file.name);
+}
+
+/** Hands a saved profile to the browser's downloads as `<id>.xenpi`. */
+export async function downloadProfile(summary: ProfileSummary): Promise<void> {
+  const text = await api.profileExport(summary.id);
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  link.download = `${summary.id}.xenpi`;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+// --- boot files -------------------------------------------------------------------------------------------------
+
+export const inspectComponent = (file: string) => api.componentInspect(file);
+export const previewBoot = (draft: Profile) => api.bootPreview(draft);
+export const exportBootFiles = (draft: Profile, folder: string) => api.bootExport(draft, folder.trim());
+
+// --- drives and writing -----------------------------------------------------------------------------------------
+
+export const listDrives = (query: { all: boolean; sourcePath?: string }) => api.drivesList(query);
+export const cancelWrite = (jobId: string) => api.flashCancel(jobId);
+
+/** The flash request for a confirmed write: the ready-made image, the base image, or (neither) a fresh card. */
+export function flashRequestFor(state: WizardState, target: TargetChoice): FlashStartRequest {
+  const source = sourceOf(state);
+  const common = {
+    ...(source && { source }),
+    verify: target.verify,
+    eject: target.eject,
+    ...(state.path === 'image' && state.readyImage.sha256 && { sha256: state.readyImage.sha256 }),
+    ...(state.path === 'xen' && { profile: state.draft }),
+  };
+  if (target.kind === 'file') return { ...common, targets: [], saveAs: target.file.trim() };
+  return {
+    ...common,
+    targets: target.devices.map((device) => ({ kind: 'drive' as const, device })),
+    ...(target.systemDriveName.trim() && { systemDriveName: target.systemDriveName.trim() }),
+    ...(target.confirmLargeDrive && { confirmLargeDrive: true }),
+  };
+}
+
+export const startFlash = (state: WizardState, target: TargetChoice) => api.flashStart(flashRequestFor(state, target));
+
+// --- TFTP server ----------------------------------------------------------------------------------------------
+
+export const localAddresses = () => api.localAddresses();
+export const tftpStatus = () => api.tftpStatus();
+export const startTftpServer = (options: Parameters<typeof api.tftpStart>[0]) => api.tftpStart(options);
+export const stopTftpServer = () => api.tftpStop();
+
+// --- trial on an emulator, and Debian's parts -----------------------------------------------------------------
+
+export const tryOnEmulator = (draft: Profile, options: Parameters<typeof api.emulatorTry>[1]) => api.emulatorTry(draft, options);
+export const stopEmulator = () => api.emulatorCancel();
+export const fetchDebianParts = (request: Parameters<typeof api.partsFetch>[0]) => api.partsFetch(request);
+export const cancelDebianParts = () => api.partsCancel();
+export const xenVersionsInDebian = () => api.partsXenVersions();
