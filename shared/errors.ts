@@ -1,7 +1,11 @@
 // Errors as values: a code, the thing that failed, what happened, and what the user can do next.
 
-/** Every error code the app can report. The UI and CLI show `message` and `hint`; code is for logs and tests. */
+/**
+ * Every error code the app can report: a closed list, so a misspelt code does not compile.
+ * Each has its sentence and its way forward in `shared/messages.ts`; code is for logs, tests and scripts.
+ */
 export type ErrorCode =
+  // general
   | 'OFFLINE'
   | 'BUSY'
   | 'INVALID_ARGUMENT'
@@ -12,7 +16,63 @@ export type ErrorCode =
   | 'IO_ERROR'
   | 'CANCELLED'
   | 'INTERNAL'
-  | (string & {});
+  // user files
+  | 'NOT_A_FILE'
+  | 'NOT_A_FOLDER'
+  | 'NOT_TEXT'
+  | 'FILE_TOO_LARGE'
+  | 'EXISTS'
+  | 'NO_SPACE'
+  // profiles
+  | 'INVALID_PROFILE'
+  | 'PROFILE_DAMAGED'
+  | 'PROFILE_TOO_NEW'
+  // boot files
+  | 'WRONG_FILE_TYPE'
+  | 'NO_LOAD_COMMAND'
+  | 'NO_DOMAINS'
+  | 'NOT_ENOUGH_MEMORY'
+  | 'ROOT_DEVICE_UNKNOWN'
+  | 'INVALID_STAGE1'
+  | 'STAGE2_OVERLAPS_STAGE1'
+  | 'INVALID_SCRIPT_IMAGE'
+  | 'BAD_DEVICE_TREE'
+  // ImageBuilder
+  | 'IMAGEBUILDER_CONFIG'
+  | 'IMAGEBUILDER_CONFIG_SYNTAX'
+  | 'IMAGEBUILDER_UNSUPPORTED'
+  // TFTP
+  | 'NOTHING_TO_SERVE'
+  | 'ADDRESS_IN_USE'
+  // sources and card images
+  | 'SOURCE_NOT_FOUND'
+  | 'SOURCE_NOT_A_FILE'
+  | 'SOURCE_CORRUPT'
+  | 'UNSUPPORTED_FORMAT'
+  | 'CHECKSUM_MISMATCH'
+  | 'NO_PARTITION_TABLE'
+  | 'NO_FAT_PARTITION'
+  | 'NO_FAT_FILESYSTEM'
+  // drives
+  | 'NOT_A_DRIVE'
+  | 'NOT_A_TARGET'
+  | 'TARGET_TOO_SMALL'
+  | 'TARGET_REMOVED'
+  | 'DEVICE_BUSY'
+  | 'DRIVE_REFUSED'
+  | 'CONFIRMATION_NEEDED'
+  // writing
+  | 'ELEVATION_DECLINED'
+  | 'NO_POLKIT_AGENT'
+  | 'WRITER_FAILED'
+  | 'WRITE_FAILED'
+  | 'VERIFY_FAILED'
+  | 'VERIFY_READ_FAILED'
+  | 'READBACK_FAILED'
+  // Debian parts and the emulator
+  | 'DOWNLOAD_FAILED'
+  | 'BAD_PACKAGE'
+  | 'EMULATOR_FAILED';
 
 export interface ImagerErrorData {
   code: ErrorCode;
@@ -85,11 +145,4 @@ function systemErrorCode(code: string): ErrorCode {
 /** Rebuilds an ImagerError on the receiving side of a transport. */
 export function fromErrorData(data: ImagerErrorData): ImagerError {
   return new ImagerError(data);
-}
-
-/** One line for a terminal or a log: "message (subject). hint" */
-export function formatError(error: ImagerErrorData): string {
-  const subject = error.subject ? ` [${error.subject}]` : '';
-  const hint = error.hint ? `\n  ${error.hint}` : '';
-  return `${error.message}${subject}${hint}`;
 }

@@ -1,5 +1,6 @@
 // The command line: `xen-pi-imager [--help|--version] COMMAND [ARGS]`, on the same services as the app.
-import { formatError, ImagerError, toErrorData } from '../../shared/errors';
+import { ImagerError, toErrorData } from '../../shared/errors';
+import { formatError } from '../../shared/messages';
 import { packageFacts } from '../services';
 import { UsageError, type CliCommand, type CliIO } from './command';
 import { commands as allCommands } from './commands';

@@ -1,5 +1,5 @@
 // Stage 2 (boot2.scr): the U-Boot script that loads Xen, Dom0, DomUs and the device tree, exactly as ImageBuilder 2023.2 writes it.
-import { ImagerError } from '../errors';
+import { type ErrorCode, ImagerError } from '../errors';
 import { ALIGN_2M, alignUp, hexAddress, splitHalves } from './address';
 import { detectFile } from './detect';
 
@@ -118,7 +118,7 @@ const LOWEST_SCRIPT_ADDRESS = 0xc00000;
 /** ImageBuilder's exit status for every failure it reports. */
 export const IMAGEBUILDER_FAILURE_STATUS = 1;
 
-export function stage2Error(code: string, subject: string, message: string, hint: string, imageBuilderMessage: string): ImagerError {
+export function stage2Error(code: ErrorCode, subject: string, message: string, hint: string, imageBuilderMessage: string): ImagerError {
   return new ImagerError({ code, subject, message, hint, details: { exitStatus: IMAGEBUILDER_FAILURE_STATUS, imageBuilderMessage } });
 }
 

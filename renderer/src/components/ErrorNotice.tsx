@@ -1,5 +1,6 @@
 // An error as the user reads it: what went wrong, what to do, and what it concerns.
 import type { ImagerErrorData } from '../../../shared/errors';
+import { wayForwardOf } from '../../../shared/messages';
 
 export function ErrorNotice({ error, onDismiss }: { error: ImagerErrorData; onDismiss?: () => void }) {
   return (
@@ -7,7 +8,7 @@ export function ErrorNotice({ error, onDismiss }: { error: ImagerErrorData; onDi
       <p>
         <strong>{error.message}</strong>
       </p>
-      {error.hint && <p>{error.hint}</p>}
+      <p>{wayForwardOf(error)}</p>
       {error.subject && (
         <p className="field-hint">
           Concerns: <code>{error.subject}</code>

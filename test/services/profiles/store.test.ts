@@ -22,7 +22,7 @@ const codec: ProfileCodec<Demo> = {
     if (typeof value.schemaVersion === 'number' && value.schemaVersion > 2) {
       throw new ImagerError({ code: 'PROFILE_TOO_NEW', message: `schema version ${value.schemaVersion} is newer than this app knows (2)` });
     }
-    if (value.schemaVersion !== 2 || typeof value.name !== 'string') throw new ImagerError({ code: 'PROFILE_INVALID', message: 'name: expected a string' });
+    if (value.schemaVersion !== 2 || typeof value.name !== 'string') throw new ImagerError({ code: 'INVALID_PROFILE', message: 'name: expected a string' });
     return { profile: value as unknown as Demo };
   },
   encode: (p) => p,
