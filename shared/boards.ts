@@ -4,8 +4,10 @@ export type BoardId = 'rpi4' | 'qemu-virt';
 export type UartChoice = 'mini' | 'pl011';
 
 export interface BoardUart {
-  /** What Xen's `dtuart=` gets: an alias (serial1) or a device-tree path. */
+  /** What Xen's `dtuart=` gets: the device-tree path, which survives trees that swap the serial0/serial1 aliases. */
   dtuart: string;
+  /** The alias upstream Linux's tree gives it (older profiles and ImageBuilder configs name it so). */
+  alias?: string;
   /** The node in the device tree. */
   path: string;
   label: string;
@@ -32,7 +34,7 @@ export interface Board {
   deviceTreeNote: string;
   /** U-Boot command that loads from the boot partition. */
   sdLoadCommand: string;
-  /** Dom0's root partition when the root filesystem is on the card's second partition. */
+  /** Dom0's root partition when the root filesystem is on the card's second partition, as Dom0's Linux names it. */
   rootPartition: string;
   /** The TFTP server address as U-Boot sees it, when the board needs a fixed one. */
   defaultServerIp?: string;
@@ -61,14 +63,19 @@ export const boards: Record<BoardId, Board> = {
     scriptAddress: 0x2400000,
     stage2Address: 0xc00000,
     uarts: {
-      mini: { dtuart: 'serial1', path: '/soc/serial@7e215040', label: 'mini UART (GPIO 14/15, the default)', needsDisableBt: false },
-      pl011: { dtuart: 'serial0', path: '/soc/serial@7e201000', label: 'PL011 UART (Bluetooth moved off with disable-bt)', needsDisableBt: true },
+      // By path: the Raspberry Pi firmware swaps serial0/serial1 in its own trees, so an alias can name the other UART.
+      mini: { dtuart: '/soc/serial@7e215040', alias: 'serial1', path: '/soc/serial@7e215040', label: 'mini UART (GPIO 14/15, the default)', needsDisableBt: false },
+      pl011: { dtuart: '/soc/serial@7e201000', alias: 'serial0', path: '/soc/serial@7e201000', label: 'PL011 UART (Bluetooth moved off with disable-bt)', needsDisableBt: true },
     },
     defaultUart: 'mini',
     deviceTree: 'bcm2711-rpi-4-b.dtb',
     deviceTreeNote: "Upstream Linux's broadcom/bcm2711-rpi-4-b.dtb (Debian: /usr/lib/linux-image-<abi>/broadcom/).",
-    sdLoadCommand: 'load mmc 0:1',
-    rootPartition: '/dev/mmcblk0p2',
+    // U-Boot numbers the card by the firmware's tree: upstream Linux's has no mmc aliases, so the SD slot (emmc2) is
+    // mmc 1 after the Wi-Fi's SDIO host, while Raspberry Pi OS's tree makes it mmc 0. Distro boot sets devnum to the
+    // device it found boot.scr on, so the scripts load from that one.
+    sdLoadCommand: 'load mmc ${devnum}:1',
+    // The same in Linux with upstream's tree (what Dom0 boots with): the SD slot's host registers after the Wi-Fi's.
+    rootPartition: '/dev/mmcblk1p2',
     cpus: 4,
     ramSizesMiB: [1024, 2048, 4096, 8192],
     // The firmware's banks as U-Boot passes them on: 0..0x3c000000 (the GPU keeps the rest of the first GiB),

@@ -122,6 +122,10 @@ export const errorMessages: Record<ErrorCode, CodeMessage> = {
     sentence: 'The device tree blob could not be read.',
     wayForward: 'Pick a valid .dtb for the board, or fetch the parts again.',
   },
+  NO_DEVICE_TREE: {
+    sentence: 'No device tree was given for Xen to boot with.',
+    wayForward: 'Choose the board’s .dtb, or boot with the tree the Raspberry Pi firmware hands U-Boot.',
+  },
   IMAGEBUILDER_CONFIG: {
     sentence: 'The ImageBuilder configuration is incomplete or contradicts itself.',
     wayForward: 'Correct the variable the message names.',
@@ -133,6 +137,10 @@ export const errorMessages: Record<ErrorCode, CodeMessage> = {
   IMAGEBUILDER_UNSUPPORTED: {
     sentence: 'The ImageBuilder configuration uses a feature this app does not support.',
     wayForward: 'Remove that setting, or use Xen’s own ImageBuilder for it.',
+  },
+  IMAGEBUILDER_CPUPOOL: {
+    sentence: 'A CPU pool names a CPU the device tree does not have, or one another pool already has.',
+    wayForward: 'Name CPU nodes under /cpus of DEVICE_TREE (such as cpu@1), each in one pool only.',
   },
   NOTHING_TO_SERVE: {
     sentence: 'The profile boots from the card, so there is nothing to serve over TFTP.',

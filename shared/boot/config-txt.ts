@@ -6,6 +6,8 @@ export interface ConfigTxtWanted {
   consoleUart: 'mini' | 'pl011';
   /** The file the firmware starts instead of Linux; default u-boot.bin. */
   kernel?: string;
+  /** The console's baud rate: the firmware programs the UART at it, and U-Boot and Xen keep what they find. Default 115200. */
+  baud?: number;
   /** Further single-valued settings to enforce, e.g. { gpu_mem: '16' }. */
   settings?: Record<string, string>;
 }
@@ -16,6 +18,11 @@ export interface ConfigTxtMerge {
   diff: string;
   changed: boolean;
 }
+
+/** The rate U-Boot, Xen and Linux use unless told otherwise. */
+export const DEFAULT_BAUD = 115200;
+/** The rates offered: standard ones the Pi's UARTs reach from their fixed clocks. */
+export const BAUD_RATES = [115200, 230400, 460800, 921600, 57600, 38400, 19200, 9600];
 
 export const CONFIG_TXT_MARKER = '# Added by Xen Pi Imager: start U-Boot (then Xen) in 64-bit mode with a serial console';
 const PI4_MODELS = new Set(['all', 'pi4', 'pi400', 'cm4']);
@@ -58,7 +65,16 @@ function parse(text: string): Parsed {
 }
 
 function singleSettings(wanted: ConfigTxtWanted): Array<[string, string]> {
-  return [['arm_64bit', '1'], ['kernel', wanted.kernel ?? 'u-boot.bin'], ['enable_uart', '1'], ...Object.entries(wanted.settings ?? {})];
+  return [
+    ['arm_64bit', '1'],
+    ['kernel', wanted.kernel ?? 'u-boot.bin'],
+    ['enable_uart', '1'],
+    // Xen needs the GIC-400: with 0 the firmware routes interrupts through the legacy controller, which Xen cannot drive.
+    ['enable_gic', '1'],
+    // The only place the rate is set: U-Boot skips the Pi's UART set-up and Xen's drivers keep the rate they find.
+    ['init_uart_baud', String(wanted.baud ?? DEFAULT_BAUD)],
+    ...Object.entries(wanted.settings ?? {}),
+  ];
 }
 
 const overlayName = (value: string) => value.split(',')[0]!.trim();
@@ -108,7 +124,7 @@ export function mergeConfigTxt(existing: string | undefined, wanted: ConfigTxtWa
   return { text, diff: unifiedLineDiff(beforeLines, afterLines), changed: text !== before };
 }
 
-/** What a profile needs from config.txt (the console UART choice decides disable-bt). */
-export function configTxtWantedFor(profile: { console: { uart: 'mini' | 'pl011' } }): ConfigTxtWanted {
-  return { consoleUart: profile.console.uart, kernel: 'u-boot.bin' };
+/** What a profile needs from config.txt (the console UART choice decides disable-bt, its baud rate init_uart_baud). */
+export function configTxtWantedFor(profile: { console: { uart: 'mini' | 'pl011'; baud?: number } }): ConfigTxtWanted {
+  return { consoleUart: profile.console.uart, kernel: 'u-boot.bin', ...(profile.console.baud !== undefined && { baud: profile.console.baud }) };
 }

@@ -4,7 +4,7 @@ import type { Profile } from '../profile/schema';
 import { parseNumber } from './address';
 import { configTxtWantedFor, mergeConfigTxt } from './config-txt';
 import { stage1Script, type Stage1Network } from './stage1';
-import { DEFAULT_DOM0_COMMAND_LINE, generateStage2, type BootComponent, type MemoryMapEntry, type Stage2DomU, type Stage2Input, type Stage2Result } from './stage2';
+import { DEFAULT_DOM0_COMMAND_LINE, dom0CommandLine, generateStage2, type BootComponent, type MemoryMapEntry, type Stage2DomU, type Stage2Input, type Stage2Result } from './stage2';
 import { writeScriptImage } from './script-image';
 import { checkDom0KernelVersion } from '../xen-versions';
 
@@ -88,21 +88,32 @@ function componentOf(path: string, components: Record<string, ComponentFacts>): 
   return { path: targetName(path), size: facts.size, head: facts.head, ...(facts.gunzippedHead && { gunzippedHead: facts.gunzippedHead }) };
 }
 
-function dom0Input(profile: Profile, loadCommand: string, get: (path: string) => BootComponent): Stage2Input['dom0'] {
+/** Dom0's command line as the profile gives it, with root= and rootwait when its root is on the card. */
+function profileDom0CommandLine(dom0: NonNullable<Profile['dom0']>, board: Profile['board']): string | undefined {
+  if (!dom0.rootOnCard) return dom0.commandLine;
+  // The board says which partition (ImageBuilder's guess from `load mmc 0:1` names U-Boot's device, not Linux's),
+  // and rootwait: without it the kernel looks for the root before the SD driver has found the card, and panics.
+  const given = dom0.commandLine || DEFAULT_DOM0_COMMAND_LINE;
+  const withRoot = /(^|\s)root=/.test(given) ? given : `${given} root=${boards[board].rootPartition}`;
+  return /(^|\s)rootwait(\s|=|$)/.test(withRoot) ? withRoot : `${withRoot} rootwait`;
+}
+
+/** The command line Dom0's Linux boots with (what stage 2 writes into xen,dom0-bootargs); undefined without Dom0. */
+export function dom0CommandLineFor(profile: Profile): string | undefined {
+  if (!profile.dom0) return undefined;
+  const commandLine = profileDom0CommandLine(profile.dom0, profile.board);
+  return dom0CommandLine({ ...(commandLine !== undefined && { commandLine }), rootfsOnDisk: false }, loadCommandFor(profile));
+}
+
+function dom0Input(profile: Profile, get: (path: string) => BootComponent): Stage2Input['dom0'] {
   const dom0 = profile.dom0;
   if (!dom0) return undefined;
-  let commandLine = dom0.commandLine;
-  let rootfsOnDisk = false;
-  if (dom0.rootOnCard && !/root=/.test(commandLine || DEFAULT_DOM0_COMMAND_LINE)) {
-    // ImageBuilder derives root= from mmc/scsi load commands; over TFTP (or virtio) the board says which partition.
-    if (/mmc|scsi/.test(loadCommand)) rootfsOnDisk = true;
-    else commandLine = `${commandLine || DEFAULT_DOM0_COMMAND_LINE} root=${boards[profile.board].rootPartition}`;
-  }
+  const commandLine = profileDom0CommandLine(dom0, profile.board);
   return {
     kernel: get(dom0.kernel),
     ...(dom0.ramdisk && { ramdisk: get(dom0.ramdisk) }),
     ...(commandLine !== undefined && { commandLine }),
-    rootfsOnDisk,
+    rootfsOnDisk: false,
   };
 }
 
@@ -110,7 +121,7 @@ function dom0Input(profile: Profile, loadCommand: string, get: (path: string) =>
 export function stage2InputFor(profile: Profile, components: Record<string, ComponentFacts>): Stage2Input {
   const get = (path: string) => componentOf(path, components);
   const loadCommand = loadCommandFor(profile);
-  const dom0 = dom0Input(profile, loadCommand, get);
+  const dom0 = dom0Input(profile, get);
   return {
     memoryStart: parseNumber(profile.boot.memoryStart)!,
     memoryEnd: parseNumber(profile.boot.memoryEnd)!,
@@ -130,7 +141,7 @@ export function stage2InputFor(profile: Profile, components: Record<string, Comp
         ...(staticMemory && { staticMemory: staticMemory.map((bank) => ({ base: parseNumber(bank.base)!, size: parseNumber(bank.size)! })) }),
       };
     }),
-    deviceTree: get(profile.deviceTree),
+    ...(profile.deviceTreeSource === 'firmware' ? { firmwareDeviceTree: true } : { deviceTree: get(profile.deviceTree) }),
     overlays: profile.overlays.map(get),
     ...(profile.boot.extraCommands && { extraCommands: profile.boot.extraCommands }),
     ...(profile.boot.pathPrefix && { prefix: profile.boot.pathPrefix }),
@@ -208,7 +219,8 @@ export function componentCopies(profile: Profile, where: Destination = profile.b
     ['dom0-ramdisk', profile.dom0?.ramdisk],
     ...profile.domUs.flatMap((d, i): Array<[string, string | undefined]> => [[`domU${i}-kernel`, d.kernel], [`domU${i}-ramdisk`, d.ramdisk], [`domU${i}-passthrough-dtb`, d.passthroughDtb]]),
     ...profile.overlays.map((o, i): [string, string] => [`overlay${i}`, o]),
-    ['device-tree', profile.deviceTree],
+    // the firmware's own tree comes with the firmware files, not beside the scripts
+    ['device-tree', profile.deviceTreeSource === 'firmware' ? undefined : profile.deviceTree],
   ];
   const prefix = profile.boot.pathPrefix ? `${profile.boot.pathPrefix}/` : '';
   const copies: ComponentCopy[] = entries

@@ -75,7 +75,13 @@ export interface Stage2Input {
   /** Absent with DomUs: "true dom0less". */
   dom0?: Stage2Dom0;
   domUs?: Stage2DomU[];
-  deviceTree: BootComponent;
+  /** The tree Xen boots with, loaded into the last slot; absent with `firmwareDeviceTree`. */
+  deviceTree?: BootComponent;
+  /**
+   * Boot with the tree the Raspberry Pi firmware handed U-Boot (`${fdt_addr}`: its memory, MAC address and overlay
+   * edits kept) instead of loading one: it is copied into the last slot, so the memory map holds as for a loaded one.
+   */
+  firmwareDeviceTree?: boolean;
   overlays?: BootComponent[];
   /** Raw U-Boot commands placed before the boot command. */
   extraCommands?: string;
@@ -227,6 +233,14 @@ class Placement {
     const path = this.prefix ? `${this.prefix}/${component.path}` : component.path;
     this.loadLines.push(`${this.loadCommand} ${hexAddress(address)} ${path}`);
     this.next = alignUp(address + span, ALIGN_2M);
+    return entry;
+  }
+
+  /** A slot the script fills itself (no load line): `size` bytes at the next boundary. */
+  reserve(role: string, file: string, size: number): MemoryMapEntry {
+    const entry = { role, file, address: this.next, size, span: size, end: this.next + size };
+    this.entries.push(entry);
+    this.next = alignUp(entry.end, ALIGN_2M);
     return entry;
   }
 }
@@ -398,12 +412,13 @@ export function generateStage2(input: Stage2Input): Stage2Result {
     checkComponentType(overlay, 'Device Tree Blob', `overlay${i}`, false);
     return placement.place(`overlay${i}`, overlay);
   });
-  checkComponentType(input.deviceTree, 'Device Tree Blob', 'device-tree', false);
-  const deviceTree = placement.place('device-tree', input.deviceTree);
+  const deviceTree = placeDeviceTree(input, placement);
 
   const lines = [
     ...placement.loadLines,
-    `fdt addr ${hexAddress(deviceTree.address)}`,
+    ...(input.firmwareDeviceTree
+      ? [`fdt move \${fdt_addr} ${hexAddress(deviceTree.address)} ${hexAddress(deviceTree.size)}`]
+      : [`fdt addr ${hexAddress(deviceTree.address)}`]),
     'fdt resize 1024',
     ...overlays.map((overlay) => `fdt apply ${hexAddress(overlay.address)}`),
     'fdt set /chosen \\#address-cells <0x2>',
@@ -424,6 +439,19 @@ export function generateStage2(input: Stage2Input): Stage2Result {
 
   checkMemory(input, placement.next);
   return { text, scriptAddress, memoryMap: placement.entries, nextFree: placement.next, xenCommandLine, dom0CommandLine: dom0Command, notices };
+}
+
+/** The firmware's tree may grow by `fdt resize` and overlays; 1 MiB holds any Pi tree many times over. */
+export const FIRMWARE_TREE_ROOM = 0x100000;
+
+function placeDeviceTree(input: Stage2Input, placement: Placement): MemoryMapEntry {
+  if (input.firmwareDeviceTree) return placement.reserve('device-tree', '${fdt_addr}', FIRMWARE_TREE_ROOM);
+  if (!input.deviceTree) {
+    throw stage2Error('NO_DEVICE_TREE', 'device-tree', 'No device tree is given, and the firmware’s is not chosen either.',
+      'Choose the device tree file, or boot with the tree the firmware hands U-Boot.', 'DEVICE_TREE is not set, exiting.');
+  }
+  checkComponentType(input.deviceTree, 'Device Tree Blob', 'device-tree', false);
+  return placement.place('device-tree', input.deviceTree);
 }
 
 function checkMemory(input: Stage2Input, nextFree: number): void {

@@ -179,7 +179,7 @@ export function planToProfile(plan: ImageBuilderPlan, extras: { extraCommands?: 
     name: extras.name ?? 'Imported from ImageBuilder',
     board: qemu ? 'qemu-virt' : 'rpi4',
     xen: { version: '4.17', binary: plan.xen, commandLine: xenCommandLine },
-    console: { uart: qemu ? 'pl011' : /dtuart=serial0/.test(xenCommandLine) ? 'pl011' : 'mini' },
+    console: { uart: qemu ? 'pl011' : /dtuart=(serial0|\/soc\/serial@7e201000)(\s|:|$)/.test(xenCommandLine) ? 'pl011' : 'mini' },
     boot: {
       mode: tftp ? 'tftp' : 'sd',
       // Stage 1 is not part of ImageBuilder's output: DHCP is a neutral start the user can change.

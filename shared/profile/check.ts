@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { boards, domainMemoryLimit, ramLabel, XEN_RESERVED_MIB } from '../boards';
 import { ALIGN_2M, hexAddress, parseNumber } from '../boot/address';
 import { componentCopies, generateBootFiles, isFreshCard, type ComponentFacts } from '../boot/generate';
+import { BAUD_RATES, DEFAULT_BAUD } from '../boot/config-txt';
 import { checkStage2Placement } from '../boot/stage1';
 import { ImagerError } from '../errors';
 import { sameSubnet } from '../network/ipv4';
@@ -92,6 +93,25 @@ function memoryProblems(profile: Profile, booted: Profile['domUs']): ProfileProb
   }];
 }
 
+/** The console's rate and the device-tree source: what only some boards can do. */
+function consoleAndTreeProblems(profile: Profile): ProfileProblem[] {
+  const problems: ProfileProblem[] = [];
+  const board = boards[profile.board];
+  if (!BAUD_RATES.includes(profile.console.baud)) {
+    problems.push({ path: '$.console.baud', severity: 'error', message: `${profile.console.baud} is not a baud rate the Pi's UARTs offer: choose one of ${BAUD_RATES.join(', ')}.` });
+  } else if (!board.usesConfigTxt && profile.console.baud !== DEFAULT_BAUD) {
+    problems.push({ path: '$.console.baud', severity: 'warning', message: `The ${board.name} has no config.txt to set the rate in; its console runs at whatever the terminal uses, so ${profile.console.baud} changes nothing.` });
+  }
+  if (profile.deviceTreeSource === 'firmware') {
+    if (!board.usesConfigTxt) {
+      problems.push({ path: '$.deviceTreeSource', severity: 'error', message: `The ${board.name} has no Raspberry Pi firmware to hand U-Boot a tree: choose the device tree file instead.` });
+    } else if (isFreshCard(profile) && !profile.firmware.some((f) => /\.dtb$/i.test(f))) {
+      problems.push({ path: '$.firmware', severity: 'error', message: 'Booting with the firmware\'s tree needs one among the firmware files (bcm2711-rpi-4-b.dtb), which a fresh card has no other way to get: add it, or load the device tree file instead.' });
+    }
+  }
+  return problems;
+}
+
 function domainProblems(profile: Profile): ProfileProblem[] {
   const problems: ProfileProblem[] = [];
   const board = boards[profile.board];
@@ -160,7 +180,7 @@ export function validateProfile(raw: unknown, components?: Record<string, Compon
   const from = migrated.migratedFrom !== undefined ? { migratedFrom: migrated.migratedFrom } : {};
   if (!parsed.success) return { problems: zodProblems(parsed.error.issues), ok: false, ...from };
   const profile = parsed.data;
-  const problems = [...addressProblems(profile), ...networkProblems(profile), ...domainProblems(profile)];
+  const problems = [...addressProblems(profile), ...networkProblems(profile), ...domainProblems(profile), ...consoleAndTreeProblems(profile)];
   const filesKnown = components && componentCopies(profile).every((copy) => copy.role === 'u-boot' || components[copy.source]);
   if (components && filesKnown && !problems.some((p) => p.severity === 'error')) problems.push(...componentProblems(profile, components));
   return { profile, problems, ok: !problems.some((p) => p.severity === 'error'), ...from };

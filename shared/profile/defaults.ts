@@ -1,6 +1,7 @@
 // A complete, valid starting profile for each board: the wizard's initial state and `profile init`.
 import { boards, type BoardId } from '../boards';
 import { hexAddress } from '../boot/address';
+import { defaultDom0MemoryMb } from './fit-memory';
 import { profileSchema, PROFILE_SCHEMA_VERSION, type Profile } from './schema';
 
 /** Debian's file locations, so a profile works with `apt-get download`ed parts as they unpack. */
@@ -24,7 +25,7 @@ export function defaultProfile(board: BoardId): Profile {
       stage2Address: hexAddress(b.stage2Address),
     },
     ramMb: b.defaultRamMiB,
-    dom0: { kernel: 'vmlinuz', ramdisk: 'initrd.cpio.gz', memoryMb: 1024, vcpus: 1 },
+    dom0: { kernel: 'vmlinuz', ramdisk: 'initrd.cpio.gz', memoryMb: defaultDom0MemoryMb(board, b.defaultRamMiB), vcpus: 1 },
     deviceTree: b.deviceTree,
     ...(b.usesConfigTxt && { ubootBinary: b.ubootBinary }),
   });

@@ -21,9 +21,20 @@ export function fitDom0Memory(profile: Profile): Profile {
   return { ...profile, dom0: { ...profile.dom0, memoryMb: fitted } };
 }
 
-/** The profile on a board with `ramMb` of RAM, Dom0 lowered to fit it. */
+/**
+ * Dom0's memory when the user has not chosen one: a quarter of the board's RAM, 512 MiB to 2 GiB, in steps of 128 MiB
+ * (1 GB Pi 4: 512, 4 GB: 1024, 8 GB: 2048). Xen would otherwise hand Dom0 nearly everything, leaving no room for DomUs.
+ */
+export function defaultDom0MemoryMb(board: BoardId, ramMb: number | undefined): number {
+  const quarter = Math.floor((ramMb ?? boards[board].defaultRamMiB) / 4 / DOM0_MEMORY_STEP_MB) * DOM0_MEMORY_STEP_MB;
+  return Math.min(2048, Math.max(512, quarter));
+}
+
+/** The profile on a board with `ramMb` of RAM: Dom0 follows the default when it had the old size's default, and fits. */
 export function withBoardRam(profile: Profile, ramMb: number): Profile {
-  return fitDom0Memory({ ...profile, ramMb });
+  const followsDefault = profile.dom0 && profile.dom0.memoryMb === defaultDom0MemoryMb(profile.board, profile.ramMb);
+  const dom0 = followsDefault ? { ...profile.dom0!, memoryMb: defaultDom0MemoryMb(profile.board, ramMb) } : profile.dom0;
+  return fitDom0Memory({ ...profile, ramMb, ...(dom0 && { dom0 }) });
 }
 
 /** The RAM a profile keeps when it moves to `board`: its own size when the board is sold with it, else the board's default. */

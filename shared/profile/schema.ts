@@ -83,7 +83,13 @@ export const profileSchema = z.object({
     })
     .optional()
     .describe('Absent: true dom0less (only DomUs).'),
-  deviceTree: filePath,
+  deviceTree: filePath.describe('The device tree Xen boots with (upstream Linux\'s broadcom/bcm2711-rpi-4-b.dtb on a Pi 4).'),
+  deviceTreeSource: z
+    .enum(['file', 'firmware'])
+    .default('file')
+    .describe(
+      'file: stage 2 loads deviceTree; firmware (Pi 4): Xen boots with the tree the Raspberry Pi firmware handed U-Boot (${fdt_addr}), keeping its memory, MAC address and overlay edits.',
+    ),
   overlays: z.array(filePath).default([]),
   domUs: z.array(domUSchema).default([]),
   firmware: z

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../electron/cli/main';
 import { findExecutable } from '../../electron/services/host-tools';
 import { readPartitionTable } from '../../shared/drives/partition-table';
+import { findNode, getString, parseFdt, walkNodes } from '../../shared/emulator/fdt';
 import { captureIO } from '../helpers/cli';
 import { fsckFat, mtoolsRead } from '../helpers/disk-images';
 
@@ -53,6 +54,16 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
     const check = await cli('profile', 'check', profileFile);
     expect(check.out).toContain('valid');
     expect(check.status).toBe(0);
+  });
+
+  it('finds no mmc aliases in upstream’s Pi 4 tree, so the SD slot (emmc2) is numbered after the Wi-Fi host: mmc 1, mmcblk1', () => {
+    const tree = parseFdt(new Uint8Array(fs.readFileSync(path.join(dir, 'parts', 'xen', 'bcm2711-rpi-4-b.dtb')))).root;
+    const aliases = findNode(tree, '/aliases')!.properties.map((p) => p.name);
+    expect(aliases.filter((name) => name.startsWith('mmc'))).toEqual([]);
+    const hosts = [...walkNodes(tree)].filter((e) => /^mmc@/.test(e.node.name) && getString(e.node, 'status') !== 'disabled').map((e) => e.path);
+    expect(hosts).toEqual(['/soc/mmc@7e300000', '/emmc2bus/mmc@7e340000']);
+    const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8'));
+    expect(profile.boot.mode).toBe('sd'); // so stage 1 loads from distro boot's ${devnum}, not a fixed mmc 0
   });
 
   it('stores the Dom0 kernel gzip-compressed, the same bytes as the package’s vmlinuz once decompressed', () => {

@@ -80,10 +80,10 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     await next();
 
     await page.getByTestId('sync-console').check();
-    expect(await page.getByTestId('xen-cmdline').textContent()).toMatch(/^console=dtuart dtuart=serial1 sync_console dom0_mem=\d+M dom0_max_vcpus=1/);
+    expect(await page.getByTestId('xen-cmdline').textContent()).toMatch(/^console=dtuart dtuart=\/soc\/serial@7e215040 sync_console dom0_mem=\d+M dom0_max_vcpus=1/);
     await page.getByTestId('uart-pl011').check();
     expect(await page.getByTestId('config-lines').textContent()).toContain('dtoverlay=disable-bt');
-    expect(await page.getByTestId('xen-cmdline').textContent()).toContain('dtuart=serial0');
+    expect(await page.getByTestId('xen-cmdline').textContent()).toContain('dtuart=/soc/serial@7e201000');
     await page.getByTestId('uart-mini').check();
     await screenshot('console');
     await next();

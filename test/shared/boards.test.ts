@@ -7,8 +7,8 @@ describe('boards', () => {
   it('describes the Raspberry Pi 4 boot addresses and UARTs', () => {
     const rpi4 = boards.rpi4;
     expect([rpi4.ramBase, rpi4.scriptAddress, rpi4.stage2Address]).toEqual([0, 0x2400000, 0xc00000]);
-    expect(consoleUart(rpi4, 'mini')).toMatchObject({ dtuart: 'serial1', needsDisableBt: false });
-    expect(consoleUart(rpi4, 'pl011')).toMatchObject({ dtuart: 'serial0', needsDisableBt: true });
+    expect(consoleUart(rpi4, 'mini')).toMatchObject({ dtuart: '/soc/serial@7e215040', alias: 'serial1', needsDisableBt: false });
+    expect(consoleUart(rpi4, 'pl011')).toMatchObject({ dtuart: '/soc/serial@7e201000', alias: 'serial0', needsDisableBt: true });
     expect(rpi4.deviceTree).toBe('bcm2711-rpi-4-b.dtb');
   });
 

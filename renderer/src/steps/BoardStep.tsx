@@ -107,7 +107,7 @@ export function BoardStep({ wizard, validation }: StepProps) {
             min={128}
             step={128}
             testId="dom0-memory"
-            hint={`Passed to Xen as dom0_mem; the rest is free for guests.${dom0Limit !== undefined ? ` At most ${dom0Limit} MB fits on this board${draft.domUs.some((d) => !d.noBoot) ? ' next to the DomUs' : ''}.` : ''}`}
+            hint={`Passed to Xen as dom0_mem (by default a quarter of the board's RAM, so guests have room); the rest is free for guests.${dom0Limit !== undefined ? ` At most ${dom0Limit} MB fits on this board${draft.domUs.some((d) => !d.noBoot) ? ' next to the DomUs' : ''}.` : ''}`}
             problem={validation.at('$.dom0.memoryMb')}
             onChange={(memoryMb) => {
               setFitNote('');

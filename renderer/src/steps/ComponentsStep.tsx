@@ -192,7 +192,24 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
           />
           <span>
             Dom0’s root filesystem is the card’s second partition
-            <small>Instead of a ramdisk: Dom0 mounts {boards[draft.board].rootPartition} (e.g. the base image’s Raspberry Pi OS root).</small>
+            <small>
+              Instead of a ramdisk: Dom0 mounts {boards[draft.board].rootPartition} with rootwait, so it waits for the SD driver to find the card
+              (upstream Linux’s tree names the Pi 4’s SD slot mmcblk1: its Wi-Fi host comes first).
+            </small>
+          </span>
+        </label>
+      )}
+      {boards[draft.board].usesConfigTxt && (
+        <label className="choice">
+          <input
+            type="checkbox"
+            checked={draft.deviceTreeSource === 'firmware'}
+            data-testid="firmware-device-tree"
+            onChange={(e) => wizard.edit((p) => ({ ...p, deviceTreeSource: e.target.checked ? 'firmware' : 'file' }))}
+          />
+          <span>
+            Boot Xen with the firmware’s own device tree
+            <small>Instead of loading the device tree above: the tree the Pi firmware hands U-Boot, with its memory, MAC address and overlays filled in.</small>
           </span>
         </label>
       )}

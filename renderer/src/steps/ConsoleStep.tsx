@@ -1,21 +1,19 @@
 // Step 4: the serial console — which UART, its speed, sync_console and log levels — with the lines they produce, live.
 import { boards, consoleUart, type UartChoice } from '../../../shared/boards';
-import { configTxtWantedFor, mergeConfigTxt } from '../../../shared/boot/config-txt';
-import { loadCommandFor, xenCommandLineFor } from '../../../shared/boot/generate';
-import { dom0CommandLine } from '../../../shared/boot/stage2';
+import { BAUD_RATES, configTxtWantedFor, mergeConfigTxt } from '../../../shared/boot/config-txt';
+import { dom0CommandLineFor, xenCommandLineFor } from '../../../shared/boot/generate';
 import type { Profile } from '../../../shared/profile/schema';
 import { Field, TextField } from '../components/Field';
 import type { StepProps } from '../wizard/step-props';
 
 const LOG_LEVELS = ['default', 'error', 'warning', 'info', 'debug', 'all'] as const;
-const BAUD_RATES = [115200, 230400, 460800, 921600, 57600, 38400, 9600];
 
 export function ConsoleStep({ wizard, validation }: StepProps) {
   const { draft } = wizard.state;
   const board = boards[draft.board];
   const setConsole = (patch: Partial<Profile['console']>) => wizard.edit((d) => ({ ...d, console: { ...d.console, ...patch } }));
   const configLines = board.usesConfigTxt ? mergeConfigTxt(undefined, configTxtWantedFor(draft)).text.trim() : undefined;
-  const dom0Line = draft.dom0 ? dom0CommandLine({ commandLine: draft.dom0.commandLine, rootfsOnDisk: draft.dom0.rootOnCard }, loadCommandFor(draft)) : undefined;
+  const dom0Line = dom0CommandLineFor(draft);
   const uarts = Object.entries(board.uarts) as Array<[UartChoice, NonNullable<(typeof board.uarts)[UartChoice]>]>;
 
   return (
@@ -29,7 +27,7 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
               {uart.label} — <code>dtuart={uart.dtuart}</code>
               <small>
                 {choice === 'mini'
-                  ? 'Pins 8 (TX) and 10 (RX) with ground on pin 6. enable_uart=1 fixes the core clock so the baud rate holds.'
+                  ? 'Pins 8 (TX) and 10 (RX) with ground on pin 6. enable_uart=1 fixes the core clock so the baud rate holds. Xen finds it by path, which stays right when a tree swaps serial0 and serial1.'
                   : uart.needsDisableBt
                     ? 'The full UART on the same pins; Bluetooth loses it (dtoverlay=disable-bt). Steadier at high speed.'
                     : 'The emulated board’s only UART.'}
@@ -40,7 +38,7 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
       </fieldset>
 
       <div className="grid-2">
-        <Field label="Baud rate" hint="U-Boot, Xen and Linux must agree; 115200 8N1 is what they all use by default." problem={validation.at('$.console.baud')}>
+        <Field label="Baud rate" hint="Set once, in config.txt (init_uart_baud): U-Boot and Xen keep the rate the Pi firmware sets, and Dom0 talks through Xen (hvc0)." problem={validation.at('$.console.baud')}>
           {(aria) => (
             <select {...aria} value={draft.console.baud} onChange={(e) => setConsole({ baud: Number(e.target.value) })}>
               {BAUD_RATES.map((rate) => (
@@ -103,7 +101,9 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
       <h3>What this produces</h3>
       {configLines !== undefined && (
         <>
-          <p className="field-hint">config.txt (merged into the card’s own; your other lines stay):</p>
+          <p className="field-hint">
+            config.txt (merged into the card’s own; your other lines stay). enable_gic=1 keeps interrupts on the GIC-400, the only controller Xen drives:
+          </p>
           <pre className="code-block" tabIndex={0} data-testid="config-lines">
             {configLines}
           </pre>

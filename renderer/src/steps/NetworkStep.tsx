@@ -32,7 +32,7 @@ export function NetworkStep(props: StepProps) {
           <input type="radio" name="mode" checked={draft.boot.mode === 'sd'} data-testid="mode-sd" onChange={() => setBoot({ mode: 'sd' })} />
           <span>
             SD card only
-            <small>Everything goes on the card’s boot partition ({board.sdLoadCommand}). No server needed.</small>
+            <small>Everything goes on the card’s boot partition ({board.sdLoadCommand}: the card U-Boot found boot.scr on). No server needed.</small>
           </span>
         </label>
       </fieldset>

@@ -1,6 +1,6 @@
 // From a profile to every boot file: names, destinations, stage 1 -> stage 2 link, config.txt, Xen/Dom0 command lines, memory map.
 import { describe, expect, it } from 'vitest';
-import { generateBootFiles, targetName, xenCommandLineFor, type ComponentFacts } from '../../../shared/boot/generate';
+import { dom0CommandLineFor, generateBootFiles, targetName, xenCommandLineFor, type ComponentFacts } from '../../../shared/boot/generate';
 import { readScriptImage } from '../../../shared/boot/script-image';
 import { defaultProfile, type Profile } from '../../../shared/profile';
 import { cpio, dtb, kernel } from './fixtures';
@@ -37,9 +37,9 @@ describe('generateBootFiles', () => {
 
   it('builds the Xen command line from the console and Dom0 settings', () => {
     const p = defaultProfile('rpi4');
-    expect(xenCommandLineFor(p)).toBe('console=dtuart dtuart=serial1 dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null');
+    expect(xenCommandLineFor(p)).toBe('console=dtuart dtuart=/soc/serial@7e215040 dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null');
     const debug: Profile = { ...p, console: { ...p.console, uart: 'pl011', syncConsole: true, logLevel: 'all', guestLogLevel: 'all' }, xen: { ...p.xen, extraArgs: 'iommu=no' } };
-    expect(xenCommandLineFor(debug)).toBe('console=dtuart dtuart=serial0 sync_console dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null loglvl=all guest_loglvl=all iommu=no');
+    expect(xenCommandLineFor(debug)).toBe('console=dtuart dtuart=/soc/serial@7e201000 sync_console dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null loglvl=all guest_loglvl=all iommu=no');
     expect(byName(generateBootFiles(debug, components, { timestamp: 0 }).files)['config.txt']!.preview).toContain('dtoverlay=disable-bt');
     expect(xenCommandLineFor(defaultProfile('qemu-virt'))).toContain('dtuart=/pl011@9000000');
   });
@@ -54,18 +54,70 @@ describe('generateBootFiles', () => {
     expect(files['boot2.source']!.preview.split('\n')[0]).toBe('tftpb 0x40E00000 vmlinuz');
   });
 
-  it('puts everything on the card in SD-only mode and roots Dom0 on partition 2', () => {
+  it('puts everything on the card in SD-only mode, loading from the card U-Boot found boot.scr on', () => {
     const p = defaultProfile('rpi4');
     const sd: Profile = { ...p, boot: { ...p.boot, mode: 'sd', network: undefined }, dom0: { ...p.dom0!, ramdisk: undefined, rootOnCard: true } };
     const result = generateBootFiles(sd, components, { timestamp: 0 });
     const files = byName(result.files);
-    expect(files['boot.source']!.preview).toBe('load mmc 0:1 0xC00000 boot2.scr\nsource 0xC00000\n');
+    // upstream's tree makes the SD slot U-Boot's mmc 1, Raspberry Pi OS's mmc 0: distro boot's devnum says which
+    expect(files['boot.source']!.preview).toBe('load mmc ${devnum}:1 0xC00000 boot2.scr\nsource 0xC00000\n');
+    expect(files['boot2.source']!.preview.split('\n')[0]).toBe('load mmc ${devnum}:1 0xE00000 vmlinuz');
     expect(files['boot2.scr']!.destination).toBe('boot-partition');
-    expect(result.stage2.dom0CommandLine).toMatch(/ root=\/dev\/mmcblk0p2$/);
+  });
+
+  it('roots Dom0 on the card as upstream Linux names the Pi 4 SD slot, and waits for it (rootwait)', () => {
+    const p = defaultProfile('rpi4');
+    const sd: Profile = { ...p, boot: { ...p.boot, mode: 'sd', network: undefined }, dom0: { ...p.dom0!, ramdisk: undefined, rootOnCard: true } };
+    expect(generateBootFiles(sd, components, { timestamp: 0 }).stage2.dom0CommandLine).toMatch(/ root=\/dev\/mmcblk1p2 rootwait$/);
+    expect(dom0CommandLineFor(sd)).toMatch(/ root=\/dev\/mmcblk1p2 rootwait$/);
     const tftpRoot = generateBootFiles({ ...p, dom0: { ...p.dom0!, rootOnCard: true } }, components, { timestamp: 0 });
-    expect(tftpRoot.stage2.dom0CommandLine).toMatch(/ root=\/dev\/mmcblk0p2$/);
+    expect(tftpRoot.stage2.dom0CommandLine).toMatch(/ root=\/dev\/mmcblk1p2 rootwait$/);
+    // the user's own root= stays, and still gets rootwait; a rootwait already there is not doubled
+    const own = generateBootFiles({ ...sd, dom0: { ...sd.dom0!, commandLine: 'console=hvc0 root=PARTUUID=1234abcd-02' } }, components, { timestamp: 0 });
+    expect(own.stage2.dom0CommandLine).toBe('console=hvc0 root=PARTUUID=1234abcd-02 rootwait');
+    const waiting = generateBootFiles({ ...sd, dom0: { ...sd.dom0!, commandLine: 'console=hvc0 root=/dev/mmcblk1p2 rootwait=5' } }, components, { timestamp: 0 });
+    expect(waiting.stage2.dom0CommandLine).toBe('console=hvc0 root=/dev/mmcblk1p2 rootwait=5');
+    // a ramdisk root needs no waiting
+    expect(generateBootFiles(p, components, { timestamp: 0 }).stage2.dom0CommandLine).not.toContain('rootwait');
     const q = defaultProfile('qemu-virt');
-    expect(generateBootFiles({ ...q, dom0: { ...q.dom0!, rootOnCard: true } }, components, { timestamp: 0 }).stage2.dom0CommandLine).toMatch(/root=\/dev\/vda2$/);
+    expect(generateBootFiles({ ...q, dom0: { ...q.dom0!, rootOnCard: true } }, components, { timestamp: 0 }).stage2.dom0CommandLine).toMatch(/root=\/dev\/vda2 rootwait$/);
+  });
+
+  it('names the UART for Xen by its device-tree path, which holds when a tree swaps serial0 and serial1', () => {
+    const p = defaultProfile('rpi4');
+    const text = generateBootFiles(p, components, { timestamp: 0 }).stage2.text;
+    expect(text).toContain('xen,xen-bootargs "console=dtuart dtuart=/soc/serial@7e215040 ');
+    expect(text).not.toMatch(/dtuart=serial\d/);
+  });
+
+  it('carries the console baud rate into config.txt, the one place that sets it, and nowhere it would mislead', () => {
+    const p = defaultProfile('rpi4');
+    const fast: Profile = { ...p, console: { ...p.console, baud: 230400 } };
+    const files = byName(generateBootFiles(fast, components, { timestamp: 0 }).files);
+    expect(files['config.txt']!.preview).toContain('\ninit_uart_baud=230400\n');
+    // U-Boot skips the Pi UART's set-up and Xen's drivers ignore dtuart options: a rate there would only warn or mislead
+    expect(files['boot.source']!.preview).not.toMatch(/baudrate/);
+    expect(files['boot2.source']!.preview).not.toMatch(/dtuart=\S+:|115200|230400/);
+    // and the files agree whatever the rate: config.txt names exactly the profile's
+    for (const baud of [9600, 115200, 921600]) {
+      const preview = byName(generateBootFiles({ ...p, console: { ...p.console, baud } }, components, { timestamp: 0 }).files)['config.txt']!.preview;
+      expect(preview.match(/init_uart_baud=(\d+)/g)).toEqual([`init_uart_baud=${baud}`]);
+    }
+  });
+
+  it('writes enable_gic=1 into the Pi 4 config.txt: Xen drives only the GIC-400', () => {
+    expect(byName(generateBootFiles(defaultProfile('rpi4'), components, { timestamp: 0 }).files)['config.txt']!.preview).toContain('\nenable_gic=1\n');
+  });
+
+  it('boots with the firmware\'s own device tree when asked: copied from ${fdt_addr} into the last slot, no tree file copied', () => {
+    const p: Profile = { ...defaultProfile('rpi4'), deviceTreeSource: 'firmware' };
+    const result = generateBootFiles(p, components, { timestamp: 0 });
+    const text = result.stage2.text;
+    expect(text).not.toContain('bcm2711-rpi-4-b.dtb');
+    expect(text).toContain('\nfdt move ${fdt_addr} 0x2A00000 0x100000\nfdt resize 1024\n');
+    expect(text.trimEnd().split('\n').pop()).toBe('booti 0x2800000 - 0x2A00000');
+    expect(result.memoryMap.at(-1)).toMatchObject({ role: 'device-tree', file: '${fdt_addr}', address: 0x2a00000, size: 0x100000 });
+    expect(result.components.map((c) => c.role)).not.toContain('device-tree');
   });
 
   it('keeps relative paths as load names and reduces absolute ones to their base name, under the prefix', () => {

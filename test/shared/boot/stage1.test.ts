@@ -27,7 +27,7 @@ describe('stage 1', () => {
   });
 
   it('loads stage 2 from the card in SD-only mode', () => {
-    expect(stage1Script({ ...base, mode: 'sd', sdLoadCommand: rpi4.sdLoadCommand })).toBe('load mmc 0:1 0xC00000 boot2.scr\nsource 0xC00000\n');
+    expect(stage1Script({ ...base, mode: 'sd', sdLoadCommand: rpi4.sdLoadCommand })).toBe('load mmc ${devnum}:1 0xC00000 boot2.scr\nsource 0xC00000\n');
   });
 
   it('works with the QEMU board addresses and its broadcast server address', () => {

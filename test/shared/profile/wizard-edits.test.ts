@@ -1,7 +1,7 @@
 // The wizard's profile edits as pure functions: RAM and board changes fit Dom0's memory, fetched parts replace only files.
 import { describe, expect, it } from 'vitest';
 import { defaultProfile, validateProfile } from '../../../shared/profile';
-import { dom0MemoryLimitMb, fitDom0Memory, ramOnBoard, withBoardRam } from '../../../shared/profile/fit-memory';
+import { defaultDom0MemoryMb, dom0MemoryLimitMb, fitDom0Memory, ramOnBoard, withBoardRam } from '../../../shared/profile/fit-memory';
 import type { Profile } from '../../../shared/profile/schema';
 import { takeFetchedParts } from '../../../shared/profile/take-parts';
 import { xenOfferMeaning } from '../../../shared/xen-versions';
@@ -9,9 +9,9 @@ import { xenOfferMeaning } from '../../../shared/xen-versions';
 const dom0Errors = (profile: Profile) => validateProfile(profile).problems.filter((p) => p.severity === 'error' && p.path === '$.dom0.memoryMb');
 
 describe('choosing the board’s RAM', () => {
-  it('lowers Dom0 memory to the largest 128 MB step that fits a 1 GB Pi 4, and the check then passes', () => {
-    const profile = { ...defaultProfile('rpi4'), ramMb: 4096 };
-    expect(profile.dom0!.memoryMb).toBe(1024);
+  it('lowers a chosen Dom0 memory to the largest 128 MB step that fits a 1 GB Pi 4, and the check then passes', () => {
+    const base = { ...defaultProfile('rpi4'), ramMb: 4096 };
+    const profile = { ...base, dom0: { ...base.dom0!, memoryMb: 1536 } };
     const small = withBoardRam(profile, 1024);
     expect(small.ramMb).toBe(1024);
     expect(dom0MemoryLimitMb(small)).toBe(864);
@@ -20,20 +20,32 @@ describe('choosing the board’s RAM', () => {
     expect(dom0Errors({ ...profile, ramMb: 1024 })).toHaveLength(1); // what it would have been without fitting
   });
 
-  it('never raises Dom0 memory, and leaves a fitting or dom0less profile as it is', () => {
+  it('gives Dom0 a quarter of the board’s RAM by default (512 MiB to 2 GiB), following the RAM while the user has not chosen', () => {
+    expect([1024, 2048, 4096, 8192].map((ram) => defaultDom0MemoryMb('rpi4', ram))).toEqual([512, 512, 1024, 2048]);
     const profile = defaultProfile('rpi4');
-    expect(withBoardRam(profile, 8192).dom0!.memoryMb).toBe(1024);
-    const fits = { ...profile, ramMb: 1024, dom0: { ...profile.dom0!, memoryMb: 512 } };
+    expect(profile.dom0!.memoryMb).toBe(1024); // the 4 GB Pi 4 a profile names by default
+    expect(withBoardRam(profile, 8192).dom0!.memoryMb).toBe(2048);
+    expect(withBoardRam(profile, 1024).dom0!.memoryMb).toBe(512);
+    expect(withBoardRam(withBoardRam(profile, 1024), 4096).dom0!.memoryMb).toBe(1024);
+    expect(validateProfile(withBoardRam(profile, 1024)).ok).toBe(true);
+  });
+
+  it('never raises a Dom0 memory the user chose, and leaves a fitting or dom0less profile as it is', () => {
+    const base = defaultProfile('rpi4');
+    const chosen = { ...base, dom0: { ...base.dom0!, memoryMb: 768 } };
+    expect(withBoardRam(chosen, 8192).dom0!.memoryMb).toBe(768);
+    const fits = { ...base, ramMb: 1024, dom0: { ...base.dom0!, memoryMb: 512 } };
     expect(fitDom0Memory(fits)).toBe(fits);
-    const dom0less: Profile = { ...profile, ramMb: 1024, dom0: undefined, domUs: [{ kernel: 'Image', memoryMb: 512, vcpus: 1 }] };
+    const dom0less: Profile = { ...base, ramMb: 1024, dom0: undefined, domUs: [{ kernel: 'Image', memoryMb: 512, vcpus: 1 }] };
     expect(fitDom0Memory(dom0less)).toBe(dom0less);
   });
 
   it('leaves room for the DomUs that boot', () => {
-    const profile: Profile = { ...defaultProfile('rpi4'), domUs: [{ kernel: 'Image', memoryMb: 256, vcpus: 1 }] };
+    const base = defaultProfile('rpi4');
+    const profile: Profile = { ...base, dom0: { ...base.dom0!, memoryMb: 768 }, domUs: [{ kernel: 'Image', memoryMb: 256, vcpus: 1 }] };
     expect(withBoardRam(profile, 1024).dom0!.memoryMb).toBe(512); // 864 - 256 = 608 → 512
     const noRoom: Profile = { ...profile, domUs: [{ kernel: 'Image', memoryMb: 800, vcpus: 1 }] };
-    expect(withBoardRam(noRoom, 1024).dom0!.memoryMb).toBe(1024); // nothing fits: the check's error says so
+    expect(withBoardRam(noRoom, 1024).dom0!.memoryMb).toBe(768); // nothing fits: the check's error says so
   });
 
   it('keeps the RAM size on a board that is sold with it, else takes the board’s default', () => {
