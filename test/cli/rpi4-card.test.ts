@@ -132,7 +132,8 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
 
   describe('on the emulated Pi 4', () => {
     it('boots the flashed card to a Dom0 shell where xl list shows Domain-0', async () => {
-      const tried = await cli('try', '--profile', profileFile, '--timeout', '180');
+      // from the folder above the profile's: its relative paths still name the files beside it
+      const tried = await cli('try', '--profile', path.relative(dir, profileFile), '--timeout', '180');
       expect(tried.err).toBe('');
       expect(tried.out).toMatch(/QEMU \d+\.\d+\.\d+ with raspi4b/);
       expect(tried.out).toMatch(/with 1\d blocks QEMU does not model disabled \(hvs@7e400000/);

@@ -5,7 +5,9 @@ import { PROFILE_IMPORT_MAX_BYTES } from '../../../shared/api/profiles';
 import { boards } from '../../../shared/boards';
 import { ImagerError } from '../../../shared/errors';
 import { migrateProfile, profileVersionOf } from '../../../shared/profile/migrate';
+import { mapProfileFiles } from '../../../shared/profile/file-paths';
 import { profileSchema, type Profile } from '../../../shared/profile/schema';
+import { dataPaths } from '../paths';
 import type { DomainService } from '../host';
 import { readUserTextFile } from '../user-files';
 import { createProfileStore, type ProfileCodec, type ProfileStore } from './store';
@@ -62,7 +64,24 @@ export interface ProfilesService extends DomainService<ProfileMethods> {
   openFile(file: string): Promise<ProfileSummary>;
 }
 
+/**
+ * A profile's text with its relative file paths made absolute from `folder` (unless that is the components folder,
+ * where the app looks them up anyway). Text that is not a valid profile comes back as it is, for the store to refuse.
+ */
+function withFilesFrom(text: string, folder: string, componentsDir?: string): string {
+  if (componentsDir !== undefined && path.resolve(folder) === path.resolve(componentsDir)) return text;
+  let decoded: Profile;
+  try {
+    decoded = profileCodec.decode(JSON.parse(text), 'profile').profile;
+  } catch {
+    return text;
+  }
+  return JSON.stringify(mapProfileFiles(decoded, (file) => (path.isAbsolute(file) ? file : path.resolve(folder, file))), null, 2) + '\n';
+}
+
 export function createProfilesService(profilesDir: string, emit: EmitImagerEvent): ProfilesService {
+  // relative paths in the app's profiles name files in the data folder's components/, beside profiles/
+  const componentsDir = dataPaths(path.dirname(profilesDir)).components;
   let store: Promise<ProfileStore<Profile>> | undefined;
   const pending: ProfileSummary[] = [];
   const getStore = () => (store ??= createProfileStore(profilesDir, profileCodec));
@@ -75,10 +94,12 @@ export function createProfilesService(profilesDir: string, emit: EmitImagerEvent
     profileDelete: async (id) => (await getStore()).remove(id),
     profileRestore: async (token) => (await getStore()).restore(token),
     profileImport: async (text, sourceName) => (await getStore()).importText(text, sourceName),
-    profileExport: async (id) => (await getStore()).exportText(id),
+    // an exported profile leaves the data folder: its paths are made absolute so they name the same files anywhere
+    profileExport: async (id) => withFilesFrom(await (await getStore()).exportText(id), componentsDir),
     profilePendingOpen: async () => pending.splice(0),
     async openFile(file) {
-      const text = readProfileText(file);
+      // the app reads a saved profile's relative paths in components/: ones relative to the file's own folder become absolute
+      const text = withFilesFrom(readProfileText(file), path.dirname(path.resolve(file)), componentsDir);
       const summary = await (await getStore()).importText(text, path.basename(file));
       pending.push(summary);
       emit('profile:opened', summary);
