@@ -44,6 +44,21 @@ export interface Stage2DomU {
   rootfsOnDisk?: boolean;
   /** Host device-tree nodes handed to this DomU: each gets `xen,passthrough`. */
   passthroughPaths?: string[];
+  /** The boot-time CPU pool (its index in `cpuPools`) this DomU runs in. */
+  cpupool?: number;
+}
+
+/** A CPU of the host tree: its node under /cpus, and the phandle it already has, if any. */
+export interface PoolCpu {
+  /** `/cpus/cpu@1` */
+  path: string;
+  phandle?: number;
+}
+
+/** A boot-time CPU pool (Xen's `xen,cpupool` node under /chosen): its CPUs and, when given, its scheduler. */
+export interface CpuPool {
+  cpus: PoolCpu[];
+  scheduler?: string;
 }
 
 export interface Stage2Dom0 {
@@ -87,6 +102,8 @@ export interface Stage2Input {
   extraCommands?: string;
   /** Prepended (with `/`) to every load path. */
   prefix?: string;
+  /** Boot-time CPU pools; DomUs join one with `cpupool`. */
+  cpuPools?: CpuPool[];
 }
 
 export interface MemoryMapEntry {
@@ -340,6 +357,38 @@ function dom0Lines(kernel: MemoryMapEntry, ramdisk: MemoryMapEntry | undefined, 
   return lines;
 }
 
+/** The highest valid phandle: ImageBuilder hands out new ones counting down from it, so they never meet the tree's own. */
+const LAST_PHANDLE = 0xfffffffe;
+
+/** The `xen,cpupool` nodes, phandles for CPUs that have none, and each DomU's `domain-cpupool`, as ImageBuilder writes them. */
+function cpuPoolLines(input: Stage2Input): string[] {
+  let nextPhandle = LAST_PHANDLE;
+  const phandleText = (value: number) => `0x${value.toString(16)}`;
+  const lines: string[] = [];
+  (input.cpuPools ?? []).forEach((pool, index) => {
+    const cpuPhandles = pool.cpus.map((cpu) => {
+      if (cpu.phandle !== undefined) return phandleText(cpu.phandle);
+      const given = phandleText(nextPhandle--);
+      lines.push(`fdt set ${cpu.path} phandle <${given}>`);
+      return given;
+    });
+    const node = `/chosen/cpupool_${index}`;
+    const poolPhandle = phandleText(nextPhandle--);
+    lines.push(
+      `fdt mknod /chosen cpupool_${index}`,
+      `fdt set ${node} phandle <${poolPhandle}>`,
+      `fdt set ${node} compatible "xen,cpupool"`,
+      // every handle follows a space, the first one too (ImageBuilder's list starts with one)
+      `fdt set ${node} cpupool-cpus <${cpuPhandles.map((h) => ` ${h}`).join('')}>`,
+    );
+    if (pool.scheduler) lines.push(`fdt set ${node} cpupool-sched "${pool.scheduler}"`);
+    (input.domUs ?? []).forEach((domU, domUIndex) => {
+      if (domU.cpupool === index) lines.push(`fdt set /chosen/domU${domUIndex} domain-cpupool <${poolPhandle}>`);
+    });
+  });
+  return lines;
+}
+
 /** ImageBuilder's own stage-2 address: 2 MiB above the start of RAM, but never below 12 MiB. */
 export function defaultScriptAddress(memoryStart: number): number {
   return Math.max(memoryStart + ALIGN_2M, LOWEST_SCRIPT_ADDRESS);
@@ -429,6 +478,7 @@ export function generateStage2(input: Stage2Input): Stage2Result {
       const placed = domUs.find((d) => d.index === index);
       return [...passthroughLines(input.domUs!, index), ...(placed ? domULines(placed, Boolean(input.dom0)) : [])];
     }),
+    ...cpuPoolLines(input),
     'setenv fdt_high 0xffffffffffffffff',
   ];
   let text = lines.join('\n') + '\n';

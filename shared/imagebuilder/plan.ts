@@ -4,6 +4,7 @@ import { defaultScriptAddress, defaultXenCommandLine, type Stage2DomU, type Stat
 import { ImagerError } from '../errors';
 import { PROFILE_SCHEMA_VERSION, type ProfileInput } from '../profile/schema';
 import type { ImageBuilderVariables } from './config';
+import { domUCpupool, planCpuPools, type PlannedCpuPool } from './cpupools';
 
 /** A DomU as the config names it: the stage-2 settings, with file paths instead of read files. */
 export interface PlannedDomU extends Omit<Stage2DomU, 'kernel' | 'ramdisk' | 'passthroughDtb'> {
@@ -31,6 +32,8 @@ export interface ImageBuilderPlan {
   overlays: string[];
   /** APPEND_EXTRA_CMDS: a file whose text goes before the boot command. */
   extraCommandsFile?: string;
+  /** Boot-time CPU pools (CPUPOOL[n], NUM_CPUPOOLS); the CPUs are checked against DEVICE_TREE when it is read. */
+  cpuPools: PlannedCpuPool[];
   /** Output names: <name>.source and <name>.scr. */
   sourceName: string;
   scriptName: string;
@@ -72,8 +75,8 @@ function checkSupported(vars: ImageBuilderVariables, loadCommand: string): void 
   if (s.PASSTHROUGH_DTS_REPO || s.LOPPER_PATH) {
     throw unsupported(s.LOPPER_PATH ? 'LOPPER_PATH' : 'PASSTHROUGH_DTS_REPO', 'Building passthrough device trees (from a repository or with lopper) is not supported.', 'Build the DomU device tree yourself and give it as DOMU_PASSTHROUGH_DTB[i].');
   }
-  if (s.XEN_POLICY || s.XEN_STATIC_HEAP || Number(s.NUM_CPUPOOLS ?? 0) > 0 || vars.arrays.DOMU_CPUPOOL) {
-    const name = s.XEN_POLICY ? 'XEN_POLICY' : s.XEN_STATIC_HEAP ? 'XEN_STATIC_HEAP' : 'NUM_CPUPOOLS';
+  if (s.XEN_POLICY || s.XEN_STATIC_HEAP) {
+    const name = s.XEN_POLICY ? 'XEN_POLICY' : 'XEN_STATIC_HEAP';
     throw unsupported(name, `${name} is not supported by this generator.`, `Remove ${name} from the config.`);
   }
   const boot = s.BOOT_CMD ?? 'booti';
@@ -116,6 +119,7 @@ function planDomU(vars: ImageBuilderVariables, index: number, warnings: string[]
     noBoot: noBoot || undefined,
     rootfsOnDisk: Boolean(a('DOMU_ROOTFS')) || undefined,
     passthroughPaths: noBoot && paths?.length ? paths : undefined,
+    cpupool: domUCpupool(vars, index),
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) (plan as unknown as Record<string, unknown>)[key] = value;
   return plan;
@@ -163,6 +167,7 @@ export function planFromVariables(vars: ImageBuilderVariables, options: { loadCo
     domUs: Array.from({ length: numDomUs }, (_, i) => planDomU(vars, i, warnings)),
     deviceTree: s.DEVICE_TREE!,
     overlays: Array.from({ length: numOverlays }, (_, i) => vars.arrays.DT_OVERLAY?.[i] ?? ''),
+    cpuPools: planCpuPools(vars),
     sourceName: baseName ? `${baseName}.source` : s.UBOOT_SOURCE ?? 'boot.source',
     scriptName: baseName ? `${baseName}.scr` : s.UBOOT_SCRIPT ?? 'boot.scr',
     warnings,
@@ -204,7 +209,7 @@ export function planToProfile(plan: ImageBuilderPlan, extras: { extraCommands?: 
     }),
     deviceTree: plan.deviceTree,
     overlays: plan.overlays,
-    domUs: plan.domUs.map(({ index: _index, staticMemory, rootfsOnDisk, ...domU }) => ({
+    domUs: plan.domUs.map(({ index: _index, staticMemory, rootfsOnDisk, cpupool: _cpupool, ...domU }) => ({
       ...domU,
       // ImageBuilder does not boot a DomU whose root is on disk: the same as not booting it at all.
       ...(rootfsOnDisk && { noBoot: true }),

@@ -130,6 +130,47 @@ describe('imagebuilder command', () => {
     expect(source.endsWith('setenv fdt_high 0xffffffffffffffff\nsetenv bootdelay 0\nbooti 0x2C00000 - 0x2E00000\n')).toBe(true);
   });
 
+  it('creates boot-time CPU pools as upstream does: phandles counted down from 0xfffffffe for CPUs without one', async () => {
+    // cpu@1 has no phandle (it gets one), cpu@2 has 0xa (kept, written with its 0x); pool 1 has no scheduler
+    writeFileSync(path.join(dir, 'cpus.dts'), `/dts-v1/;
+/ { chosen { }; cpus { #address-cells = <1>; #size-cells = <0>;
+  cpu@0 { reg = <0>; }; cpu@1 { reg = <1>; }; cpu@2 { reg = <2>; phandle = <0xa>; }; cpu@3 { reg = <3>; }; }; };
+`);
+    execFileSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', path.join(dir, 'board.dtb'), path.join(dir, 'cpus.dts')], { stdio: 'pipe' });
+    image('domU/Image', 3_000_000);
+    const pools = 'NUM_CPUPOOLS=2\nCPUPOOL[0]="cpu@1,cpu@2 null"\nCPUPOOL[1]="cpu@3"\n';
+    const domUs = 'NUM_DOMUS=2\nDOMU_KERNEL[0]="domU/Image"\nDOMU_CPUPOOL[0]=0\nDOMU_KERNEL[1]="domU/Image"\nDOMU_CPUPOOL[1]=1\n';
+    const result = await imagebuilder(['-c', config(baseConfig + pools + domUs), '-d', dir, '-t', 'tftp']);
+    expect(result.err).toBe('');
+    expect(result.status).toBe(0);
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8');
+    const poolLines = source.slice(source.indexOf('fdt set /cpus/'), source.indexOf('setenv fdt_high'));
+    expect(poolLines).toBe([
+      'fdt set /cpus/cpu@1 phandle <0xfffffffe>',
+      'fdt mknod /chosen cpupool_0',
+      'fdt set /chosen/cpupool_0 phandle <0xfffffffd>',
+      'fdt set /chosen/cpupool_0 compatible "xen,cpupool"',
+      'fdt set /chosen/cpupool_0 cpupool-cpus < 0xfffffffe 0xa>',
+      'fdt set /chosen/cpupool_0 cpupool-sched "null"',
+      'fdt set /chosen/domU0 domain-cpupool <0xfffffffd>',
+      'fdt set /cpus/cpu@3 phandle <0xfffffffc>',
+      'fdt mknod /chosen cpupool_1',
+      'fdt set /chosen/cpupool_1 phandle <0xfffffffb>',
+      'fdt set /chosen/cpupool_1 compatible "xen,cpupool"',
+      'fdt set /chosen/cpupool_1 cpupool-cpus < 0xfffffffc>',
+      'fdt set /chosen/domU1 domain-cpupool <0xfffffffb>',
+      '',
+    ].join('\n'));
+    // after every DomU node, so domain-cpupool lands on a node that exists
+    expect(source.indexOf('fdt mknod /chosen domU1')).toBeLessThan(source.indexOf('fdt set /cpus/cpu@1'));
+
+    const missing = await imagebuilder(['-c', config(baseConfig + 'NUM_CPUPOOLS=1\nCPUPOOL[0]="cpu@7 credit2"\n'), '-d', dir, '-t', 'tftp']);
+    expect({ status: missing.status, out: missing.out }).toEqual({ status: 1, out: '/cpus/cpu@7 does not exist\n' });
+    const twice = await imagebuilder(['-c', config(baseConfig + 'NUM_CPUPOOLS=2\nCPUPOOL[0]="cpu@1"\nCPUPOOL[1]="cpu@1 null"\n'), '-d', dir, '-t', 'tftp']);
+    expect({ status: twice.status, out: twice.out }).toEqual({ status: 1, out: '/cpus/cpu@1 already assigned to another cpupool\n' });
+    expect(existsSync(path.join(dir, 'boot.scr'))).toBe(false);
+  });
+
   it('exits 1 on the errors uboot-script-gen exits 1 on, and leaves no outputs behind', async () => {
     const cases: Array<[string, string[], string]> = [
       ['missing file', ['-c', config(baseConfig.replace('"xen"', '"nope"')), '-d', dir, '-t', 'tftp'], "File nope doesn't exist, exiting\n"],

@@ -3,10 +3,11 @@ import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { detectFile } from '../../../shared/boot/detect';
 import { writeScriptImage, scriptTimestamp } from '../../../shared/boot/script-image';
-import { generateStage2, type BootComponent, type Stage2Input } from '../../../shared/boot/stage2';
+import { generateStage2, type BootComponent, type CpuPool, type Stage2Input } from '../../../shared/boot/stage2';
 import { ImagerError } from '../../../shared/errors';
 import { formatError } from '../../../shared/messages';
 import { parseImageBuilderConfig } from '../../../shared/imagebuilder/config';
+import { resolveCpuPools } from '../../../shared/imagebuilder/cpupools';
 import { planFromVariables, type ImageBuilderPlan } from '../../../shared/imagebuilder/plan';
 import { readComponentFacts } from '../../services/boot-files/facts';
 import { checkUserFolder, checkUserOutputFile, readUserFile, readUserTextFile, userPathError, writeUserFile } from '../../services/user-files';
@@ -27,7 +28,8 @@ Options:
   -h         Show this help
 
 Not supported (refused with exit status 1): FIT images, bitstreams, Linux-only mode,
-passthrough device trees built from a repository or lopper, XSM policies, cpupools.
+passthrough device trees built from a repository or lopper, XSM policies, static heap
+(the README's ImageBuilder table lists every option and its state).
 Exit status: 0 on success, 1 on every error (as uboot-script-gen).`;
 
 interface Options {
@@ -106,7 +108,15 @@ function stage2Input(plan: ImageBuilderPlan, dir: string, prefix: string | undef
   };
 }
 
+/** The pools' CPUs looked up in DEVICE_TREE (a file that is no tree is left to the type check, which says so as upstream does). */
+function cpuPoolsIn(dir: string, plan: ImageBuilderPlan): CpuPool[] {
+  const tree = readUserFile(path.resolve(dir, plan.deviceTree), DEVICE_TREE_FILE);
+  if (detectFile(tree.subarray(0, 65536), tree.length).kind !== 'dtb') return [];
+  return resolveCpuPools(plan.cpuPools, new Uint8Array(tree));
+}
+
 const TEXT_LIMIT = 1_000_000;
+const DEVICE_TREE_FILE = { what: 'DEVICE_TREE', maxBytes: 64 * 1024 * 1024, hint: 'Give DEVICE_TREE the board\'s .dtb.' };
 const CONFIG_FILE = { what: 'ImageBuilder config', maxBytes: TEXT_LIMIT, hint: 'Give -c the config file (NAME=value lines), as uboot-script-gen takes it.' };
 const EXTRA_COMMANDS_FILE = { what: 'APPEND_EXTRA_CMDS file', maxBytes: TEXT_LIMIT, hint: 'Write the extra U-Boot commands as a plain text file.' };
 const OUTPUT_FOLDER = { what: 'folder for -d', hint: 'Give -d the folder that holds the files the config names; the outputs go there too.' };
@@ -164,6 +174,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     for (const file of outputs) rmSync(file, { force: true });
     const input = stage2Input(plan, dir, options.prefix);
     if (plan.extraCommandsFile) input.extraCommands = extraCommands(dir, plan.extraCommandsFile);
+    if (plan.cpuPools.length > 0) input.cpuPools = cpuPoolsIn(dir, plan);
     const result = generateStage2(input);
     for (const notice of result.notices) io.stdout(`${notice}\n`);
     for (const warning of plan.warnings) io.stderr(`xen-pi-imager imagebuilder: warning: ${warning}\n`);
