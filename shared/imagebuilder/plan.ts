@@ -63,6 +63,25 @@ function requireNumber(vars: ImageBuilderVariables, name: string): number {
   return value;
 }
 
+/**
+ * Newer uboot-script-gen options this drop-in does not write, each with the reason; a config that sets one is refused
+ * rather than booted without it. README's "ImageBuilder options" table lists every option and its state.
+ */
+export const REFUSED_OPTIONS: Record<string, string> = {
+  XEN_POLICY: 'loading an XSM/FLASK policy module is not implemented',
+  XEN_STATIC_HEAP: 'a static heap (xen,static-heap) is not implemented',
+  XEN_PASSTHROUGH_PATHS: 'marking host devices for passthrough outside a DomU is not implemented',
+  DOM0_LOAD: 'a separate load command for Dom0 is not implemented; -t/LOAD_CMD loads every file',
+  DOMU_VPL011: 'turning off the DomU virtual PL011 is not implemented (every DomU gets vpl011; 1 is accepted)',
+  DOMU_NR_SPIS: 'the DomU SPI count (nr_spis) is not implemented',
+  DOMU_MAPTRACK_FRAMES: 'DomU grant-table limits are not implemented',
+  DOMU_GRANT_FRAMES: 'DomU grant-table limits are not implemented',
+  DOMU_CAPS: 'DomU capabilities (hardware/control/xenstore domains) are not implemented',
+  DOMU_SHARED_MEM: 'static shared memory between domains is not implemented',
+  DOMU_STATIC_EVTCHNS: 'static event channels are not implemented',
+  EFI: 'booting through UEFI (bootefi) is not implemented; Xen boots with booti',
+};
+
 function checkSupported(vars: ImageBuilderVariables, loadCommand: string): void {
   const s = vars.scalars;
   if (s.FIT || loadCommand === 'fit' || loadCommand === 'fit_std' || loadCommand === 'imxtract') {
@@ -75,9 +94,12 @@ function checkSupported(vars: ImageBuilderVariables, loadCommand: string): void 
   if (s.PASSTHROUGH_DTS_REPO || s.LOPPER_PATH) {
     throw unsupported(s.LOPPER_PATH ? 'LOPPER_PATH' : 'PASSTHROUGH_DTS_REPO', 'Building passthrough device trees (from a repository or with lopper) is not supported.', 'Build the DomU device tree yourself and give it as DOMU_PASSTHROUGH_DTB[i].');
   }
-  if (s.XEN_POLICY || s.XEN_STATIC_HEAP) {
-    const name = s.XEN_POLICY ? 'XEN_POLICY' : 'XEN_STATIC_HEAP';
-    throw unsupported(name, `${name} is not supported by this generator.`, `Remove ${name} from the config.`);
+  for (const [name, reason] of Object.entries(REFUSED_OPTIONS)) {
+    const values = [s[name], ...Object.values(vars.arrays[name] ?? {})];
+    // DOMU_VPL011=1 asks for what every DomU gets anyway
+    if (values.some((value) => value !== undefined && value !== '' && !(name === 'DOMU_VPL011' && value === '1'))) {
+      throw unsupported(name, `${name} is not supported: ${reason}.`, `Remove ${name} from the config (README: "ImageBuilder options" lists what is supported).`);
+    }
   }
   const boot = s.BOOT_CMD ?? 'booti';
   if (!['booti', 'none'].includes(boot)) {

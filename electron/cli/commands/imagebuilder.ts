@@ -15,7 +15,7 @@ import type { CliCommand, CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager imagebuilder -c CONFIG -d DIR [-t LOAD] [-o NAME] [-p PREFIX]
 
-A drop-in for ImageBuilder's uboot-script-gen (2023.2, without FIT): reads the config and the
+A drop-in for ImageBuilder's uboot-script-gen (CPU pools included; no FIT): reads the config and the
 files in DIR, writes <NAME>.source and <NAME>.scr into DIR, and prints where to load the script.
 
 Options:
@@ -28,8 +28,8 @@ Options:
   -h         Show this help
 
 Not supported (refused with exit status 1): FIT images, bitstreams, Linux-only mode,
-passthrough device trees built from a repository or lopper, XSM policies, static heap
-(the README's ImageBuilder table lists every option and its state).
+passthrough device trees built from a repository or lopper, XSM policies, static heap and
+the other newer options README's "ImageBuilder options" table lists with their state.
 Exit status: 0 on success, 1 on every error (as uboot-script-gen).`;
 
 interface Options {

@@ -109,6 +109,16 @@ describe('generateBootFiles', () => {
     expect(byName(generateBootFiles(defaultProfile('rpi4'), components, { timestamp: 0 }).files)['config.txt']!.preview).toContain('\nenable_gic=1\n');
   });
 
+  it('recognises Xen for arm64 by its Image header, EFI stub or not, and keeps its BSS clear of the device tree', () => {
+    // upstream ImageBuilder once took such a Xen for 32-bit ARM (it grepped file(1)'s words); the header decides here
+    const p = defaultProfile('rpi4');
+    const xenWithBss = { ...components, 'xen-4.17-arm64': facts(kernel('x', 983_048, 3_200_000)) };
+    const result = generateBootFiles(p, xenWithBss, { timestamp: 0 });
+    const xen = result.memoryMap.find((e) => e.role === 'xen')!;
+    expect(xen).toMatchObject({ size: 983_048, span: 3_200_000 });
+    expect(result.memoryMap.find((e) => e.role === 'device-tree')!.address).toBe(xen.address + 0x400000); // 3.05 MiB rounds up to 4
+  });
+
   it('boots with the firmware\'s own device tree when asked: copied from ${fdt_addr} into the last slot, no tree file copied', () => {
     const p: Profile = { ...defaultProfile('rpi4'), deviceTreeSource: 'firmware' };
     const result = generateBootFiles(p, components, { timestamp: 0 });

@@ -114,6 +114,17 @@ describe('ImageBuilder config', () => {
     const noLoad = refusal(minimal.replace('LOAD_CMD=tftpb\n', ''));
     expect(noLoad.details).toMatchObject({ exitStatus: 1, imageBuilderMessage: 'LOAD_CMD not set, either specify it in the config or set it with the -t option' });
     expect(refusal(minimal + 'FIT=x\n').details?.exitStatus).toBe(1);
+    // newer upstream options are refused by name rather than booted without
+    expect(refusal(minimal + 'XEN_POLICY="xenpolicy"\n').message).toMatch(/^XEN_POLICY is not supported: loading an XSM/);
+    expect(refusal(minimal + 'NUM_DOMUS=1\nDOMU_KERNEL[0]=Image\nDOMU_CAPS[0]="hardware"\n').subject).toBe('DOMU_CAPS');
+    expect(refusal(minimal + 'NUM_DOMUS=1\nDOMU_KERNEL[0]=Image\nDOMU_VPL011[0]=0\n').subject).toBe('DOMU_VPL011');
+    expect(() => planFromVariables(parseImageBuilderConfig(minimal + 'NUM_DOMUS=1\nDOMU_KERNEL[0]=Image\nDOMU_VPL011[0]=1\n'))).not.toThrow();
+  });
+
+  it('plans boot-time CPU pools: CPUs from the first word, the scheduler from the last, and each DomU’s pool', () => {
+    const plan = planFromVariables(parseImageBuilderConfig(minimal + 'NUM_CPUPOOLS=2\nCPUPOOL[0]="cpu@1,cpu@2 null"\nCPUPOOL[1]="cpu@3"\nNUM_DOMUS=2\nDOMU_KERNEL[0]=a\nDOMU_CPUPOOL[0]=1\nDOMU_KERNEL[1]=b\nDOMU_CPUPOOL[1]=x\n'));
+    expect(plan.cpuPools).toEqual([{ cpus: ['cpu@1', 'cpu@2'], scheduler: 'null' }, { cpus: ['cpu@3'] }]);
+    expect(plan.domUs.map((d) => d.cpupool)).toEqual([1, undefined]); // `test x -eq 1` is false in bash too
   });
 
   it('round-trips: config -> profile -> generate gives the same stage 2 as the config itself', () => {
