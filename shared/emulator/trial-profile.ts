@@ -1,4 +1,5 @@
 // Retargets any profile to QEMU's virt board for a trial boot: same choices, the emulator's addresses, console and device tree.
+import { DEFAULT_BAUD } from '../boot/config-txt';
 import { boards } from '../boards';
 import { hexAddress } from '../boot/address';
 import { DEFAULT_DOM0_COMMAND_LINE } from '../boot/stage2';
@@ -47,6 +48,7 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
   profile.boot.memoryEnd = hexAddress(board.memoryEnd);
   profile.boot.stage2Address = hexAddress(board.stage2Address);
   profile.console.uart = board.defaultUart;
+  profile.console.baud = DEFAULT_BAUD; // nothing on virt sets a rate
   if (profile.xen.commandLine) profile.xen.commandLine = profile.xen.commandLine.replace(/dtuart=\S+/, `dtuart=${board.uarts.pl011!.dtuart}`);
   if (profile.boot.mode === 'tftp') {
     profile.boot.network = { method: 'static', serverIp: QEMU_SERVER_IP, boardIp: QEMU_BOARD_IP };
@@ -54,6 +56,9 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
   }
   if (profile.boot.loadCommand && !/^tftp/.test(profile.boot.loadCommand)) delete profile.boot.loadCommand;
   profile.deviceTree = options.deviceTree;
+  // virt has no Raspberry Pi firmware to hand U-Boot a tree: QEMU's own is loaded instead
+  if (profile.deviceTreeSource === 'firmware') changes.push('the firmware’s device tree replaced by QEMU’s own (virt has no Raspberry Pi firmware)');
+  profile.deviceTreeSource = 'file';
   if (profile.overlays.length > 0) changes.push(`device-tree overlays left out (they are for the Raspberry Pi's tree)`);
   profile.overlays = [];
   if (options.parts?.xen) profile.xen.binary = options.parts.xen;

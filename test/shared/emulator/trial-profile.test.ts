@@ -45,6 +45,12 @@ describe('a Raspberry Pi profile as the emulator boots it', () => {
     expect(own.profile.xen.commandLine).toBe('console=dtuart dtuart=/pl011@9000000 dom0_mem=512M');
   });
 
+  it('loads QEMU’s own tree in place of the Pi firmware’s, and says so', () => {
+    const trial = qemuTrialProfile({ ...rpi, deviceTreeSource: 'firmware', console: { ...rpi.console, baud: 230400 } }, { deviceTree: 'virt.dtb' });
+    expect(trial.profile).toMatchObject({ deviceTreeSource: 'file', deviceTree: 'virt.dtb', console: { baud: 115200 } });
+    expect(trial.changes.join('\n')).toMatch(/firmware’s device tree replaced by QEMU’s own/);
+  });
+
   it('says what it changed, in words', () => {
     expect(changes.join('\n')).toMatch(/Raspberry Pi 4 Model B → QEMU virt/);
     expect(changes.join('\n')).toMatch(/overlays left out/);
