@@ -466,7 +466,8 @@ export function generateStage2(input: Stage2Input): Stage2Result {
   const lines = [
     ...placement.loadLines,
     ...(input.firmwareDeviceTree
-      ? [`fdt move \${fdt_addr} ${hexAddress(deviceTree.address)} ${hexAddress(deviceTree.size)}`]
+      ? // U-Boot moves only the working tree: select the firmware's first
+        ['fdt addr ${fdt_addr}', `fdt move \${fdt_addr} ${hexAddress(deviceTree.address)} ${hexAddress(deviceTree.size)}`]
       : [`fdt addr ${hexAddress(deviceTree.address)}`]),
     'fdt resize 1024',
     ...overlays.map((overlay) => `fdt apply ${hexAddress(overlay.address)}`),

@@ -124,7 +124,7 @@ describe('generateBootFiles', () => {
     const result = generateBootFiles(p, components, { timestamp: 0 });
     const text = result.stage2.text;
     expect(text).not.toContain('bcm2711-rpi-4-b.dtb');
-    expect(text).toContain('\nfdt move ${fdt_addr} 0x2A00000 0x100000\nfdt resize 1024\n');
+    expect(text).toContain('\nfdt addr ${fdt_addr}\nfdt move ${fdt_addr} 0x2A00000 0x100000\nfdt resize 1024\n');
     expect(text.trimEnd().split('\n').pop()).toBe('booti 0x2800000 - 0x2A00000');
     expect(result.memoryMap.at(-1)).toMatchObject({ role: 'device-tree', file: '${fdt_addr}', address: 0x2a00000, size: 0x100000 });
     expect(result.components.map((c) => c.role)).not.toContain('device-tree');
