@@ -143,6 +143,17 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
       expect(tried.status).toBe(0);
     }, 300_000);
 
+    it('boots Xen with the tree the firmware handed U-Boot when the profile asks for it', async () => {
+      const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8'));
+      const firmwareTree = path.join(dir, 'parts', 'firmware-tree.json');
+      fs.writeFileSync(firmwareTree, JSON.stringify({ ...profile, deviceTreeSource: 'firmware' }));
+      const tried = await cli('try', '--profile', firmwareTree, '--timeout', '180', '--json');
+      const result = JSON.parse(tried.out);
+      expect(result.machine).toBe('raspi4b');
+      expect(result.milestones.map((m: { kind: string }) => m.kind)).toContain('xl-list');
+      expect(result.ok).toBe(true);
+    }, 300_000);
+
     it('boots a TFTP profile as its SD-only twin, and says so', async () => {
       const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8'));
       const tftp = path.join(dir, 'parts', 'tftp.json');
