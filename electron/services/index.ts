@@ -14,6 +14,8 @@ import { createDrivesService } from './drives/service';
 import { createTftpService } from './tftp/service';
 import { createEmulatorService } from './emulator/service';
 import { createPartsService } from './emulator/parts-service';
+import { createSerialService } from './serial/service';
+import type { TftpTransferEvent } from '../../shared/api/tftp';
 
 const require = createRequire(import.meta.url);
 
@@ -43,8 +45,26 @@ export interface Services extends ImagerApi {
 export function createServices(host: ServiceHost): Services {
   const dataDir = host.userDataDir ?? userDataDir();
   const paths = dataPaths(dataDir);
+  const serial = createSerialService(host, { logsDir: paths.logs });
+  // every TFTP transfer (the TFTP step's server, the trial's) also joins the open consoles' boot timelines
+  const withTftpToConsoles: ServiceHost = {
+    ...host,
+    emit: (name, payload) => {
+      host.emit(name, payload);
+      if (name === 'tftp:transfer') serial.observeTftp(payload as TftpTransferEvent);
+    },
+  };
   const profiles = createProfilesService(paths.profiles, host.emit);
-  const domains = [createAppService(host, dataDir), profiles, createBootService(paths.components), createDrivesService(host), createTftpService(host, paths.components), createEmulatorService(host), createPartsService(host)];
+  const domains = [
+    createAppService(host, dataDir),
+    profiles,
+    createBootService(paths.components),
+    createDrivesService(host),
+    createTftpService(withTftpToConsoles, paths.components),
+    createEmulatorService(withTftpToConsoles),
+    createPartsService(host),
+    serial,
+  ];
   const api = Object.assign({}, ...domains) as ImagerApi;
   return {
     ...api,

@@ -1,5 +1,6 @@
 // "Try it in QEMU" as the UI sees it: boot a profile on the emulator, stream its console and milestones, get a verdict.
 import { z } from 'zod';
+import type { TimelineEntry } from '../console/timeline';
 import type { Diagnosis, Dom0Report, Milestone } from '../emulator/milestones';
 import { profileSchema } from '../profile/schema';
 import { event, method } from './contract';
@@ -67,6 +68,12 @@ export interface EmulatorMilestoneEvent {
   milestone: Milestone;
 }
 
+/** The trial's boot timeline (the same one a serial console shows): milestones, its TFTP transfers, the failure. */
+export interface EmulatorTimelineEvent {
+  runId: number;
+  entry: TimelineEntry;
+}
+
 export interface EmulatorProgressEvent {
   runId: number;
   /** A step before QEMU starts, in words ("Dumping the QEMU virt board's device tree"). */
@@ -93,6 +100,7 @@ export const emulatorEvents = {
   'emulator:console': event<EmulatorConsoleEvent>(),
   'emulator:milestone': event<EmulatorMilestoneEvent>(),
   'emulator:progress': event<EmulatorProgressEvent>(),
+  'emulator:timeline': event<EmulatorTimelineEvent>(),
   /** A trial ended: passed, failed, timed out or cancelled (problems before QEMU starts reject emulatorTry instead). */
   'emulator:done': event<EmulatorResult>(),
 };

@@ -8,6 +8,7 @@ import { bootMethods } from './boot';
 import { tftpEvents, tftpMethods } from './tftp';
 import { emulatorEvents, emulatorMethods } from './emulator';
 import { partsEvents, partsMethods } from './parts';
+import { serialEvents, serialMethods } from './serial';
 
 export * from './contract';
 export type { Reply } from './reply';
@@ -23,6 +24,7 @@ export const methods = {
   ...tftpMethods,
   ...emulatorMethods,
   ...partsMethods,
+  ...serialMethods,
 };
 
 /** Every event the host can push. */
@@ -33,6 +35,7 @@ export const events = {
   ...tftpEvents,
   ...emulatorEvents,
   ...partsEvents,
+  ...serialEvents,
 };
 
 export type Methods = typeof methods;

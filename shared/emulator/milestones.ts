@@ -69,12 +69,21 @@ export interface Dom0Report {
   xlListLine?: string;
 }
 
-export type RecogniserEvent = { type: 'milestone'; milestone: Milestone } | { type: 'failure'; diagnosis: Diagnosis };
+export type RecogniserEvent =
+  | { type: 'milestone'; milestone: Milestone }
+  | { type: 'failure'; diagnosis: Diagnosis }
+  /** U-Boot's banner again after a boot got somewhere: the board was reset and a new boot begins (a real board, not QEMU's -no-reboot). */
+  | { type: 'new-boot'; timeMs: number }
+  /** Xen's "Serial input to DOM0/Xen" line: who gets the keystrokes now (Ctrl-A three times switches). */
+  | { type: 'input'; owner: string; line: string; timeMs: number };
 
 export interface RecogniserOptions {
   /** A "Loading:" line with this many TFTP timeouts (`T`) and no data means no server answered. */
   tftpRetriesBeforeFailure?: number;
 }
+
+/** A console line longer than this is cut: a garbled or hostile stream without newlines must not grow memory. */
+export const MAX_LINE_CHARS = 4096;
 
 // eslint-disable-next-line no-control-regex
 const ANSI_ESCAPE = /\x1b(?:\[[0-9;?]*[A-Za-z]|[78=>])/g;
@@ -95,8 +104,11 @@ export class ConsoleRecogniser {
   diagnosis: Diagnosis | undefined;
   readonly dom0: Dom0Report = { markerSeen: false, failures: [] };
   xenVersionLine: string | undefined;
+  /** Who has Xen's console input ("Xen", "DOM0", "DOM1"…), once Xen said so. */
+  xenInput: string | undefined;
 
   private partial = '';
+  private previousLine = '';
   private scriptsRun = 0;
   private tftpFile: string | undefined;
   private xenPanicPending: string | undefined;
@@ -125,7 +137,7 @@ export class ConsoleRecogniser {
   push(text: string, timeMs: number): RecogniserEvent[] {
     const events: RecogniserEvent[] = [];
     const lines = (this.partial + text).split('\n');
-    this.partial = lines.pop() ?? '';
+    this.partial = (lines.pop() ?? '').slice(-MAX_LINE_CHARS);
     for (const raw of lines) this.readLine(cleanConsoleLine(raw), timeMs, events);
     // U-Boot prints TFTP timeouts ("Loading: *T T T") without ending the line
     if (this.partial.startsWith('Loading:')) this.checkTftpRetries(cleanConsoleLine(this.partial), timeMs, events);
@@ -185,7 +197,28 @@ export class ConsoleRecogniser {
     events.push({ type: 'failure', diagnosis: this.diagnosis });
   }
 
-  private readLine(line: string, timeMs: number, events: RecogniserEvent[]): void {
+  /** Forgets the boot so far: the board was reset. */
+  private startNewBoot(timeMs: number, events: RecogniserEvent[]): void {
+    this.milestones.length = 0;
+    this.diagnosis = undefined;
+    Object.assign(this.dom0, { markerSeen: false, failures: [] });
+    for (const key of ['xenVersion', 'capabilities', 'xlListLine'] as const) delete this.dom0[key];
+    this.xenVersionLine = undefined;
+    this.xenInput = undefined;
+    this.scriptsRun = 0;
+    this.tftpFile = undefined;
+    this.xenPanicPending = undefined;
+    this.dom0PanicLine = undefined;
+    this.tftpUnreachableReported = false;
+    events.push({ type: 'new-boot', timeMs });
+  }
+
+  private readLine(rawLine: string, timeMs: number, events: RecogniserEvent[]): void {
+    const line = rawLine.length > MAX_LINE_CHARS ? rawLine.slice(0, MAX_LINE_CHARS) : rawLine;
+    const previous = this.previousLine;
+    this.previousLine = line;
+    // U-Boot's `version` command prints the banner again: that is not a reset
+    if (/^U-Boot \d{4}\.\d\d/.test(line) && this.milestones.length > 0 && !/^(=>|U-Boot>)\s*\S/.test(previous)) this.startNewBoot(timeMs, events);
     if (this.xenPanicPending !== undefined && this.readXenPanicReason(line, timeMs, events)) return;
     if (line.startsWith(DOM0_MARKER)) return this.readDom0Marker(line, timeMs, events);
     if (line.startsWith('(XEN)')) return this.readXenLine(line, timeMs, events);
@@ -196,6 +229,7 @@ export class ConsoleRecogniser {
   private readUBootLine(line: string, timeMs: number, events: RecogniserEvent[]): void {
     let match: RegExpExecArray | null;
     if ((match = /^U-Boot (\d{4}\.\d\d\S*)/.exec(line))) {
+      if (this.reached.has('uboot')) return; // the `version` command's answer
       this.reach(events, { kind: 'uboot', label: `U-Boot ${match[1]} started`, line }, timeMs);
     } else if ((match = /^Found U-Boot script (\S+)/.exec(line))) {
       this.reach(events, { kind: 'boot-script-found', label: `U-Boot found ${match[1]} on the SD card`, line }, timeMs);
@@ -299,7 +333,10 @@ export class ConsoleRecogniser {
 
   private readXenLine(line: string, timeMs: number, events: RecogniserEvent[]): void {
     let match: RegExpExecArray | null;
-    if ((match = /^\(XEN\) Xen version (\S+)/.exec(line))) {
+    if ((match = /^\(XEN\) \*\*\* Serial input to (\S+)/.exec(line))) {
+      this.xenInput = match[1]!;
+      events.push({ type: 'input', owner: match[1]!, line, timeMs });
+    } else if ((match = /^\(XEN\) Xen version (\S+)/.exec(line))) {
       this.xenVersionLine = line;
       this.reach(events, { kind: 'xen', label: `Xen ${match[1]} started`, line }, timeMs);
     } else if (/^\(XEN\) Panic on CPU/.test(line)) {
@@ -393,7 +430,7 @@ function afterText(last: Milestone | undefined): string {
   return last ? `after “${last.label}”` : 'before U-Boot printed anything';
 }
 
-function nextStepHint(kind: MilestoneKind | undefined): string {
+export function nextStepHint(kind: MilestoneKind | undefined): string {
   switch (kind) {
     case undefined:
       return 'QEMU printed nothing: check the QEMU U-Boot file (u-boot-qemu package).';
@@ -428,7 +465,7 @@ function dom0PanicHint(reason: string): string {
   return 'Read the Dom0 kernel lines before the panic; check the Dom0 kernel and its command line.';
 }
 
-function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number): string {
   if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
   if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
   return `${bytes} bytes`;

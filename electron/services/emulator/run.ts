@@ -2,6 +2,7 @@
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { BootTimeline } from '../../../shared/console/timeline';
 import { qemuTrialProfile, type TrialParts } from '../../../shared/emulator/trial-profile';
 import type { TftpTransferEvent } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
@@ -65,6 +66,7 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
   const tools = findQemuTools(env);
   const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'xen-pi-imager-qemu-'));
   let server: TftpServer | undefined;
+  let timeline: BootTimeline | undefined;
   try {
     progress('Dumping the QEMU virt board’s device tree');
     const deviceTree = path.join(workDir, 'virt.dtb');
@@ -90,13 +92,19 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     await createFatDiskImage(sdImage, { sizeMiB: cardSizeMiB(files.card), label: 'BOOT', files: files.card });
     if (trial.profile.boot.mode === 'tftp' && options.tftp !== 'external') {
       server = createTftpServer({ files: files.tftpFiles, diskFiles: files.tftpDiskFiles, address: '127.0.0.1', port: request.tftpPort ?? 69 });
-      for (const name of ['request', 'progress', 'done', 'error'] as const) server.on(name, (event: TftpTransferEvent) => callbacks.onTftp?.(event));
+      for (const name of ['request', 'progress', 'done', 'error'] as const) {
+        server.on(name, (event: TftpTransferEvent) => {
+          callbacks.onTftp?.(event);
+          for (const entry of timeline?.tftp(event) ?? []) callbacks.onTimeline?.(entry);
+        });
+      }
       const bound = await server.listen();
       progress(`TFTP server on ${bound.address}:${bound.port} serving ${[...files.tftpFiles.keys(), ...files.tftpDiskFiles.keys()].join(', ')}`);
     }
     throwIfAborted(signal);
     progress(`Starting ${qemuCommandLine(tools, sdImage)}`);
-    const result = await watchBoot(startQemu(tools, sdImage, workDir), request, callbacks);
+    timeline = new BootTimeline();
+    const result = await watchBoot(startQemu(tools, sdImage, workDir), request, callbacks, false, timeline);
     const consoleLogPath = request.logsDir ? await saveConsole(request.logsDir, result.console) : undefined;
     const substituted = parts ? ['Xen', 'the Dom0 kernel', 'the Dom0 ramdisk'].map((what) => `${what} (Debian’s, not the profile’s)`) : [];
     if (request.profile.board !== 'qemu-virt') substituted.push('the device tree (QEMU virt’s, not the Pi 4’s)');

@@ -62,6 +62,7 @@ export function createEmulatorService(host: ServiceHost, serviceOptions: Emulato
       onConsole: (text, timeMs) => host.emit('emulator:console', { runId, text, timeMs }),
       onMilestone: (milestone) => host.emit('emulator:milestone', { runId, milestone }),
       onProgress: (message) => host.emit('emulator:progress', { runId, message }),
+      onTimeline: (entry) => host.emit('emulator:timeline', { runId, entry }),
       // the trial's server is the app's TFTP server too: the TFTP panel shows its transfers
       onTftp: (event) => host.emit('tftp:transfer', event),
     });

@@ -4,7 +4,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { EmulatorOptions, EmulatorResult } from '../../../shared/api/emulator';
 import type { TftpTransferEvent } from '../../../shared/api/tftp';
-import { ConsoleRecogniser, type Milestone, type RecogniserEvent } from '../../../shared/emulator/milestones';
+import { BootTimeline, type TimelineEntry } from '../../../shared/console/timeline';
+import type { ConsoleRecogniser, Milestone, RecogniserEvent } from '../../../shared/emulator/milestones';
 import type { Profile } from '../../../shared/profile/schema';
 import { stopQemu } from './qemu';
 
@@ -37,6 +38,8 @@ export interface TrialCallbacks {
   onProgress?: (message: string) => void;
   /** Transfers of the trial's own TFTP server (request, progress, done, error). */
   onTftp?: (event: TftpTransferEvent) => void;
+  /** The boot timeline (milestones, the trial's TFTP transfers with their rates, failures), entry by entry. */
+  onTimeline?: (entry: TimelineEntry) => void;
 }
 
 export type TrialResult = Omit<EmulatorResult, 'runId'>;
@@ -62,10 +65,16 @@ const HALT_GRACE_MS = 500;
  * `interactive`: the console takes keyboard input (QEMU's stdin): once the Dom0 shell is ready, the trial types
  * `xl list`, then `poweroff -f`, and ends on Xen's "Hardware Dom0 halted" (raspi4b does not exit by itself).
  */
-export function watchBoot(child: ChildProcess, request: TrialRequest, callbacks: TrialCallbacks, interactive = false): Promise<Watched> {
-  const started = Date.now();
+export function watchBoot(
+  child: ChildProcess,
+  request: TrialRequest,
+  callbacks: TrialCallbacks,
+  interactive = false,
+  timeline: BootTimeline = new BootTimeline(),
+): Promise<Watched> {
+  const started = timeline.startedAt;
   const elapsed = () => Date.now() - started;
-  const recogniser = new ConsoleRecogniser();
+  const recogniser = timeline.current;
   const timeoutSeconds = request.options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   // our test initramfs reports and powers off by itself; a user's init is given a few seconds to crash or not
   const ourInitramfs = request.options.components === 'debian';
@@ -85,6 +94,11 @@ export function watchBoot(child: ChildProcess, request: TrialRequest, callbacks:
   const type = (text: string) => {
     if (child.stdin?.writable) child.stdin.write(text);
   };
+  // the same timeline a hardware console uses: its entries go out, the trial acts on the recogniser's events behind them
+  const feed = (entries: TimelineEntry[]) => {
+    for (const entry of entries) callbacks.onTimeline?.(entry);
+    handle(timeline.lastRecognised);
+  };
   const handle = (events: RecogniserEvent[]) => {
     for (const event of events) {
       if (event.type === 'milestone') {
@@ -99,7 +113,7 @@ export function watchBoot(child: ChildProcess, request: TrialRequest, callbacks:
           continue;
         }
         if (kind === 'dom0-userspace') stopSoon(ourInitramfs ? MARKER_POWER_OFF_MS : USER_INIT_SETTLE_MS);
-      } else {
+      } else if (event.type === 'failure') {
         clearTimeout(stopTimer);
         stopTimer = undefined;
         stopSoon(FAILURE_GRACE_MS);
@@ -107,7 +121,7 @@ export function watchBoot(child: ChildProcess, request: TrialRequest, callbacks:
     }
   };
   const onAbort = () => {
-    handle(recogniser.cancel(elapsed()));
+    feed(timeline.cancel(elapsed()));
     stopping = true;
     void stopQemu(child);
   };
@@ -117,7 +131,7 @@ export function watchBoot(child: ChildProcess, request: TrialRequest, callbacks:
     const time = elapsed();
     consoleParts.push(text);
     callbacks.onConsole?.(text, time);
-    handle(recogniser.push(text, time));
+    feed(timeline.console(text, time));
     if (recogniser.dom0.markerSeen && !markerSeen && !interactive) {
       // the imager's own /init is running (also when the profile names it): give it time to report and power off
       markerSeen = true;
@@ -133,7 +147,7 @@ export function watchBoot(child: ChildProcess, request: TrialRequest, callbacks:
     stderr += text;
   });
   const overall = setTimeout(() => {
-    handle(recogniser.timeout(timeoutSeconds, elapsed()));
+    feed(timeline.timeout(timeoutSeconds, elapsed()));
   }, timeoutSeconds * 1000);
   request.signal?.addEventListener('abort', onAbort, { once: true });
   if (request.signal?.aborted) onAbort();
@@ -150,7 +164,7 @@ export function watchBoot(child: ChildProcess, request: TrialRequest, callbacks:
       clearTimeout(stopTimer);
       request.signal?.removeEventListener('abort', onAbort);
       process.removeListener('exit', killOnExit);
-      handle(recogniser.finish(exitCode, elapsed()));
+      feed(timeline.finish(exitCode, elapsed()));
       if (interactive && recogniser.reached.has('dom0-shell') && !recogniser.reached.has('xl-list') && !recogniser.diagnosis) {
         recogniser.diagnosis = {
           kind: 'dom0-init-failed',
