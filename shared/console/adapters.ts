@@ -39,7 +39,7 @@ export interface PortFacts {
 
 /** "FTDI FT232R USB UART (ttyUSB0)": the product name when the adapter gives one, else the chip, else the maker. */
 export function portLabel(facts: PortFacts): string {
-  const device = facts.path.replace(/^\/dev\//, '');
+  const device = facts.path.split(/[\\/]/).pop() ?? facts.path;
   const name = facts.product ?? facts.chip ?? facts.manufacturer;
   if (!name) return device;
   const maker = facts.manufacturer && !name.toLowerCase().includes(facts.manufacturer.toLowerCase().split(/\s/)[0]!) ? `${facts.manufacturer} ` : '';
