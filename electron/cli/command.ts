@@ -8,6 +8,18 @@ export interface CliIO {
   cwd: string;
   /** Aborted on Ctrl-C: long-running commands stop cleanly when it fires. */
   signal: AbortSignal;
+  /** Keyboard or piped input, for commands that pass it on (the serial console). */
+  stdin?: CliInput;
+}
+
+/** What the console needs of stdin: bytes, and raw mode when it is a terminal. */
+export interface CliInput {
+  isTTY?: boolean;
+  setRawMode?: (raw: boolean) => unknown;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  removeListener(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  resume(): unknown;
+  pause(): unknown;
 }
 
 export interface CliCommand {

@@ -31,6 +31,7 @@ runCli(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   signal: controller.signal,
+  stdin: process.stdin,
 }).then(
   (status) => {
     process.exitCode = status;

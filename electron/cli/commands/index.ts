@@ -9,5 +9,6 @@ import { generateCommand } from './generate';
 import { profileCommand } from './profile';
 import { tryCommand } from './try';
 import { fetchPartsCommand } from './fetch-parts';
+import { consoleCommand } from './console';
 
-export const commands: CliCommand[] = [serveUiCommand, drivesCommand, flashCommand, serveCommand, generateCommand, profileCommand, imagebuilderCommand, tryCommand, fetchPartsCommand];
+export const commands: CliCommand[] = [serveUiCommand, drivesCommand, flashCommand, serveCommand, generateCommand, profileCommand, imagebuilderCommand, tryCommand, fetchPartsCommand, consoleCommand];
