@@ -19,11 +19,12 @@ function commonArgs(bios: string): string[] {
  * 255.255.255.255:69 reaches the host's 127.0.0.1:69), the console on stdio, and no reboot so a
  * crash or a power-off ends QEMU.
  */
-export function qemuBootArgs(options: { bios: string; sdImage: string }): string[] {
+export function qemuBootArgs(options: { bios: string; sdImage: string; serial?: 'stdio' | 'pty' }): string[] {
   return [
     '-machine', QEMU_MACHINE,
     ...commonArgs(options.bios),
-    '-serial', 'stdio',
+    // 'pty': the UART on a pseudo-terminal, opened like a USB-UART adapter (the serial console's tests)
+    '-serial', options.serial ?? 'stdio',
     '-no-reboot',
     '-netdev', 'user,id=n0',
     '-device', 'virtio-net-device,netdev=n0',
