@@ -4,6 +4,7 @@ import type { AppInfo } from '../../shared/api';
 import type { ImagerErrorData } from '../../shared/errors';
 import { appInfo } from './actions';
 import { ErrorNotice } from './components/ErrorNotice';
+import { ConsoleDock } from './console/SerialConsole';
 import { Wizard } from './wizard/Wizard';
 
 export function App() {
@@ -27,6 +28,7 @@ export function App() {
       <main className="content">
         {error && <ErrorNotice error={error} />}
         {!info && !error && <p>Connecting to the app…</p>}
+        {info && <ConsoleDock />}
         {info && <Wizard info={info} />}
       </main>
     </div>

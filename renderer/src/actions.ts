@@ -97,3 +97,15 @@ export const stopEmulator = () => api.emulatorCancel();
 export const fetchDebianParts = (request: Parameters<typeof api.partsFetch>[0]) => api.partsFetch(request);
 export const cancelDebianParts = () => api.partsCancel();
 export const xenVersionsInDebian = () => api.partsXenVersions();
+
+// --- serial console -------------------------------------------------------------------------------------------
+
+export const listSerialPorts = () => api.serialPorts();
+/** Opens a port at a baud rate, 8N1; bytes then arrive as serial:data events. */
+export const openSerialPort = (path: string, baud: number) => api.serialOpen({ path: path.trim(), baud });
+export const typeOnSerial = (sessionId: number, text: string) => api.serialWrite(sessionId, text);
+export const closeSerialPort = (sessionId: number) => api.serialClose(sessionId);
+/** The consoles the host holds open (a page loaded again finds its own). */
+export const openSerialSessions = () => api.serialSessions();
+export const serialTimeline = (sessionId: number) => api.serialTimeline(sessionId);
+export const saveSerialLog = (sessionId: number) => api.serialSaveLog(sessionId);

@@ -1,15 +1,16 @@
 // "Try it": boots the profile on QEMU — a Pi 4 profile on the emulated Pi 4 (raspi4b), the very card the Write step
 // makes — with a live console, the milestone timeline, and the verdict with what the trial changed and did not boot.
-import { useEffect, useRef, useState } from 'react';
-import type { EmulatorOptions, EmulatorResult, Milestone } from '../../../shared/api/emulator';
+import { useCallback, useEffect, useState } from 'react';
+import type { EmulatorOptions, EmulatorResult } from '../../../shared/api/emulator';
+import type { TimelineEntry } from '../../../shared/console/timeline';
 import type { ImagerErrorData } from '../../../shared/errors';
 import type { Profile } from '../../../shared/profile/schema';
 import type { AppInfo } from '../../../shared/api';
 import { onHostEvent, stopEmulator, tryOnEmulator } from '../actions';
 import type { StepProps } from '../wizard/step-props';
 import { ErrorNotice, asErrorData } from './ErrorNotice';
-
-const CONSOLE_LIMIT = 200_000;
+import { ConsoleView } from '../console/ConsoleView';
+import { TimelineView, upsertEntry } from '../console/TimelineView';
 
 /** What a Pi 4 profile is tried with: its own card on the emulated Pi 4, or Debian's parts on QEMU's virt board. */
 type TrialMode = 'pi4' | 'debian-virt';
@@ -38,33 +39,28 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
   const { draft } = wizard.state;
   const [mode, setMode] = useState<TrialMode>('pi4');
   const [running, setRunning] = useState(false);
-  const [consoleText, setConsoleText] = useState('');
-  const [milestones, setMilestones] = useState<Milestone[]>([]);
+  const [trialRun, setTrialRun] = useState(0);
+  const [entries, setEntries] = useState<TimelineEntry[]>([]);
   const [progress, setProgress] = useState('');
   const [result, setResult] = useState<EmulatorResult | undefined>();
   const [error, setError] = useState<ImagerErrorData | undefined>();
-  const consoleRef = useRef<HTMLPreElement>(null);
   const pi4 = draft.board === 'rpi4' && mode === 'pi4';
   const reason = running ? undefined : whyDisabled(draft, mode, info, disabled);
 
   useEffect(() => {
     const offs = [
-      onHostEvent('emulator:console', (e) => setConsoleText((text) => (text + e.text).slice(-CONSOLE_LIMIT))),
-      onHostEvent('emulator:milestone', (e) => setMilestones((list) => [...list, e.milestone])),
+      // the same timeline as the serial console's: milestones, the trial's TFTP transfers, the failure
+      onHostEvent('emulator:timeline', (e) => setEntries((list) => upsertEntry(list, e.entry))),
       onHostEvent('emulator:progress', (e) => setProgress(e.message)),
     ];
     return () => offs.forEach((off) => off());
   }, []);
-
-  useEffect(() => {
-    const pre = consoleRef.current;
-    if (pre) pre.scrollTop = pre.scrollHeight;
-  }, [consoleText]);
+  const attachConsole = useCallback((write: (data: string) => void) => onHostEvent('emulator:console', (e) => write(e.text)), []);
 
   const start = () => {
     setRunning(true);
-    setConsoleText('');
-    setMilestones([]);
+    setTrialRun((n) => n + 1);
+    setEntries([]);
     setResult(undefined);
     setError(undefined);
     tryOnEmulator(draft, trialOptions(draft, mode))
@@ -128,19 +124,11 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
       </div>
       {error && <ErrorNotice error={error} />}
       {result && <TrialVerdict result={result} />}
-      {milestones.length > 0 && (
-        <ol className="timeline" aria-label="Boot milestones">
-          {milestones.map((m, i) => (
-            <li key={i} data-kind={m.kind}>
-              <span className="num">{(m.timeMs / 1000).toFixed(1)} s</span> {m.label}
-            </li>
-          ))}
-        </ol>
-      )}
-      {(running || consoleText) && (
-        <pre className="code-block console" ref={consoleRef} aria-label="Serial console" data-testid="qemu-console" tabIndex={0}>
-          {consoleText}
-        </pre>
+      {trialRun > 0 && (
+        <div className="console-layout">
+          <ConsoleView label="QEMU console" testId="qemu-console" attach={attachConsole} resetKey={trialRun} />
+          <TimelineView entries={entries} label="Boot milestones" testId="qemu-timeline" empty="The milestones appear here as the emulated board reaches them." />
+        </div>
       )}
     </section>
   );

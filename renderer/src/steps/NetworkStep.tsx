@@ -3,6 +3,7 @@ import { boards } from '../../../shared/boards';
 import type { NetworkProfile, Profile } from '../../../shared/profile/schema';
 import { TextField } from '../components/Field';
 import { TftpPanel } from '../components/TftpPanel';
+import { OpenConsoleButton } from '../console/OpenConsoleButton';
 import type { StepProps } from '../wizard/step-props';
 
 type StaticNetwork = Extract<NetworkProfile, { method: 'static' }>;
@@ -106,6 +107,9 @@ export function NetworkStep(props: StepProps) {
           </div>
           {validation.at('$.boot.network') && <p className="notice error">{validation.at('$.boot.network')!.message}</p>}
           <TftpPanel {...props} />
+          <p className="row">
+            With the server running, watch the board ask for each file beside its console: <OpenConsoleButton baud={draft.console.baud} testId="network-open-console" />
+          </p>
         </>
       )}
     </div>

@@ -1,12 +1,16 @@
 // Step 1: choose the path — Xen with U-Boot (from a saved profile or a default), or a ready-made image to flash as it is.
 import { TextField } from '../components/Field';
 import type { StepProps } from '../wizard/step-props';
+import { OpenConsoleButton } from '../console/OpenConsoleButton';
 import { ProfileLibrary } from './ProfileLibrary';
 
 export function StartStep(props: StepProps) {
   const { state, setPath, setReadyImage } = props.wizard;
   return (
     <div>
+      <p className="row">
+        Card already written? Watch the Pi boot: <OpenConsoleButton baud={state.draft.console.baud} testId="start-open-console" />
+      </p>
       <fieldset>
         <legend>What do you want to do?</legend>
         <label className="choice">

@@ -9,6 +9,7 @@ import type { ImagerErrorData } from '../../../shared/errors';
 import { cancelWrite, exportBootFiles, onHostEvent, startFlash } from '../actions';
 import { asErrorData, ErrorNotice } from '../components/ErrorNotice';
 import type { StepProps } from '../wizard/step-props';
+import { OpenConsoleButton } from '../console/OpenConsoleButton';
 import { writesFreshCard } from '../wizard/write-source';
 
 const PHASE_WORDS: Record<FlashPhase, string> = {
@@ -190,6 +191,9 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
             <li>Put the card in the Pi and power it. U-Boot runs the boot script; Xen prints “(XEN) Xen version …”, then Dom0 boots on hvc0.</li>
             <li>Press Ctrl-A three times to switch the console between Xen and Dom0.</li>
           </ol>
+          <p className="row">
+            Connect the UART, then open the console: <OpenConsoleButton baud={draft.console.baud} testId="write-open-console" />
+          </p>
         </>
       )}
     </div>
