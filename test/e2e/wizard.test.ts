@@ -182,6 +182,10 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
       const timeline = await page.getByRole('list', { name: 'Boot milestones' }).textContent();
       expect(timeline).toMatch(/U-Boot/);
       expect(timeline).toMatch(/Xen 4\.17/);
+      // the console is a terminal: what scrolled away is found with its search
+      await page.getByTestId('qemu-console-search').fill('(XEN) Xen version 4.17');
+      await page.getByTestId('qemu-console-search').press('Enter');
+      expect(await page.locator('section.qemu').getByText('is not in the console').count()).toBe(0);
       expect(await page.getByTestId('qemu-console').textContent()).toContain('(XEN) Xen version 4.17');
     },
     300_000,
