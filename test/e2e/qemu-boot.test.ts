@@ -1,6 +1,5 @@
 // End to end: Debian's real arm64 Xen 4.17, kernel and busybox, booted on QEMU through our generator, FAT image and TFTP server.
 // Each boot runs in a child inside `unshare -n` (own loopback): it owns port 69 and no packet leaves the machine.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,22 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorResult } from '../../shared/api/emulator';
 import type { TftpDoneEvent } from '../../shared/api/tftp';
 import { cachedDebianParts, fetchDebianParts } from '../../electron/services/emulator/debian-parts';
-import { checkQemu, findExecutable } from '../../electron/services/host-tools';
+import { emulatorCacheDir as cacheDir, qemuBootSkipReason, runInPrivateNetwork } from '../helpers/private-network';
 
-const repoRoot = path.resolve(__dirname, '../..');
-/** Reused between runs on the same machine (CI workspace); XEN_PI_IMAGER_CACHE points elsewhere. */
-const cacheDir = process.env.XEN_PI_IMAGER_CACHE ?? path.join(repoRoot, '.cache', 'emulator');
 const TRIAL_TIMEOUT_S = 120;
 
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return 'QEMU boots run on Linux only';
-  if (process.getuid?.() !== 0) return 'needs root for `unshare -n` (a private port 69)';
-  if (!checkQemu().available) return checkQemu().note;
-  if (!findExecutable('unshare') || !findExecutable('ip')) return 'needs unshare (util-linux) and ip (iproute2)';
-  if (!findExecutable('apt-get') && !fs.existsSync(path.join(cacheDir, 'debian-arm64'))) return 'needs apt-get to fetch Debian’s arm64 packages';
-  return undefined;
-}
-const skip = skipReason();
+const skip = qemuBootSkipReason();
 if (skip) console.warn(`Skipping the QEMU boot tests: ${skip}.`);
 
 interface Trial {
@@ -39,28 +27,15 @@ let home: string;
 function runTrial(scenario: string): Promise<Trial> {
   const started = Date.now();
   const runner = path.join(__dirname, 'qemu-boot-runner.ts');
-  const child = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" --import tsx "${runner}" ${scenario}`], {
-    cwd: repoRoot,
-    env: { ...process.env, XEN_PI_IMAGER_HOME: home, XEN_PI_IMAGER_CACHE: cacheDir, TRIAL_TIMEOUT: String(TRIAL_TIMEOUT_S) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', () => {
-      const trial: Trial = { events: [], wallMs: Date.now() - started };
-      for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
-        const message = JSON.parse(line) as { type: string; name: string; payload: unknown; result: EmulatorResult; error: Trial['error'] };
-        if (message.type === 'event') trial.events.push({ name: message.name, payload: message.payload });
-        if (message.type === 'result') trial.result = message.result;
-        if (message.type === 'error') trial.error = message.error;
-      }
-      if (!trial.result && !trial.error) reject(new Error(`the runner printed no result; stderr: ${stderr.slice(-2000)}`));
-      else resolve(trial);
-    });
+  return runInPrivateNetwork(runner, [scenario], { XEN_PI_IMAGER_HOME: home, TRIAL_TIMEOUT: String(TRIAL_TIMEOUT_S) }).then(({ messages, stderr }) => {
+    const trial: Trial = { events: [], wallMs: Date.now() - started };
+    for (const message of messages as Array<{ type: string; name: string; payload: unknown; result: EmulatorResult; error: Trial['error'] }>) {
+      if (message.type === 'event') trial.events.push({ name: message.name, payload: message.payload });
+      if (message.type === 'result') trial.result = message.result;
+      if (message.type === 'error') trial.error = message.error;
+    }
+    if (!trial.result && !trial.error) throw new Error(`the runner printed no result; stderr: ${stderr.slice(-2000)}`);
+    return trial;
   });
 }
 

@@ -1,27 +1,15 @@
 // A real boot on a serial line: QEMU virt's UART on a pty, opened through the serial service as a USB-UART adapter is;
 // the console shows U-Boot, Xen and Dom0, the timeline (with the TFTP server's transfers) reaches Dom0 userspace, keystrokes
 // reach U-Boot, and Ctrl-A three times switches Xen's input. The boot runs in a child inside `unshare -n` (port 69).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TimelineEntry } from '../../shared/console/timeline';
 import { cachedDebianParts, fetchDebianParts } from '../../electron/services/emulator/debian-parts';
-import { checkQemu, findExecutable } from '../../electron/services/host-tools';
+import { emulatorCacheDir as cacheDir, qemuBootSkipReason, runInPrivateNetwork } from '../helpers/private-network';
 
-const repoRoot = path.resolve(__dirname, '../..');
-const cacheDir = process.env.XEN_PI_IMAGER_CACHE ?? path.join(repoRoot, '.cache', 'emulator');
-
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return 'QEMU boots run on Linux only';
-  if (process.getuid?.() !== 0) return 'needs root for `unshare -n` (a private port 69)';
-  if (!checkQemu().available) return checkQemu().note;
-  if (!findExecutable('unshare') || !findExecutable('ip')) return 'needs unshare (util-linux) and ip (iproute2)';
-  if (!findExecutable('apt-get') && !fs.existsSync(path.join(cacheDir, 'debian-arm64'))) return 'needs apt-get to fetch Debian’s arm64 packages';
-  return undefined;
-}
-const skip = skipReason();
+const skip = qemuBootSkipReason();
 if (skip) console.warn(`Skipping the serial console's QEMU boot: ${skip}.`);
 
 interface Run {
@@ -31,32 +19,17 @@ interface Run {
   error?: { message: string };
 }
 
-function runBoot(home: string): Promise<Run> {
-  const runner = path.join(__dirname, 'serial-qemu-runner.ts');
-  const child = spawn('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" --import tsx "${runner}"`], {
-    cwd: repoRoot,
-    env: { ...process.env, XEN_PI_IMAGER_HOME: home, XEN_PI_IMAGER_CACHE: cacheDir, TRIAL_TIMEOUT: '150' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', () => {
-      const run: Run = { steps: [], states: [] };
-      for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
-        const message = JSON.parse(line) as { type: string; name?: string; payload?: Run['states'][number] } & Run['steps'][number] & Run['done'] & { error: Run['error'] };
-        if (message.type === 'step') run.steps.push(message);
-        if (message.type === 'event' && message.name === 'serial:state') run.states.push(message.payload!);
-        if (message.type === 'done') run.done = message;
-        if (message.type === 'error') run.error = message.error;
-      }
-      if (!run.done && !run.error) reject(new Error(`the runner printed no result; stderr: ${stderr.slice(-2000)}`));
-      else resolve(run);
-    });
-  });
+async function runBoot(home: string): Promise<Run> {
+  const { messages, stderr } = await runInPrivateNetwork(path.join(__dirname, 'serial-qemu-runner.ts'), [], { XEN_PI_IMAGER_HOME: home, TRIAL_TIMEOUT: '150' });
+  const run: Run = { steps: [], states: [] };
+  for (const message of messages as Array<{ type: string; name?: string; payload?: Run['states'][number] } & Run['steps'][number] & Run['done'] & { error: Run['error'] }>) {
+    if (message.type === 'step') run.steps.push(message);
+    if (message.type === 'event' && message.name === 'serial:state') run.states.push(message.payload!);
+    if (message.type === 'done') run.done = message;
+    if (message.type === 'error') run.error = message.error;
+  }
+  if (!run.done && !run.error) throw new Error(`the runner printed no result; stderr: ${stderr.slice(-2000)}`);
+  return run;
 }
 
 describe.skipIf(skip !== undefined)('the serial console on a real boot (QEMU virt, UART on a pty)', () => {
