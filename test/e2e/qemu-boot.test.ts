@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatorResult } from '../../shared/api/emulator';
 import type { TftpDoneEvent } from '../../shared/api/tftp';
+import type { TimelineEntry } from '../../shared/console/timeline';
 import { cachedDebianParts, fetchDebianParts } from '../../electron/services/emulator/debian-parts';
 import { emulatorCacheDir as cacheDir, qemuBootSkipReason, runInPrivateNetwork } from '../helpers/private-network';
 
@@ -77,6 +78,11 @@ describe.skipIf(skip !== undefined)('trying the boot chain in QEMU', () => {
     expect(served.every((t) => t.blksize === 1468 && t.client.address === '127.0.0.1')).toBe(true);
     const loads = result.milestones.filter((m) => m.kind === 'tftp-load').map((m) => [m.file, m.bytes]);
     expect(loads).toEqual(served.map((t) => [t.file, t.bytes]));
+    // the trial's timeline is the serial console's: the same transfers beside the milestones, with their rates
+    const timeline = trial.events.filter((e) => e.name === 'emulator:timeline').map((e) => (e.payload as { entry: TimelineEntry }).entry);
+    const transfers = timeline.flatMap((entry) => (entry.kind === 'transfer' && entry.state === 'done' ? [[entry.file, entry.bytes]] : []));
+    expect(transfers).toEqual(served.map((t) => [t.file, t.bytes]));
+    expect(timeline.filter((entry) => entry.kind === 'milestone').map((entry) => entry.kind === 'milestone' && entry.milestone)).toEqual(result.milestones);
     expect(fs.readFileSync(result.consoleLogPath!, 'latin1')).toContain('XEN-PI-IMAGER-DOM0 capabilities control_d');
     console.info(`QEMU boot to Dom0 userspace: ${(result.milestones.find((m) => m.kind === 'dom0-userspace')!.timeMs / 1000).toFixed(1)} s`);
   }, 180_000);
