@@ -4,7 +4,7 @@ import type { AppInfo } from '../../shared/api';
 import type { ImagerErrorData } from '../../shared/errors';
 import { appInfo } from './actions';
 import { ErrorNotice } from './components/ErrorNotice';
-import { ConsoleDock } from './console/SerialConsole';
+import { ConsoleDock } from './console/ConsoleDock';
 import { Wizard } from './wizard/Wizard';
 
 export function App() {

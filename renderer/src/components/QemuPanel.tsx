@@ -9,7 +9,7 @@ import type { AppInfo } from '../../../shared/api';
 import { onHostEvent, stopEmulator, tryOnEmulator } from '../actions';
 import type { StepProps } from '../wizard/step-props';
 import { ErrorNotice, asErrorData } from './ErrorNotice';
-import { ConsoleView } from '../console/ConsoleView';
+import { LazyConsoleView } from '../console/LazyConsoleView';
 import { TimelineView, upsertEntry } from '../console/TimelineView';
 
 /** What a Pi 4 profile is tried with: its own card on the emulated Pi 4, or Debian's parts on QEMU's virt board. */
@@ -126,7 +126,7 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
       {result && <TrialVerdict result={result} />}
       {trialRun > 0 && (
         <div className="console-layout">
-          <ConsoleView label="QEMU console" testId="qemu-console" attach={attachConsole} resetKey={trialRun} />
+          <LazyConsoleView label="QEMU console" testId="qemu-console" attach={attachConsole} resetKey={trialRun} />
           <TimelineView entries={entries} label="Boot milestones" testId="qemu-timeline" empty="The milestones appear here as the emulated board reaches them." />
         </div>
       )}

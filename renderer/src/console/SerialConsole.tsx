@@ -1,6 +1,6 @@
 // The serial console panel: pick the USB-UART adapter, open it at the profile's baud rate, watch and type into the board's
 // console with the boot timeline beside it (the TFTP server's transfers included), switch Xen's input, save the log.
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { SerialPortInfo, SerialSavedLog, SerialSessionInfo, SerialState } from '../../../shared/api/serial';
 import type { TftpStatus } from '../../../shared/api/tftp';
 import { xenInputWords, type TimelineEntry } from '../../../shared/console/timeline';
@@ -18,7 +18,7 @@ import {
 } from '../actions';
 import { asErrorData, ErrorNotice } from '../components/ErrorNotice';
 import { ConsoleView } from './ConsoleView';
-import { hideConsole, useConsoleRequest } from './open-console';
+import { hideConsole } from './open-console';
 import { TimelineView, upsertEntry } from './TimelineView';
 
 const BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600];
@@ -26,25 +26,8 @@ const XEN_SWITCH = '\x01\x01\x01';
 
 const STATE_WORDS: Record<SerialState, string> = { open: 'Connected', lost: 'Adapter unplugged — waiting for it', closed: 'Closed' };
 
-/** Mounted once the console was first opened, then kept (hidden) so an open port keeps its screen and timeline. */
-export function ConsoleDock() {
-  const request = useConsoleRequest();
-  const [opened, setOpened] = useState(false);
-  const section = useRef<HTMLElement>(null);
-  useEffect(() => {
-    if (!request) return;
-    setOpened(true);
-    section.current?.scrollIntoView({ block: 'start' });
-  }, [request]);
-  if (!opened && !request) return null;
-  return (
-    <section ref={section} className="card serial-console" aria-labelledby="serial-title" hidden={!request} data-testid="serial-console">
-      <SerialConsole baud={request?.baud} />
-    </section>
-  );
-}
-
-function SerialConsole({ baud: requestedBaud }: { baud: number | undefined }) {
+/** The panel itself; loaded on first use with the terminal (see ConsoleDock). */
+export default function SerialConsole({ baud: requestedBaud }: { baud: number | undefined }) {
   const [ports, setPorts] = useState<SerialPortInfo[] | undefined>();
   const [path, setPath] = useState('');
   const [baud, setBaud] = useState(requestedBaud ?? 115200);
