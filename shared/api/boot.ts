@@ -18,8 +18,20 @@ export interface ComponentInfo {
   description?: string;
   /** The Linux release found in a kernel Image. */
   linuxVersion?: string;
+  /** For a gzip file: the size once decompressed (its trailer's ISIZE, modulo 4 GiB). */
+  unpackedSize?: number;
   /** Why it cannot be read. */
   problem?: string;
+}
+
+/** A Dom0 kernel stored gzip'd beside the original (Xen decompresses it). */
+export interface GzippedKernel {
+  /** The new file, named as the original was (relative stays relative). */
+  path: string;
+  resolvedPath: string;
+  size: number;
+  /** The plain Image's size: originalSize − size is what every boot no longer loads. */
+  originalSize: number;
 }
 
 export interface PreviewFile {
@@ -50,6 +62,8 @@ export interface ExportResult {
 
 export const bootMethods = {
   componentInspect: method(z.tuple([z.string().max(4096)])).returns<ComponentInfo>(),
+  /** Writes `<kernel>.gz` beside a plain arm64 Image, for a Dom0 that loads a third of the bytes. */
+  componentGzip: method(z.tuple([z.string().min(1).max(4096)])).returns<GzippedKernel>(),
   bootPreview: method(z.tuple([profileSchema])).returns<BootPreview>(),
   /** Writes the TFTP root (DIR/tftp) and the boot-partition files (DIR/boot) of a profile, like `generate --out`. */
   bootExport: method(z.tuple([profileSchema, z.string().min(1).max(4096)])).returns<ExportResult>(),

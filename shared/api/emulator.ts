@@ -15,6 +15,8 @@ export const emulatorOptionsSchema = z.object({
    * arm64 packages (downloaded once and cached) with the imager's test initramfs.
    */
   components: z.enum(['profile', 'debian']).optional(),
+  /** With components 'debian': Debian's Dom0 kernel gzip'd (default; Xen decompresses it) or as the plain Image. */
+  kernel: z.enum(['gzip', 'image']).optional(),
   /** With components 'debian': the Xen version to fetch (default: the profile's). */
   xenVersion: z.string().regex(/^\d+\.\d+$/).optional(),
   /**

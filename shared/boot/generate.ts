@@ -6,6 +6,7 @@ import { configTxtWantedFor, mergeConfigTxt } from './config-txt';
 import { stage1Script, type Stage1Network } from './stage1';
 import { DEFAULT_DOM0_COMMAND_LINE, dom0CommandLine, generateStage2, type BootComponent, type MemoryMapEntry, type Stage2DomU, type Stage2Input, type Stage2Result } from './stage2';
 import { writeScriptImage } from './script-image';
+import { tftpTransferFor } from './tftp-transfer';
 import { checkDom0KernelVersion } from '../xen-versions';
 
 /** What the caller read from a file (shared code reads no files). */
@@ -175,6 +176,7 @@ export function generateBootFiles(profile: Profile, components: Record<string, C
   const stage1 = stage1Script({
     mode: profile.boot.mode,
     ...(profile.boot.network && { network: stage1Network(profile)! }),
+    tftp: tftpTransferFor(profile),
     sdLoadCommand: loadCommandFor(profile),
     stage2Address: stage2.scriptAddress,
     stage2Name: stage2File,

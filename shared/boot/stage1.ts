@@ -3,6 +3,7 @@ import { ImagerError } from '../errors';
 import { ALIGN_2M, hexAddress } from './address';
 import { UIMAGE_HEADER_SIZE } from './script-image';
 import { parseIpv4 } from '../network/ipv4';
+import { tftpTransferLines, type TftpTransfer } from './tftp-transfer';
 
 export type Stage1Network =
   | { method: 'static'; serverIp: string; boardIp: string; netmask?: string; gateway?: string }
@@ -12,6 +13,8 @@ export interface Stage1Input {
   /** 'tftp' fetches stage 2 over the network; 'sd' loads it from the card's boot partition. */
   mode: 'tftp' | 'sd';
   network?: Stage1Network;
+  /** U-Boot's TFTP client settings (windowsize, block size) for every later load; absent: U-Boot's defaults. */
+  tftp?: TftpTransfer;
   /** How stage 2 is loaded from the card in SD mode, e.g. `load mmc 0:1`. */
   sdLoadCommand?: string;
   /** Where stage 2 goes (0xC00000 on RPi4). */
@@ -59,7 +62,7 @@ export function stage1Script(input: Stage1Input): string {
   let lines: string[];
   if (input.mode === 'tftp') {
     if (!input.network) throw field('network', 'Network boot needs network settings.', 'Choose a static address or DHCP, and the TFTP server address.');
-    lines = [...networkLines(input.network), `tftpb ${address} ${input.stage2Name}`];
+    lines = [...networkLines(input.network), ...tftpTransferLines(input.tftp ?? {}), `tftpb ${address} ${input.stage2Name}`];
   } else {
     lines = [`${input.sdLoadCommand ?? 'load mmc 0:1'} ${address} ${input.stage2Name}`];
   }

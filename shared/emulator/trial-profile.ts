@@ -17,6 +17,8 @@ export interface TrialProfileOptions {
   /** The device tree dumped from the emulator's machine line (a path the services can read). */
   deviceTree: string;
   parts?: TrialParts;
+  /** Another TFTP server already serves port 69: U-Boot stays lock-step unless the profile says otherwise. */
+  externalTftp?: boolean;
 }
 
 export interface TrialProfile {
@@ -53,6 +55,10 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
   if (profile.boot.mode === 'tftp') {
     profile.boot.network = { method: 'static', serverIp: QEMU_SERVER_IP, boardIp: QEMU_BOARD_IP };
     changes.push(`TFTP server ${QEMU_SERVER_IP} (QEMU relays it to this machine), board address ${QEMU_BOARD_IP}`);
+    if (options.externalTftp && profile.boot.tftp?.server !== 'external') {
+      profile.boot.tftp = { ...profile.boot.tftp, server: 'external' };
+      changes.push('TFTP served by the server already on port 69, so U-Boot fetches lock-step unless the profile names a windowsize');
+    }
   }
   if (profile.boot.loadCommand && !/^tftp/.test(profile.boot.loadCommand)) delete profile.boot.loadCommand;
   profile.deviceTree = options.deviceTree;

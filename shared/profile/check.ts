@@ -5,6 +5,7 @@ import { ALIGN_2M, hexAddress, parseNumber } from '../boot/address';
 import { componentCopies, generateBootFiles, isFreshCard, type ComponentFacts } from '../boot/generate';
 import { BAUD_RATES, DEFAULT_BAUD } from '../boot/config-txt';
 import { checkStage2Placement } from '../boot/stage1';
+import { SAFE_BLOCKSIZE } from '../boot/tftp-transfer';
 import { ImagerError } from '../errors';
 import { sameSubnet } from '../network/ipv4';
 import { checkXenVersion } from '../xen-versions';
@@ -68,6 +69,28 @@ function networkProblems(profile: Profile): ProfileProblem[] {
   }
   if (network.gateway && network.netmask && sameSubnet(network.gateway, network.boardIp, network.netmask) === false) {
     problems.push({ path: '$.boot.network.gateway', severity: 'warning', message: `The gateway ${network.gateway} is outside the board's subnet.` });
+  }
+  return problems;
+}
+
+/** TFTP settings some U-Boots or servers do not take as asked (U-Boot caps or ignores them; it never fails on them). */
+function tftpTransferProblems(profile: Profile): ProfileProblem[] {
+  const tftp = profile.boot.tftp;
+  if (profile.boot.mode !== 'tftp' || !tftp) return [];
+  const problems: ProfileProblem[] = [];
+  if (tftp.server === 'external' && (tftp.windowsize ?? 1) > 1) {
+    problems.push({
+      path: '$.boot.tftp.windowsize', severity: 'warning',
+      message: `Windowsize ${tftp.windowsize} with another TFTP server: U-Boot 2020.10 to 2023.01 (Debian bookworm's) falls out of step with a server that resends whole windows, `
+        + 'and every later window then waits for a timeout. Keep 1 unless this server and U-Boot are known to work together, or use the built-in server.',
+    });
+  }
+  if ((tftp.blocksize ?? SAFE_BLOCKSIZE) > SAFE_BLOCKSIZE) {
+    problems.push({
+      path: '$.boot.tftp.blocksize', severity: 'warning',
+      message: `Block size ${tftp.blocksize}: a U-Boot without IP reassembly (CONFIG_IP_DEFRAG; Debian's and the Raspberry Pi builds) lowers it to ${SAFE_BLOCKSIZE}, `
+        + `and lwIP U-Boots reassemble at most 4 fragments. ${SAFE_BLOCKSIZE} is the largest that fits one Ethernet frame.`,
+    });
   }
   return problems;
 }
@@ -180,7 +203,7 @@ export function validateProfile(raw: unknown, components?: Record<string, Compon
   const from = migrated.migratedFrom !== undefined ? { migratedFrom: migrated.migratedFrom } : {};
   if (!parsed.success) return { problems: zodProblems(parsed.error.issues), ok: false, ...from };
   const profile = parsed.data;
-  const problems = [...addressProblems(profile), ...networkProblems(profile), ...domainProblems(profile), ...consoleAndTreeProblems(profile)];
+  const problems = [...addressProblems(profile), ...networkProblems(profile), ...tftpTransferProblems(profile), ...domainProblems(profile), ...consoleAndTreeProblems(profile)];
   const filesKnown = components && componentCopies(profile).every((copy) => copy.role === 'u-boot' || components[copy.source]);
   if (components && filesKnown && !problems.some((p) => p.severity === 'error')) problems.push(...componentProblems(profile, components));
   return { profile, problems, ok: !problems.some((p) => p.severity === 'error'), ...from };

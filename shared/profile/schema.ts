@@ -71,6 +71,29 @@ export const profileSchema = z.object({
     pathPrefix: z.string().optional().describe('Prepended to every file name the scripts load (a folder in the TFTP root).'),
     bootCommand: z.enum(['booti', 'none']).default('booti'),
     extraCommands: z.string().optional().describe('U-Boot commands run just before booting Xen.'),
+    tftp: z
+      .object({
+        server: z
+          .enum(['built-in', 'external'])
+          .default('built-in')
+          .describe('Who serves the board: this app\'s TFTP server (windows of 16 blocks by default) or another one (lock-step by default).'),
+        windowsize: z
+          .number()
+          .int()
+          .min(1, { message: 'The TFTP windowsize is at least 1 (lock-step).' })
+          .max(64, { message: 'The TFTP windowsize is at most 64 blocks (the built-in server answers no more).' })
+          .optional()
+          .describe('Blocks per ACK (RFC 7440, U-Boot 2020.10 on: tftpwindowsize). Default: 16 with the built-in server, 1 with another.'),
+        blocksize: z
+          .number()
+          .int()
+          .min(512, { message: 'The TFTP block size is at least 512 bytes.' })
+          .max(65464, { message: 'The TFTP block size is at most 65464 bytes (RFC 2348).' })
+          .optional()
+          .describe('Bytes per block (tftpblocksize). Default 1468, the most U-Boot takes without IP reassembly.'),
+      })
+      .optional()
+      .describe('How U-Boot fetches over TFTP; absent: the built-in server, windows of 16, 1468-byte blocks.'),
   }),
   dom0: z
     .object({

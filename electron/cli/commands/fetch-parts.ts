@@ -10,9 +10,12 @@ import { availableXenVersions } from '../../services/emulator/rpi4-parts';
 import { checkXenVersion } from '../../../shared/xen-versions';
 import { dataPaths, userDataDir } from '../../services/paths';
 import { ensureUserFolder } from '../../services/user-files';
+import { gzipKernelFile } from '../../services/boot-files/gzip-kernel';
 import { UsageError, type CliCommand } from '../command';
 
-const usage = `Usage: xen-pi-imager fetch-parts [--board rpi4|qemu-virt] [--xen VER] [--out DIR] [--refresh] [--no-qemu] [--json]
+const mib = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+
+const usage = `Usage: xen-pi-imager fetch-parts [--board rpi4|qemu-virt] [--xen VER] [--kernel gzip|image] [--out DIR] [--refresh] [--no-qemu] [--json]
        xen-pi-imager fetch-parts --list-versions [--json]
 
 --list-versions prints the Xen versions Debian's archive has for arm64, with the suites that
@@ -35,12 +38,14 @@ Without --board (or --board qemu-virt): downloads Debian's arm64 packages xen-hy
 package list (nothing is installed), unpacks them without dpkg and builds a tiny Dom0 initramfs
 whose /init prints Xen's version and /proc/xen/capabilities, then powers off.
 They are cached (XEN_PI_IMAGER_CACHE, else the app's cache folder) and copied to DIR as:
-  xen-VER-arm64, vmlinuz, initrd.cpio.gz, virt.dtb (QEMU's tree, when QEMU is installed)
+  xen-VER-arm64, vmlinuz.gz (vmlinuz with --kernel image), initrd.cpio.gz, virt.dtb (QEMU's tree, when QEMU is installed)
 and DIR/qemu-virt.json, a profile that boots them: \`xen-pi-imager try --profile DIR/qemu-virt.json\`.
 
 Options:
   --board B    rpi4, or qemu-virt (the default: parts for trying a boot on QEMU's virt board)
   --xen VER    Xen version as Debian packages it (default ${DEFAULT_XEN_VERSION})
+  --kernel K   gzip (the default: Xen decompresses the Dom0 kernel itself, and a third of
+               the bytes are loaded at every boot) or image (the plain arm64 Image)
   --out DIR    Where to put the parts (default: the app's components folder, where relative
                paths of profiles in the app are looked up)
   --refresh    Ask Debian for newer packages even when a cached set exists
@@ -57,6 +62,7 @@ export const fetchPartsCommand: CliCommand = {
       options: {
         board: { type: 'string' },
         xen: { type: 'string' },
+        kernel: { type: 'string', default: 'gzip' },
         out: { type: 'string' },
         refresh: { type: 'boolean', default: false },
         'no-qemu': { type: 'boolean', default: false },
@@ -69,6 +75,8 @@ export const fetchPartsCommand: CliCommand = {
     if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
     const xenVersion = values.xen ?? DEFAULT_XEN_VERSION;
     if (!/^\d+\.\d+$/.test(xenVersion)) throw new UsageError(`--xen must be a version like 4.17, not "${xenVersion}".`);
+    const kernel = values.kernel;
+    if (kernel !== 'gzip' && kernel !== 'image') throw new UsageError(`--kernel must be gzip or image, not "${kernel}".`);
     const out = values.out ? path.resolve(io.cwd, values.out) : dataPaths(userDataDir(io.env)).components;
     const say = (text: string) => !values.json && io.stdout(text + '\n');
     if (values['list-versions']) {
@@ -86,7 +94,7 @@ export const fetchPartsCommand: CliCommand = {
     // before downloading anything: a bad --out (/dev/null, a file, a place that takes no folders) is said first
     ensureUserFolder(out, { what: 'output folder', hint: 'Give --out a folder (it is created when missing) in a place you can write to.' });
     if (board === 'rpi4') {
-      const installed = await installRpi4Parts({ out, xenVersion, refresh: values.refresh, qemu: !values['no-qemu'], env: io.env, signal: io.signal, onProgress: say });
+      const installed = await installRpi4Parts({ out, xenVersion, kernel, refresh: values.refresh, qemu: !values['no-qemu'], env: io.env, signal: io.signal, onProgress: say });
       if (values.json) {
         io.stdout(JSON.stringify({ dir: out, profile: installed.profileFile, files: installed.files, parts: installed.parts.parts, packages: installed.parts.packages, qemu: installed.qemu }, null, 2) + '\n');
         return 0;
@@ -102,13 +110,17 @@ export const fetchPartsCommand: CliCommand = {
     const profile = defaultProfile('qemu-virt');
     profile.xen.version = xenVersion;
     profile.xen.binary = `xen-${xenVersion}-arm64`;
+    if (kernel === 'gzip') profile.dom0!.kernel = 'vmlinuz.gz';
     const written: Record<string, string> = {
       xen: path.join(out, profile.xen.binary),
       kernel: path.join(out, profile.dom0!.kernel),
       initramfs: path.join(out, profile.dom0!.ramdisk!),
     };
     fs.copyFileSync(parts.xen, written.xen!);
-    fs.copyFileSync(parts.kernel, written.kernel!);
+    if (kernel === 'gzip') {
+      const sizes = await gzipKernelFile(parts.kernel, written.kernel!);
+      say(`Dom0 kernel gzip'd: ${mib(sizes.originalSize)} → ${mib(sizes.size)} (${mib(sizes.originalSize - sizes.size)} less to load at every boot).`);
+    } else fs.copyFileSync(parts.kernel, written.kernel!);
     fs.copyFileSync(parts.initramfs, written.initramfs!);
     try {
       written.deviceTree = path.join(out, profile.deviceTree);

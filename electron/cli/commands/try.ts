@@ -6,7 +6,7 @@ import type { EmitImagerEvent } from '../../../shared/api';
 import { createEmulatorService } from '../../services/emulator/service';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
-const usage = `Usage: xen-pi-imager try --profile FILE [--debian-parts] [--timeout S] [--console] [--json]
+const usage = `Usage: xen-pi-imager try --profile FILE [--debian-parts [--kernel gzip|image]] [--timeout S] [--console] [--json]
 
 Boots the profile's chain on QEMU's arm64 virt board before you touch hardware: U-Boot runs
 stage 1 from an emulated SD card, stage 2 and every file come from the built-in TFTP server on
@@ -23,6 +23,9 @@ Options:
   --debian-parts    Boot Debian's arm64 Xen, kernel and a test initramfs (downloaded once,
                     cached) instead of the profile's own files; see fetch-parts
   --xen VER         With --debian-parts: the Xen version (default: the profile's)
+  --kernel gzip|image
+                    With --debian-parts: Debian's Dom0 kernel gzip'd (the default: Xen
+                    decompresses it, a third of the bytes over TFTP) or the plain Image
   --external-tftp   Start no TFTP server: one is already serving the files on port 69
   --timeout S       Give up after S seconds (default 120)
   --console         Also print the serial console as it comes
@@ -63,6 +66,7 @@ export const tryCommand: CliCommand = {
         profile: { type: 'string' },
         'debian-parts': { type: 'boolean', default: false },
         xen: { type: 'string' },
+        kernel: { type: 'string' },
         'external-tftp': { type: 'boolean', default: false },
         timeout: { type: 'string' },
         console: { type: 'boolean', default: false },
@@ -74,8 +78,10 @@ export const tryCommand: CliCommand = {
     if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
     if (!values.profile) throw new UsageError('--profile FILE is required.');
     if (values.xen && !/^\d+\.\d+$/.test(values.xen)) throw new UsageError(`--xen must be a version like 4.17, not "${values.xen}".`);
+    if (values.kernel !== undefined && values.kernel !== 'gzip' && values.kernel !== 'image') throw new UsageError(`--kernel must be gzip or image, not "${values.kernel}".`);
     const timeoutSeconds = parseTimeout(values.timeout);
     const options: EmulatorOptions = {
+      ...(values.kernel && { kernel: values.kernel }),
       components: values['debian-parts'] ? 'debian' : 'profile',
       tftp: values['external-tftp'] ? 'external' : 'start',
       ...(timeoutSeconds && { timeoutSeconds }),

@@ -12,6 +12,7 @@ import type { Profile } from '../../../shared/profile/schema';
 import type { DomainService } from '../host';
 import { checkUserOutputFile, ensureUserFolder, userPathError, type UserFileRole } from '../user-files';
 import { readComponentFacts } from './facts';
+import { gzipComponent } from './gzip-kernel';
 
 /** Relative component paths in the app are looked up here (where `fetch-parts` puts Debian's parts). */
 export function resolveComponent(componentsDir: string, file: string): string {
@@ -31,6 +32,7 @@ export function inspectComponent(componentsDir: string, file: string): Component
       kind: detected.kind,
       description: detected.description,
       ...(facts.linuxVersion && { linuxVersion: facts.linuxVersion }),
+      ...(detected.kind === 'gzip' && { unpackedSize: gzipUnpackedSize(resolvedPath, facts.size) }),
     };
   } catch (error) {
     const code = systemCodeOf(error);
@@ -41,6 +43,18 @@ export function inspectComponent(componentsDir: string, file: string): Component
       problem: code === 'ENOENT' ? `There is no file at ${resolvedPath}.` : notReadable(resolvedPath, error),
     };
   }
+}
+
+/** A gzip member's trailer ends with the uncompressed size modulo 4 GiB (RFC 1952 ISIZE). */
+function gzipUnpackedSize(file: string, size: number): number {
+  const trailer = Buffer.alloc(4);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, trailer, 0, 4, Math.max(0, size - 4));
+  } finally {
+    closeSync(fd);
+  }
+  return trailer.readUInt32LE(0);
 }
 
 /** The errno code behind a read failure, also when it comes wrapped in an ImagerError. */
@@ -226,9 +240,10 @@ export function exportBoot(profile: Profile, componentsDir: string, dir: string,
   return { dir, written: writeBootFiles(generated, dir, componentsDir) };
 }
 
-export function createBootService(componentsDir: string): DomainService<'componentInspect' | 'bootPreview' | 'bootExport'> {
+export function createBootService(componentsDir: string): DomainService<'componentInspect' | 'componentGzip' | 'bootPreview' | 'bootExport'> {
   return {
     componentInspect: async (file) => inspectComponent(componentsDir, file),
+    componentGzip: async (file) => gzipComponent(file, resolveComponent(componentsDir, file)),
     bootPreview: async (profile) => previewBoot(profile, componentsDir),
     bootExport: async (profile, dir) => exportBoot(profile, componentsDir, dir),
   };

@@ -1,10 +1,12 @@
 // Puts a whole Raspberry Pi 4 card's parts into a folder with a profile that names them (package, version, SHA-256),
 // and makes sure a QEMU with raspi4b is at hand to try it: the one door for `fetch-parts --board rpi4` and the app.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultProfile } from '../../../shared/profile/defaults';
 import type { Profile } from '../../../shared/profile/schema';
 import { writeFileAtomic } from '../atomic-file';
+import { gunzipKernelFile, type KernelFormat } from '../boot-files/gzip-kernel';
 import { partsCacheRoot } from './debian-parts';
 import { fetchBackportsQemu, findRaspi4bQemu, type QemuFound } from './qemu-raspi4b';
 import { fetchRpi4Parts, type Rpi4Parts } from './rpi4-parts';
@@ -15,6 +17,8 @@ export interface InstallRpi4Options {
   /** Where the parts and rpi4.json go (the app: its components folder). */
   out: string;
   xenVersion: string;
+  /** The Dom0 kernel gzip'd (the default, as Debian's parts are cached) or as the plain Image. */
+  kernel?: KernelFormat;
   refresh?: boolean;
   /** Also fetch QEMU with raspi4b from Debian's backports when this machine has none (default true). */
   qemu?: boolean;
@@ -53,6 +57,22 @@ export function rpi4ProfileFor(parts: Rpi4Parts): Profile {
   return profile;
 }
 
+/** Swaps the gzip'd Dom0 kernel for the plain Image beside it, provenance included (same package, the Image's own SHA-256). */
+async function useKernelImage(profile: Profile, out: string, files: Record<string, string>): Promise<void> {
+  const gzipped = profile.dom0!.kernel;
+  const image = gzipped.replace(/\.gz$/, '');
+  const target = path.join(out, image);
+  await gunzipKernelFile(path.join(out, gzipped), target);
+  const origin = profile.provenance?.[gzipped];
+  if (origin) {
+    const sha256 = createHash('sha256').update(fs.readFileSync(target)).digest('hex');
+    profile.provenance![image] = { ...origin, sha256 };
+    delete profile.provenance![gzipped];
+  }
+  profile.dom0!.kernel = image;
+  files[image] = target;
+}
+
 export async function installRpi4Parts(options: InstallRpi4Options): Promise<InstalledRpi4> {
   const progress = options.onProgress ?? (() => {});
   const cacheDir = options.cacheDir ?? partsCacheRoot(options.env);
@@ -73,6 +93,7 @@ export async function installRpi4Parts(options: InstallRpi4Options): Promise<Ins
     files[part.file] = target;
   }
   const profile = rpi4ProfileFor(parts);
+  if (options.kernel === 'image') await useKernelImage(profile, options.out, files);
   const profileFile = path.join(options.out, RPI4_PROFILE_FILE);
   const text = JSON.stringify(profile, null, 2) + '\n';
   // a profile the user edited is kept beside the new one, never lost

@@ -7,6 +7,7 @@ import { qemuTrialProfile, type TrialParts } from '../../../shared/emulator/tria
 import type { TftpTransferEvent } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
 import { checkProfileFiles } from '../boot-files/service';
+import { cachedGzipKernel } from '../boot-files/gzip-kernel';
 import { createFatDiskImage } from '../fat';
 import { createTftpServer, type TftpServer } from '../tftp/server';
 import { cardSizeMiB, emulatorBootFiles } from './boot-files';
@@ -80,10 +81,12 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
         onProgress: progress,
         env,
       });
-      parts = { xen: fetched.xen, dom0Kernel: fetched.kernel, dom0Ramdisk: fetched.initramfs };
+      // gzip'd by default: Xen decompresses it, and the trial loads a third of the bytes over TFTP
+      const kernel = options.kernel === 'image' ? fetched.kernel : await cachedGzipKernel(fetched.kernel, workDir);
+      parts = { xen: fetched.xen, dom0Kernel: kernel, dom0Ramdisk: fetched.initramfs };
     }
     throwIfAborted(signal);
-    const trial = qemuTrialProfile(request.profile, { deviceTree, ...(parts && { parts }) });
+    const trial = qemuTrialProfile(request.profile, { deviceTree, ...(parts && { parts }), externalTftp: options.tftp === 'external' });
     for (const change of trial.changes) progress(`For the emulator: ${change}`);
     const files = emulatorBootFiles(trial.profile, request.componentsDir, env);
     for (const warning of files.warnings) progress(`Warning: ${warning}`);

@@ -7,6 +7,7 @@ import type { Profile } from '../../../shared/profile/schema';
 import { checkDom0KernelVersion } from '../../../shared/xen-versions';
 import { inspectComponent } from '../actions';
 import { DebianPartsPanel } from '../components/DebianPartsPanel';
+import { KernelGzipOffer } from '../components/KernelGzipOffer';
 import { TextField, type FieldProblem } from '../components/Field';
 import type { StepProps } from '../wizard/step-props';
 import type { DraftValidation } from '../wizard/validation';
@@ -174,6 +175,9 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
                   <span className="ok block" data-testid={`recognised-${row.key}`}>
                     {recognised}
                   </span>
+                )}
+                {row.key === 'kernel' && value && (
+                  <KernelGzipOffer file={value} info={info} onStored={(gzipped) => wizard.edit((p) => row.set(p, gzipped.path))} />
                 )}
                 {row.hint}
               </>

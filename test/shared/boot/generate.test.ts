@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dom0CommandLineFor, generateBootFiles, targetName, xenCommandLineFor, type ComponentFacts } from '../../../shared/boot/generate';
 import { readScriptImage } from '../../../shared/boot/script-image';
 import { defaultProfile, type Profile } from '../../../shared/profile';
-import { cpio, dtb, kernel } from './fixtures';
+import { arm64Head, cpio, dtb, gzipped, kernel } from './fixtures';
 
 const facts = (c: { size: number; head: Uint8Array }): ComponentFacts => ({ size: c.size, head: c.head });
 const components: Record<string, ComponentFacts> = {
@@ -23,7 +23,10 @@ describe('generateBootFiles', () => {
     expect(Object.keys(files).sort()).toEqual(['boot.scr', 'boot.source', 'boot2.scr', 'boot2.source', 'config.txt']);
     expect(files['boot.scr']!.destination).toBe('boot-partition');
     expect(files['boot2.scr']!.destination).toBe('tftp-root');
-    expect(files['boot.source']!.preview).toBe('setenv serverip 192.168.1.10\nsetenv ipaddr 192.168.1.50\nsetenv netmask 255.255.255.0\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n');
+    expect(files['boot.source']!.preview).toBe(
+      'setenv serverip 192.168.1.10\nsetenv ipaddr 192.168.1.50\nsetenv netmask 255.255.255.0\n'
+      + 'setenv tftpblocksize 1468\nsetenv tftpwindowsize 16\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n',
+    );
     const stage1 = readScriptImage(files['boot.scr']!.bytes);
     expect([stage1.loadAddress, stage1.timestamp]).toEqual([0x2400000, 1_700_000_000]);
     expect(readScriptImage(files['boot2.scr']!.bytes)).toMatchObject({ loadAddress: 0xc00000, source: files['boot2.source']!.preview });
@@ -33,6 +36,33 @@ describe('generateBootFiles', () => {
       { role: 'xen', source: 'xen-4.17-arm64', target: 'xen-4.17-arm64', destination: 'tftp-root' },
       { role: 'u-boot', source: '/usr/lib/u-boot/rpi_4/u-boot.bin', target: 'u-boot.bin', destination: 'boot-partition' },
     ]));
+  });
+
+  it('asks U-Boot for windows of 16 and 1468-byte blocks from the built-in server, lock-step from another one', () => {
+    const stage1Of = (tftp: Profile['boot']['tftp']) => {
+      const profile = defaultProfile('rpi4');
+      if (tftp) profile.boot.tftp = tftp;
+      return byName(generateBootFiles(profile, components, { timestamp: 0 }).files)['boot.source']!.preview;
+    };
+    expect(stage1Of(undefined)).toContain('setenv tftpblocksize 1468\nsetenv tftpwindowsize 16\ntftpb 0xC00000 boot2.scr\n');
+    expect(stage1Of({ server: 'built-in', windowsize: 1 })).toContain('setenv tftpwindowsize 1\n');
+    // another server: U-Boot's own defaults (1468, lock-step), unless the profile names a value
+    expect(stage1Of({ server: 'external' })).not.toMatch(/tftpwindowsize|tftpblocksize/);
+    expect(stage1Of({ server: 'external', windowsize: 8 })).toContain('setenv tftpwindowsize 8\ntftpb');
+    const sdOnly = defaultProfile('rpi4');
+    sdOnly.boot.mode = 'sd';
+    expect(byName(generateBootFiles(sdOnly, components, { timestamp: 0 }).files)['boot.source']!.preview).not.toContain('tftp');
+  });
+
+  it('places the files after a gzip\'d Dom0 kernel by its compressed size (Xen decompresses it elsewhere)', () => {
+    const profile = defaultProfile('rpi4');
+    profile.dom0!.kernel = 'vmlinuz.gz';
+    const compressed = gzipped('vmlinuz.gz', 9_000_000, arm64Head(40_000_000));
+    const map = generateBootFiles(profile, { ...components, 'vmlinuz.gz': compressed }, { timestamp: 0 }).memoryMap;
+    const [dom0, ramdisk] = map;
+    expect(dom0).toMatchObject({ role: 'dom0-kernel', file: 'vmlinuz.gz', size: 9_000_000, span: 9_000_000 });
+    // the next 2 MiB boundary after 9 MB, not after the 40 MB the decompressed Image would need
+    expect(ramdisk!.address).toBe(dom0!.address + 10 * 0x100000);
   });
 
   it('builds the Xen command line from the console and Dom0 settings', () => {

@@ -26,6 +26,13 @@ describe('stage 1', () => {
     expect(stage1Script({ ...base, mode: 'tftp', network: { method: 'dhcp' } })).toBe('setenv autoload no\ndhcp\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n');
   });
 
+  it('sets U-Boot\'s TFTP windowsize and block size before the first TFTP load, so every later load uses them', () => {
+    const text = stage1Script({ ...base, mode: 'tftp', network: { method: 'dhcp' }, tftp: { windowsize: 16, blocksize: 1468 } });
+    expect(text).toBe('setenv autoload no\ndhcp\nsetenv tftpblocksize 1468\nsetenv tftpwindowsize 16\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n');
+    expect(stage1Script({ ...base, mode: 'tftp', network: { method: 'dhcp' }, tftp: {} })).not.toContain('tftpwindowsize');
+    expect(stage1Script({ ...base, mode: 'sd', tftp: { windowsize: 16 } })).not.toContain('tftpwindowsize');
+  });
+
   it('loads stage 2 from the card in SD-only mode', () => {
     expect(stage1Script({ ...base, mode: 'sd', sdLoadCommand: rpi4.sdLoadCommand })).toBe('load mmc ${devnum}:1 0xC00000 boot2.scr\nsource 0xC00000\n');
   });

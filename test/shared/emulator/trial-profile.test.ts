@@ -69,6 +69,13 @@ describe('a Raspberry Pi profile as the emulator boots it', () => {
     expect(validateProfile(debian.profile).problems.filter((p) => p.severity === 'error')).toEqual([]);
     expect(rpi.board).toBe('rpi4'); // the user's profile is untouched
   });
+
+  it('fetches lock-step when another server already on port 69 serves the trial', () => {
+    const external = qemuTrialProfile(rpi, { deviceTree: 'virt.dtb', externalTftp: true });
+    expect(external.profile.boot.tftp).toEqual({ server: 'external' });
+    expect(external.changes.join('\n')).toMatch(/lock-step/);
+    expect(qemuTrialProfile(rpi, { deviceTree: 'virt.dtb' }).profile.boot.tftp).toBeUndefined();
+  });
 });
 
 describe('the QEMU machine line', () => {

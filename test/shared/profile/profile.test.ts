@@ -69,6 +69,19 @@ describe('profile', () => {
     expect(validateProfile({ ...q, boot: { ...q.boot, memoryEnd: '0x30000000' } }).problems.map((x) => x.path)).toContain('$.boot.memoryEnd');
   });
 
+  it('takes the TFTP windowsize and block size as a setting, warning where some U-Boots or servers would not follow it', () => {
+    const p = defaultProfile('rpi4');
+    const withTftp = (tftp: unknown) => validateProfile({ ...p, boot: { ...p.boot, tftp } });
+    expect(withTftp({ server: 'built-in', windowsize: 32 }).problems).toEqual([]);
+    expect(withTftp({ server: 'external', windowsize: 16 }).problems).toEqual([
+      expect.objectContaining({ path: '$.boot.tftp.windowsize', severity: 'warning', message: expect.stringMatching(/2023\.01.*Keep 1/) }),
+    ]);
+    expect(withTftp({ blocksize: 8192 }).problems).toEqual([expect.objectContaining({ path: '$.boot.tftp.blocksize', severity: 'warning' })]);
+    expect(withTftp({ windowsize: 0 }).problems).toEqual([expect.objectContaining({ path: '$.boot.tftp.windowsize', severity: 'error', message: expect.stringMatching(/at least 1/) })]);
+    expect(withTftp({ server: 'nearby' }).problems.map((x) => x.path)).toEqual(['$.boot.tftp.server']);
+    expect(withTftp(undefined).profile!.boot.tftp).toBeUndefined(); // absent: the built-in server's defaults
+  });
+
   it('checks that the files fit in memory and have the right types when their facts are known', () => {
     const p = defaultProfile('rpi4');
     const components = {
