@@ -54,6 +54,8 @@ export async function downloadProfile(summary: ProfileSummary): Promise<void> {
 // --- boot files -------------------------------------------------------------------------------------------------
 
 export const inspectComponent = (file: string) => api.componentInspect(file);
+/** Stores a plain Dom0 kernel Image gzip'd beside it (Xen decompresses it). */
+export const gzipKernel = (file: string) => api.componentGzip(file);
 export const previewBoot = (draft: Profile) => api.bootPreview(draft);
 export const exportBootFiles = (draft: Profile, folder: string) => api.bootExport(draft, folder.trim());
 

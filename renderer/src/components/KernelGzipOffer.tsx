@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { ComponentInfo, GzippedKernel } from '../../../shared/api/boot';
 import type { ImagerErrorData } from '../../../shared/errors';
-import { api } from '../api/client';
+import { gzipKernel } from '../actions';
 import { ErrorNotice } from './ErrorNotice';
 
 const mib = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
@@ -29,7 +29,7 @@ export function KernelGzipOffer({ file, info, onStored }: { file: string; info: 
   const store = () => {
     setBusy(true);
     setError(undefined);
-    api.componentGzip(file).then(
+    gzipKernel(file).then(
       (gzipped) => {
         setStored(gzipped);
         onStored(gzipped);
