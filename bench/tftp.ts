@@ -1,6 +1,7 @@
 // Benchmark: the built-in TFTP server against Debian's tftpd-hpa (and a bare node:dgram floor), same 32 MiB file, same client and block size, side by side;
 // then what each sends under issue 14's amplification attack.
-// Run: npx tsx bench/tftp.ts [--runs N] [--size MiB] [--attack-seconds S (0: skip)]
+// then the same over a LAN-like round trip (0.2 ms each way, through bench/udp-delay-relay.py), where windowsize matters most.
+// Run: npx tsx bench/tftp.ts [--runs N] [--size MiB] [--lan-size MiB (0: skip)] [--lan-runs N] [--attack-seconds S (0: skip)]
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -18,6 +19,9 @@ const { values } = parseArgs({
     verbose: { type: 'boolean', default: false },
     only: { type: 'string' },
     'attack-seconds': { type: 'string', default: '12' },
+    'lan-size': { type: 'string', default: '4' },
+    'lan-runs': { type: 'string', default: '3' },
+    'lan-delay-us': { type: 'string', default: '200' },
   },
 });
 const runs = Number(values.runs);
@@ -69,7 +73,7 @@ const windowed: Client[] = [8, 16, 32].map((window) => ({
 }));
 
 /** One fetch; returns MiB/s, and checks the copy is byte-identical. */
-function fetchOnce(client: Client, port: number, file: string, out: string, expected: string): Promise<number> {
+function fetchOnce(client: Client, port: number, file: string, out: string, expected: string, bytes = size): Promise<number> {
   const [command, args] = client.args(port, file, out);
   fs.rmSync(out, { force: true });
   const started = process.hrtime.bigint();
@@ -81,7 +85,7 @@ function fetchOnce(client: Client, port: number, file: string, out: string, expe
       const copy = fs.readFileSync(out);
       const digest = createHash('sha256').update(copy).digest('hex');
       if (digest !== expected) return reject(new Error(`${client.name} from port ${port}: the copy (${copy.length} bytes) differs from the original`));
-      resolve(size / seconds / (1024 * 1024));
+      resolve(bytes / seconds / (1024 * 1024));
     });
   });
 }
@@ -140,6 +144,62 @@ async function amplification(port: number, sources: string[], file: string, seco
   const result = { bytes: attack.total().bytes, drops: attack.drops() };
   await attack.close();
   return result;
+}
+
+/** Whether this kernel has sch_netem (tried in a throwaway network namespace, so nothing here changes). */
+function hasNetem(): boolean {
+  try {
+    execFileSync('unshare', ['-n', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '200us'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A delaying relay in front of `serverPort` (its own process, so it takes nothing from the servers' event loops). */
+async function delayRelay(serverPort: number, delayUs: number): Promise<{ port: number; stop: () => void }> {
+  const port = await freePort();
+  const relay = spawn('python3', [path.join(import.meta.dirname, 'udp-delay-relay.py'), String(port), String(serverPort), String(delayUs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    relay.once('error', reject);
+    relay.stdout!.once('data', () => resolve());
+  });
+  return { port, stop: () => relay.kill('SIGTERM') };
+}
+
+/** Lock-step and windowed fetches of a smaller file through the relay, ours and tftpd-hpa alternating. */
+async function lanRoundTrip(root: string, out: string, ports: { ours: number; theirs: number }): Promise<void> {
+  const lanBytes = Number(values['lan-size']) * 1024 * 1024;
+  const lanRuns = Number(values['lan-runs']);
+  const delayUs = Number(values['lan-delay-us']);
+  if (lanBytes <= 0) return;
+  const payload = randomBytes(lanBytes);
+  fs.writeFileSync(path.join(root, 'lan.img'), payload, { mode: 0o644 });
+  const expected = createHash('sha256').update(payload).digest('hex');
+  const how = hasNetem() ? 'sch_netem is present, but the relay keeps the case the same everywhere' : 'this kernel has no sch_netem';
+  console.log(`
+LAN-like round trip: ${delayUs / 1000} ms each way through a delaying UDP relay (bench/udp-delay-relay.py; ${how}), ${lanBytes / (1 << 20)} MiB, ${lanRuns} runs, medians:`);
+  const relays = { ours: await delayRelay(ports.ours, delayUs), theirs: await delayRelay(ports.theirs, delayUs) };
+  const lanClients: Client[] = [
+    clients.find((c) => c.name.startsWith('curl, blksize 1468'))!,
+    windowed.find((c) => c.name.endsWith('windowsize 16'))!,
+  ];
+  try {
+    console.log(`${'client'.padEnd(40)} ${'ours'.padStart(12)} ${'tftpd-hpa'.padStart(12)}  ours ÷ hpa`);
+    for (const client of lanClients) {
+      const rates = { ours: [] as number[], theirs: [] as number[] };
+      for (let run = 0; run < lanRuns; run++) {
+        for (const who of run % 2 ? (['theirs', 'ours'] as const) : (['ours', 'theirs'] as const)) {
+          rates[who].push(await fetchOnce(client, relays[who].port, 'lan.img', out, expected, lanBytes));
+        }
+      }
+      if (values.verbose) console.log(`  ours: ${rates.ours.map((r) => r.toFixed(2)).join(' ')}  tftpd-hpa: ${rates.theirs.map((r) => r.toFixed(2)).join(' ')}`);
+      console.log(`${client.name.padEnd(40)} ${mib(median(rates.ours))} ${mib(median(rates.theirs))}  ${(median(rates.ours) / median(rates.theirs)).toFixed(2).padStart(8)}×`);
+    }
+  } finally {
+    relays.ours.stop();
+    relays.theirs.stop();
+  }
 }
 
 const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1).padStart(8)} MB`;
@@ -202,6 +262,8 @@ async function main(): Promise<void> {
       const ratio = median(rates.ours) / median(rates.theirs);
       console.log(`${client.name.padEnd(40)} ${mib(median(rates.ours))} ${mib(median(rates.theirs))}  ${ratio.toFixed(2)}×`);
     }
+
+    await lanRoundTrip(root, out, { ours: ourPort, theirs: theirPort });
 
     if (attackSeconds > 0) {
       console.log(`\nunder issue 14's amplification attack (128 requests, blksize 65464, windowsize 64, one ACK each, then ${attackSeconds} s):`);
