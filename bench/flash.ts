@@ -1,5 +1,6 @@
 // Benchmark: write a realistic 1 GiB Raspberry-Pi-like image to a used loop-device card with dd, bmaptool and our writer; print time ratios and correctness.
 // Run as root: npx tsx bench/flash.ts [--size-mib 1024] [--runs 3] [--work DIR (keeps the image for the next run)] [--only bmaptool,raw,full,xz,xz-alone,xz-cached,raw-composed,xz-serial]
+//   [--card WRITE/READ]: a card-like loop device, throttled to WRITE and READ MB/s while each case runs (e.g. --card 40/90, an SD card's).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -159,6 +160,57 @@ function dirtyCard(device: string): void {
   run('sync', []);
 }
 
+/**
+ * An SD card's speed on the loop device: blk-throttle limits in the root blkio cgroup (cgroup v1; this machine's v2
+ * hierarchy has no io controller, so io.max is not available). At the root they hold for every bio aimed at the device,
+ * whoever issues it — O_DIRECT writers, and the kernel's writeback of buffered writes (bmaptool's) alike.
+ */
+class CardThrottle {
+  private readonly majorMinor: string;
+  constructor(
+    device: string,
+    readonly writeMBps: number,
+    readonly readMBps: number,
+  ) {
+    this.majorMinor = run('lsblk', ['-dno', 'MAJ:MIN', device]).trim();
+  }
+
+  private set(write: number, read: number): void {
+    fs.writeFileSync('/sys/fs/cgroup/blkio/blkio.throttle.write_bps_device', `${this.majorMinor} ${write}`);
+    fs.writeFileSync('/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device', `${this.majorMinor} ${read}`);
+  }
+
+  on(): void {
+    this.set(this.writeMBps * 1e6, this.readMBps * 1e6);
+  }
+
+  off(): void {
+    this.set(0, 0);
+  }
+
+  /** Times 64 MiB written and read back with O_DIRECT and with the page cache, throttled: the limits must show. */
+  check(device: string): string {
+    const bytes = 64 * MiB;
+    this.on();
+    try {
+      const rate = (seconds: number) => `${(bytes / seconds / 1e6).toFixed(1)} MB/s`;
+      const directWrite = timeSync(() => run('dd', ['if=/dev/zero', `of=${device}`, 'bs=1M', 'count=64', 'oflag=direct', 'status=none']));
+      const bufferedWrite = timeSync(() => run('dd', ['if=/dev/zero', `of=${device}`, 'bs=1M', 'count=64', 'seek=64', 'conv=fsync', 'status=none']));
+      const directRead = timeSync(() => run('dd', [`if=${device}`, 'of=/dev/null', 'bs=1M', 'count=64', 'skip=128', 'iflag=direct', 'status=none']));
+      return `limits checked on ${device}: 64 MiB written with O_DIRECT at ${rate(directWrite)}, buffered + fsync at ${rate(bufferedWrite)}, `
+        + `read with O_DIRECT at ${rate(directRead)} (asked ${this.writeMBps}/${this.readMBps} MB/s)`;
+    } finally {
+      this.off();
+    }
+  }
+}
+
+function timeSync(fn: () => unknown): number {
+  const start = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
 async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
   const start = process.hrtime.bigint();
   await fn();
@@ -210,8 +262,11 @@ async function main(): Promise<void> {
   fs.writeFileSync(cardFile, '');
   fs.truncateSync(cardFile, (totalMiB + 64) * MiB);
   const device = run('losetup', ['-f', '--show', cardFile]).trim();
+  const cardSpeeds = option('--card')?.split('/').map(Number);
+  const throttle = cardSpeeds ? new CardThrottle(device, cardSpeeds[0]!, cardSpeeds[1] ?? cardSpeeds[0]!) : undefined;
   const writer = await WriterClient.start();
   try {
+    if (throttle) console.log(throttle.check(device));
     const layout = prepareImage(work);
     const xz = `${layout.image}.xz`;
     const bmap = `${layout.image}.bmap`;
@@ -290,7 +345,8 @@ async function main(): Promise<void> {
     for (let round = 0; round < runs; round++) {
       for (const c of cases) {
         dirtyCard(device);
-        const seconds = await time(c.run);
+        throttle?.on();
+        const seconds = await time(c.run).finally(() => throttle?.off());
         times.get(c.key)?.push(seconds);
         const verdict = c.reference ? 'n/a' : check(device, layout, scratch, c.composed);
         c.cleanup?.();
@@ -302,6 +358,7 @@ async function main(): Promise<void> {
     const dd = median(times.get('dd') ?? [1]);
     const bmaptool = times.get('bmaptool')?.length ? median(times.get('bmaptool') ?? [1]) : undefined;
     console.log(`\nload average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores; other work on the machine slows the CPU-bound xz cases most)`);
+    if (throttle) console.log(`card-like: every case wrote to a loop device throttled to ${throttle.writeMBps} MB/s write, ${throttle.readMBps} MB/s read`);
     console.log(`image ${(size / MiB).toFixed(0)} MiB; ours writes ${(written / MiB).toFixed(0)} MiB of it in "used" mode; card pre-filled with random data; median of ${runs} run(s)\n`);
     console.log('tool'.padEnd(58) + 'seconds  ÷dd    ÷bmaptool  result');
     for (const c of cases) {
@@ -309,7 +366,11 @@ async function main(): Promise<void> {
       const vsBmap = bmaptool ? (seconds / bmaptool).toFixed(2) : '–';
       console.log(`${c.name.padEnd(58)}${seconds.toFixed(2).padStart(7)}  ${(seconds / dd).toFixed(2).padStart(5)}  ${vsBmap.padStart(9)}  ${verdicts.get(c.key)}`);
     }
+    const raw = times.get('raw');
+    const xzTimes = times.get('xz');
+    if (raw?.length && xzTimes?.length) console.log(`\nours from .img.xz ÷ ours raw: ${(median(xzTimes) / median(raw)).toFixed(2)}× (goal ≤ 1.05 on a card-like device)`);
   } finally {
+    throttle?.off();
     await writer.close();
     run('losetup', ['-d', device]);
     fs.rmSync(keep ? scratch : work, { recursive: true, force: true });
