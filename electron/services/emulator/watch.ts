@@ -59,6 +59,10 @@ export interface Watched {
 /** How long an interactive Dom0 (a shell on hvc0) may take from its first line to the shell, and from there to halting. */
 const INTERACTIVE_SETTLE_MS = 60_000;
 const HALT_GRACE_MS = 500;
+/** U-Boot's countdown before it boots by itself (bootdelay, 2 s in Debian's builds): nothing to test in it. */
+const AUTOBOOT_PROMPT = 'Hit any key to stop autoboot';
+/** A key stops the countdown, `boot` runs the very bootcmd the countdown would have run. */
+const AUTOBOOT_NOW = '\rboot\r';
 
 /**
  * Streams QEMU's console through the recogniser until the boot passes, fails, times out or is cancelled.
@@ -83,6 +87,9 @@ export function watchBoot(
   let stopTimer: NodeJS.Timeout | undefined;
   let stopping = false;
   let markerSeen = false;
+  /** The console's last bytes, so a prompt split across two reads is still seen. */
+  let consoleTail = '';
+  let autobootSkipped = false;
 
   const stopSoon = (delayMs: number) => {
     if (stopTimer || stopping) return;
@@ -132,6 +139,13 @@ export function watchBoot(
     consoleParts.push(text);
     callbacks.onConsole?.(text, time);
     feed(timeline.console(text, time));
+    if (!autobootSkipped) {
+      consoleTail = (consoleTail + text).slice(-2 * AUTOBOOT_PROMPT.length);
+      if (consoleTail.includes(AUTOBOOT_PROMPT)) {
+        autobootSkipped = true;
+        type(AUTOBOOT_NOW);
+      }
+    }
     if (recogniser.dom0.markerSeen && !markerSeen && !interactive) {
       // the imager's own /init is running (also when the profile names it): give it time to report and power off
       markerSeen = true;
