@@ -15,10 +15,17 @@ export const BUILT_IN_WINDOWSIZE = 16;
  */
 export const SAFE_BLOCKSIZE = 1468;
 
-/** U-Boot's environment for its TFTP client; absent values keep U-Boot's own defaults (1468 bytes, lock-step). */
+/**
+ * U-Boot's retransmission timeout with the built-in server (`tftptimeout`, in ms; 1000 is the least it takes). U-Boot
+ * asks the server for the same (RFC 2349), so a lost block or ACK costs 1 s instead of U-Boot's default 5 s.
+ */
+export const BUILT_IN_TIMEOUT_MS = 1000;
+
+/** U-Boot's environment for its TFTP client; absent values keep U-Boot's own defaults (1468 bytes, lock-step, 5 s). */
 export interface TftpTransfer {
   windowsize?: number;
   blocksize?: number;
+  timeoutMs?: number;
 }
 
 /**
@@ -26,6 +33,8 @@ export interface TftpTransfer {
  * whole window (one probe block after a timeout) and takes an ACK for a block inside the window as the
  * new window start, which is where U-Boot 2020.10–2023.01 restarts counting after it ACKs a block it
  * already had (fixed in 2023.04, commit "net: tftp: Fix for DATA ACK for block count out of order").
+ * When U-Boot's own timeout fires first instead (the two are equal), a 2023.01 U-Boot resends its ACK without moving
+ * its count, and each later window of that file goes out about twice: slower, never wrong.
  * An external server stays lock-step unless the profile says otherwise: a server that resends whole
  * windows drives those U-Boots out of step, each later window then waiting for a timeout.
  * U-Boots before 2020.10 and lwIP's (which reads only `tftpblocksize`) ignore `tftpwindowsize`: lock-step.
@@ -33,7 +42,7 @@ export interface TftpTransfer {
 export function tftpTransferFor(profile: Profile): TftpTransfer {
   const asked = profile.boot.tftp;
   if ((asked?.server ?? 'built-in') === 'built-in') {
-    return { windowsize: asked?.windowsize ?? BUILT_IN_WINDOWSIZE, blocksize: asked?.blocksize ?? SAFE_BLOCKSIZE };
+    return { windowsize: asked?.windowsize ?? BUILT_IN_WINDOWSIZE, blocksize: asked?.blocksize ?? SAFE_BLOCKSIZE, timeoutMs: BUILT_IN_TIMEOUT_MS };
   }
   return { ...(asked?.windowsize !== undefined && { windowsize: asked.windowsize }), ...(asked?.blocksize !== undefined && { blocksize: asked.blocksize }) };
 }
@@ -43,5 +52,6 @@ export function tftpTransferLines(transfer: TftpTransfer): string[] {
   return [
     ...(transfer.blocksize !== undefined ? [`setenv tftpblocksize ${transfer.blocksize}`] : []),
     ...(transfer.windowsize !== undefined ? [`setenv tftpwindowsize ${transfer.windowsize}`] : []),
+    ...(transfer.timeoutMs !== undefined ? [`setenv tftptimeout ${transfer.timeoutMs}`] : []),
   ];
 }

@@ -25,7 +25,7 @@ describe('generateBootFiles', () => {
     expect(files['boot2.scr']!.destination).toBe('tftp-root');
     expect(files['boot.source']!.preview).toBe(
       'setenv serverip 192.168.1.10\nsetenv ipaddr 192.168.1.50\nsetenv netmask 255.255.255.0\n'
-      + 'setenv tftpblocksize 1468\nsetenv tftpwindowsize 16\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n',
+      + 'setenv tftpblocksize 1468\nsetenv tftpwindowsize 16\nsetenv tftptimeout 1000\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n',
     );
     const stage1 = readScriptImage(files['boot.scr']!.bytes);
     expect([stage1.loadAddress, stage1.timestamp]).toEqual([0x2400000, 1_700_000_000]);
@@ -44,10 +44,10 @@ describe('generateBootFiles', () => {
       if (tftp) profile.boot.tftp = tftp;
       return byName(generateBootFiles(profile, components, { timestamp: 0 }).files)['boot.source']!.preview;
     };
-    expect(stage1Of(undefined)).toContain('setenv tftpblocksize 1468\nsetenv tftpwindowsize 16\ntftpb 0xC00000 boot2.scr\n');
-    expect(stage1Of({ server: 'built-in', windowsize: 1 })).toContain('setenv tftpwindowsize 1\n');
+    expect(stage1Of(undefined)).toContain('setenv tftpblocksize 1468\nsetenv tftpwindowsize 16\nsetenv tftptimeout 1000\ntftpb 0xC00000 boot2.scr\n');
+    expect(stage1Of({ server: 'built-in', windowsize: 1 })).toContain('setenv tftpwindowsize 1\nsetenv tftptimeout 1000\n');
     // another server: U-Boot's own defaults (1468, lock-step), unless the profile names a value
-    expect(stage1Of({ server: 'external' })).not.toMatch(/tftpwindowsize|tftpblocksize/);
+    expect(stage1Of({ server: 'external' })).not.toMatch(/tftpwindowsize|tftpblocksize|tftptimeout/);
     expect(stage1Of({ server: 'external', windowsize: 8 })).toContain('setenv tftpwindowsize 8\ntftpb');
     const sdOnly = defaultProfile('rpi4');
     sdOnly.boot.mode = 'sd';
