@@ -75,6 +75,12 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     await fill('component-base', base.path);
     await page.getByTestId('recognised-kernel').waitFor();
     expect(await page.getByTestId('recognised-kernel').textContent()).toMatch(/arm64.*Linux 6\.1\.0-test/i);
+    // a plain Image can be stored gzip'd beside it (Xen decompresses it): the field then names the .gz, and says what it saves
+    await page.getByTestId('kernel-gzip').click();
+    await expect.poll(() => page.getByTestId('component-kernel').inputValue()).toBe(`${components.kernel}.gz`);
+    expect(await page.getByTestId('kernel-gzip-saved').textContent()).toMatch(/^Stored gzip’d: 512 KiB → \d+ KiB, \d+ KiB less to load at every boot\.$/);
+    expect(fs.existsSync(`${components.kernel}.gz`)).toBe(true);
+    await expect.poll(() => page.getByTestId('recognised-kernel').textContent()).toMatch(/gzip compressed data — Linux 6\.1\.0-test/);
     expect(await page.getByTestId('recognised-dtb').textContent()).toMatch(/Device Tree Blob/);
     await screenshot('components');
     await next();

@@ -5,7 +5,7 @@ import type { ImagerErrorData } from '../../../shared/errors';
 import { gzipKernel } from '../actions';
 import { ErrorNotice } from './ErrorNotice';
 
-const mib = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+const mib = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${Math.round(bytes / 1024)} KiB`);
 
 export function KernelGzipOffer({ file, info, onStored }: { file: string; info: ComponentInfo | undefined; onStored: (gzipped: GzippedKernel) => void }) {
   const [busy, setBusy] = useState(false);
