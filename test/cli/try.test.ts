@@ -50,6 +50,15 @@ describe('xen-pi-imager try', () => {
     expect(io.err).toContain('--xen must be a version like 4.17');
   });
 
+  it('takes the Dom0 kernel gzip’d or as the plain Image, nothing else (exit 2)', async () => {
+    let io = tryIO();
+    expect(await runCli(['fetch-parts', '--kernel', 'zstd'], io)).toBe(2);
+    expect(io.err).toContain('--kernel must be gzip or image, not "zstd".');
+    io = tryIO();
+    expect(await runCli(['try', '--profile', profileFile, '--debian-parts', '--kernel', 'bz2'], io)).toBe(2);
+    expect(io.err).toContain('--kernel must be gzip or image, not "bz2".');
+  });
+
   it.skipIf(!checkQemu().available)('runs QEMU as a child process and exits 1 with the milestone where time ran out', () => {
     const command = [process.execPath, '--import', 'tsx', path.join(appRoot, 'electron/cli/index.ts'), 'try', '--profile', profileFile, '--external-tftp', '--timeout', '5', '--json'];
     // as root, a private network namespace guarantees no other test's TFTP server answers on port 69
