@@ -69,7 +69,7 @@ export function TftpPanel({ wizard }: StepProps) {
   const start = () => {
     setBusy(true);
     setError(undefined);
-    startTftpServer({ profile: draft, address: listenAddress, port: 69 })
+    startTftpServer(draft, listenAddress)
       .then(setStatus, (reason: unknown) => setError(asErrorData(reason)))
       .finally(() => setBusy(false));
   };

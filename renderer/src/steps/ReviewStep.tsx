@@ -3,27 +3,41 @@ import { useEffect, useState } from 'react';
 import type { BootPreview } from '../../../shared/api/boot';
 import type { Destination } from '../../../shared/boot/generate';
 import { hexAddress } from '../../../shared/boot/address';
+import type { ImagerErrorData } from '../../../shared/errors';
+import { fieldLabel } from '../../../shared/profile/field-words';
 import { previewBoot } from '../actions';
+import { asErrorData, ErrorNotice } from '../components/ErrorNotice';
 import { ExportPanel } from '../components/ExportPanel';
 import { QemuPanel } from '../components/QemuPanel';
 import type { StepProps } from '../wizard/step-props';
+import { STEPS, type StepId } from '../wizard/steps';
+import { stepOfPath } from '../wizard/validation';
 
 export function ReviewStep(props: StepProps) {
-  const { wizard, showError } = props;
+  const { wizard, validation } = props;
   const { draft } = wizard.state;
   const [preview, setPreview] = useState<BootPreview | undefined>();
+  // the preview's own failure stays on this step and goes with the next preview, unlike a global error notice
+  const [failure, setFailure] = useState<ImagerErrorData | undefined>();
 
   useEffect(() => {
+    if (!validation.parses) return;
     let current = true;
     const timer = setTimeout(() => {
-      previewBoot(draft).then((result) => current && setPreview(result), showError);
+      previewBoot(draft).then(
+        (result) => current && (setPreview(result), setFailure(undefined)),
+        (reason: unknown) => current && setFailure(asErrorData(reason)),
+      );
     }, 150);
     return () => {
       current = false;
       clearTimeout(timer);
     };
-  }, [draft, showError]);
+  }, [draft, validation.parses]);
 
+  // a draft the host cannot read gets no preview: its problems, each with its field and step, are the review
+  if (!validation.parses) return <ReviewProblems problems={validation.problems.filter((p) => p.severity === 'error')} go={wizard.go} />;
+  if (failure) return <ErrorNotice error={failure} />;
   if (!preview) return <p>Generating…</p>;
   const textFiles = preview.files.filter((file) => file.preview !== undefined);
   const listed = (where: Destination): ListedFile[] => [
@@ -35,20 +49,7 @@ export function ReviewStep(props: StepProps) {
 
   return (
     <div data-testid="review">
-      {preview.problems.length > 0 && (
-        <div className="notice error" role="alert" data-testid="review-problems">
-          <p>
-            <strong>Nothing can be generated until these are fixed:</strong>
-          </p>
-          <ul>
-            {preview.problems.map((p) => (
-              <li key={p.path + p.message}>
-                {p.message} <code className="field-hint">{p.path}</code>
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
+      {preview.problems.length > 0 && <ReviewProblems problems={preview.problems} go={wizard.go} />}
       {preview.warnings.map((warning) => (
         <p key={warning} className="notice warn">
           {warning}
@@ -111,6 +112,30 @@ export function ReviewStep(props: StepProps) {
       )}
       <ExportPanel {...props} disabled={preview.problems.length > 0} />
       <QemuPanel {...props} disabled={preview.problems.length > 0} />
+    </div>
+  );
+}
+
+/** "Nothing can be generated until these are fixed", each problem under its field's name, which leads to its step. */
+function ReviewProblems({ problems, go }: { problems: Array<{ path: string; message: string }>; go: (step: StepId) => void }) {
+  return (
+    <div className="notice error" role="alert" data-testid="review-problems">
+      <p>
+        <strong>Nothing can be generated until these are fixed:</strong>
+      </p>
+      <ul>
+        {problems.map((p) => {
+          const step = STEPS.find((s) => s.id === stepOfPath(p.path))!;
+          return (
+            <li key={p.path + p.message}>
+              <button type="button" className="link" onClick={() => go(step.id)} data-testid="review-problem-field">
+                {fieldLabel(p.path)}
+              </button>{' '}
+              <span className="field-hint">({step.title} step)</span>: {p.message}
+            </li>
+          );
+        })}
+      </ul>
     </div>
   );
 }

@@ -1,5 +1,5 @@
 // The wizard: the step list, the current step, Back/Next, and the profile bar (name, Save, Save as, unsaved changes).
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { AppInfo } from '../../../shared/api';
 import type { ImagerErrorData } from '../../../shared/errors';
 import { defaultProfile } from '../../../shared/profile/defaults';
@@ -35,11 +35,16 @@ export function Wizard({ info }: { info: AppInfo }) {
   const wizard = useWizard(defaultProfile('rpi4'));
   const { state, unsaved, order, next, previous, go } = wizard;
   const validation = useMemo(() => validateDraft(state.draft), [state.draft]);
-  const [error, setError] = useState<ImagerErrorData | undefined>();
+  // an error belongs to the step it happened on: going to another step (to fix a field, say) puts it away
+  const [failure, setFailure] = useState<{ error: ImagerErrorData; step: StepId } | undefined>();
+  const error = failure?.step === state.step ? failure.error : undefined;
+  const stepRef = useRef(state.step);
+  stepRef.current = state.step;
+  const setError = useCallback((reason: ImagerErrorData | undefined) => setFailure(reason && { error: reason, step: stepRef.current }), []);
   const [pendingReplace, setPendingReplace] = useState<(() => void) | undefined>();
   const [status, setStatus] = useState('');
 
-  const showError = useCallback((reason: unknown) => setError(asErrorData(reason)), []);
+  const showError = useCallback((reason: unknown) => setError(asErrorData(reason)), [setError]);
 
   const replaceDraft = useCallback<StepProps['replaceDraft']>(
     (load) => {
@@ -53,7 +58,7 @@ export function Wizard({ info }: { info: AppInfo }) {
         setPendingReplace(() => run);
       } else void run();
     },
-    [unsaved, state.savedJson, state.draft, wizard, showError],
+    [unsaved, state.savedJson, state.draft, wizard, showError, setError],
   );
   useProfileOpens(replaceDraft, showError);
 
