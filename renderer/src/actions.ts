@@ -1,7 +1,7 @@
 // What the UI asks of the host, named for what the user does: the one module between the views and the api client
 // (GitHub Desktop's dispatcher habit), so a step never builds a request for a transport or talks to one itself.
 import type { LoadedProfile, ProfileSummary } from '../../shared/api';
-import { PROFILE_IMPORT_MAX_BYTES } from '../../shared/api/profiles';
+import { PROFILE_IMPORT_MAX_BYTES, type ImportedProfileSummary } from '../../shared/api/profiles';
 import type { FlashStartRequest } from '../../shared/api/drives';
 import { ImagerError } from '../../shared/errors';
 import { validateProfile } from '../../shared/profile/check';
@@ -47,9 +47,11 @@ export const deleteProfile = (id: string) => api.profileDelete(id);
 export const restoreProfile = (undoToken: string) => api.profileRestore(undoToken);
 /** Profiles the app was asked to open (file argument, double-click) before the UI was ready. */
 export const pendingProfileOpens = () => api.profilePendingOpen();
+/** The profile last opened or saved (null on first start), for the wizard to reopen. */
+export const lastOpenedProfile = () => api.profileLastOpened();
 
 /** Adds a profile file the user picked or dropped to the saved profiles. */
-export async function importProfileFile(file: File): Promise<ProfileSummary> {
+export async function importProfileFile(file: File): Promise<ImportedProfileSummary> {
   // refused here, before reading: a large file would not fit one message to the app
   if (file.size > PROFILE_IMPORT_MAX_BYTES) {
     throw new ImagerError({

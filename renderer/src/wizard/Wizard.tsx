@@ -49,26 +49,26 @@ export function Wizard({ info }: { info: AppInfo }) {
   const replaceDraft = useCallback<StepProps['replaceDraft']>(
     (load) => {
       const run = () =>
-        load().then(({ profile, savedId, saved }) => {
+        load().then(({ profile, savedId, saved, note }) => {
           wizard.open(profile, savedId, saved);
+          setStatus(note ?? '');
           setError(undefined);
         }, showError);
-      // a fresh default that was never touched is not worth a question
-      if (unsaved && (state.savedJson !== undefined || JSON.stringify(state.draft) !== JSON.stringify(defaultProfile(state.draft.board)))) {
-        setPendingReplace(() => run);
-      } else void run();
+      // a fresh default that was never touched compares equal to itself: not worth a question
+      if (unsaved) setPendingReplace(() => run);
+      else void run();
     },
-    [unsaved, state.savedJson, state.draft, wizard, showError, setError],
+    [unsaved, wizard, showError, setError],
   );
   useProfileOpens(replaceDraft, showError);
 
   // leaving the page (closing the window) with unsaved changes asks first
   useEffect(() => {
-    if (!unsaved || state.savedJson === undefined) return;
+    if (!unsaved) return;
     const onBeforeUnload = (event: BeforeUnloadEvent) => event.preventDefault();
     window.addEventListener('beforeunload', onBeforeUnload);
     return () => window.removeEventListener('beforeunload', onBeforeUnload);
-  }, [unsaved, state.savedJson]);
+  }, [unsaved]);
 
   const save = async (asNew: boolean) => {
     try {
@@ -121,7 +121,11 @@ export function Wizard({ info }: { info: AppInfo }) {
               value={state.draft.name}
               onChange={(event) => wizard.edit((draft) => ({ ...draft, name: event.target.value }))}
             />
-            {unsaved ? <span className="unsaved">Unsaved changes</span> : <span className="field-hint">Saved</span>}
+            {unsaved ? (
+              <span className="unsaved">Unsaved changes</span>
+            ) : (
+              <span className="field-hint">{state.savedId === undefined ? 'Not saved yet' : 'Saved'}</span>
+            )}
             <span className="header-spacer" />
             <button type="button" className="secondary" onClick={() => void save(false)} disabled={!state.draft.name.trim()}>
               Save
