@@ -3,11 +3,12 @@
 import type { LoadedProfile, ProfileSummary } from '../../shared/api';
 import { PROFILE_IMPORT_MAX_BYTES, type ImportedProfileSummary } from '../../shared/api/profiles';
 import type { FlashStartRequest } from '../../shared/api/drives';
+import type { PickRequest } from '../../shared/api/files';
 import { ImagerError } from '../../shared/errors';
 import { validateProfile } from '../../shared/profile/check';
 import { fieldLabel } from '../../shared/profile/field-words';
 import type { Profile } from '../../shared/profile/schema';
-import { api } from './api/client';
+import { api, droppedFilePath, hasNativeDialogs } from './api/client';
 import type { TargetChoice, WizardState } from './wizard/store';
 import { sourceOf } from './wizard/write-source';
 
@@ -112,6 +113,14 @@ export const localAddresses = () => api.localAddresses();
 export const tftpStatus = () => api.tftpStatus();
 export const startTftpServer = async (draft: Profile, address: string) => api.tftpStart({ profile: draftForHost(draft, 'Serving'), address, port: 69 });
 export const stopTftpServer = () => api.tftpStop();
+
+// --- choosing files -------------------------------------------------------------------------------------------
+
+export { droppedFilePath, hasNativeDialogs };
+/** The native open/save dialog (desktop app only); null when the user cancels. */
+export const pickWithNativeDialog = (request: PickRequest) => api.filesPick(request);
+/** A host folder's entries for the page's own file browser (browser mode). */
+export const listHostFolder = (folder?: string) => api.filesList(folder);
 
 // --- trial on an emulator, and Debian's parts -----------------------------------------------------------------
 

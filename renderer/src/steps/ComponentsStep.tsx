@@ -7,7 +7,8 @@ import type { Profile } from '../../../shared/profile/schema';
 import { checkDom0KernelVersion } from '../../../shared/xen-versions';
 import { inspectComponent } from '../actions';
 import { DebianPartsPanel } from '../components/DebianPartsPanel';
-import { TextField, type FieldProblem } from '../components/Field';
+import type { FieldProblem } from '../components/Field';
+import { PathField } from '../components/PathField';
 import type { StepProps } from '../wizard/step-props';
 import type { DraftValidation } from '../wizard/validation';
 
@@ -162,11 +163,11 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
         const info = value ? infos[value] : undefined;
         const recognised = info?.exists && info.size !== undefined ? `${formatSize(info.size)} — ${info.description}${info.linuxVersion ? ` — Linux ${info.linuxVersion}` : ''}` : undefined;
         return (
-          <TextField
+          <PathField
             key={row.key}
             label={row.label}
             value={value}
-            monospace
+            want="file"
             testId={`component-${row.key}`}
             hint={
               <>
