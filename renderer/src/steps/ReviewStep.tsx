@@ -111,9 +111,16 @@ export function ReviewStep(props: StepProps) {
         <FileList title="Boot partition (SD card)" files={bootPartition} />
       )}
       <ExportPanel {...props} disabled={preview.problems.length > 0} />
-      <QemuPanel {...props} disabled={preview.problems.length > 0} />
+      <QemuPanel {...props} disabledBecause={problemsFirst(preview.problems)} />
     </div>
   );
+}
+
+/** Why nothing can be tried yet, naming the fields: "Fix Device tree (Components step) first: …". */
+function problemsFirst(problems: Array<{ path: string }>): string | undefined {
+  if (problems.length === 0) return undefined;
+  const fields = [...new Set(problems.map((p) => `${fieldLabel(p.path)} (${STEPS.find((s) => s.id === stepOfPath(p.path))!.title} step)`))];
+  return `Fix ${fields.join(', ')} first: the list at the top of this step says what is wrong.`;
 }
 
 /** "Nothing can be generated until these are fixed", each problem under its field's name, which leads to its step. */

@@ -43,6 +43,15 @@ export function Wizard({ info }: { info: AppInfo }) {
   const setError = useCallback((reason: ImagerErrorData | undefined) => setFailure(reason && { error: reason, step: stepRef.current }), []);
   const [pendingReplace, setPendingReplace] = useState<(() => void) | undefined>();
   const [status, setStatus] = useState('');
+  // after a move to another step, focus goes to its heading: the Next button under the pointer now belongs to the next
+  // step, and a second Enter would skip one unseen
+  const heading = useRef<HTMLHeadingElement>(null);
+  const shownStep = useRef(state.step);
+  useEffect(() => {
+    if (shownStep.current === state.step) return;
+    shownStep.current = state.step;
+    heading.current?.focus();
+  }, [state.step]);
 
   const showError = useCallback((reason: unknown) => setError(asErrorData(reason)), [setError]);
 
@@ -138,7 +147,7 @@ export function Wizard({ info }: { info: AppInfo }) {
         <p role="status" className="field-hint" data-testid="status">
           {status}
         </p>
-        <h2 id="step-title">
+        <h2 id="step-title" ref={heading} tabIndex={-1} data-testid="step-title">
           <span className="sr-only">Step {stepNumber} of {order.length}: </span>
           {current.title}
         </h2>
