@@ -92,7 +92,7 @@ export function FileBrowser({ request, onPick, onClose }: FileBrowserProps) {
               {listing.parent && (
                 <li>
                   <button type="button" className="entry" onClick={() => void open(listing.parent)}>
-                    <span aria-hidden="true">↑</span> .. (up)
+                    ↑ Up to {listing.parent}
                   </button>
                 </li>
               )}
@@ -100,11 +100,11 @@ export function FileBrowser({ request, onPick, onClose }: FileBrowserProps) {
                 <li key={entry.path}>
                   {entry.kind === 'folder' ? (
                     <button type="button" className="entry" onClick={() => void open(entry.path)} aria-label={`Folder ${entry.name}`}>
-                      <span aria-hidden="true">📁</span> {entry.name}/
+                      {entry.name}/
                     </button>
                   ) : (
                     <button type="button" className="entry" disabled={request.want !== 'file'} onClick={() => choose(entry.path)} aria-label={`File ${entry.name}`}>
-                      <span aria-hidden="true">📄</span> {entry.name} <span className="meta">{entry.size !== undefined && formatDriveSize(entry.size)}</span>
+                      {entry.name} <span className="meta">{entry.size !== undefined && formatDriveSize(entry.size)}</span>
                     </button>
                   )}
                 </li>
