@@ -142,6 +142,7 @@ describe.skipIf(!haveChromium)('a newcomer’s wizard', () => {
     await page.getByTestId('method-static').check();
     await page.getByTestId('server-ip').fill('192.168.1.300');
     await page.getByText('The TFTP server address must be an IPv4 address').first().waitFor();
+    await photograph('05-network-tftp-problem');
     await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Review/ }).click();
     const problems = page.getByTestId('review-problems');
     await problems.waitFor();

@@ -155,7 +155,7 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
     <div>
       {draft.board === 'rpi4' && <DebianPartsPanel wizard={wizard} />}
       <p className="field-hint">
-        Give each file’s full path. A relative name is looked up in the app’s components folder (where “Get everything from Debian” and{' '}
+        Choose each file with Browse…, drop it on its field (desktop app), or type its full path. A relative name is looked up in the app’s components folder (where “Get everything from Debian” and{' '}
         <code>xen-pi-imager fetch-parts</code> put Debian’s parts).
       </p>
       {list.map((row) => {
