@@ -9,7 +9,7 @@ import { defaultProfile } from '../../shared/profile/defaults';
 import { writeTestComponents, type TestComponents } from '../helpers/components';
 import { buildRpiLikeImage, tempDir, type TestImageLayout } from '../helpers/disk-images';
 import { a11yViolations } from './a11y';
-import { haveChromium, launchChromium, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';
+import { closeAll, haveChromium, launchChromium, openStartPage, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';
 
 const work = tempDir('xpi-e2e-newcomer-');
 let components: TestComponents;
@@ -54,18 +54,10 @@ describe.skipIf(!haveChromium)('a newcomer’s wizard', () => {
     base = buildRpiLikeImage(work, 'raspios.img', { bootMiB: 36, rootMiB: 12 });
     app = await startBrowserMode();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (error) => console.error('page error:', error));
-    await page.goto(app.url);
-    await page.getByRole('heading', { name: 'Start' }).waitFor();
+    page = await openStartPage(browser, app);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    fs.rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => closeAll(browser, app, work));
 
   it('shows a fresh default on first launch as not saved yet, without "Unsaved changes"', async () => {
     await page.getByText('Not saved yet').waitFor();
