@@ -119,8 +119,13 @@ export function ReviewStep(props: StepProps) {
 /** Why nothing can be tried yet, naming the fields: "Fix Device tree (Components step) first: …". */
 function problemsFirst(problems: Array<{ path: string }>): string | undefined {
   if (problems.length === 0) return undefined;
-  const fields = [...new Set(problems.map((p) => `${fieldLabel(p.path)} (${STEPS.find((s) => s.id === stepOfPath(p.path))!.title} step)`))];
-  return `Fix ${fields.join(', ')} first: the list at the top of this step says what is wrong.`;
+  const byStep = new Map<string, Set<string>>();
+  for (const p of problems) {
+    const step = STEPS.find((s) => s.id === stepOfPath(p.path))!.title;
+    byStep.set(step, (byStep.get(step) ?? new Set()).add(fieldLabel(p.path)));
+  }
+  const groups = [...byStep].map(([step, fields]) => `${[...fields].join(', ')} (${step} step)`);
+  return `Fix ${groups.join('; ')} first: the list at the top of this step says what is wrong.`;
 }
 
 /** "Nothing can be generated until these are fixed", each problem under its field's name, which leads to its step. */
