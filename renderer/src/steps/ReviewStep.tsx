@@ -60,10 +60,10 @@ export function ReviewStep(props: StepProps) {
         <section key={file.name} aria-label={file.name}>
           <div className="row">
             <h3>{file.name}</h3>
-            <span className="field-hint">
+            {/* the description takes what is left of the row and wraps there: Copy stays beside the name */}
+            <span className="field-hint grow">
               {file.description} · {file.destination === 'tftp-root' ? 'TFTP root' : 'boot partition'}
             </span>
-            <span className="header-spacer" />
             <button type="button" className="secondary" onClick={() => void navigator.clipboard?.writeText(file.preview ?? '')} aria-label={`Copy ${file.name}`}>
               Copy
             </button>
