@@ -1,8 +1,9 @@
 // Electron main: app lifecycle, the one window, the security baseline, and the contract over IPC.
-import { app, BrowserWindow, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dispatchCall } from '../../shared/api/dispatch';
+import type { PickRequest } from '../../shared/api/files';
 import { CONTENT_SECURITY_POLICY } from '../../shared/api/wire';
 import { createServices } from '../services';
 import { createEventHub } from '../services/events';
@@ -27,7 +28,28 @@ const services = createServices({
   emit: events.emit,
   openExternal: (url) => shell.openExternal(url),
   userDataDir: app.getPath('userData'),
+  pickPath,
 });
+
+/** The native open or save dialog over the app's window, opening where the field points; null when cancelled. */
+async function pickPath(request: PickRequest): Promise<string | null> {
+  const parent = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+  const filters = request.extensions?.length ? [{ name: 'Suggested', extensions: request.extensions }, { name: 'All files', extensions: ['*'] }] : [];
+  const defaultPath = request.start?.trim() || app.getPath('home');
+  if (request.want === 'new-file') {
+    const options = { title: request.title, defaultPath, filters };
+    const result = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+    return result.canceled || !result.filePath ? null : result.filePath;
+  }
+  const options = {
+    title: request.title,
+    defaultPath,
+    filters,
+    properties: [request.want === 'folder' ? ('openDirectory' as const) : ('openFile' as const), 'showHiddenFiles' as const],
+  };
+  const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : (result.filePaths[0] ?? null);
+}
 const trustedWebContents = new Set<number>();
 
 function isTrustedSender(event: IpcMainInvokeEvent): boolean {

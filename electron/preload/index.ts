@@ -1,5 +1,6 @@
-// Preload: exposes exactly the contract as window.imager (one function per method, plus `on` for events), nothing else.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+// Preload: exposes exactly the contract as window.imager (one function per method, plus `on` for events), and the path
+// of a file dropped on the page (the sandboxed page cannot learn it), nothing else.
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { eventNames, isEventName, methodNames, type Reply } from '../../shared/api';
 import { EVENT_CHANNEL, INVOKE_CHANNEL } from './channels';
 
@@ -17,6 +18,10 @@ const bridge: Record<string, unknown> = {
     const set = listeners.get(name)!;
     set.add(listener as Listener);
     return () => set.delete(listener as Listener);
+  },
+  pathForFile(file: unknown): string {
+    // only a real File from a drop or an <input type=file> has a path; anything else is no path at all
+    return file instanceof File ? webUtils.getPathForFile(file) : '';
   },
 };
 for (const method of methodNames) {

@@ -1,5 +1,6 @@
 // The one service object behind the contract: both transports (Electron IPC, browser-mode WebSocket) register it.
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImagerApi, ProfileSummary } from '../../shared/api';
@@ -16,6 +17,7 @@ import { createEmulatorService } from './emulator/service';
 import { createPartsService } from './emulator/parts-service';
 import { createSerialService } from './serial/service';
 import type { TftpTransferEvent } from '../../shared/api/tftp';
+import { createFilesService } from './files/service';
 
 const require = createRequire(import.meta.url);
 
@@ -64,6 +66,7 @@ export function createServices(host: ServiceHost): Services {
     createEmulatorService(withTftpToConsoles),
     createPartsService(host),
     serial,
+    createFilesService(host, paths.components),
   ];
   const api = Object.assign({}, ...domains) as ImagerApi;
   return {
@@ -93,6 +96,7 @@ function createAppService(host: ServiceHost, dataDir: string): DomainService<'ap
         qemuAvailable: qemu.available,
         qemuNote: qemu.note,
         userDataDir: dataDir,
+        homeDir: os.homedir(),
       };
     },
     async openExternal(url) {

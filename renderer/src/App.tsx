@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import type { AppInfo } from '../../shared/api';
 import type { ImagerErrorData } from '../../shared/errors';
 import { appInfo } from './actions';
+import { AppInfoContext } from './components/app-info';
 import { ErrorNotice } from './components/ErrorNotice';
 import { ConsoleDock } from './console/ConsoleDock';
 import { Wizard } from './wizard/Wizard';
@@ -28,8 +29,12 @@ export function App() {
       <main className="content">
         {error && <ErrorNotice error={error} />}
         {!info && !error && <p>Connecting to the app…</p>}
-        {info && <ConsoleDock />}
-        {info && <Wizard info={info} />}
+        {info && (
+          <AppInfoContext.Provider value={info}>
+            <ConsoleDock />
+            <Wizard info={info} />
+          </AppInfoContext.Provider>
+        )}
       </main>
     </div>
   );

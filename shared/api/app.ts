@@ -20,6 +20,8 @@ export interface AppInfo {
   qemuNote: string;
   /** Where profiles and logs live. */
   userDataDir: string;
+  /** The user's home folder on the host: what a typed `~/…` means. */
+  homeDir: string;
 }
 
 export const appMethods = {

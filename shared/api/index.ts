@@ -9,6 +9,7 @@ import { tftpEvents, tftpMethods } from './tftp';
 import { emulatorEvents, emulatorMethods } from './emulator';
 import { partsEvents, partsMethods } from './parts';
 import { serialEvents, serialMethods } from './serial';
+import { filesMethods } from './files';
 
 export * from './contract';
 export type { Reply } from './reply';
@@ -25,6 +26,7 @@ export const methods = {
   ...emulatorMethods,
   ...partsMethods,
   ...serialMethods,
+  ...filesMethods,
 };
 
 /** Every event the host can push. */
@@ -51,7 +53,10 @@ export type EmitImagerEvent = EmitEvent<Events>;
 export type ImagerClient = ClientOf<Methods, Events>;
 
 /** What Electron's preload exposes as window.imager: each method resolves to a reply, never rejects with lost detail. */
-export type ImagerBridge = { [K in MethodName]: (...args: unknown[]) => Promise<Reply> } & Pick<ImagerClient, 'on'>;
+export type ImagerBridge = { [K in MethodName]: (...args: unknown[]) => Promise<Reply> } & Pick<ImagerClient, 'on'> & {
+  /** The path of a file dropped on the page (Electron's webUtils.getPathForFile); a browser never tells it. */
+  pathForFile?: (file: object) => string;
+};
 
 export const methodNames = Object.keys(methods) as MethodName[];
 export const eventNames = Object.keys(events) as EventName[];

@@ -18,6 +18,11 @@ export interface ProfileSummary {
   migratedFrom?: number;
 }
 
+export interface ImportedProfileSummary extends ProfileSummary {
+  /** The name in the imported file, when a saved profile already had it and the import got another ("Pi 4 (2)"). */
+  renamedFrom?: string;
+}
+
 export interface LoadedProfile {
   id: string;
   profile: Profile;
@@ -42,10 +47,12 @@ export const profileMethods = {
   profileDelete: method(z.tuple([profileId])).returns<{ undoToken: string }>(),
   profileRestore: method(z.tuple([z.string().max(200)])).returns<ProfileSummary>(),
   /** Imports a profile file's text (from a file picker or a drop); returns it as saved in the list. */
-  profileImport: method(z.tuple([z.string().max(PROFILE_IMPORT_MAX_BYTES), z.string().max(300)])).returns<ProfileSummary>(),
+  profileImport: method(z.tuple([z.string().max(PROFILE_IMPORT_MAX_BYTES), z.string().max(300)])).returns<ImportedProfileSummary>(),
   profileExport: method(z.tuple([profileId])).returns<string>(),
   /** Profiles the app was asked to open (file argument, double-click) that the UI has not shown yet. */
   profilePendingOpen: method(z.tuple([])).returns<ProfileSummary[]>(),
+  /** The profile last opened or saved, for the app to reopen on start; null when there is none (or it is gone). */
+  profileLastOpened: method(z.tuple([])).returns<LoadedProfile | null>(),
 };
 
 export const profileEvents = {

@@ -9,6 +9,7 @@ import { SAFE_BLOCKSIZE } from '../boot/tftp-transfer';
 import { ImagerError } from '../errors';
 import { sameSubnet } from '../network/ipv4';
 import { checkXenVersion } from '../xen-versions';
+import { fieldProblemSentence } from './field-words';
 import { migrateProfile } from './migrate';
 import { profileSchema, type Profile } from './schema';
 
@@ -33,7 +34,10 @@ export function jsonPath(segments: ReadonlyArray<PropertyKey>): string {
 }
 
 function zodProblems(issues: z.core.$ZodIssue[]): ProfileProblem[] {
-  return issues.map((issue) => ({ path: jsonPath(issue.path), severity: 'error', message: issue.message }));
+  return issues.map((issue) => {
+    const path = jsonPath(issue.path);
+    return { path, severity: 'error', message: fieldProblemSentence(path, issue) };
+  });
 }
 
 const STAGE1_BOUND = 4096; // stage 1 is a few lines; 4 KiB bounds its image generously

@@ -49,7 +49,7 @@ export const profileSchema = z.object({
     .optional()
     .describe('The board\'s RAM in MB (a Pi 4 has 1024, 2048, 4096 or 8192); Dom0 and DomU memory must fit what U-Boot declares on it.'),
   xen: z.object({
-    version: z.string().regex(/^\d+\.\d+/, { message: 'Expected a Xen version such as 4.17.' }),
+    version: z.string().regex(/^\d+\.\d+/, { message: 'Expected a release number such as 4.17.' }),
     binary: filePath.describe('The Xen hypervisor (arm64, e.g. /boot/xen-4.17-arm64).'),
     commandLine: z.string().optional().describe('The whole Xen command line, replacing the one built from the console and Dom0 settings.'),
     extraArgs: z.string().default('').describe('Words appended to the built command line.'),

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const root = path.resolve(__dirname, '../..');
 export const resultsDir = path.join(root, 'test-results');
@@ -78,4 +78,21 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-quic',
     ],
   });
+}
+
+/** A page of the app at 1024×700, page errors printed, shown once the Start step is there. */
+export async function openStartPage(browser: Browser, app: BrowserModeApp): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (error) => console.error('page error:', error));
+  await page.goto(app.url);
+  await page.getByRole('heading', { name: 'Start' }).waitFor();
+  return page;
+}
+
+/** After a file's tests: Chromium and the app stopped, the test's own folder removed. */
+export async function closeAll(browser: Browser | undefined, app: BrowserModeApp | undefined, work: string): Promise<void> {
+  await browser?.close();
+  await app?.stop();
+  rmSync(work, { recursive: true, force: true });
 }

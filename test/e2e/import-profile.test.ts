@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultProfile } from '../../shared/profile/defaults';
 import { tempDir } from '../helpers/disk-images';
-import { haveChromium, launchChromium, startBrowserMode, type BrowserModeApp } from './browser';
+import { closeAll, haveChromium, launchChromium, openStartPage, startBrowserMode, type BrowserModeApp } from './browser';
 
 describe.skipIf(!haveChromium)('importing a profile file in the page', () => {
   const dir = tempDir('xpi-e2e-import-');
@@ -16,17 +16,10 @@ describe.skipIf(!haveChromium)('importing a profile file in the page', () => {
   beforeAll(async () => {
     app = await startBrowserMode();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
-    page.setDefaultTimeout(10_000);
-    await page.goto(app.url);
-    await page.getByRole('heading', { name: 'Start' }).waitFor();
+    page = await openStartPage(browser, app);
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeAll(browser, app, dir));
 
   it('refuses a file over the size a profile can have, naming it, before sending anything', async () => {
     // Larger than the server takes in one message (4 MiB): before, the connection dropped mid-import.

@@ -115,7 +115,8 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
     await page.getByTestId('qemu-try').waitFor();
     expect(await page.getByTestId('qemu-try').textContent()).toBe('Try on an emulated Pi 4');
     expect(await page.getByTestId('qemu-try').isDisabled()).toBe(true);
-    expect(await page.getByTestId('qemu-why-disabled').textContent()).toBe('Fix the problems listed at the top of this step first.');
+    // the reason names the fields to fix and their step, not only "the problems above"
+    expect(await page.getByTestId('qemu-why-disabled').textContent()).toMatch(/^Fix .*\(Components step\).* first: the list at the top of this step says what is wrong\.$/);
     await screenshot('review-disabled');
   });
 

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRpiLikeImage, sha256, tempDir, type TestImageLayout } from '../helpers/disk-images';
 import { a11yViolations } from './a11y';
-import { haveChromium, launchChromium, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';
+import { closeAll, haveChromium, launchChromium, openStartPage, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';
 
 describe.skipIf(!haveChromium)('a ready-made image and unsaved changes', () => {
   const work = tempDir('xpi-e2e-ready-');
@@ -18,17 +18,10 @@ describe.skipIf(!haveChromium)('a ready-made image and unsaved changes', () => {
     image = buildRpiLikeImage(work, 'live.raw', { bootMiB: 36, rootMiB: 12, rootDataBytes: 512 * 1024 });
     app = await startBrowserMode();
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
-    page.setDefaultTimeout(10_000);
-    await page.goto(app.url);
-    await page.getByRole('heading', { name: 'Start' }).waitFor();
+    page = await openStartPage(browser, app);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    fs.rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => closeAll(browser, app, work));
 
   it('asks before discarding unsaved changes, and keeps them on Cancel', async () => {
     await page.getByTestId('new-rpi4').click();

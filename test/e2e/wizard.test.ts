@@ -10,7 +10,7 @@ import { readScriptImage } from '../../shared/boot/script-image';
 import { writeTestComponents, type TestComponents } from '../helpers/components';
 import { buildRpiLikeImage, isRoot, mtoolsRead, tempDir, type TestImageLayout } from '../helpers/disk-images';
 import { a11yViolations } from './a11y';
-import { haveChromium, launchChromium, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';
+import { closeAll, haveChromium, launchChromium, openStartPage, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';
 
 const work = tempDir('xpi-e2e-wizard-');
 let components: TestComponents;
@@ -43,18 +43,10 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     // Debian's arm64 parts for "Try in QEMU" are cached where the QEMU e2e test keeps them
     app = await startBrowserMode({ XEN_PI_IMAGER_CACHE: process.env.XEN_PI_IMAGER_CACHE ?? path.join(__dirname, '..', '..', '.cache', 'emulator') });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1024, height: 700 } });
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (error) => console.error('page error:', error));
-    await page.goto(app.url);
-    await page.getByRole('heading', { name: 'Start' }).waitFor();
+    page = await openStartPage(browser, app);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-    fs.rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => closeAll(browser, app, work));
 
   it('walks a Raspberry Pi 4 TFTP set-up from a default to the review', async () => {
     await screenshot('start');

@@ -13,6 +13,7 @@ const recorded = vi.hoisted(() => ({
   appHandlers: new Map<string, Handler>(),
   sandboxEnabled: false,
   opened: [] as string[],
+  dialogs: [] as { kind: string; options: Record<string, unknown> }[],
 }));
 
 vi.mock('electron', () => {
@@ -45,6 +46,9 @@ vi.mock('electron', () => {
     static getAllWindows() {
       return [];
     }
+    static getFocusedWindow() {
+      return null;
+    }
   }
   const app = {
     enableSandbox: () => (recorded.sandboxEnabled = true),
@@ -64,7 +68,12 @@ vi.mock('electron', () => {
   const ipcMain = { handle: (channel: string, handler: Handler) => recorded.ipcHandlers.set(channel, handler) };
   const shell = { openExternal: async (url: string) => void recorded.opened.push(url) };
   const Menu = { setApplicationMenu: () => undefined };
-  return { app, BrowserWindow, session, ipcMain, shell, Menu, default: { app, BrowserWindow, session, ipcMain, shell, Menu } };
+  // the user picks /home/me/parts/xen in the open dialog and cancels the save dialog
+  const dialog = {
+    showOpenDialog: async (...args: unknown[]) => (recorded.dialogs.push({ kind: 'open', options: args.at(-1) as Record<string, unknown> }), { canceled: false, filePaths: ['/home/me/parts/xen'] }),
+    showSaveDialog: async (...args: unknown[]) => (recorded.dialogs.push({ kind: 'save', options: args.at(-1) as Record<string, unknown> }), { canceled: true, filePath: '' }),
+  };
+  return { app, BrowserWindow, session, ipcMain, shell, Menu, dialog, default: { app, BrowserWindow, session, ipcMain, shell, Menu, dialog } };
 });
 
 describe('Electron main process', () => {
@@ -126,5 +135,19 @@ describe('Electron main process', () => {
     await expect(handler(stranger, 'appInfo', [])).resolves.toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
     const subFrame = { sender: { id: contents.id, mainFrame: contents.mainFrame }, senderFrame: { url: 'file:///other.html' } };
     await expect(handler(subFrame, 'appInfo', [])).resolves.toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
+  });
+
+  it('answers a file field’s Browse with the native dialog, open or save, and null when cancelled', async () => {
+    const handler = recorded.ipcHandlers.get('imager:invoke')!;
+    const contents = recorded.windows[0]!.contents;
+    const trusted = { sender: { id: contents.id, mainFrame: contents.mainFrame }, senderFrame: contents.mainFrame };
+    const picked = await handler(trusted, 'filesPick', [{ want: 'file', title: 'Xen hypervisor', extensions: ['gz'], start: '/home/me/parts' }]);
+    expect(picked).toEqual({ ok: true, value: '/home/me/parts/xen' });
+    expect(recorded.dialogs.at(-1)).toMatchObject({ kind: 'open', options: { title: 'Xen hypervisor', defaultPath: '/home/me/parts', properties: ['openFile', 'showHiddenFiles'] } });
+    await expect(handler(trusted, 'filesPick', [{ want: 'folder', title: 'Export folder' }])).resolves.toMatchObject({ ok: true });
+    expect(recorded.dialogs.at(-1)?.options.properties).toEqual(['openDirectory', 'showHiddenFiles']);
+    await expect(handler(trusted, 'filesPick', [{ want: 'new-file', title: 'Image file' }])).resolves.toEqual({ ok: true, value: null });
+    expect(recorded.dialogs.at(-1)?.kind).toBe('save');
+    await expect(handler(trusted, 'filesPick', [{ want: 'anything', title: 'x' }])).resolves.toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
   });
 });

@@ -57,7 +57,8 @@ type ProfileMethods =
   | 'profileRestore'
   | 'profileImport'
   | 'profileExport'
-  | 'profilePendingOpen';
+  | 'profilePendingOpen'
+  | 'profileLastOpened';
 
 export interface ProfilesService extends DomainService<ProfileMethods> {
   /** Imports a profile file the app was asked to open and tells the UI. */
@@ -97,6 +98,7 @@ export function createProfilesService(profilesDir: string, emit: EmitImagerEvent
     // an exported profile leaves the data folder: its paths are made absolute so they name the same files anywhere
     profileExport: async (id) => withFilesFrom(await (await getStore()).exportText(id), componentsDir),
     profilePendingOpen: async () => pending.splice(0),
+    profileLastOpened: async () => (await (await getStore()).lastOpened()) ?? null,
     async openFile(file) {
       // the app reads a saved profile's relative paths in components/: ones relative to the file's own folder become absolute
       const text = withFilesFrom(readProfileText(file), path.dirname(path.resolve(file)), componentsDir);

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ImagerError } from '../../../shared/errors';
-import type { ProfileStatus, ProfileSummary } from '../../../shared/api/profiles';
+import type { ImportedProfileSummary, ProfileStatus, ProfileSummary } from '../../../shared/api/profiles';
 import { removeStaleTemps, writeFileAtomic, type AtomicFs } from '../atomic-file';
 
-export type { ProfileSummary };
+export type { ImportedProfileSummary, ProfileSummary };
 
 /** How the store reads and writes one profile; the schema, migrations and naming live in shared/profile. */
 export interface ProfileCodec<P> {
@@ -30,6 +30,8 @@ export interface LoadedProfile<P> {
 
 const EXT = '.json';
 const TRASH = '.trash';
+/** Holds the id of the profile last opened or saved, so the app reopens it (as Raspberry Pi Imager keeps its settings). */
+const LAST_OPENED = '.last-opened';
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export function slugify(name: string): string {
@@ -54,8 +56,10 @@ export interface ProfileStore<P> {
   /** Moves the file to the trash folder; the returned token undoes it. */
   remove(id: string): Promise<{ undoToken: string }>;
   restore(undoToken: string): Promise<ProfileSummary>;
-  /** Validates and copies a profile from text (an imported file's content). */
-  importText(text: string, sourceName: string): Promise<ProfileSummary>;
+  /** Validates and copies a profile from text (an imported file's content); a name already in the list gets " (2)". */
+  importText(text: string, sourceName: string): Promise<ImportedProfileSummary>;
+  /** The profile last opened or saved, when it is still there and opens. */
+  lastOpened(): Promise<LoadedProfile<P> | undefined>;
   exportText(id: string): Promise<string>;
 }
 
@@ -104,6 +108,21 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
     for (let n = 2; ; n++) if (!taken.has(`${stem}-${n}`)) return `${stem}-${n}`;
   };
 
+  const remember = (id: string) => writeFileAtomic(path.join(dir, LAST_OPENED), id + '\n', fsImpl);
+
+  /** The name itself when no saved profile has it (in any case), else the first free "name (n)". */
+  const freeName = async (name: string): Promise<string> => {
+    const names = new Set((await list()).map((entry) => entry.name.trim().toLowerCase()));
+    if (!names.has(name.trim().toLowerCase())) return name;
+    for (let n = 2; ; n++) if (!names.has(`${name} (${n})`.trim().toLowerCase())) return `${name} (${n})`;
+  };
+
+  const list = async () => {
+    const names = (await fs.readdir(dir)).filter((f) => f.endsWith(EXT) && ID.test(f.slice(0, -EXT.length)));
+    const entries = await Promise.all(names.map((f) => read(f.slice(0, -EXT.length)).then(summary, () => undefined)));
+    return entries.filter((e): e is ProfileSummary => e !== undefined).sort((a, b) => b.modified - a.modified);
+  };
+
   const write = async (id: string, profile: P) => {
     await writeFileAtomic(fileOf(id), JSON.stringify(codec.encode(profile), null, 2) + '\n', fsImpl);
     return summary(await read(id));
@@ -127,17 +146,18 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
 
   return {
     dir,
-    async list() {
-      const names = (await fs.readdir(dir)).filter((f) => f.endsWith(EXT) && ID.test(f.slice(0, -EXT.length)));
-      const entries = await Promise.all(names.map((f) => read(f.slice(0, -EXT.length)).then(summary, () => undefined)));
-      return entries.filter((e): e is ProfileSummary => e !== undefined).sort((a, b) => b.modified - a.modified);
-    },
+    list,
     async load(id) {
       const entry = await loadOk(id);
+      await remember(id);
       return { id, profile: entry.profile, file: entry.file, modified: entry.modified, ...(entry.migratedFrom !== undefined && { migratedFrom: entry.migratedFrom }) };
     },
     async save(profile, id) {
-      if (id === undefined) return write(await freeId(codec.nameOf(profile)), profile);
+      if (id === undefined) {
+        const created = await write(await freeId(codec.nameOf(profile)), profile);
+        await remember(created.id);
+        return created;
+      }
       const existing = await read(id).catch((error: unknown) => {
         if (error instanceof ImagerError && error.code === 'NOT_FOUND') return undefined;
         throw error;
@@ -154,7 +174,9 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
         // first save after a migration: keep the old-version file beside it
         await fs.copyFile(existing.file, `${existing.file}.v${existing.migratedFrom}.bak`);
       }
-      return write(id, profile);
+      const saved = await write(id, profile);
+      await remember(id);
+      return saved;
     },
     async rename(id, name) {
       const entry = await loadOk(id);
@@ -196,7 +218,17 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
         });
       }
       const { profile } = codec.decode(json, sourceName);
-      return write(await freeId(codec.nameOf(profile)), profile);
+      const name = codec.nameOf(profile);
+      const unique = await freeName(name);
+      const imported = await write(await freeId(unique), codec.withName(profile, unique));
+      return unique === name ? imported : { ...imported, renamedFrom: name };
+    },
+    async lastOpened() {
+      const id = (await fs.readFile(path.join(dir, LAST_OPENED), 'utf8').catch(() => '')).trim();
+      if (!ID.test(id)) return undefined;
+      const entry = await read(id).catch(() => undefined);
+      if (entry?.status !== 'ok' || entry.profile === undefined) return undefined;
+      return { id, profile: entry.profile, file: entry.file, modified: entry.modified, ...(entry.migratedFrom !== undefined && { migratedFrom: entry.migratedFrom }) };
     },
     async exportText(id) {
       const entry = await loadOk(id);

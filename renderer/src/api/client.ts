@@ -101,4 +101,12 @@ function createClient(): ImagerClient {
 }
 
 export const api: ImagerClient = createClient();
+
+/** Whether the host shows native file dialogs (the desktop app); browser mode browses host folders in the page. */
+export const hasNativeDialogs = window.imager !== undefined;
+
+/** The path of a dropped file: Electron's preload knows it; a browser never tells a page where a file lives. */
+export function droppedFilePath(file: File): string | undefined {
+  return window.imager?.pathForFile?.(file) || undefined;
+}
 export type { EventName, ImagerEvents, MethodName };

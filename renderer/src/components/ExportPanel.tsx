@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { ExportResult } from '../../../shared/api/boot';
 import { exportBootFiles } from '../actions';
 import type { StepProps } from '../wizard/step-props';
-import { TextField } from './Field';
+import { PathField } from './PathField';
 
 export function ExportPanel({ wizard, showError, disabled }: StepProps & { disabled: boolean }) {
   const [folder, setFolder] = useState('');
@@ -13,7 +13,7 @@ export function ExportPanel({ wizard, showError, disabled }: StepProps & { disab
       <h3 id="export-title">Export to a folder</h3>
       <div className="row export-row">
         <div className="grow">
-          <TextField label="Folder (full path)" value={folder} monospace placeholder="/home/me/xen-boot" testId="export-folder" onChange={setFolder} />
+          <PathField label="Folder (full path)" value={folder} want="folder" placeholder="/home/me/xen-boot" testId="export-folder" onChange={setFolder} />
         </div>
         <button
           type="button"

@@ -26,8 +26,8 @@ function trialOptions(profile: Profile, mode: TrialMode): EmulatorOptions {
 }
 
 /** Why the Try button cannot be pressed, in words shown next to it; undefined when it can. */
-function whyDisabled(profile: Profile, mode: TrialMode, info: AppInfo, problems: boolean): string | undefined {
-  if (problems) return 'Fix the problems listed at the top of this step first.';
+function whyDisabled(profile: Profile, mode: TrialMode, info: AppInfo, problems: string | undefined): string | undefined {
+  if (problems) return problems;
   if (profile.board === 'rpi4' && mode === 'pi4') {
     if (!profile.ubootBinary) return 'The emulated Pi 4 starts the card’s own U-Boot: name u-boot.bin on the Components step.';
     return undefined; // QEMU with raspi4b may be in the app's cache even when the system's QEMU is missing or older
@@ -35,7 +35,7 @@ function whyDisabled(profile: Profile, mode: TrialMode, info: AppInfo, problems:
   return info.qemuAvailable ? undefined : info.qemuNote;
 }
 
-export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: boolean }) {
+export function QemuPanel({ wizard, info, disabledBecause }: StepProps & { disabledBecause: string | undefined }) {
   const { draft } = wizard.state;
   const [mode, setMode] = useState<TrialMode>('pi4');
   const [running, setRunning] = useState(false);
@@ -45,7 +45,7 @@ export function QemuPanel({ wizard, info, disabled }: StepProps & { disabled: bo
   const [result, setResult] = useState<EmulatorResult | undefined>();
   const [error, setError] = useState<ImagerErrorData | undefined>();
   const pi4 = draft.board === 'rpi4' && mode === 'pi4';
-  const reason = running ? undefined : whyDisabled(draft, mode, info, disabled);
+  const reason = running ? undefined : whyDisabled(draft, mode, info, disabledBecause);
 
   useEffect(() => {
     const offs = [

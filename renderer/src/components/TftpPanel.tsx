@@ -40,7 +40,7 @@ function applyEvent(rows: TransferRow[], event: TftpTransferEvent): TransferRow[
   return [next, ...rows.filter((row) => row.id !== event.id)].slice(0, MAX_ROWS);
 }
 
-export function TftpPanel({ wizard }: StepProps) {
+export function TftpPanel({ wizard, validation }: StepProps) {
   const { draft } = wizard.state;
   const [addresses, setAddresses] = useState<LocalAddress[]>([]);
   const [status, setStatus] = useState<TftpServeStatus | undefined>();
@@ -69,7 +69,7 @@ export function TftpPanel({ wizard }: StepProps) {
   const start = () => {
     setBusy(true);
     setError(undefined);
-    startTftpServer({ profile: draft, address: listenAddress, port: 69 })
+    startTftpServer(draft, listenAddress)
       .then(setStatus, (reason: unknown) => setError(asErrorData(reason)))
       .finally(() => setBusy(false));
   };
@@ -94,7 +94,8 @@ export function TftpPanel({ wizard }: StepProps) {
           {status?.running ? `Serving on ${status.address}:${status.port}` : 'Stopped'}
         </span>
       </div>
-      {serverIp && addresses.length > 0 && !ours && serverIp !== '255.255.255.255' && (
+      {/* an address that is not one at all has its own message on the field */}
+      {serverIp && addresses.length > 0 && !ours && serverIp !== '255.255.255.255' && validation.at('$.boot.network.serverIp')?.severity !== 'error' && (
         <p className="notice warn">
           {serverIp} is not an address of this computer ({addresses.filter((a) => !a.internal).map((a) => a.address).join(', ') || 'no network address found'}). The Pi will ask that address for its files.
         </p>

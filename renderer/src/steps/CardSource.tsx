@@ -1,7 +1,7 @@
 // On the Target step: what the card starts from — a fresh card the app builds, or Raspberry Pi OS or another base image.
 import { useRef, useState } from 'react';
 import { isFreshCard } from '../../../shared/boot/generate';
-import { TextField } from '../components/Field';
+import { PathField } from '../components/PathField';
 import type { StepProps } from '../wizard/step-props';
 
 /** Whether the card is built from nothing, and the choice's controls; the choice stays until the user picks again. */
@@ -60,10 +60,11 @@ export function CardSourceChoice({ wizard, validation, source }: Pick<StepProps,
         </span>
       </label>
       {!fresh && (
-        <TextField
+        <PathField
           label="Base image"
           value={draft.baseImage ?? ''}
-          monospace
+          want="file"
+          extensions={['img', 'xz', 'gz', 'zip']}
           testId="target-base-image"
           placeholder="/home/me/raspios-bookworm-arm64-lite.img.xz"
           hint="A local .img, .img.xz, .img.gz or .zip, or an http(s) URL."

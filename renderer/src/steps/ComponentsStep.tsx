@@ -8,7 +8,8 @@ import { checkDom0KernelVersion } from '../../../shared/xen-versions';
 import { inspectComponent } from '../actions';
 import { DebianPartsPanel } from '../components/DebianPartsPanel';
 import { KernelGzipOffer } from '../components/KernelGzipOffer';
-import { TextField, type FieldProblem } from '../components/Field';
+import type { FieldProblem } from '../components/Field';
+import { PathField } from '../components/PathField';
 import type { StepProps } from '../wizard/step-props';
 import type { DraftValidation } from '../wizard/validation';
 
@@ -155,7 +156,7 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
     <div>
       {draft.board === 'rpi4' && <DebianPartsPanel wizard={wizard} />}
       <p className="field-hint">
-        Give each file’s full path. A relative name is looked up in the app’s components folder (where “Get everything from Debian” and{' '}
+        Choose each file with Browse…, drop it on its field (desktop app), or type its full path. A relative name is looked up in the app’s components folder (where “Get everything from Debian” and{' '}
         <code>xen-pi-imager fetch-parts</code> put Debian’s parts).
       </p>
       {list.map((row) => {
@@ -163,11 +164,11 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
         const info = value ? infos[value] : undefined;
         const recognised = info?.exists && info.size !== undefined ? `${formatSize(info.size)} — ${info.description}${info.linuxVersion ? ` — Linux ${info.linuxVersion}` : ''}` : undefined;
         return (
-          <TextField
+          <PathField
             key={row.key}
             label={row.label}
             value={value}
-            monospace
+            want="file"
             testId={`component-${row.key}`}
             hint={
               <>

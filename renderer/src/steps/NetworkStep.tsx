@@ -68,12 +68,16 @@ export function NetworkStep(props: StepProps) {
 
           <div className="grid-2">
             <TextField
-              label="TFTP server (this computer, as the board sees it)"
+              label="TFTP server address"
               value={network?.serverIp ?? ''}
               monospace
               list="local-addresses"
               testId="server-ip"
-              hint={board.defaultServerIp ? `Under QEMU use ${board.defaultServerIp}: QEMU hands it to this computer.` : 'Pick one of this computer’s addresses on the Pi’s network.'}
+              hint={
+                board.defaultServerIp
+                  ? `This computer as the board sees it. Under QEMU use ${board.defaultServerIp}: QEMU hands it to this computer.`
+                  : 'This computer as the board sees it: one of its addresses on the Pi’s network.'
+              }
               problem={validation.at('$.boot.network.serverIp')}
               onChange={(value) =>
                 wizard.edit((d) => {

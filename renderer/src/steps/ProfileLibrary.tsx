@@ -17,7 +17,7 @@ import {
 import type { StepProps } from '../wizard/step-props';
 
 export function ProfileLibrary({ wizard, replaceDraft, showError }: Pick<StepProps, 'wizard' | 'replaceDraft' | 'showError'>) {
-  const { go } = wizard;
+  const { go, state, markRenamed } = wizard;
   const [profiles, setProfiles] = useState<ProfileSummary[] | undefined>();
   const [undo, setUndo] = useState<{ token: string; name: string } | undefined>();
   const [renaming, setRenaming] = useState<{ id: string; name: string } | undefined>();
@@ -30,10 +30,16 @@ export function ProfileLibrary({ wizard, replaceDraft, showError }: Pick<StepPro
     return onHostEvent('profile:opened', () => void refresh());
   }, [refresh]);
 
-  const open = (summary: ProfileSummary) =>
+  const open = (summary: ProfileSummary, note?: string) =>
     replaceDraft(async () => {
       const loaded = await loadProfile(summary.id);
-      return { profile: loaded.profile, savedId: loaded.id, saved: loaded.migratedFrom === undefined };
+      const migrated = loaded.migratedFrom !== undefined ? ' It was made by an older version of the app: Save keeps it in today’s format.' : '';
+      return {
+        profile: loaded.profile,
+        savedId: loaded.id,
+        saved: loaded.migratedFrom === undefined,
+        note: `${note ?? `Opened “${loaded.profile.name}”.`}${migrated} Its steps are open in the list on the left.`,
+      };
     });
 
   const act = (work: Promise<unknown>) => void work.then(refresh, showError);
@@ -41,7 +47,12 @@ export function ProfileLibrary({ wizard, replaceDraft, showError }: Pick<StepPro
   const importFile = async (file: File) => {
     const summary = await importProfileFile(file);
     await refresh();
-    open(summary);
+    open(
+      summary,
+      summary.renamedFrom === undefined
+        ? `Imported and opened “${summary.name}”.`
+        : `Imported “${summary.renamedFrom}” as “${summary.name}”: a saved profile already had that name, and both are kept.`,
+    );
   };
 
   return (
@@ -58,7 +69,7 @@ export function ProfileLibrary({ wizard, replaceDraft, showError }: Pick<StepPro
               onClick={() =>
                 replaceDraft(async () => {
                   go('board');
-                  return { profile: defaultProfile(id), saved: false };
+                  return { profile: defaultProfile(id), saved: false, note: `A new profile from the ${boards[id].name} defaults: Save keeps it.` };
                 })
               }
             >
@@ -107,7 +118,9 @@ export function ProfileLibrary({ wizard, replaceDraft, showError }: Pick<StepPro
                   className="row"
                   onSubmit={(event) => {
                     event.preventDefault();
-                    act(renameProfile(p.id, renaming.name));
+                    const name = renaming.name.trim();
+                    // renaming the open profile renames the draft too, or the next Save would bring the old name back
+                    act(renameProfile(p.id, name).then(() => p.id === state.savedId && markRenamed(name)));
                     setRenaming(undefined);
                   }}
                 >
@@ -125,6 +138,11 @@ export function ProfileLibrary({ wizard, replaceDraft, showError }: Pick<StepPro
               ) : (
                 <span>
                   <span className="name">{p.name}</span>{' '}
+                  {p.id === state.savedId && (
+                    <span className="badge" data-testid="open-now">
+                      open now
+                    </span>
+                  )}{' '}
                   <span className="meta">
                     {p.description} · {new Date(p.modified).toLocaleString()}
                   </span>

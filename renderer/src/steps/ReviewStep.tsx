@@ -3,27 +3,41 @@ import { useEffect, useState } from 'react';
 import type { BootPreview } from '../../../shared/api/boot';
 import type { Destination } from '../../../shared/boot/generate';
 import { hexAddress } from '../../../shared/boot/address';
+import type { ImagerErrorData } from '../../../shared/errors';
+import { fieldLabel } from '../../../shared/profile/field-words';
 import { previewBoot } from '../actions';
+import { asErrorData, ErrorNotice } from '../components/ErrorNotice';
 import { ExportPanel } from '../components/ExportPanel';
 import { QemuPanel } from '../components/QemuPanel';
 import type { StepProps } from '../wizard/step-props';
+import { STEPS, type StepId } from '../wizard/steps';
+import { stepOfPath } from '../wizard/validation';
 
 export function ReviewStep(props: StepProps) {
-  const { wizard, showError } = props;
+  const { wizard, validation } = props;
   const { draft } = wizard.state;
   const [preview, setPreview] = useState<BootPreview | undefined>();
+  // the preview's own failure stays on this step and goes with the next preview, unlike a global error notice
+  const [failure, setFailure] = useState<ImagerErrorData | undefined>();
 
   useEffect(() => {
+    if (!validation.parses) return;
     let current = true;
     const timer = setTimeout(() => {
-      previewBoot(draft).then((result) => current && setPreview(result), showError);
+      previewBoot(draft).then(
+        (result) => current && (setPreview(result), setFailure(undefined)),
+        (reason: unknown) => current && setFailure(asErrorData(reason)),
+      );
     }, 150);
     return () => {
       current = false;
       clearTimeout(timer);
     };
-  }, [draft, showError]);
+  }, [draft, validation.parses]);
 
+  // a draft the host cannot read gets no preview: its problems, each with its field and step, are the review
+  if (!validation.parses) return <ReviewProblems problems={validation.problems.filter((p) => p.severity === 'error')} go={wizard.go} />;
+  if (failure) return <ErrorNotice error={failure} />;
   if (!preview) return <p>Generating…</p>;
   const textFiles = preview.files.filter((file) => file.preview !== undefined);
   const listed = (where: Destination): ListedFile[] => [
@@ -35,20 +49,7 @@ export function ReviewStep(props: StepProps) {
 
   return (
     <div data-testid="review">
-      {preview.problems.length > 0 && (
-        <div className="notice error" role="alert" data-testid="review-problems">
-          <p>
-            <strong>Nothing can be generated until these are fixed:</strong>
-          </p>
-          <ul>
-            {preview.problems.map((p) => (
-              <li key={p.path + p.message}>
-                {p.message} <code className="field-hint">{p.path}</code>
-              </li>
-            ))}
-          </ul>
-        </div>
-      )}
+      {preview.problems.length > 0 && <ReviewProblems problems={preview.problems} go={wizard.go} />}
       {preview.warnings.map((warning) => (
         <p key={warning} className="notice warn">
           {warning}
@@ -59,10 +60,10 @@ export function ReviewStep(props: StepProps) {
         <section key={file.name} aria-label={file.name}>
           <div className="row">
             <h3>{file.name}</h3>
-            <span className="field-hint">
+            {/* the description takes what is left of the row and wraps there: Copy stays beside the name */}
+            <span className="field-hint grow">
               {file.description} · {file.destination === 'tftp-root' ? 'TFTP root' : 'boot partition'}
             </span>
-            <span className="header-spacer" />
             <button type="button" className="secondary" onClick={() => void navigator.clipboard?.writeText(file.preview ?? '')} aria-label={`Copy ${file.name}`}>
               Copy
             </button>
@@ -110,7 +111,43 @@ export function ReviewStep(props: StepProps) {
         <FileList title="Boot partition (SD card)" files={bootPartition} />
       )}
       <ExportPanel {...props} disabled={preview.problems.length > 0} />
-      <QemuPanel {...props} disabled={preview.problems.length > 0} />
+      <QemuPanel {...props} disabledBecause={problemsFirst(preview.problems)} />
+    </div>
+  );
+}
+
+/** Why nothing can be tried yet, naming the fields: "Fix Device tree (Components step) first: …". */
+function problemsFirst(problems: Array<{ path: string }>): string | undefined {
+  if (problems.length === 0) return undefined;
+  const byStep = new Map<string, Set<string>>();
+  for (const p of problems) {
+    const step = STEPS.find((s) => s.id === stepOfPath(p.path))!.title;
+    byStep.set(step, (byStep.get(step) ?? new Set()).add(fieldLabel(p.path)));
+  }
+  const groups = [...byStep].map(([step, fields]) => `${[...fields].join(', ')} (${step} step)`);
+  return `Fix ${groups.join('; ')} first: the list at the top of this step says what is wrong.`;
+}
+
+/** "Nothing can be generated until these are fixed", each problem under its field's name, which leads to its step. */
+function ReviewProblems({ problems, go }: { problems: Array<{ path: string; message: string }>; go: (step: StepId) => void }) {
+  return (
+    <div className="notice error" role="alert" data-testid="review-problems">
+      <p>
+        <strong>Nothing can be generated until these are fixed:</strong>
+      </p>
+      <ul>
+        {problems.map((p) => {
+          const step = STEPS.find((s) => s.id === stepOfPath(p.path))!;
+          return (
+            <li key={p.path + p.message}>
+              <button type="button" className="link" onClick={() => go(step.id)} data-testid="review-problem-field">
+                {fieldLabel(p.path)}
+              </button>{' '}
+              <span className="field-hint">({step.title} step)</span>: {p.message}
+            </li>
+          );
+        })}
+      </ul>
     </div>
   );
 }

@@ -1,5 +1,6 @@
 // Step 1: choose the path — Xen with U-Boot (from a saved profile or a default), or a ready-made image to flash as it is.
 import { TextField } from '../components/Field';
+import { PathField } from '../components/PathField';
 import type { StepProps } from '../wizard/step-props';
 import { OpenConsoleButton } from '../console/OpenConsoleButton';
 import { ProfileLibrary } from './ProfileLibrary';
@@ -31,12 +32,13 @@ export function StartStep(props: StepProps) {
 
       {state.path === 'image' ? (
         <div>
-          <TextField
+          <PathField
             label="Image file or URL"
             value={state.readyImage.path}
+            want="file"
+            extensions={['img', 'raw', 'xz', 'gz', 'zip']}
             placeholder="/home/me/Downloads/live.raw"
             hint="A .img, .raw, .img.xz, .img.gz or .zip file on this computer, or an http(s) URL."
-            monospace
             testId="ready-image"
             onChange={(path) => setReadyImage({ ...state.readyImage, path })}
           />

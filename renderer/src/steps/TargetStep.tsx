@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { StepProps } from '../wizard/step-props';
 import type { TargetChoice } from '../wizard/store';
 import { sourceOf } from '../wizard/write-source';
-import { TextField } from '../components/Field';
+import { PathField } from '../components/PathField';
 import { CardSourceChoice, useCardSource } from './CardSource';
 import { DrivePicker, EraseConfirmation, neverWritable, useDrives } from './DrivePicker';
 
@@ -76,10 +76,11 @@ export function TargetStep(props: StepProps) {
 
       {target.kind === 'drive' && <DrivePicker drives={drives} showAll={showAll} setShowAll={setShowAll} target={target} set={set} />}
       {target.kind === 'file' && (
-        <TextField
+        <PathField
           label="Image file to write"
           value={target.file}
-          monospace
+          want="new-file"
+          extensions={['img', 'xz']}
           testId="target-file-path"
           placeholder="/home/me/xen-rpi4.img"
           hint="Ends in .img, or .img.xz to compress it (xz, multi-threaded)."
@@ -88,10 +89,10 @@ export function TargetStep(props: StepProps) {
         />
       )}
       {target.kind === 'folder' && (
-        <TextField
+        <PathField
           label="Folder"
           value={target.folder}
-          monospace
+          want="folder"
           testId="target-folder-path"
           placeholder="/home/me/xen-tftp"
           hint="Gets tftp/ (what the TFTP server serves) and boot/ (what goes on the card’s FAT partition)."

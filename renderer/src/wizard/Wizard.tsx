@@ -1,5 +1,5 @@
 // The wizard: the step list, the current step, Back/Next, and the profile bar (name, Save, Save as, unsaved changes).
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { AppInfo } from '../../../shared/api';
 import type { ImagerErrorData } from '../../../shared/errors';
 import { defaultProfile } from '../../../shared/profile/defaults';
@@ -35,35 +35,49 @@ export function Wizard({ info }: { info: AppInfo }) {
   const wizard = useWizard(defaultProfile('rpi4'));
   const { state, unsaved, order, next, previous, go } = wizard;
   const validation = useMemo(() => validateDraft(state.draft), [state.draft]);
-  const [error, setError] = useState<ImagerErrorData | undefined>();
+  // an error belongs to the step it happened on: going to another step (to fix a field, say) puts it away
+  const [failure, setFailure] = useState<{ error: ImagerErrorData; step: StepId } | undefined>();
+  const error = failure?.step === state.step ? failure.error : undefined;
+  const stepRef = useRef(state.step);
+  stepRef.current = state.step;
+  const setError = useCallback((reason: ImagerErrorData | undefined) => setFailure(reason && { error: reason, step: stepRef.current }), []);
   const [pendingReplace, setPendingReplace] = useState<(() => void) | undefined>();
   const [status, setStatus] = useState('');
+  // after a move to another step, focus goes to its heading: the Next button under the pointer now belongs to the next
+  // step, and a second Enter would skip one unseen
+  const heading = useRef<HTMLHeadingElement>(null);
+  const shownStep = useRef(state.step);
+  useEffect(() => {
+    if (shownStep.current === state.step) return;
+    shownStep.current = state.step;
+    heading.current?.focus();
+  }, [state.step]);
 
-  const showError = useCallback((reason: unknown) => setError(asErrorData(reason)), []);
+  const showError = useCallback((reason: unknown) => setError(asErrorData(reason)), [setError]);
 
   const replaceDraft = useCallback<StepProps['replaceDraft']>(
     (load) => {
       const run = () =>
-        load().then(({ profile, savedId, saved }) => {
+        load().then(({ profile, savedId, saved, note }) => {
           wizard.open(profile, savedId, saved);
+          setStatus(note ?? '');
           setError(undefined);
         }, showError);
-      // a fresh default that was never touched is not worth a question
-      if (unsaved && (state.savedJson !== undefined || JSON.stringify(state.draft) !== JSON.stringify(defaultProfile(state.draft.board)))) {
-        setPendingReplace(() => run);
-      } else void run();
+      // a fresh default that was never touched compares equal to itself: not worth a question
+      if (unsaved) setPendingReplace(() => run);
+      else void run();
     },
-    [unsaved, state.savedJson, state.draft, wizard, showError],
+    [unsaved, wizard, showError, setError],
   );
   useProfileOpens(replaceDraft, showError);
 
   // leaving the page (closing the window) with unsaved changes asks first
   useEffect(() => {
-    if (!unsaved || state.savedJson === undefined) return;
+    if (!unsaved) return;
     const onBeforeUnload = (event: BeforeUnloadEvent) => event.preventDefault();
     window.addEventListener('beforeunload', onBeforeUnload);
     return () => window.removeEventListener('beforeunload', onBeforeUnload);
-  }, [unsaved, state.savedJson]);
+  }, [unsaved]);
 
   const save = async (asNew: boolean) => {
     try {
@@ -116,7 +130,11 @@ export function Wizard({ info }: { info: AppInfo }) {
               value={state.draft.name}
               onChange={(event) => wizard.edit((draft) => ({ ...draft, name: event.target.value }))}
             />
-            {unsaved ? <span className="unsaved">Unsaved changes</span> : <span className="field-hint">Saved</span>}
+            {unsaved ? (
+              <span className="unsaved">Unsaved changes</span>
+            ) : (
+              <span className="field-hint">{state.savedId === undefined ? 'Not saved yet' : 'Saved'}</span>
+            )}
             <span className="header-spacer" />
             <button type="button" className="secondary" onClick={() => void save(false)} disabled={!state.draft.name.trim()}>
               Save
@@ -129,7 +147,7 @@ export function Wizard({ info }: { info: AppInfo }) {
         <p role="status" className="field-hint" data-testid="status">
           {status}
         </p>
-        <h2 id="step-title">
+        <h2 id="step-title" ref={heading} tabIndex={-1} data-testid="step-title">
           <span className="sr-only">Step {stepNumber} of {order.length}: </span>
           {current.title}
         </h2>

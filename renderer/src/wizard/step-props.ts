@@ -9,6 +9,8 @@ export interface DraftReplacement {
   profile: Profile;
   savedId?: string;
   saved: boolean;
+  /** Said in the status line once it is open ("Opened “Lab Pi”."); the last save's note goes either way. */
+  note?: string;
 }
 
 export interface StepProps {

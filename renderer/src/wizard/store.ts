@@ -39,7 +39,10 @@ export interface WizardState {
   draft: Profile;
   /** The saved profile this draft came from, if any. */
   savedId?: string;
-  /** JSON of the draft as last saved or opened: differs from the draft when there are unsaved changes. */
+  /**
+   * JSON the draft is compared with: as last saved or opened, or a fresh default as it started. Absent for a draft that
+   * needs saving as it is (a migrated profile), so it shows unsaved changes before any edit.
+   */
   savedJson?: string;
   readyImage: ReadyImage;
   /** Steps the user has reached (the step list lets them jump back to these). */
@@ -54,6 +57,7 @@ type Action =
   | { type: 'edit'; update: (draft: Profile) => Profile }
   | { type: 'open'; profile: Profile; savedId?: string; saved: boolean }
   | { type: 'saved'; savedId: string; profile: Profile }
+  | { type: 'renamed'; name: string }
   | { type: 'readyImage'; readyImage: ReadyImage }
   | { type: 'target'; target: TargetChoice }
   | { type: 'write'; target: TargetChoice };
@@ -74,11 +78,17 @@ function reducer(state: WizardState, action: Action): WizardState {
         // a saved profile is a finished recipe: every step before writing is open to jump to
         visited: action.savedId !== undefined ? STEPS.map((step) => step.id).filter((id) => id !== 'write') : state.visited,
         ...(action.savedId !== undefined && { savedId: action.savedId }),
-        ...(action.saved && { savedJson: JSON.stringify(action.profile) }),
+        // a fresh default is compared with itself as it started: no "unsaved changes" before the first edit
+        ...((action.saved || action.savedId === undefined) && { savedJson: JSON.stringify(action.profile) }),
       };
     }
     case 'saved':
       return { ...state, savedId: action.savedId, draft: action.profile, savedJson: JSON.stringify(action.profile) };
+    case 'renamed': {
+      // the open profile renamed in the list: the draft and what it is compared with follow, so Save keeps the new name
+      const saved = state.savedJson !== undefined ? { savedJson: JSON.stringify({ ...(JSON.parse(state.savedJson) as Profile), name: action.name }) } : {};
+      return { ...state, draft: { ...state.draft, name: action.name }, ...saved };
+    }
     case 'readyImage':
       return { ...state, readyImage: action.readyImage };
     case 'target':
@@ -97,6 +107,7 @@ export function useWizard(initialDraft: Profile) {
     step: 'start',
     path: 'xen',
     draft: initialDraft,
+    savedJson: JSON.stringify(initialDraft),
     readyImage: { path: '', sha256: '' },
     visited: ['start'],
     target: { kind: 'drive', devices: [], file: '', folder: '', systemDriveName: '', confirmLargeDrive: false, verify: true, eject: false },
@@ -117,6 +128,7 @@ export function useWizard(initialDraft: Profile) {
     setPath: useCallback((path: WizardPath) => dispatch({ type: 'path', path }), []),
     open: useCallback((profile: Profile, savedId?: string, saved = true) => dispatch({ type: 'open', profile, saved, ...(savedId !== undefined && { savedId }) }), []),
     markSaved: useCallback((savedId: string, profile: Profile) => dispatch({ type: 'saved', savedId, profile }), []),
+    markRenamed: useCallback((name: string) => dispatch({ type: 'renamed', name }), []),
     setReadyImage: useCallback((readyImage: ReadyImage) => dispatch({ type: 'readyImage', readyImage }), []),
     setTarget: useCallback((target: TargetChoice) => dispatch({ type: 'target', target }), []),
     startWrite: useCallback((target: TargetChoice) => dispatch({ type: 'write', target }), []),

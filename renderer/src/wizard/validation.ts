@@ -6,6 +6,8 @@ import type { StepId } from './steps';
 
 export interface DraftValidation {
   problems: ProfileProblem[];
+  /** Whether the draft has the profile's shape: the host takes only such drafts (its contract parses every argument). */
+  parses: boolean;
   /** The first problem at exactly this JSON path (errors before warnings). */
   at(path: string): FieldProblem | undefined;
   /** Problems whose field belongs to a step, for the step list's badges and the Next button. */
@@ -26,10 +28,11 @@ export function stepOfPath(path: string): StepId {
 }
 
 export function validateDraft(draft: Profile): DraftValidation {
-  const { problems } = validateProfile(draft);
+  const { problems, profile } = validateProfile(draft);
   const sorted = [...problems].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
   return {
     problems: sorted,
+    parses: profile !== undefined,
     at(path) {
       const problem = sorted.find((p) => p.path === path);
       return problem && { severity: problem.severity, message: problem.message };

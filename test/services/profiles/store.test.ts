@@ -125,6 +125,36 @@ describe('profile store', () => {
     await expect(store.importText('not json', 'photo.jpg')).rejects.toMatchObject({ code: 'PROFILE_DAMAGED', subject: 'photo.jpg' });
   });
 
+  it('gives an imported profile whose name is taken the next free name, and says what it was called', async () => {
+    const store = await createProfileStore(dir, codec);
+    await store.save({ schemaVersion: 2, name: 'Lab Pi', board: 'rpi4' });
+    const text = '{"schemaVersion": 2, "name": "lab pi", "board": "rpi4"}';
+    expect(await store.importText(text, 'a.xenpi')).toMatchObject({ name: 'lab pi (2)', renamedFrom: 'lab pi' });
+    expect(await store.importText(text, 'b.xenpi')).toMatchObject({ name: 'lab pi (3)', renamedFrom: 'lab pi' });
+    const fresh = await store.importText('{"schemaVersion": 2, "name": "Other", "board": "rpi4"}', 'c.xenpi');
+    expect(fresh.name).toBe('Other');
+    expect(fresh).not.toHaveProperty('renamedFrom');
+    expect((await store.list()).map((p) => p.name).sort()).toEqual(['Lab Pi', 'Other', 'lab pi (2)', 'lab pi (3)']);
+  });
+
+  it('remembers the profile last opened or saved, across store instances, and forgets one that is gone', async () => {
+    const first = await createProfileStore(dir, codec);
+    expect(await first.lastOpened()).toBeUndefined();
+    const a = await first.save({ schemaVersion: 2, name: 'A', board: 'rpi4' });
+    const b = await first.save({ schemaVersion: 2, name: 'B', board: 'rpi4' });
+    expect((await (await createProfileStore(dir, codec)).lastOpened())?.profile.name).toBe('B');
+    await first.load(a.id);
+    const again = await createProfileStore(dir, codec);
+    expect(await again.lastOpened()).toMatchObject({ id: a.id, profile: { name: 'A' } });
+    await again.save({ schemaVersion: 2, name: 'A renamed', board: 'rpi4' }, a.id);
+    expect((await again.lastOpened())?.profile.name).toBe('A renamed');
+    await again.remove(a.id);
+    expect(await again.lastOpened()).toBeUndefined();
+    expect((await again.list()).map((p) => p.id)).toEqual([b.id]);
+    writeFileSync(path.join(dir, '.last-opened'), '../../etc/passwd\n');
+    expect(await again.lastOpened()).toBeUndefined();
+  });
+
   it('refuses ids that could leave the folder', async () => {
     const store = await createProfileStore(dir, codec);
     await expect(store.load('../secret')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
