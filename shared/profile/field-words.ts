@@ -5,6 +5,7 @@ import type { z } from 'zod';
 /** What each field is called, as the subject of a sentence (the wizard's labels, in lower case where not a name). */
 const FIELD_SUBJECTS: Record<string, string> = {
   $: 'the profile',
+  '$.$schema': 'the profile’s schema link',
   '$.schemaVersion': 'the profile format version',
   '$.name': 'the profile name',
   '$.board': 'the board',
@@ -35,6 +36,10 @@ const FIELD_SUBJECTS: Record<string, string> = {
   '$.boot.pathPrefix': 'the path prefix',
   '$.boot.bootCommand': 'the boot command',
   '$.boot.extraCommands': 'the extra U-Boot commands',
+  '$.boot.tftp': 'the TFTP transfer settings',
+  '$.boot.tftp.server': 'the TFTP server kind (the app’s own or another)',
+  '$.boot.tftp.windowsize': 'the TFTP window size',
+  '$.boot.tftp.blocksize': 'the TFTP block size',
   '$.dom0': 'Dom0',
   '$.dom0.kernel': 'the Dom0 kernel',
   '$.dom0.ramdisk': 'the Dom0 ramdisk',
@@ -43,6 +48,7 @@ const FIELD_SUBJECTS: Record<string, string> = {
   '$.dom0.vcpus': 'Dom0’s vCPUs',
   '$.dom0.rootOnCard': 'Dom0’s root on the card',
   '$.deviceTree': 'the device tree',
+  '$.deviceTreeSource': 'where the device tree comes from',
   '$.overlays': 'the device-tree overlays',
   '$.domUs': 'the DomUs',
   '$.firmware': 'the firmware files',
@@ -53,6 +59,7 @@ const FIELD_SUBJECTS: Record<string, string> = {
   '$.output.stage1Name': 'the stage 1 script name',
   '$.output.stage2Name': 'the stage 2 script name',
   '$.output.scriptImageName': 'the script image name',
+  '$.output.writeConfigTxt': 'the config.txt choice',
 };
 
 const DOMU_FIELDS: Record<string, string> = {

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultProfile, validateProfile } from '../../../shared/profile';
 import { fieldLabel, fieldSubject } from '../../../shared/profile/field-words';
+import { profileSchema } from '../../../shared/profile/schema';
+import type { z } from 'zod';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the edits put values of the wrong type on purpose
 type Loose = any;
@@ -63,5 +65,22 @@ describe('profile problems in the user’s words', () => {
     expect(fieldLabel('$.domUs[1].kernel')).toBe('DomU 2’s kernel');
     expect(fieldLabel('$.firmware[0]')).toBe('Firmware file 1');
     expect(fieldSubject('$.provenance["start4.elf"].sha256')).toBe('where the files came from');
+  });
+});
+
+/** Every field path the profile schema has (objects walked, optional/default/nullable unwrapped; arrays and records stop). */
+function schemaPaths(schema: z.ZodType, path = '$'): string[] {
+  const def = (schema as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> } } })._zod.def;
+  if (def.innerType) return schemaPaths(def.innerType, path);
+  if (def.type !== 'object' || !def.shape) return [];
+  return Object.entries(def.shape).flatMap(([key, field]) => [`${path}.${key}`, ...schemaPaths(field, `${path}.${key}`)]);
+}
+
+describe('every profile field has a name in the wizard’s words', () => {
+  it('names each field of the schema itself, not by its parent (a field added without a name would be called “the boot settings”)', () => {
+    const paths = schemaPaths(profileSchema);
+    expect(paths).toContain('$.boot.tftp.windowsize');
+    const unnamed = paths.filter((p) => !p.startsWith('$.provenance.') && fieldSubject(p) === fieldSubject(p.replace(/\.[^.]+$/, '')));
+    expect(unnamed).toEqual([]);
   });
 });
