@@ -50,7 +50,7 @@ describe('profile and generate commands', () => {
     writeFileSync(file, JSON.stringify({ schemaVersion: 2, board: 'rpi4', xen: { version: '4.13', binary: 'xen' }, console: { uart: 'mini' }, boot: { mode: 'tftp', memoryStart: '0x0', memoryEnd: '0x3C000000', stage2Address: '0x2400000', network: { method: 'static', serverIp: '10.0.0.300', boardIp: '10.0.0.2' } }, deviceTree: 'b.dtb' }));
     const result = await cli(['profile', 'check', 'bad.json']);
     expect(result.status).toBe(1);
-    expect(result.out).toContain('error: $.boot.network.serverIp: Expected an IPv4 address');
+    expect(result.out).toContain('error: $.boot.network.serverIp: The TFTP server address must be an IPv4 address');
     const json = await cli(['profile', 'check', '--json', 'bad.json']);
     expect(JSON.parse(json.out)).toMatchObject({ ok: false, problems: [{ path: '$.boot.network.serverIp', severity: 'error' }] });
     writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), boot: { mode: 'sd', memoryStart: '0x0', memoryEnd: '0x3C000000', stage2Address: '0x2400000' } }));

@@ -76,9 +76,11 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
   it('lowers Dom0 memory to what fits when a 1 GB Pi 4 is chosen, and says so', async () => {
     expect(await value('dom0-memory')).toBe('1024');
     expect(await value('board-ram')).toBe('4096');
+    // a size the user chose (not the board's default, which follows the RAM) is lowered to what fits
+    await page.getByTestId('dom0-memory').fill('1536');
     await page.getByTestId('board-ram').selectOption('1024');
     expect(await value('dom0-memory')).toBe('768');
-    expect(await page.getByTestId('dom0-fit-note').textContent()).toBe('Dom0 memory lowered from 1024 MB to 768 MB, the most that fits a 1 GB Raspberry Pi 4 Model B in steps of 128 MB.');
+    expect(await page.getByTestId('dom0-fit-note').textContent()).toBe('Dom0 memory lowered from 1536 MB to 768 MB, the most that fits a 1 GB Raspberry Pi 4 Model B in steps of 128 MB.');
     expect(await page.getByText(/Dom0 and the DomUs share 864 MiB/).isVisible()).toBe(true);
     await screenshot('board-ram');
     // asking for more than fits is refused with the most that does
