@@ -16,7 +16,7 @@ import { defaultProfile } from '../../shared/profile/defaults';
 import { cardSizeMiB, emulatorBootFiles } from '../../electron/services/emulator/boot-files';
 import { fetchDebianParts } from '../../electron/services/emulator/debian-parts';
 import { dumpVirtDeviceTree, findQemuTools, stopQemu } from '../../electron/services/emulator/qemu';
-import { createFatDiskImage } from '../../electron/services/fat';
+import { createFatDiskImage } from '../../electron/node/fat';
 import { createSerialService } from '../../electron/services/serial/service';
 import { createTftpServer } from '../../electron/services/tftp/server';
 

@@ -1,6 +1,8 @@
 // Proves the layering rules bite: deliberately bad imports in each folder must be lint errors.
 import { ESLint } from 'eslint';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(__dirname, '../..');
@@ -8,7 +10,9 @@ const eslint = new ESLint({ cwd: root });
 
 async function lintAs(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(root, file) });
-  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports' && m.severity === 2).map((m) => m.message);
+  return (result?.messages ?? [])
+    .filter((m) => (m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-globals') && m.severity === 2)
+    .map((m) => m.message);
 }
 
 describe('layering (ESLint, error level)', () => {
@@ -19,6 +23,29 @@ describe('layering (ESLint, error level)', () => {
     expect(await lintAs('shared/bad.ts', "import { createServices } from '../electron/services';\nexport const x = createServices;\n")).toHaveLength(1);
     expect(await lintAs('shared/bad.ts', "import { useState } from 'react';\nexport const x = useState;\n")).toHaveLength(1);
     expect(await lintAs('shared/good.ts', "import { ImagerError } from './errors';\nexport const x = ImagerError;\n")).toHaveLength(0);
+  });
+
+  it('takes the Node built-ins from Node itself, so v8, vm and worker_threads are refused too', async () => {
+    for (const name of ['v8', 'node:v8', 'vm', 'worker_threads', 'node:test', 'perf_hooks']) {
+      expect(await lintAs('shared/bad.ts', `import * as m from '${name}';\nexport const x = m;\n`), name).toHaveLength(1);
+      expect(await lintAs('renderer/src/bad.ts', `import * as m from '${name}';\nexport const x = m;\n`), name).toHaveLength(1);
+    }
+  });
+
+  it('lets shared/ import no package but zod', async () => {
+    expect(await lintAs('shared/bad.ts', "import { WebSocket } from 'ws';\nexport const x = WebSocket;\n")).toHaveLength(1);
+    expect(await lintAs('shared/bad.ts', "import { scanner } from 'etcher-sdk';\nexport const x = scanner;\n")).toHaveLength(1);
+    expect(await lintAs('shared/bad.ts', "import * as FatFs from 'js-fatfs';\nexport const x = FatFs;\n")).toHaveLength(1);
+    expect(await lintAs('shared/good.ts', "import { z } from 'zod';\nexport const x = z;\n")).toHaveLength(0);
+    expect(await lintAs('shared/good.ts', "import { z } from 'zod/mini';\nexport const x = z;\n")).toHaveLength(0);
+  });
+
+  it('keeps Node and DOM globals out of shared/, and Node globals out of the renderer', async () => {
+    expect(await lintAs('shared/bad.ts', 'export const x = process.env.HOME;\n')).toHaveLength(1);
+    expect(await lintAs('shared/bad.ts', "export const x = Buffer.from('a');\n")).toHaveLength(1);
+    expect(await lintAs('shared/bad.ts', 'export const x = document.title;\n')).toHaveLength(1);
+    expect(await lintAs('renderer/src/bad.ts', 'export const x = process.env.NODE_ENV;\n')).toHaveLength(1);
+    expect(await lintAs('renderer/src/good.ts', 'export const x = document.title;\n')).toHaveLength(0);
   });
 
   it('keeps the renderer away from electron/ and Node built-ins', async () => {
@@ -45,8 +72,63 @@ describe('layering (ESLint, error level)', () => {
     expect(await lintAs('electron/main/good.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(0);
   });
 
+  it('keeps the services below main, web and the CLI, and away from the writer’s code', async () => {
+    for (const target of ['../../main/index', '../../web/server', '../../cli/main', '../main', '../../writer/flash']) {
+      expect(await lintAs('electron/services/drives/bad.ts', `import * as m from '${target}';\nexport const x = m;\n`), target).toHaveLength(1);
+    }
+    expect(await lintAs('electron/services/drives/good.ts', "import { openFatPartition } from '../../node/fat';\nexport const x = openFatPartition;\n")).toHaveLength(0);
+  });
+
+  it('lets the writer import shared/ and electron/node/, never the services', async () => {
+    expect(await lintAs('electron/writer/bad.ts', "import { applyBootEdit } from '../services/drives/compose';\nexport const x = applyBootEdit;\n")).toHaveLength(1);
+    expect(await lintAs('electron/writer/bad.ts', "import { createServices } from '../services';\nexport const x = createServices;\n")).toHaveLength(1);
+    expect(await lintAs('electron/writer/good.ts', "import { applyBootEdit } from '../node/fat/boot-edit';\nexport const x = applyBootEdit;\n")).toHaveLength(0);
+    expect(await lintAs('electron/node/fat/bad.ts', "import { createServices } from '../../services';\nexport const x = createServices;\n")).toHaveLength(1);
+  });
+
   it('lets nothing import renderer/', async () => {
     expect(await lintAs('electron/main/bad.ts', "import { api } from '../../renderer/src/api/client';\nexport const x = api;\n")).toHaveLength(1);
     expect(await lintAs('electron/services/bad.ts', "import { api } from '../../renderer/src/api/client';\nexport const x = api;\n")).toHaveLength(1);
+  });
+});
+
+/** Type-checks one probe file as if it sat in `file`, with the compiler options of the tsconfig nearest to it. */
+function typeErrorsAs(file: string, code: string): string[] {
+  const fileName = path.join(root, file);
+  const configFile = ts.findConfigFile(path.dirname(fileName), ts.sys.fileExists)!;
+  const { options } = ts.getParsedCommandLineOfConfigFile(configFile, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.readFile = (name) => (path.resolve(name) === fileName ? code : readFile(name));
+  host.fileExists = (name) => path.resolve(name) === fileName || ts.sys.fileExists(name);
+  host.getSourceFile = (name, language, ...rest) =>
+    path.resolve(name) === fileName ? ts.createSourceFile(name, code, language) : getSourceFile(name, language, ...rest);
+  const extraRoots = file.startsWith('shared/') ? [path.join(root, 'shared/globals.d.ts')] : [];
+  const program = ts.createProgram([fileName, ...extraRoots], options, host);
+  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+}
+
+describe('layering (the compiler: one tsconfig per layer)', () => {
+  it('gives shared/ neither Node nor DOM types, only the web globals every runtime has', () => {
+    expect(typeErrorsAs('shared/bad.ts', 'export const x = process.env.HOME;\n').join()).toMatch(/Cannot find name 'process'/);
+    expect(typeErrorsAs('shared/bad.ts', "export const x = Buffer.from('a');\n").join()).toMatch(/Cannot find name 'Buffer'/);
+    expect(typeErrorsAs('shared/bad.ts', 'export const x = document.title;\n').join()).toMatch(/Cannot find name 'document'/);
+    expect(typeErrorsAs('shared/good.ts', "export const x = new TextEncoder().encode('a');\n")).toEqual([]);
+  });
+
+  it('gives the renderer the DOM and no Node types', () => {
+    expect(typeErrorsAs('renderer/src/bad.ts', 'export const x = process.env.NODE_ENV;\n').join()).toMatch(/Cannot find name 'process'/);
+    expect(typeErrorsAs('renderer/src/good.ts', 'export const x = document.title;\n')).toEqual([]);
+  });
+
+  it('gives Node code Node types and no DOM', () => {
+    expect(typeErrorsAs('electron/services/bad.ts', 'export const x = document.title;\n').join()).toMatch(/Cannot find name 'document'/);
+    expect(typeErrorsAs('electron/services/good.ts', 'export const x = process.env.HOME;\n')).toEqual([]);
+  });
+
+  it('checks every layer with its own tsconfig in npm run typecheck', async () => {
+    const { scripts } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    for (const layer of ['shared', 'electron', 'renderer']) expect(scripts.typecheck).toContain(`-p ${layer}`);
   });
 });

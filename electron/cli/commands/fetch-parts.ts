@@ -8,8 +8,8 @@ import { dumpVirtDeviceTree, findQemuTools } from '../../services/emulator/qemu'
 import { installRpi4Parts } from '../../services/emulator/install-parts';
 import { availableXenVersions } from '../../services/emulator/rpi4-parts';
 import { checkXenVersion } from '../../../shared/xen-versions';
-import { dataPaths, userDataDir } from '../../services/paths';
-import { ensureUserFolder } from '../../services/user-files';
+import { dataPaths, userDataDir } from '../../node/paths';
+import { ensureUserFolder } from '../../node/user-files';
 import { gzipKernelFile } from '../../services/boot-files/gzip-kernel';
 import { UsageError, type CliCommand } from '../command';
 

@@ -12,9 +12,9 @@ import { describeBlockDevice } from '../../services/drives/block-info';
 import { runEditInPlace, runFlash } from '../../services/drives/flash-runner';
 import { WriterClient } from '../../services/drives/writer-client';
 import { bootEditForProfile, bootFilesFromFolder, loadProfileFile } from '../../services/drives/profile-boot';
-import type { BootEdit } from '../../services/fat/boot-edit';
-import { dataPaths, userDataDir } from '../../services/paths';
-import { checkUserFolder, kindOf } from '../../services/user-files';
+import type { BootEdit } from '../../node/fat/boot-edit';
+import { dataPaths, userDataDir } from '../../node/paths';
+import { checkUserFolder, kindOf } from '../../node/user-files';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager flash --profile FILE --target DEVICE|FILE.img [--target ...] [OPTIONS]

@@ -9,7 +9,7 @@ import { validateProfile } from '../../../shared/profile';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 import { checkProfileFiles, writeBootFiles } from '../../services/boot-files/service';
 import { readProfileText } from '../../services/profiles/service';
-import { checkUserOutputFolder } from '../../services/user-files';
+import { checkUserOutputFolder } from '../../node/user-files';
 
 const OUT_FOLDER = { what: 'output folder', hint: 'Give --out a folder (it is created when missing) in a place you can write to.' };
 

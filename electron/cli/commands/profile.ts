@@ -7,7 +7,7 @@ import { ImagerError } from '../../../shared/errors';
 import { defaultProfile, profileSchema, validateProfile, type ProfileProblem } from '../../../shared/profile';
 import { provenanceProblems, readProfileFiles } from '../../services/boot-files/service';
 import { readProfileText } from '../../services/profiles/service';
-import { statIfAny, writeUserFile } from '../../services/user-files';
+import { statIfAny, writeUserFile } from '../../node/user-files';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager profile init --board rpi4|qemu-virt --out FILE [--force]

@@ -10,7 +10,7 @@ import { scriptTimestamp } from '../../../shared/boot/script-image';
 import { pathOfRole, validateProfile, type ProfileProblem } from '../../../shared/profile/check';
 import type { Profile } from '../../../shared/profile/schema';
 import type { DomainService } from '../host';
-import { checkUserOutputFile, ensureUserFolder, userPathError, type UserFileRole } from '../user-files';
+import { checkUserOutputFile, ensureUserFolder, userPathError, type UserFileRole } from '../../node/user-files';
 import { readComponentFacts } from './facts';
 import { gzipComponent } from './gzip-kernel';
 

@@ -6,7 +6,7 @@ import { configTxtWantedFor } from '../../../shared/boot/config-txt';
 import { ImagerError } from '../../../shared/errors';
 import type { Profile } from '../../../shared/profile/schema';
 import { generateProfileBootFiles, resolveComponent } from '../boot-files/service';
-import type { BootEdit, BootFileInput } from '../fat/boot-edit';
+import type { BootEdit, BootFileInput } from '../../node/fat/boot-edit';
 import { PROFILE_FILE, profileCodec, readProfileText } from '../profiles/service';
 
 /** Reads and checks a profile file (migrating old versions). */

@@ -8,8 +8,8 @@ import { driveStatuses, isShownByDefault, type SafetyContext } from '../../../sh
 import type { DriveInfo } from '../../../shared/drives/types';
 import { ImagerError, toErrorData } from '../../../shared/errors';
 import { resolveComponent } from '../boot-files/service';
-import type { BootEdit } from '../fat/boot-edit';
-import { dataPaths, userDataDir } from '../paths';
+import type { BootEdit } from '../../node/fat/boot-edit';
+import { dataPaths, userDataDir } from '../../node/paths';
 import type { DomainService, ServiceHost } from '../host';
 import { runEditInPlace, runFlash } from './flash-runner';
 import { bootEditForProfile } from './profile-boot';

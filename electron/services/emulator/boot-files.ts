@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { Profile } from '../../../shared/profile/schema';
 import { generateProfileBootFiles, resolveComponent } from '../boot-files/service';
-import type { FatImageFile } from '../fat';
+import type { FatImageFile } from '../../node/fat';
 
 export interface EmulatorBootFiles {
   /** What goes on the SD image's FAT partition: boot.scr (and in SD mode everything else). */

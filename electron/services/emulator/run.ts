@@ -8,7 +8,7 @@ import type { TftpTransferEvent } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
 import { checkProfileFiles } from '../boot-files/service';
 import { cachedGzipKernel } from '../boot-files/gzip-kernel';
-import { createFatDiskImage } from '../fat';
+import { createFatDiskImage } from '../../node/fat';
 import { createTftpServer, type TftpServer } from '../tftp/server';
 import { cardSizeMiB, emulatorBootFiles } from './boot-files';
 import { fetchDebianParts, partsCacheRoot } from './debian-parts';

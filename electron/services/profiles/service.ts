@@ -9,7 +9,7 @@ import { mapProfileFiles } from '../../../shared/profile/file-paths';
 import { profileSchema, type Profile } from '../../../shared/profile/schema';
 import { dataPaths } from '../paths';
 import type { DomainService } from '../host';
-import { readUserTextFile } from '../user-files';
+import { readUserTextFile } from '../../node/user-files';
 import { createProfileStore, type ProfileCodec, type ProfileStore } from './store';
 
 /** A profile file the user names: a regular file of at most the size the page imports. */

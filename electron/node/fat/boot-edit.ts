@@ -5,6 +5,7 @@ import { ImagerError } from '../../../shared/errors';
 import { openFatPartition } from './index';
 import type { ImageOverlay } from './overlay';
 import type { FatVolume } from './volume';
+import type { BootEditResult } from '../../../shared/drives/writer-protocol';
 
 /** A file for the boot partition: its bytes, or a local path to read them from. */
 export interface BootFileInput {
@@ -21,13 +22,6 @@ export interface BootEdit {
   files: BootFileInput[];
 }
 
-export interface BootEditResult {
-  /** Names written, config.txt included when it changed. */
-  written: string[];
-  /** Unified diff of config.txt ('' when unchanged or not edited). */
-  configTxtDiff: string;
-  configTxtChanged: boolean;
-}
 
 export function bootFileBytes(file: BootFileInput): Uint8Array {
   if (file.bytes) return file.bytes;
