@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { LocalAddress, TftpStartOptions, TftpStatus, TftpTransferEvent } from '../../../shared/api/tftp';
 import { tftpStartOptions } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
-import type { DomainService, ServiceHost } from '../index';
+import type { DomainService, ServiceHost } from '../host';
 import { tftpFilesForProfile } from './profile-files';
 import { createTftpServer, type TftpServer } from './server';
 
