@@ -11,8 +11,9 @@ import { formatError } from '../../../shared/messages';
 import { describeBlockDevice } from '../../services/drives/block-info';
 import { runEditInPlace, runFlash } from '../../services/drives/flash-runner';
 import { WriterClient } from '../../services/drives/writer-client';
-import { bootEditForProfile, bootFilesFromFolder, loadProfileFile } from '../../services/drives/profile-boot';
-import type { BootEdit } from '../../node/fat/boot-edit';
+import { bootPartitionEdit, prepareBoot, readyBoot } from '../../services/boot-files/prepare';
+import { loadProfileFile } from '../../services/profiles/service';
+import { bootFilesFromFolder, type BootEdit } from '../../node/fat/boot-edit';
 import { dataPaths, userDataDir } from '../../node/paths';
 import { checkUserFolder, kindOf } from '../../node/user-files';
 import { UsageError, type CliCommand, type CliIO } from '../command';
@@ -76,7 +77,7 @@ function bootEdit(values: { profile?: string | undefined; 'boot-files'?: string 
     const file = path.resolve(io.cwd, values.profile);
     const profile = loadProfileFile(file);
     // on the command line a profile's relative paths are next to the profile file, as for generate and try
-    edit = bootEditForProfile(profile, path.dirname(file), io.env);
+    edit = bootPartitionEdit(readyBoot(prepareBoot(profile, path.dirname(file), io.env)));
     base = profile.baseImage;
   }
   if (values['boot-files']) {

@@ -5,7 +5,7 @@ import type { EmulatorOptions, EmulatorResult, EmulatorStatus } from '../../../s
 import { emulatorOptionsSchema } from '../../../shared/api/emulator';
 import { ImagerError } from '../../../shared/errors';
 import type { Profile } from '../../../shared/profile/schema';
-import { loadProfileFile } from '../drives/profile-boot';
+import { loadProfileFile } from '../profiles/service';
 import { checkQemu } from '../../node/host-tools';
 import type { DomainService, ServiceHost } from '../host';
 import { dataPaths, userDataDir } from '../../node/paths';

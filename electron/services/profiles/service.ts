@@ -24,6 +24,18 @@ export function readProfileText(file: string): string {
   return readUserTextFile(file, PROFILE_FILE);
 }
 
+/** Reads and checks a profile file the user names (migrating old versions); throws INVALID_PROFILE naming what is wrong. */
+export function loadProfileFile(file: string): Profile {
+  const text = readProfileText(file);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ImagerError({ code: 'INVALID_PROFILE', subject: file, message: `${file} is not a profile: it is not valid JSON (${(error as Error).message}).`, hint: PROFILE_FILE.hint });
+  }
+  return profileCodec.decode(json, file).profile;
+}
+
 export const profileCodec: ProfileCodec<Profile> = {
   decode(json, file) {
     const { profile, migratedFrom } = migrateProfile(json);
