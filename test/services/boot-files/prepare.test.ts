@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { flashStartSchema } from '../../../shared/api/drives';
+import type * as stage2 from '../../../shared/boot/stage2';
 import { generateStage2 } from '../../../shared/boot/stage2';
 import type { Profile } from '../../../shared/profile/schema';
 import { generateCommand } from '../../../electron/cli/commands/generate';
@@ -15,7 +16,7 @@ import { testProfile, writeTestComponents, type TestComponents } from '../../hel
 
 // the real generator, watched: every call is counted
 vi.mock('../../../shared/boot/stage2', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../shared/boot/stage2')>();
+  const real = await importOriginal<typeof stage2>();
   return { ...real, generateStage2: vi.fn(real.generateStage2) };
 });
 const generations = () => vi.mocked(generateStage2).mock.calls.length;
