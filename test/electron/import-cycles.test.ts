@@ -25,8 +25,7 @@ describe('import circles', () => {
     expect(importCycles(importGraph(root, 'shared'))).toEqual([]);
   });
 
-  // Expected to fail until the ui branch (issue 13's renderer bullet) lands: then turn it.fails back into it.
-  it.fails('has none in renderer/ (steps take their props from their own module, not from the wizard that imports every step)', () => {
+  it('has none in renderer/ (steps take their props from their own module, not from the wizard that imports every step)', () => {
     expect(importCycles(importGraph(root, 'renderer'))).toEqual([]);
   });
 });
