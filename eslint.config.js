@@ -106,11 +106,24 @@ export const layering = [
     },
   },
   {
-    files: ['electron/web/**/*.ts', 'electron/cli/**/*.ts'],
+    files: ['electron/web/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; this code runs under plain Node.' }],
         patterns: [{ group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' }, noRendererImports],
+      }],
+    },
+  },
+  {
+    files: ['electron/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; this code runs under plain Node.' }],
+        patterns: [
+          { group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' },
+          noRendererImports,
+          { regex: '^(\\.\\./)+services/[^/]+/', message: 'The CLI calls each domain through its front door (services/DOMAIN, its index.ts), not its internals.' },
+        ],
       }],
     },
   },

@@ -86,6 +86,11 @@ describe('layering (ESLint, error level)', () => {
     expect(await lintAs('electron/node/fat/bad.ts', "import { createServices } from '../../services';\nexport const x = createServices;\n")).toHaveLength(1);
   });
 
+  it('lets the CLI call each domain through its front door only', async () => {
+    expect(await lintAs('electron/cli/commands/bad.ts', "import { runFlash } from '../../services/drives/flash-runner';\nexport const x = runFlash;\n")).toHaveLength(1);
+    expect(await lintAs('electron/cli/commands/good.ts', "import { runFlash } from '../../services/drives';\nexport const x = runFlash;\n")).toHaveLength(0);
+  });
+
   it('lets nothing import renderer/', async () => {
     expect(await lintAs('electron/main/bad.ts', "import { api } from '../../renderer/src/api/client';\nexport const x = api;\n")).toHaveLength(1);
     expect(await lintAs('electron/services/bad.ts', "import { api } from '../../renderer/src/api/client';\nexport const x = api;\n")).toHaveLength(1);

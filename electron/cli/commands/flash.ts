@@ -8,11 +8,9 @@ import { assertDriveWritable, type WriteConfirmations } from '../../../shared/dr
 import { driveShortName, formatDriveSize, type DriveInfo } from '../../../shared/drives/types';
 import { ImagerError } from '../../../shared/errors';
 import { formatError } from '../../../shared/messages';
-import { describeBlockDevice } from '../../services/drives/block-info';
-import { runEditInPlace, runFlash } from '../../services/drives/flash-runner';
-import { WriterClient } from '../../services/drives/writer-client';
-import { bootPartitionEdit, prepareBoot, readyBoot } from '../../services/boot-files/prepare';
-import { loadProfileFile } from '../../services/profiles/service';
+import { describeBlockDevice, runEditInPlace, runFlash, WriterClient } from '../../services/drives';
+import { bootPartitionEdit, prepareBoot, readyBoot } from '../../services/boot-files';
+import { loadProfileFile } from '../../services/profiles';
 import { bootFilesFromFolder, type BootEdit } from '../../node/fat/boot-edit';
 import { dataPaths, userDataDir } from '../../node/paths';
 import { checkUserFolder, kindOf } from '../../node/user-files';

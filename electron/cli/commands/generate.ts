@@ -6,9 +6,8 @@ import { hexAddress } from '../../../shared/boot/address';
 import { ImagerError } from '../../../shared/errors';
 import { validateProfile } from '../../../shared/profile';
 import { UsageError, type CliCommand, type CliIO } from '../command';
-import { prepareBoot } from '../../services/boot-files/prepare';
-import { writeBootFiles } from '../../services/boot-files/service';
-import { readProfileText } from '../../services/profiles/service';
+import { prepareBoot, writeBootFiles } from '../../services/boot-files';
+import { readProfileText } from '../../services/profiles';
 import { checkUserOutputFolder } from '../../node/user-files';
 
 const OUT_FOLDER = { what: 'output folder', hint: 'Give --out a folder (it is created when missing) in a place you can write to.' };

@@ -5,8 +5,8 @@ import { boardIds, type BoardId } from '../../../shared/boards';
 import type { ComponentFacts } from '../../../shared/boot/generate';
 import { ImagerError } from '../../../shared/errors';
 import { defaultProfile, profileSchema, validateProfile, type ProfileProblem } from '../../../shared/profile';
-import { provenanceProblems, readProfileFiles } from '../../services/boot-files/prepare';
-import { readProfileText } from '../../services/profiles/service';
+import { provenanceProblems, readProfileFiles } from '../../services/boot-files';
+import { readProfileText } from '../../services/profiles';
 import { statIfAny, writeUserFile } from '../../node/user-files';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
