@@ -26,6 +26,17 @@ const rendererPatterns = [
   { regex: '^node:', message: rendererNoNode },
 ];
 
+/** A folder of code that runs under plain Node: no Electron, no renderer/, and whatever else `extra` forbids. */
+const plainNode = (files, ...extra) => ({
+  files,
+  rules: {
+    'no-restricted-imports': ['error', {
+      paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; this code runs under plain Node.' }],
+      patterns: [{ group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' }, noRendererImports, ...extra],
+    }],
+  },
+});
+
 /** Layering rules: which folder may import what. Exported so the layering test can check they bite. */
 export const layering = [
   {
@@ -63,70 +74,23 @@ export const layering = [
       }],
     },
   },
-  {
-    files: ['electron/services/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; this code runs under plain Node.' }],
-        patterns: [
-          { group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' },
-          noRendererImports,
-          { regex: '^(\\.\\./)+(main|web|cli|preload|writer)(/|$)', message: 'Services sit below main, web and the CLI and talk to the writer over its protocol: they never import them.' },
-        ],
-      }],
-    },
-  },
-  {
-    files: ['electron/writer/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; the writer runs under plain Node.' }],
-        patterns: [
-          { group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' },
-          noRendererImports,
-          {
-            regex: '^(\\.\\./)+(services|main|web|cli|preload)(/|$)',
-            message: 'The writer is its own process: it imports shared/ and electron/node/ only (move what both need to electron/node/).',
-          },
-        ],
-      }],
-    },
-  },
-  {
-    files: ['electron/node/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'electron/node/ is plain Node used by the services and the writer: no Electron.' }],
-        patterns: [
-          { group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' },
-          noRendererImports,
-          { regex: '^(\\.\\./)+(services|writer|main|web|cli|preload)(/|$)', message: 'electron/node/ is below the services and the writer: it imports shared/ only.' },
-        ],
-      }],
-    },
-  },
-  {
-    files: ['electron/web/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; this code runs under plain Node.' }],
-        patterns: [{ group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' }, noRendererImports],
-      }],
-    },
-  },
-  {
-    files: ['electron/cli/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; this code runs under plain Node.' }],
-        patterns: [
-          { group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' },
-          noRendererImports,
-          { regex: '^(\\.\\./)+services/[^/]+/', message: 'The CLI calls each domain through its front door (services/DOMAIN, its index.ts), not its internals.' },
-        ],
-      }],
-    },
-  },
+  plainNode(['electron/services/**/*.ts'], {
+    regex: '^(\\.\\./)+(main|web|cli|preload|writer)(/|$)',
+    message: 'Services sit below main, web and the CLI and talk to the writer over its protocol: they never import them.',
+  }),
+  plainNode(['electron/writer/**/*.ts'], {
+    regex: '^(\\.\\./)+(services|main|web|cli|preload)(/|$)',
+    message: 'The writer is its own process: it imports shared/ and electron/node/ only (move what both need to electron/node/).',
+  }),
+  plainNode(['electron/node/**/*.ts'], {
+    regex: '^(\\.\\./)+(services|writer|main|web|cli|preload)(/|$)',
+    message: 'electron/node/ is below the services and the writer: it imports shared/ only.',
+  }),
+  plainNode(['electron/web/**/*.ts']),
+  plainNode(['electron/cli/**/*.ts'], {
+    regex: '^(\\.\\./)+services/[^/]+/',
+    message: 'The CLI calls each domain through its front door (services/DOMAIN, its index.ts), not its internals.',
+  }),
   {
     files: ['electron/main/**/*.ts', 'electron/preload/**/*.ts', 'test/**/*.{ts,tsx}', 'bench/**/*.ts', 'scripts/**/*.{ts,mjs}'],
     rules: {
