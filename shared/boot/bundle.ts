@@ -24,6 +24,8 @@ export interface DestinationFiles {
 }
 
 export interface BootBundle {
+  /** Every generated file in the boot chain's order (stage 1, stage 2, config.txt), as the Review step reads them. */
+  files: GeneratedFile[];
   /** The card's FAT boot partition (also the emulated virt board's card). */
   bootPartition: DestinationFiles;
   /** The TFTP server's root (empty for an SD-only profile). */
@@ -57,7 +59,7 @@ function problemOf(error: ImagerError): BootProblem {
 
 /** The bundle without files: for a profile that cannot be generated. */
 export function emptyBundle(problems: BootProblem[]): BootBundle {
-  return { bootPartition: noFiles(), tftpRoot: noFiles(), memoryMap: [], problems, notices: [] };
+  return { files: [], bootPartition: noFiles(), tftpRoot: noFiles(), memoryMap: [], problems, notices: [] };
 }
 
 /**
@@ -83,6 +85,7 @@ export function bundleBoot(profile: Profile, components: Record<string, Componen
   ];
   const usesConfigTxt = boards[profile.board].usesConfigTxt && profile.output.writeConfigTxt;
   return {
+    files: generated.files,
     bootPartition: byDestination('boot-partition'),
     tftpRoot: byDestination('tftp-root'),
     ...(usesConfigTxt && { configTxt: configTxtWantedFor(profile) }),
@@ -91,11 +94,6 @@ export function bundleBoot(profile: Profile, components: Record<string, Componen
     problems,
     notices: generated.stage2.notices.filter((notice) => !skipped.some((s) => s.notice === notice)),
   };
-}
-
-/** Every generated file of a bundle, boot partition first. */
-export function generatedFiles(bundle: BootBundle): GeneratedFile[] {
-  return [...bundle.bootPartition.generated, ...bundle.tftpRoot.generated];
 }
 
 /** Every component copy of a bundle, boot partition first. */

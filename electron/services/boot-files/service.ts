@@ -2,7 +2,7 @@
 import { closeSync, copyFileSync, openSync, readSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BootPreview, ComponentInfo, ExportResult } from '../../../shared/api/boot';
-import { componentFiles, generatedFiles, type BootBundle } from '../../../shared/boot/bundle';
+import { componentFiles, type BootBundle } from '../../../shared/boot/bundle';
 import { detectFile } from '../../../shared/boot/detect';
 import type { Destination } from '../../../shared/boot/generate';
 import { ImagerError } from '../../../shared/errors';
@@ -58,7 +58,7 @@ export function previewBoot(profile: Profile, componentsDir: string, env: NodeJS
   const components = prepared.named.map(({ field: _field, ...copy }) => copy);
   if (errors.length > 0) return { files: [], components, memoryMap: [], warnings: warningsOf(prepared), problems: errors };
   return {
-    files: generatedFiles(prepared).map((file) => ({
+    files: prepared.files.map((file) => ({
       name: file.name,
       destination: file.destination,
       description: file.description,
@@ -93,7 +93,7 @@ export function writeBootFiles(bundle: BootBundle, out: string, baseDir: string,
       throw userPathError(error, target, 'write', role);
     }
   };
-  for (const file of generatedFiles(bundle)) {
+  for (const file of bundle.files) {
     const target = place(file.destination, file.name);
     writing(target, () => writeFileSync(target, file.bytes));
   }
