@@ -47,7 +47,7 @@ export function virtTrialFiles(prepared: PreparedBoot): VirtTrialFiles {
 const MiB = 1024 * 1024;
 
 /** A card just big enough for its files plus room for FAT's own tables. */
-function cardSizeMiB(card: FatImageFile[]): number {
+export function cardSizeMiB(card: FatImageFile[]): number {
   const bytes = card.reduce((sum, file) => sum + file.bytes.length, 0);
   return Math.max(16, Math.ceil((bytes * 1.1) / MiB) + 8);
 }

@@ -7,7 +7,7 @@ import { ImagerError } from '../../../shared/errors';
 import { migrateProfile, profileVersionOf } from '../../../shared/profile/migrate';
 import { mapProfileFiles } from '../../../shared/profile/file-paths';
 import { profileSchema, type Profile } from '../../../shared/profile/schema';
-import { dataPaths } from '../paths';
+import { dataPaths } from '../../node/paths';
 import type { DomainService } from '../host';
 import { readUserTextFile } from '../../node/user-files';
 import { createProfileStore, type ProfileCodec, type ProfileStore } from './store';
