@@ -7,7 +7,7 @@ import { availableXenVersions, DEFAULT_XEN_VERSION, dumpVirtDeviceTree, fetchDeb
 import { checkXenVersion } from '../../../shared/xen-versions';
 import { dataPaths, userDataDir } from '../../node/paths';
 import { ensureUserFolder } from '../../node/user-files';
-import { gzipKernelFile } from '../../services/boot-files/gzip-kernel';
+import { gzipKernelFile } from '../../services/boot-files';
 import { UsageError, type CliCommand } from '../command';
 
 const mib = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;
