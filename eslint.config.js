@@ -1,21 +1,41 @@
 // Lint: typescript-eslint on every source folder, plus the layering of ARCHITECTURE.md at error level.
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import globals from 'globals';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = [
-  'assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises',
-  'http', 'https', 'module', 'net', 'os', 'path', 'process', 'readline', 'stream', 'stream/promises',
-  'timers', 'tls', 'tty', 'url', 'util', 'worker_threads', 'zlib',
+/** Node's own modules by their bare names, from Node itself (fs, v8, worker_threads...); the node: forms are a pattern. */
+const nodeBuiltins = (message) => [
+  ...builtinModules.filter((name) => !name.startsWith('_')).map((name) => ({ name, message })),
 ];
-const nodeBuiltinPatterns = ['node:*', ...nodeBuiltins];
+const noRendererImports = { group: ['**/renderer/**'], message: 'Nothing imports renderer/.' };
+/** Globals that exist only under Node: a pure or sandboxed layer must not reach for them. */
+const nodeGlobals = (message) => ['process', 'Buffer', 'require', '__dirname', '__filename', 'global', 'setImmediate'].map((name) => ({ name, message }));
+/** Packages shared/ may import: it runs in every process, so only pure libraries made for all of them. */
+export const sharedPackages = ['zod'];
 
-const rendererPaths = [{ name: 'electron', message: 'The renderer is sandboxed: it talks to the host through window.imager only.' }];
+const rendererNoNode = 'The renderer has no Node: ask the host through the api client.';
+const rendererPaths = [
+  { name: 'electron', message: 'The renderer is sandboxed: it talks to the host through window.imager only.' },
+  ...nodeBuiltins(rendererNoNode),
+];
 const rendererPatterns = [
   { group: ['**/electron/**'], message: 'The renderer never imports electron/: use the api client.' },
-  { group: nodeBuiltinPatterns, message: 'The renderer has no Node: ask the host through the api client.' },
+  // modules that exist only with the prefix (node:test, node:sea) are not in builtinModules on every Node
+  { regex: '^node:', message: rendererNoNode },
 ];
+
+/** A folder of code that runs under plain Node: no Electron, no renderer/, and whatever else `extra` forbids. */
+const plainNode = (files, ...extra) => ({
+  files,
+  rules: {
+    'no-restricted-imports': ['error', {
+      paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; this code runs under plain Node.' }],
+      patterns: [{ group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' }, noRendererImports, ...extra],
+    }],
+  },
+});
 
 /** Layering rules: which folder may import what. Exported so the layering test can check they bite. */
 export const layering = [
@@ -23,19 +43,25 @@ export const layering = [
     files: ['shared/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'shared/ is pure TypeScript: no Electron.' }],
         patterns: [
-          { group: ['**/electron/**', '**/renderer/**', '**/test/**'], message: 'shared/ imports nothing outside shared/.' },
-          { group: nodeBuiltinPatterns, message: 'shared/ is pure TypeScript: no Node built-ins (it runs in the renderer too).' },
-          { group: ['react', 'react-dom', 'react/*', 'react-dom/*'], message: 'shared/ has no UI code.' },
+          { group: ['**/electron/**', '**/renderer/**', '**/test/**', '**/bench/**', '**/scripts/**'], message: 'shared/ imports nothing outside shared/.' },
+          {
+            regex: `^(?!\\.{1,2}/)(?!(${sharedPackages.join('|')})(/|$))`,
+            message: `shared/ is pure TypeScript that runs in every process: no Node built-ins, no Electron, no UI, no package but ${sharedPackages.join(', ')}.`,
+          },
         ],
       }],
+      'no-restricted-globals': ['error',
+        ...nodeGlobals('shared/ runs in the renderer too: no Node globals.'),
+        ...['window', 'document', 'navigator', 'localStorage', 'location'].map((name) => ({ name, message: 'shared/ runs under Node too: no DOM.' })),
+      ],
     },
   },
   {
     files: ['renderer/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': ['error', { paths: rendererPaths, patterns: rendererPatterns }],
+      'no-restricted-globals': ['error', ...nodeGlobals(rendererNoNode)],
     },
   },
   {
@@ -48,24 +74,27 @@ export const layering = [
       }],
     },
   },
-  {
-    files: ['electron/services/**/*.ts', 'electron/writer/**/*.ts', 'electron/web/**/*.ts', 'electron/cli/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; this code runs under plain Node.' }],
-        patterns: [
-          { group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' },
-          { group: ['**/renderer/**'], message: 'Nothing imports renderer/.' },
-        ],
-      }],
-    },
-  },
+  plainNode(['electron/services/**/*.ts'], {
+    regex: '^(\\.\\./)+(main|web|cli|preload|writer)(/|$)',
+    message: 'Services sit below main, web and the CLI and talk to the writer over its protocol: they never import them.',
+  }),
+  plainNode(['electron/writer/**/*.ts'], {
+    regex: '^(\\.\\./)+(services|main|web|cli|preload)(/|$)',
+    message: 'The writer is its own process: it imports shared/ and electron/node/ only (move what both need to electron/node/).',
+  }),
+  plainNode(['electron/node/**/*.ts'], {
+    regex: '^(\\.\\./)+(services|writer|main|web|cli|preload)(/|$)',
+    message: 'electron/node/ is below the services and the writer: it imports shared/ only.',
+  }),
+  plainNode(['electron/web/**/*.ts']),
+  plainNode(['electron/cli/**/*.ts'], {
+    regex: '^(\\.\\./)+services/[^/]+/',
+    message: 'The CLI calls each domain through its front door (services/DOMAIN, its index.ts), not its internals.',
+  }),
   {
     files: ['electron/main/**/*.ts', 'electron/preload/**/*.ts', 'test/**/*.{ts,tsx}', 'bench/**/*.ts', 'scripts/**/*.{ts,mjs}'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/renderer/**'], message: 'Nothing imports renderer/.' }],
-      }],
+      'no-restricted-imports': ['error', { patterns: [noRendererImports] }],
     },
   },
 ];

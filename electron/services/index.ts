@@ -5,10 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ImagerApi, ProfileSummary } from '../../shared/api';
 import type { DomainService, ServiceHost } from './host';
-import { checkDriveWriting, checkQemu } from './host-tools';
+import { checkDriveWriting, checkQemu } from '../node/host-tools';
 
 export type { DomainService, ServiceHost } from './host';
-import { dataPaths, userDataDir } from './paths';
+import { dataPaths, userDataDir } from '../node/paths';
 import { createProfilesService } from './profiles/service';
 import { createBootService } from './boot-files/service';
 import { createDrivesService } from './drives/service';

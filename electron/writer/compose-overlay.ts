@@ -1,7 +1,7 @@
 // Composes the boot partition in memory: an overlay over the untouched base image, read back through the overlay.
 import type { BootEditOutcome, BootEditRequest } from '../../shared/drives/flash';
-import { applyBootEdit, compareBootFiles } from '../services/fat/boot-edit';
-import { ImageOverlay } from '../services/fat/overlay';
+import { applyBootEdit, compareBootFiles } from '../node/fat/boot-edit';
+import { ImageOverlay } from '../node/fat/overlay';
 
 /** Files for the FAT edit: bytes decoded from base64, or a path read when the edit runs. */
 export function bootEditFiles(request: BootEditRequest) {

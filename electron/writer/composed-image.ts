@@ -1,7 +1,7 @@
 // The image as the card should hold it: a raw base file (the cached, decompressed download) with the boot-partition edit laid over it.
 import fs from 'node:fs';
 import type { ReadAt } from '../../shared/drives/partition-table';
-import type { ImageOverlay } from '../services/fat/overlay';
+import type { ImageOverlay } from '../node/fat/overlay';
 
 export class ComposedImage {
   private fd: number | undefined;

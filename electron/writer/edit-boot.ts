@@ -2,23 +2,14 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ConfigTxtWanted } from '../../shared/boot/config-txt';
 import { assertDriveWritable } from '../../shared/drives/safety';
-import type { FlashTarget } from '../../shared/drives/flash';
-import type { WriteConfirmations } from '../../shared/drives/safety';
 import { ImagerError } from '../../shared/errors';
-import { applyBootEdit, compareBootFiles, type BootEditResult } from '../services/fat/boot-edit';
+import type { BootEditResult, EditBootRequest } from '../../shared/drives/writer-protocol';
+import { applyBootEdit, compareBootFiles } from '../node/fat/boot-edit';
 import { listDrives, toDriveInfo } from './scan';
 
 const require = createRequire(import.meta.url);
 
-export interface EditBootRequest {
-  target: FlashTarget;
-  configTxt?: ConfigTxtWanted;
-  /** Files as base64 (they cross a JSON pipe) or a path the writer reads. */
-  files: { name: string; base64?: string; path?: string }[];
-  confirmations: WriteConfirmations;
-}
 
 function unmountDisk(device: string): Promise<void> {
   const mountutils = require('mountutils') as { unmountDisk(device: string, callback: (error?: Error | null) => void): void };

@@ -3,7 +3,7 @@ import readline from 'node:readline';
 import { ImagerError, toErrorData } from '../../shared/errors';
 import { editBootInPlace } from './edit-boot';
 import { FlashJob } from './flash';
-import { parseLine, WRITER_PROTOCOL_VERSION, type WriterMessage, type WriterRequest } from './protocol';
+import { parseLine, WRITER_PROTOCOL_VERSION, type WriterMessage, type WriterRequest } from '../../shared/drives/writer-protocol';
 import { DriveWatcher, listDrives } from './scan';
 
 function send(message: WriterMessage): void {

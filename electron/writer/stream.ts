@@ -7,7 +7,7 @@ import type { AllocationOptions } from '../../shared/drives/allocation';
 import type { BootEditOutcome, BootEditRequest, WriteMode } from '../../shared/drives/flash';
 import { looksLikeFatBootSector, readPartitionTable } from '../../shared/drives/partition-table';
 import { ImagerError } from '../../shared/errors';
-import type { ImageOverlay } from '../services/fat/overlay';
+import type { ImageOverlay } from '../node/fat/overlay';
 import { mapOf, type Block } from './block-map';
 import { composeOverlay } from './compose-overlay';
 import { ComposedImage } from './composed-image';

@@ -35,6 +35,8 @@ export interface GeneratedFile {
 /** A file the profile names that must be copied next to the scripts, under `target`. */
 export interface ComponentCopy {
   role: string;
+  /** The JSON path of the profile field naming the file ($.xen.binary, $.domUs[0].kernel...). */
+  field: string;
   /** The path as the profile gives it (the key of the components record). */
   source: string;
   /** Name relative to the destination root, as the scripts load it. */
@@ -83,10 +85,10 @@ export function loadCommandFor(profile: Profile): string {
   return profile.boot.loadCommand || (profile.boot.mode === 'tftp' ? 'tftpb' : boards[profile.board].sdLoadCommand);
 }
 
-function componentOf(path: string, components: Record<string, ComponentFacts>): BootComponent {
+function componentOf(path: string, field: string, components: Record<string, ComponentFacts>): BootComponent {
   const facts = components[path];
   if (!facts) throw new Error(`No facts were given for ${path}: the caller must read every file the profile names.`);
-  return { path: targetName(path), size: facts.size, head: facts.head, ...(facts.gunzippedHead && { gunzippedHead: facts.gunzippedHead }) };
+  return { path: targetName(path), size: facts.size, head: facts.head, ...(facts.gunzippedHead && { gunzippedHead: facts.gunzippedHead }), field };
 }
 
 /** Dom0's command line as the profile gives it, with root= and rootwait when its root is on the card. */
@@ -106,13 +108,15 @@ export function dom0CommandLineFor(profile: Profile): string | undefined {
   return dom0CommandLine({ ...(commandLine !== undefined && { commandLine }), rootfsOnDisk: false }, loadCommandFor(profile));
 }
 
-function dom0Input(profile: Profile, get: (path: string) => BootComponent): Stage2Input['dom0'] {
+type ComponentGetter = (path: string, field: string) => BootComponent;
+
+function dom0Input(profile: Profile, get: ComponentGetter): Stage2Input['dom0'] {
   const dom0 = profile.dom0;
   if (!dom0) return undefined;
   const commandLine = profileDom0CommandLine(dom0, profile.board);
   return {
-    kernel: get(dom0.kernel),
-    ...(dom0.ramdisk && { ramdisk: get(dom0.ramdisk) }),
+    kernel: get(dom0.kernel, '$.dom0.kernel'),
+    ...(dom0.ramdisk && { ramdisk: get(dom0.ramdisk, '$.dom0.ramdisk') }),
     ...(commandLine !== undefined && { commandLine }),
     rootfsOnDisk: false,
   };
@@ -120,7 +124,7 @@ function dom0Input(profile: Profile, get: (path: string) => BootComponent): Stag
 
 /** The ImageBuilder-level input a profile stands for. */
 export function stage2InputFor(profile: Profile, components: Record<string, ComponentFacts>): Stage2Input {
-  const get = (path: string) => componentOf(path, components);
+  const get: ComponentGetter = (path, field) => componentOf(path, field, components);
   const loadCommand = loadCommandFor(profile);
   const dom0 = dom0Input(profile, get);
   return {
@@ -129,21 +133,21 @@ export function stage2InputFor(profile: Profile, components: Record<string, Comp
     scriptAddress: parseNumber(profile.boot.stage2Address)!,
     loadCommand,
     bootCommand: profile.boot.bootCommand,
-    xen: get(profile.xen.binary),
+    xen: get(profile.xen.binary, '$.xen.binary'),
     xenCommandLine: xenCommandLineFor(profile),
     ...(dom0 && { dom0 }),
-    domUs: profile.domUs.map((domU): Stage2DomU => {
+    domUs: profile.domUs.map((domU, i): Stage2DomU => {
       const { kernel, ramdisk, passthroughDtb, staticMemory, name: _name, ...settings } = domU;
       return {
         ...settings,
-        kernel: get(kernel),
-        ...(ramdisk && { ramdisk: get(ramdisk) }),
-        ...(passthroughDtb && { passthroughDtb: get(passthroughDtb) }),
+        kernel: get(kernel, `$.domUs[${i}].kernel`),
+        ...(ramdisk && { ramdisk: get(ramdisk, `$.domUs[${i}].ramdisk`) }),
+        ...(passthroughDtb && { passthroughDtb: get(passthroughDtb, `$.domUs[${i}].passthroughDtb`) }),
         ...(staticMemory && { staticMemory: staticMemory.map((bank) => ({ base: parseNumber(bank.base)!, size: parseNumber(bank.size)! })) }),
       };
     }),
-    ...(profile.deviceTreeSource === 'firmware' ? { firmwareDeviceTree: true } : { deviceTree: get(profile.deviceTree) }),
-    overlays: profile.overlays.map(get),
+    ...(profile.deviceTreeSource === 'firmware' ? { firmwareDeviceTree: true } : { deviceTree: get(profile.deviceTree, '$.deviceTree') }),
+    overlays: profile.overlays.map((overlay, i) => get(overlay, `$.overlays[${i}]`)),
     ...(profile.boot.extraCommands && { extraCommands: profile.boot.extraCommands }),
     ...(profile.boot.pathPrefix && { prefix: profile.boot.pathPrefix }),
   };
@@ -215,30 +219,36 @@ export function isFreshCard(profile: Profile): boolean {
 
 /** Every file a profile names, with the name the scripts load it by. */
 export function componentCopies(profile: Profile, where: Destination = profile.boot.mode === 'tftp' ? 'tftp-root' : 'boot-partition'): ComponentCopy[] {
-  const entries: Array<[string, string | undefined]> = [
-    ['xen', profile.xen.binary],
-    ['dom0-kernel', profile.dom0?.kernel],
-    ['dom0-ramdisk', profile.dom0?.ramdisk],
-    ...profile.domUs.flatMap((d, i): Array<[string, string | undefined]> => [[`domU${i}-kernel`, d.kernel], [`domU${i}-ramdisk`, d.ramdisk], [`domU${i}-passthrough-dtb`, d.passthroughDtb]]),
-    ...profile.overlays.map((o, i): [string, string] => [`overlay${i}`, o]),
+  const entries: Array<[role: string, source: string | undefined, field: string]> = [
+    ['xen', profile.xen.binary, '$.xen.binary'],
+    ['dom0-kernel', profile.dom0?.kernel, '$.dom0.kernel'],
+    ['dom0-ramdisk', profile.dom0?.ramdisk, '$.dom0.ramdisk'],
+    ...profile.domUs.flatMap((d, i): Array<[string, string | undefined, string]> => [
+      [`domU${i}-kernel`, d.kernel, `$.domUs[${i}].kernel`],
+      [`domU${i}-ramdisk`, d.ramdisk, `$.domUs[${i}].ramdisk`],
+      [`domU${i}-passthrough-dtb`, d.passthroughDtb, `$.domUs[${i}].passthroughDtb`],
+    ]),
+    ...profile.overlays.map((o, i): [string, string, string] => [`overlay${i}`, o, `$.overlays[${i}]`]),
     // the firmware's own tree comes with the firmware files, not beside the scripts
-    ['device-tree', profile.deviceTreeSource === 'firmware' ? undefined : profile.deviceTree],
+    ['device-tree', profile.deviceTreeSource === 'firmware' ? undefined : profile.deviceTree, '$.deviceTree'],
   ];
   const prefix = profile.boot.pathPrefix ? `${profile.boot.pathPrefix}/` : '';
   const copies: ComponentCopy[] = entries
-    .filter((entry): entry is [string, string] => Boolean(entry[1]))
-    .map(([role, source]) => ({ role, source, target: prefix + targetName(source), destination: where }));
+    .filter((entry): entry is [string, string, string] => Boolean(entry[1]))
+    .map(([role, source, field]) => ({ role, field, source, target: prefix + targetName(source), destination: where }));
   if (profile.ubootBinary && boards[profile.board].usesConfigTxt) {
-    copies.push({ role: 'u-boot', source: profile.ubootBinary, target: 'u-boot.bin', destination: 'boot-partition' });
+    copies.push({ role: 'u-boot', field: '$.ubootBinary', source: profile.ubootBinary, target: 'u-boot.bin', destination: 'boot-partition' });
   }
   // A fresh card has no firmware of its own; a base image (Raspberry Pi OS) keeps its own, and its own tree.
   if (isFreshCard(profile)) {
-    profile.firmware.forEach((source, i) => copies.push({ role: `firmware${i}`, source, target: firmwareTarget(source), destination: 'boot-partition' }));
+    profile.firmware.forEach((source, i) =>
+      copies.push({ role: `firmware${i}`, field: `$.firmware[${i}]`, source, target: firmwareTarget(source), destination: 'boot-partition' }));
   }
   return copies;
 }
 
-function kernelWarnings(profile: Profile, components: Record<string, ComponentFacts>): string[] {
+/** The Dom0 kernel's version against what the board needs: a warning when it is older. */
+export function kernelWarnings(profile: Profile, components: Record<string, ComponentFacts>): string[] {
   const release = profile.dom0 ? components[profile.dom0.kernel]?.linuxVersion : undefined;
   const check = checkDom0KernelVersion(release, profile.board);
   return check.severity === 'warning' ? [check.message] : [];

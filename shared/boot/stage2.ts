@@ -13,6 +13,8 @@ export interface BootComponent {
   head: Uint8Array;
   /** For a gzip file, the first bytes once decompressed (the caller gunzips: shared code has no zlib). */
   gunzippedHead?: Uint8Array;
+  /** The JSON path of the profile field naming this file, when a profile does: its errors name that field, not the role. */
+  field?: string;
 }
 
 export interface StaticMemoryBank {
@@ -130,6 +132,8 @@ export interface Stage2Result {
   dom0CommandLine: string | undefined;
   /** Lines ImageBuilder prints while it works (dom0less notice, skipped DomUs). */
   notices: string[];
+  /** The DomUs left out (root file system on disk), each with the notice printed for it. */
+  skippedDomUs: Array<{ index: number; notice: string }>;
 }
 
 export const DEFAULT_DOM0_COMMAND_LINE = 'console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused';
@@ -219,7 +223,7 @@ export function checkComponentType(component: BootComponent, expected: ExpectedT
   if (typePattern[expected].test(detected.description)) return;
   const shownType = expected === 'executable' ? 'executable\\|data' : expected === 'Device Tree Blob' ? 'Device Tree Blob\\|data' : expected;
   throw stage2Error(
-    'WRONG_FILE_TYPE', role,
+    'WRONG_FILE_TYPE', component.field ?? role,
     `${component.path} is ${detected.description}, but the ${role.replace(/-/g, ' ')} must be ${typeWords[expected]}.`,
     `Pick ${typeWords[expected]} for the ${role.replace(/-/g, ' ')}.`,
     `Wrong file type ${component.path}. It should be ${shownType}, exiting.`,
@@ -406,11 +410,15 @@ function checkInput(input: Stage2Input): void {
   }
 }
 
-function placeDomUs(input: Stage2Input, placement: Placement, notices: string[]): PlacedDomU[] {
+function placeDomUs(input: Stage2Input, placement: Placement, notices: string[], skipped: Stage2Result['skippedDomUs']): PlacedDomU[] {
   const placed: PlacedDomU[] = [];
   (input.domUs ?? []).forEach((domU, index) => {
     if (domU.rootfsOnDisk || domU.noBoot) {
-      if (!domU.noBoot) notices.push(`Skipping DomU[${index}]: cannot handle non-ramdisk rootfs for dom0less VMs.`);
+      if (!domU.noBoot) {
+        const notice = `Skipping DomU[${index}]: cannot handle non-ramdisk rootfs for dom0less VMs.`;
+        notices.push(notice);
+        skipped.push({ index, notice });
+      }
       return;
     }
     checkComponentType(domU.kernel, 'executable', `domU${index}-kernel`, true);
@@ -434,6 +442,7 @@ function placeDomUs(input: Stage2Input, placement: Placement, notices: string[])
 export function generateStage2(input: Stage2Input): Stage2Result {
   checkInput(input);
   const notices: string[] = [];
+  const skippedDomUs: Stage2Result['skippedDomUs'] = [];
   let xenCommandLine = input.xenCommandLine || defaultXenCommandLine(input);
   const dom0Command = input.dom0 ? dom0CommandLine(input.dom0, input.loadCommand) : undefined;
   if (!input.dom0) {
@@ -453,7 +462,7 @@ export function generateStage2(input: Stage2Input): Stage2Result {
       dom0Ramdisk = placement.place('dom0-ramdisk', input.dom0.ramdisk);
     }
   }
-  const domUs = placeDomUs(input, placement, notices);
+  const domUs = placeDomUs(input, placement, notices, skippedDomUs);
   // Xen goes last of the binaries: U-Boot's secure boot expects the last PE image loaded to be the signed one.
   checkComponentType(input.xen, 'executable', 'xen', true);
   const xen = placement.place('xen', input.xen);
@@ -489,7 +498,7 @@ export function generateStage2(input: Stage2Input): Stage2Result {
     : `booti ${hexAddress(xen.address)} - ${hexAddress(deviceTree.address)}\n`;
 
   checkMemory(input, placement.next);
-  return { text, scriptAddress, memoryMap: placement.entries, nextFree: placement.next, xenCommandLine, dom0CommandLine: dom0Command, notices };
+  return { text, scriptAddress, memoryMap: placement.entries, nextFree: placement.next, xenCommandLine, dom0CommandLine: dom0Command, notices, skippedDomUs };
 }
 
 /** The firmware's tree may grow by `fdt resize` and overlays; 1 MiB holds any Pi tree many times over. */

@@ -2,8 +2,9 @@
 import type { z } from 'zod';
 import { boards, domainMemoryLimit, ramLabel, XEN_RESERVED_MIB } from '../boards';
 import { ALIGN_2M, hexAddress, parseNumber } from '../boot/address';
-import { componentCopies, generateBootFiles, isFreshCard, type ComponentFacts } from '../boot/generate';
+import { bundleBoot, type BootProblem } from '../boot/bundle';
 import { BAUD_RATES, DEFAULT_BAUD } from '../boot/config-txt';
+import { componentCopies, isFreshCard, type ComponentFacts } from '../boot/generate';
 import { checkStage2Placement } from '../boot/stage1';
 import { SAFE_BLOCKSIZE } from '../boot/tftp-transfer';
 import { ImagerError } from '../errors';
@@ -13,12 +14,8 @@ import { fieldProblemSentence } from './field-words';
 import { migrateProfile } from './migrate';
 import { profileSchema, type Profile } from './schema';
 
-export interface ProfileProblem {
-  /** JSONPath of the field: $.boot.network.serverIp, $.domUs[0].kernel */
-  path: string;
-  severity: 'error' | 'warning';
-  message: string;
-}
+/** A problem of a profile, at the JSON path of the field to change ($.boot.network.serverIp, $.domUs[0].kernel). */
+export type ProfileProblem = BootProblem;
 
 export interface ProfileValidation {
   /** The migrated, defaulted profile when its shape is valid (even if cross-field errors remain). */
@@ -170,28 +167,14 @@ function domainProblems(profile: Profile): ProfileProblem[] {
   return problems;
 }
 
-/** Which profile field names the file a boot role loads from. */
-/** The JSON path of the profile field that names a component, from its role (xen, dom0-kernel, domU0-ramdisk, overlay1...). */
-export function pathOfRole(role: string): string {
-  const domU = /^domU(\d+)-(kernel|ramdisk|passthrough-dtb)$/.exec(role);
-  if (domU) return `$.domUs[${domU[1]}].${domU[2] === 'passthrough-dtb' ? 'passthroughDtb' : domU[2]}`;
-  const overlay = /^overlay(\d+)$/.exec(role);
-  if (overlay) return `$.overlays[${overlay[1]}]`;
-  const firmware = /^firmware(\d+)$/.exec(role);
-  if (firmware) return `$.firmware[${firmware[1]}]`;
-  const known: Record<string, string> = { 'u-boot': '$.ubootBinary', xen: '$.xen.binary', 'dom0-kernel': '$.dom0.kernel', 'dom0-ramdisk': '$.dom0.ramdisk', 'device-tree': '$.deviceTree', memoryEnd: '$.boot.memoryEnd', loadCommand: '$.boot.loadCommand' };
-  return known[role] ?? (role.startsWith('dom0') ? '$.dom0.commandLine' : '$');
-}
-
 /** With the files' facts: generate once, so types, memory fit and kernel version are checked exactly as generation will. */
 function componentProblems(profile: Profile, components: Record<string, ComponentFacts>): ProfileProblem[] {
-  try {
-    const generated = generateBootFiles(profile, components, { timestamp: 0 });
-    return generated.warnings.filter((w) => !w.startsWith('Dom0 kernel is not specified')).map((message) => ({ path: '$.dom0.kernel', severity: 'warning' as const, message }));
-  } catch (error) {
-    if (error instanceof ImagerError) return [{ path: pathOfRole(error.subject ?? ''), severity: 'error', message: error.message }];
-    throw error;
-  }
+  return bundleBoot(profile, components, { timestamp: 0 }).problems;
+}
+
+/** The rules that span fields of a parsed profile (addresses, network, domains, memory, console); no files needed. */
+export function profileRuleProblems(profile: Profile): ProfileProblem[] {
+  return [...addressProblems(profile), ...networkProblems(profile), ...tftpTransferProblems(profile), ...domainProblems(profile), ...consoleAndTreeProblems(profile)];
 }
 
 /** Migrates, parses and checks a profile; `components` (facts of the files it names) enables the memory-fit and type checks. */
@@ -207,7 +190,7 @@ export function validateProfile(raw: unknown, components?: Record<string, Compon
   const from = migrated.migratedFrom !== undefined ? { migratedFrom: migrated.migratedFrom } : {};
   if (!parsed.success) return { problems: zodProblems(parsed.error.issues), ok: false, ...from };
   const profile = parsed.data;
-  const problems = [...addressProblems(profile), ...networkProblems(profile), ...tftpTransferProblems(profile), ...domainProblems(profile), ...consoleAndTreeProblems(profile)];
+  const problems = profileRuleProblems(profile);
   const filesKnown = components && componentCopies(profile).every((copy) => copy.role === 'u-boot' || components[copy.source]);
   if (components && filesKnown && !problems.some((p) => p.severity === 'error')) problems.push(...componentProblems(profile, components));
   return { profile, problems, ok: !problems.some((p) => p.severity === 'error'), ...from };

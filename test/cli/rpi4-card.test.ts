@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../electron/cli/main';
-import { findExecutable } from '../../electron/services/host-tools';
+import { findExecutable } from '../../electron/node/host-tools';
 import { readPartitionTable } from '../../shared/drives/partition-table';
 import { findNode, getString, parseFdt, walkNodes } from '../../shared/emulator/fdt';
 import { captureIO } from '../helpers/cli';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../electron/cli/main';
-import { checkQemu, findExecutable } from '../../electron/services/host-tools';
+import { checkQemu, findExecutable } from '../../electron/node/host-tools';
 import { writeFakeParts } from '../services/emulator/fake-parts';
 import { captureIO } from '../helpers/cli';
 

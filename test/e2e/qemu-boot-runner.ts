@@ -9,9 +9,10 @@ import { writeScriptImage } from '../../shared/boot/script-image';
 import { qemuTrialProfile } from '../../shared/emulator/trial-profile';
 import { toErrorData } from '../../shared/errors';
 import { defaultProfile } from '../../shared/profile/defaults';
-import { emulatorBootFiles } from '../../electron/services/emulator/boot-files';
+import { prepareBoot, readyBoot } from '../../electron/services/boot-files/prepare';
 import { fetchDebianParts } from '../../electron/services/emulator/debian-parts';
 import { dumpVirtDeviceTree, findQemuTools } from '../../electron/services/emulator/qemu';
+import { virtTrialFiles } from '../../electron/services/emulator/run';
 import { createEmulatorService } from '../../electron/services/emulator/service';
 import { createTftpServer, type TftpServer } from '../../electron/services/tftp/server';
 
@@ -38,7 +39,7 @@ async function brokenServer(kind: 'missing-kernel' | 'bad-dtb-address'): Promise
       deviceTree,
       parts: { xen: parts.xen, dom0Kernel: parts.kernel, dom0Ramdisk: parts.initramfs },
     });
-    const files = emulatorBootFiles(trial.profile, work);
+    const files = virtTrialFiles(readyBoot(prepareBoot(trial.profile, work)));
     const diskFiles = new Map(files.tftpDiskFiles);
     const memoryFiles = new Map(files.tftpFiles);
     // the device tree is read now: the folder it was dumped to goes away before the boot

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { findExecutable } from '../../electron/services/host-tools';
+import { findExecutable } from '../../electron/node/host-tools';
 import { haveSocat, startPtyPair, type PtyPair } from '../helpers/pty-pair';
 import { a11yViolations } from './a11y';
 import { haveChromium, launchChromium, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';

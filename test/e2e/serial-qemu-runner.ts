@@ -13,10 +13,11 @@ import { qemuBootArgs } from '../../shared/emulator/machine';
 import { qemuTrialProfile } from '../../shared/emulator/trial-profile';
 import { toErrorData } from '../../shared/errors';
 import { defaultProfile } from '../../shared/profile/defaults';
-import { cardSizeMiB, emulatorBootFiles } from '../../electron/services/emulator/boot-files';
+import { prepareBoot, readyBoot } from '../../electron/services/boot-files/prepare';
+import { cardSizeMiB, virtTrialFiles } from '../../electron/services/emulator/run';
 import { fetchDebianParts } from '../../electron/services/emulator/debian-parts';
 import { dumpVirtDeviceTree, findQemuTools, stopQemu } from '../../electron/services/emulator/qemu';
-import { createFatDiskImage } from '../../electron/services/fat';
+import { createFatDiskImage } from '../../electron/node/fat';
 import { createSerialService } from '../../electron/services/serial/service';
 import { createTftpServer } from '../../electron/services/tftp/server';
 
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   const deviceTree = path.join(work, 'virt.dtb');
   await dumpVirtDeviceTree(tools, deviceTree);
   const trial = qemuTrialProfile(defaultProfile('qemu-virt'), { deviceTree, parts: { xen: parts.xen, dom0Kernel: parts.kernel, dom0Ramdisk: parts.initramfs } });
-  const files = emulatorBootFiles(trial.profile, work);
+  const files = virtTrialFiles(readyBoot(prepareBoot(trial.profile, work)));
   const sdImage = path.join(work, 'sd.img');
   await createFatDiskImage(sdImage, { sizeMiB: cardSizeMiB(files.card), label: 'BOOT', files: files.card });
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkQemu } from '../../electron/services/host-tools';
+import { checkQemu } from '../../electron/node/host-tools';
 import { readScriptImage } from '../../shared/boot/script-image';
 import { writeTestComponents, type TestComponents } from '../helpers/components';
 import { buildRpiLikeImage, isRoot, mtoolsRead, tempDir, type TestImageLayout } from '../helpers/disk-images';

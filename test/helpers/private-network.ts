@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkQemu, findExecutable } from '../../electron/services/host-tools';
+import { checkQemu, findExecutable } from '../../electron/node/host-tools';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 /** Reused between runs on the same machine (CI workspace); XEN_PI_IMAGER_CACHE points elsewhere. */

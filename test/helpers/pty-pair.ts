@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { findExecutable } from '../../electron/services/host-tools';
+import { findExecutable } from '../../electron/node/host-tools';
 
 export const haveSocat = findExecutable('socat') !== undefined;
 

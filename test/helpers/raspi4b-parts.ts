@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { findExecutable } from '../../electron/services/host-tools';
+import { findExecutable } from '../../electron/node/host-tools';
 
 /** The files matching a path whose folder names may hold `*` (newest-sorting first). */
 function expand(pattern: string): string[] {

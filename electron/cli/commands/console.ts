@@ -5,10 +5,8 @@ import { parseArgs } from 'node:util';
 import type { SerialState } from '../../../shared/api/serial';
 import type { TimelineEntry } from '../../../shared/console/timeline';
 import { ImagerError } from '../../../shared/errors';
-import { listSerialPorts } from '../../services/serial/ports';
-import { DEFAULT_BAUD } from '../../services/serial/service';
-import { openConsoleSession } from '../../services/serial/session';
-import { printable } from '../../services/tftp/printable';
+import { DEFAULT_BAUD, listSerialPorts, openConsoleSession } from '../../services/serial';
+import { printable } from '../../services/tftp';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager console [--port PATH] [--baud N] [--log FILE] [--timeline] [--json] [--until userspace] [--timeout S]

@@ -1,8 +1,7 @@
 // `xen-pi-imager drives`: the drives this computer can write, with their safety statuses.
 import { parseArgs } from 'node:util';
 import { formatDriveSize, driveShortName } from '../../../shared/drives/types';
-import { driveRows } from '../../services/drives/service';
-import { WriterClient } from '../../services/drives/writer-client';
+import { driveRows, WriterClient } from '../../services/drives';
 import type { CliCommand } from '../command';
 
 const usage = `Usage: xen-pi-imager drives [--all] [--json]

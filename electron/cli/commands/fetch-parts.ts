@@ -3,14 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultProfile } from '../../../shared/profile/defaults';
-import { fetchDebianParts, DEFAULT_XEN_VERSION } from '../../services/emulator/debian-parts';
-import { dumpVirtDeviceTree, findQemuTools } from '../../services/emulator/qemu';
-import { installRpi4Parts } from '../../services/emulator/install-parts';
-import { availableXenVersions } from '../../services/emulator/rpi4-parts';
+import { availableXenVersions, DEFAULT_XEN_VERSION, dumpVirtDeviceTree, fetchDebianParts, findQemuTools, installRpi4Parts } from '../../services/emulator';
 import { checkXenVersion } from '../../../shared/xen-versions';
-import { dataPaths, userDataDir } from '../../services/paths';
-import { ensureUserFolder } from '../../services/user-files';
-import { gzipKernelFile } from '../../services/boot-files/gzip-kernel';
+import { dataPaths, userDataDir } from '../../node/paths';
+import { ensureUserFolder } from '../../node/user-files';
+import { gzipKernelFile } from '../../services/boot-files';
 import { UsageError, type CliCommand } from '../command';
 
 const mib = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`;

@@ -8,13 +8,12 @@ import { assertDriveWritable, type WriteConfirmations } from '../../../shared/dr
 import { driveShortName, formatDriveSize, type DriveInfo } from '../../../shared/drives/types';
 import { ImagerError } from '../../../shared/errors';
 import { formatError } from '../../../shared/messages';
-import { describeBlockDevice } from '../../services/drives/block-info';
-import { runEditInPlace, runFlash } from '../../services/drives/flash-runner';
-import { WriterClient } from '../../services/drives/writer-client';
-import { bootEditForProfile, bootFilesFromFolder, loadProfileFile } from '../../services/drives/profile-boot';
-import type { BootEdit } from '../../services/fat/boot-edit';
-import { dataPaths, userDataDir } from '../../services/paths';
-import { checkUserFolder, kindOf } from '../../services/user-files';
+import { describeBlockDevice, runEditInPlace, runFlash, WriterClient } from '../../services/drives';
+import { bootPartitionEdit, prepareBoot, readyBoot } from '../../services/boot-files';
+import { loadProfileFile } from '../../services/profiles';
+import { bootFilesFromFolder, type BootEdit } from '../../node/fat/boot-edit';
+import { dataPaths, userDataDir } from '../../node/paths';
+import { checkUserFolder, kindOf } from '../../node/user-files';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager flash --profile FILE --target DEVICE|FILE.img [--target ...] [OPTIONS]
@@ -76,7 +75,7 @@ function bootEdit(values: { profile?: string | undefined; 'boot-files'?: string 
     const file = path.resolve(io.cwd, values.profile);
     const profile = loadProfileFile(file);
     // on the command line a profile's relative paths are next to the profile file, as for generate and try
-    edit = bootEditForProfile(profile, path.dirname(file), io.env);
+    edit = bootPartitionEdit(readyBoot(prepareBoot(profile, path.dirname(file), io.env)));
     base = profile.baseImage;
   }
   if (values['boot-files']) {

@@ -1,15 +1,14 @@
 // `xen-pi-imager generate`: every boot file of a profile, laid out as the card's boot partition and the TFTP root, with the memory map.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateBootFiles, type BootFiles } from '../../../shared/boot/generate';
-import { scriptTimestamp } from '../../../shared/boot/script-image';
+import type { BootBundle } from '../../../shared/boot/bundle';
 import { hexAddress } from '../../../shared/boot/address';
 import { ImagerError } from '../../../shared/errors';
 import { validateProfile } from '../../../shared/profile';
 import { UsageError, type CliCommand, type CliIO } from '../command';
-import { checkProfileFiles, writeBootFiles } from '../../services/boot-files/service';
-import { readProfileText } from '../../services/profiles/service';
-import { checkUserOutputFolder } from '../../services/user-files';
+import { prepareBoot, writeBootFiles } from '../../services/boot-files';
+import { readProfileText } from '../../services/profiles';
+import { checkUserOutputFolder } from '../../node/user-files';
 
 const OUT_FOLDER = { what: 'output folder', hint: 'Give --out a folder (it is created when missing) in a place you can write to.' };
 
@@ -27,10 +26,11 @@ Options:
   --profile FILE  The profile (JSON); its file paths are relative to its folder
   --out DIR       The output folder (created when missing)`;
 
-export function memoryMapTable(files: BootFiles): string {
+export function memoryMapTable(bundle: Pick<BootBundle, 'stage2Address' | 'memoryMap'>): string {
+  const stage2 = bundle.stage2Address ?? 0;
   const rows = [
-    ['stage2-script', hexAddress(files.stage2.scriptAddress), hexAddress(files.stage2.scriptAddress + 0x200000), '(2 MiB slot)', ''],
-    ...files.memoryMap.map((e) => [e.role, hexAddress(e.address), hexAddress(e.end), `${e.size}${e.span > e.size ? ` (+BSS to ${e.span})` : ''}`, e.file]),
+    ['stage2-script', hexAddress(stage2), hexAddress(stage2 + 0x200000), '(2 MiB slot)', ''],
+    ...bundle.memoryMap.map((e) => [e.role, hexAddress(e.address), hexAddress(e.end), `${e.size}${e.span > e.size ? ` (+BSS to ${e.span})` : ''}`, e.file]),
   ];
   const header = ['what', 'address', 'end', 'bytes', 'file'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -55,16 +55,15 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   // before any work: a bad --out (a file, /dev/null, under a file) is said first; nothing is created yet
   checkUserOutputFolder(out, OUT_FOLDER);
   const shape = validateProfile(raw);
-  const checked = shape.profile && shape.ok ? checkProfileFiles(shape.profile, baseDir) : undefined;
-  const problems = checked?.problems ?? shape.problems;
+  const prepared = shape.profile && shape.ok ? prepareBoot(shape.profile, baseDir, io.env) : undefined;
+  const problems = prepared?.problems ?? shape.problems;
   for (const problem of problems) io.stderr(`${problem.severity}: ${problem.path}: ${problem.message}\n`);
-  if (!checked || problems.some((p) => p.severity === 'error')) {
+  if (!prepared || problems.some((p) => p.severity === 'error')) {
     throw new ImagerError({ code: 'INVALID_PROFILE', subject: values.profile, message: 'The profile has errors, so no files were written.', hint: 'Fix the problems listed above (`xen-pi-imager profile check FILE` shows them too).' });
   }
-  const files = generateBootFiles(shape.profile!, checked.files.components, { timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) });
-  const written = writeBootFiles(files, out, baseDir, OUT_FOLDER);
-  for (const warning of files.warnings) io.stderr(`warning: ${warning}\n`);
-  io.stdout(`Wrote ${written.length} files to ${values.out}:\n${written.map((w) => `  ${w}`).join('\n')}\n\nMemory map:\n${memoryMapTable(files)}`);
+  const written = writeBootFiles(prepared, out, baseDir, OUT_FOLDER);
+  for (const notice of prepared.notices) io.stderr(`warning: ${notice}\n`);
+  io.stdout(`Wrote ${written.length} files to ${values.out}:\n${written.map((w) => `  ${w}`).join('\n')}\n\nMemory map:\n${memoryMapTable(prepared)}`);
   return 0;
 }
 

@@ -9,8 +9,8 @@ import { formatError } from '../../../shared/messages';
 import { parseImageBuilderConfig } from '../../../shared/imagebuilder/config';
 import { resolveCpuPools } from '../../../shared/imagebuilder/cpupools';
 import { planFromVariables, type ImageBuilderPlan } from '../../../shared/imagebuilder/plan';
-import { readComponentFacts } from '../../services/boot-files/facts';
-import { checkUserFolder, checkUserOutputFile, readUserFile, readUserTextFile, userPathError, writeUserFile } from '../../services/user-files';
+import { readComponentFacts } from '../../services/boot-files';
+import { checkUserFolder, checkUserOutputFile, readUserFile, readUserTextFile, userPathError, writeUserFile } from '../../node/user-files';
 import type { CliCommand, CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager imagebuilder -c CONFIG -d DIR [-t LOAD] [-o NAME] [-p PREFIX]

@@ -5,9 +5,9 @@ import { boardIds, type BoardId } from '../../../shared/boards';
 import type { ComponentFacts } from '../../../shared/boot/generate';
 import { ImagerError } from '../../../shared/errors';
 import { defaultProfile, profileSchema, validateProfile, type ProfileProblem } from '../../../shared/profile';
-import { provenanceProblems, readProfileFiles } from '../../services/boot-files/service';
-import { readProfileText } from '../../services/profiles/service';
-import { statIfAny, writeUserFile } from '../../services/user-files';
+import { provenanceProblems, readProfileFiles } from '../../services/boot-files';
+import { readProfileText } from '../../services/profiles';
+import { statIfAny, writeUserFile } from '../../node/user-files';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager profile init --board rpi4|qemu-virt --out FILE [--force]
@@ -70,7 +70,7 @@ function check(argv: string[], io: CliIO): number {
   const first = validateProfile(raw);
   const { components, missing } = first.profile ? readFilesAsWarnings(first.profile, path.dirname(file)) : { components: {}, missing: [] };
   const result = first.profile && first.ok ? validateProfile(raw, components) : first;
-  const provenance = first.profile ? provenanceProblems(first.profile, path.dirname(file), { components, missing }) : [];
+  const provenance = first.profile ? provenanceProblems(first.profile, path.dirname(file), { components }) : [];
   const problems = [...result.problems, ...(first.ok ? missing : []), ...provenance];
   const ok = result.ok && !problems.some((p) => p.severity === 'error');
   if (values.json) {

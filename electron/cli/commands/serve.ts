@@ -5,11 +5,8 @@ import { parseArgs } from 'node:util';
 import { isIPv4 } from 'node:net';
 import type { TftpLimitEvent, TftpTransferEvent } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
-import { loadProfileFile } from '../../services/drives/profile-boot';
-import { tftpFilesForProfile } from '../../services/tftp/profile-files';
-import { printable } from '../../services/tftp/printable';
-import { createTftpServer, formatRate, type TftpServerOptions } from '../../services/tftp/server';
-import { localAddresses } from '../../services/tftp/service';
+import { loadProfileFile } from '../../services/profiles';
+import { createTftpServer, formatRate, localAddresses, printable, tftpFilesForProfile, type TftpServerOptions } from '../../services/tftp';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager serve (--root DIR | --profile FILE) [--address A] [--port N]

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { EmulatorOptions, EmulatorResult } from '../../../shared/api/emulator';
 import type { EmitImagerEvent } from '../../../shared/api';
-import { createEmulatorService } from '../../services/emulator/service';
+import { createEmulatorService } from '../../services/emulator';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager try --profile FILE [--debian-parts [--kernel gzip|image]] [--timeout S] [--console] [--json]

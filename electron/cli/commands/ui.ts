@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { appRoot, createServices } from '../../services';
 import { createEventHub } from '../../services/events';
-import { findExecutable } from '../../services/host-tools';
+import { findExecutable } from '../../node/host-tools';
 import { startWebServer } from '../../web/server';
 import { UsageError, type CliCommand } from '../command';
 

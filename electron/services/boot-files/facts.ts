@@ -3,7 +3,7 @@ import { closeSync, readSync } from 'node:fs';
 import { constants, gunzipSync } from 'node:zlib';
 import type { ComponentFacts } from '../../../shared/boot/generate';
 import { detectFile, findLinuxVersion } from '../../../shared/boot/detect';
-import { openUserFile } from '../user-files';
+import { openUserFile } from '../../node/user-files';
 
 export const HEAD_BYTES = 64 * 1024;
 const BANNER_SCAN_LIMIT = 128 * 1024 * 1024;

@@ -7,7 +7,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import type { GzippedKernel } from '../../../shared/api/boot';
 import { detectFile } from '../../../shared/boot/detect';
 import { ImagerError } from '../../../shared/errors';
-import { TEMP_SUFFIX } from '../atomic-file';
+import { TEMP_SUFFIX } from '../../node/atomic-file';
 import { readComponentFacts } from './facts';
 
 /** How a Dom0 kernel is stored: gzip'd (the default wherever parts are fetched) or as the plain arm64 Image. */

@@ -4,9 +4,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ImagerError } from '../../../shared/errors';
-import { applyBootEdit, compareBootFiles, type BootEdit, type BootEditResult } from '../fat/boot-edit';
-import { findExecutable } from '../host-tools';
-import { kindOf } from '../user-files';
+import type { BootEditResult } from '../../../shared/drives/writer-protocol';
+import { applyBootEdit, compareBootFiles, type BootEdit } from '../../node/fat/boot-edit';
+import { findExecutable } from '../../node/host-tools';
+import { kindOf } from '../../node/user-files';
 import { decompressedSize, decompressTo, download, formatOf, isUrl, sha256File, sourceFormat, type SourceProgress } from './source';
 
 export interface ComposeProgress {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FlashRequest } from '../../../shared/drives/flash';
 import { ImagerError } from '../../../shared/errors';
-import { findExecutable } from '../host-tools';
+import { findExecutable } from '../../node/host-tools';
 import { cachePaths, checkFreeSpace, decompressedBase, localSource, ownedName, type ComposeProgress } from './compose';
 import { decompressedSize, formatOf, isUrl, sha256File, sourceFormat } from './source';
 

@@ -4,7 +4,7 @@ import type { BootEditRequest, FlashProgress, FlashRequest, FlashResult, FlashTa
 import type { WriteConfirmations } from '../../../shared/drives/safety';
 import type { EditedTarget } from '../../../shared/api/drives';
 import { ImagerError, toErrorData } from '../../../shared/errors';
-import type { BootEdit } from '../fat/boot-edit';
+import type { BootEdit } from '../../node/fat/boot-edit';
 import { cleanCache, composeImage, saveImage, type ComposeProgress, type ComposedImage } from './compose';
 import { prepareDirectSource } from './direct-source';
 import { composeFreshCard } from './fresh-card';

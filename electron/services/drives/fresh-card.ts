@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { mergeConfigTxt } from '../../../shared/boot/config-txt';
 import { ImagerError } from '../../../shared/errors';
-import type { BootEdit } from '../fat/boot-edit';
-import { createFatDiskImage, type FatImageFile } from '../fat';
+import type { BootEdit } from '../../node/fat/boot-edit';
+import { createFatDiskImage, type FatImageFile } from '../../node/fat';
 import { cachePaths, checkFreeSpace, ownedName } from './compose';
 
 const MiB = 1024 * 1024;

@@ -7,12 +7,11 @@ import type { WriteConfirmations } from '../../../shared/drives/safety';
 import { driveStatuses, isShownByDefault, type SafetyContext } from '../../../shared/drives/safety';
 import type { DriveInfo } from '../../../shared/drives/types';
 import { ImagerError, toErrorData } from '../../../shared/errors';
-import { resolveComponent } from '../boot-files/service';
-import type { BootEdit } from '../fat/boot-edit';
-import { dataPaths, userDataDir } from '../paths';
+import { bootPartitionEdit, prepareBoot, readyBoot, resolveComponent } from '../boot-files/prepare';
+import type { BootEdit } from '../../node/fat/boot-edit';
+import { dataPaths, userDataDir } from '../../node/paths';
 import type { DomainService, ServiceHost } from '../host';
 import { runEditInPlace, runFlash } from './flash-runner';
-import { bootEditForProfile } from './profile-boot';
 import { isUrl } from './source';
 import { isFreshCard } from '../../../shared/boot/generate';
 import { WriterClient } from './writer-client';
@@ -27,7 +26,7 @@ type ParsedFlashStart = ReturnType<typeof flashStartSchema.parse>;
 
 /** The boot partition edit: the profile's files and config.txt rules, plus any extra files (same name wins). */
 export function bootEditForRequest(request: ParsedFlashStart, componentsDir: string): BootEdit {
-  let edit: BootEdit = request.profile ? bootEditForProfile(request.profile, componentsDir) : { files: [] };
+  let edit: BootEdit = request.profile ? bootPartitionEdit(readyBoot(prepareBoot(request.profile, componentsDir))) : { files: [] };
   if (request.compose) {
     const names = new Set(request.compose.bootFiles.map((f) => f.name));
     edit = { ...edit, files: [...edit.files.filter((f) => !names.has(f.name)), ...request.compose.bootFiles] };

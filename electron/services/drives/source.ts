@@ -8,7 +8,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { ImagerError } from '../../../shared/errors';
-import { findExecutable } from '../host-tools';
+import { findExecutable } from '../../node/host-tools';
 
 export type SourceFormat = 'raw' | 'xz' | 'gz' | 'zip' | 'bz2';
 

@@ -9,9 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FlashProgress, FlashRequest, FlashResult } from '../../../shared/drives/flash';
 import type { DriveInfo } from '../../../shared/drives/types';
 import { fromErrorData, ImagerError } from '../../../shared/errors';
-import type { EditBootRequest } from '../../writer/edit-boot';
-import type { WriterMessage, WriterRequest, WriterResults } from '../../writer/protocol';
-import { findExecutable } from '../host-tools';
+import type { EditBootRequest, WriterMessage, WriterRequest, WriterResults } from '../../../shared/drives/writer-protocol';
+import { findExecutable } from '../../node/host-tools';
 
 export interface WriterLaunch {
   command: string;

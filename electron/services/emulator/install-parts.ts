@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { defaultProfile } from '../../../shared/profile/defaults';
 import type { Profile } from '../../../shared/profile/schema';
-import { writeFileAtomic } from '../atomic-file';
+import { writeFileAtomic } from '../../node/atomic-file';
 import { gunzipKernelFile, type KernelFormat } from '../boot-files/gzip-kernel';
 import { partsCacheRoot } from './debian-parts';
 import { fetchBackportsQemu, findRaspi4bQemu, type QemuFound } from './qemu-raspi4b';

@@ -3,7 +3,7 @@
 import type { PartsFetchResult, XenVersionOffer } from '../../../shared/api/parts';
 import { ImagerError } from '../../../shared/errors';
 import type { DomainService, ServiceHost } from '../host';
-import { dataPaths, userDataDir } from '../paths';
+import { dataPaths, userDataDir } from '../../node/paths';
 import { partsCacheRoot } from './debian-parts';
 import { installRpi4Parts } from './install-parts';
 import { availableXenVersions } from './rpi4-parts';

@@ -5,7 +5,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { ImagerError } from '../../../shared/errors';
 import { QEMU_BINARY } from '../../../shared/emulator/machine';
-import { findExecutable } from '../host-tools';
+import { findExecutable } from '../../node/host-tools';
 import { extractDeb } from './deb-archive';
 import { partsCacheRoot, privateApt, withCacheLock } from './debian-parts';
 import { hasRaspi4b, qemuVersion } from './raspi4b';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { ImagerError } from '../../../shared/errors';
 import { trimDeviceTree } from '../../../shared/emulator/device-tree';
 import { QEMU_BINARY, qemuBootArgs, qemuDumpDtbArgs } from '../../../shared/emulator/machine';
-import { findExecutable, QEMU_UBOOT_CANDIDATES } from '../host-tools';
+import { findExecutable, QEMU_UBOOT_CANDIDATES } from '../../node/host-tools';
 
 const execFileAsync = promisify(execFile);
 

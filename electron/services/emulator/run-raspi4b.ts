@@ -9,11 +9,10 @@ import { boards, domainMemoryLimit } from '../../../shared/boards';
 import { isFreshCard, targetName } from '../../../shared/boot/generate';
 import { ImagerError } from '../../../shared/errors';
 import type { Profile } from '../../../shared/profile/schema';
-import { resolveComponent } from '../boot-files/service';
+import { bootPartitionEdit, prepareBoot, readyBoot, resolveComponent, type PreparedBoot } from '../boot-files/prepare';
 import { composeImage } from '../drives/compose';
 import { composeFreshCard } from '../drives/fresh-card';
 import { isUrl } from '../drives/source';
-import { bootEditForProfile } from '../drives/profile-boot';
 import { partsCacheRoot } from './debian-parts';
 import type { QemuFound } from './qemu-raspi4b';
 import { raspi4bBootArgs, raspi4bDeviceTree } from './raspi4b';
@@ -48,8 +47,11 @@ export function raspi4bTwin(source: Profile): Raspi4bTwin {
   return { profile, changes };
 }
 
-/** Runs one trial on raspi4b; throws ImagerError for problems before QEMU starts. */
-export async function runRaspi4bTrial(request: TrialRequest, callbacks: TrialCallbacks, qemu: QemuFound): Promise<TrialResult> {
+/**
+ * Runs one trial on raspi4b; throws ImagerError for problems before QEMU starts. `prepared` is the profile's own bundle
+ * (already checked): the twin reuses it when the emulator needs no change, so the profile is generated once.
+ */
+export async function runRaspi4bTrial(request: TrialRequest, callbacks: TrialCallbacks, qemu: QemuFound, prepared?: PreparedBoot): Promise<TrialResult> {
   const { signal } = request;
   const env = request.env ?? process.env;
   const progress = callbacks.onProgress ?? (() => {});
@@ -63,7 +65,8 @@ export async function runRaspi4bTrial(request: TrialRequest, callbacks: TrialCal
       hint: 'Choose U-Boot for the Pi 4 in the Components step (Debian’s u-boot-rpi: rpi_4/u-boot.bin), or get every part with fetch-parts --board rpi4.',
     });
   }
-  const edit = bootEditForProfile(profile, request.componentsDir, env);
+  const twinBundle = prepared && twin.changes.length === 0 ? prepared : prepareBoot(profile, request.componentsDir, env);
+  const edit = bootPartitionEdit(readyBoot(twinBundle));
   const cacheDir = request.cacheDir ?? partsCacheRoot(env);
   const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'xen-pi-imager-raspi4b-'));
   let card: string | undefined;

@@ -1,4 +1,5 @@
 // One trial boot: device tree, boot files, SD image, TFTP server, QEMU; console and milestones streamed; everything cleaned up.
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,11 +7,10 @@ import { BootTimeline } from '../../../shared/console/timeline';
 import { qemuTrialProfile, type TrialParts } from '../../../shared/emulator/trial-profile';
 import type { TftpTransferEvent } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
-import { checkProfileFiles } from '../boot-files/service';
 import { cachedGzipKernel } from '../boot-files/gzip-kernel';
-import { createFatDiskImage } from '../fat';
+import { componentPath, prepareBoot, readyBoot, warningsOf, type PreparedBoot } from '../boot-files/prepare';
+import { createFatDiskImage, type FatImageFile } from '../../node/fat';
 import { createTftpServer, type TftpServer } from '../tftp/server';
-import { cardSizeMiB, emulatorBootFiles } from './boot-files';
 import { fetchDebianParts, partsCacheRoot } from './debian-parts';
 import { findRaspi4bQemu } from './qemu-raspi4b';
 import { runRaspi4bTrial } from './run-raspi4b';
@@ -21,6 +21,35 @@ export { DEFAULT_TIMEOUT_SECONDS, type TrialCallbacks, type TrialRequest, type T
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ImagerError({ code: 'CANCELLED', message: 'The trial boot was cancelled before QEMU started.', hint: 'Start it again when you are ready.' });
+}
+
+export interface VirtTrialFiles {
+  /** What goes on the SD image's FAT partition: boot.scr (and in SD mode everything else). */
+  card: FatImageFile[];
+  /** Generated files the TFTP server serves from memory (boot2.scr). */
+  tftpFiles: Map<string, Uint8Array>;
+  /** Components the TFTP server streams from disk, by the name the scripts ask for. */
+  tftpDiskFiles: Map<string, string>;
+}
+
+/** The virt trial's card and TFTP root, straight from the bundle's destinations (the card's components read into memory). */
+export function virtTrialFiles(prepared: PreparedBoot): VirtTrialFiles {
+  return {
+    card: [
+      ...prepared.bootPartition.generated.map((file) => ({ name: file.name, bytes: file.bytes })),
+      ...prepared.bootPartition.components.map((copy) => ({ name: copy.target, bytes: new Uint8Array(fs.readFileSync(componentPath(prepared, copy))) })),
+    ],
+    tftpFiles: new Map(prepared.tftpRoot.generated.map((file) => [file.name, file.bytes] as const)),
+    tftpDiskFiles: new Map(prepared.tftpRoot.components.map((copy) => [copy.target, componentPath(prepared, copy)] as const)),
+  };
+}
+
+const MiB = 1024 * 1024;
+
+/** A card just big enough for its files plus room for FAT's own tables. */
+export function cardSizeMiB(card: FatImageFile[]): number {
+  const bytes = card.reduce((sum, file) => sum + file.bytes.length, 0);
+  return Math.max(16, Math.ceil((bytes * 1.1) / MiB) + 8);
 }
 
 /** Xen's major.minor from a profile's version ("4.17.3" → "4.17"). */
@@ -41,17 +70,8 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     const found = await findRaspi4bQemu(env, request.cacheDir ?? partsCacheRoot(env));
     if (found.found && request.profile.board === 'rpi4') {
       // the profile as the user's own board would take it, before the emulator's twin changes anything
-      const errors = checkProfileFiles(request.profile, request.componentsDir).problems.filter((p) => p.severity === 'error');
-      if (errors.length > 0) {
-        throw new ImagerError({
-          code: 'INVALID_PROFILE',
-          subject: request.profile.name,
-          message: errors.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
-          hint: 'Fix the profile first: the trial boots what the card would hold.',
-          details: { problems: errors },
-        });
-      }
-      return runRaspi4bTrial(request, callbacks, found.found);
+      const prepared = readyBoot(prepareBoot(request.profile, request.componentsDir, env), 'Fix the profile first: the trial boots what the card would hold.');
+      return runRaspi4bTrial(request, callbacks, found.found, prepared);
     }
     if (machine === 'raspi4b') {
       throw new ImagerError({
@@ -88,8 +108,9 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     throwIfAborted(signal);
     const trial = qemuTrialProfile(request.profile, { deviceTree, ...(parts && { parts }), externalTftp: options.tftp === 'external' });
     for (const change of trial.changes) progress(`For the emulator: ${change}`);
-    const files = emulatorBootFiles(trial.profile, request.componentsDir, env);
-    for (const warning of files.warnings) progress(`Warning: ${warning}`);
+    const prepared = readyBoot(prepareBoot(trial.profile, request.componentsDir, env));
+    for (const warning of warningsOf(prepared)) progress(`Warning: ${warning}`);
+    const files = virtTrialFiles(prepared);
     const sdImage = path.join(workDir, 'sd.img');
     progress(`Writing the SD image (${files.card.map((file) => file.name).join(', ')})`);
     await createFatDiskImage(sdImage, { sizeMiB: cardSizeMiB(files.card), label: 'BOOT', files: files.card });

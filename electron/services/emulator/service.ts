@@ -5,10 +5,10 @@ import type { EmulatorOptions, EmulatorResult, EmulatorStatus } from '../../../s
 import { emulatorOptionsSchema } from '../../../shared/api/emulator';
 import { ImagerError } from '../../../shared/errors';
 import type { Profile } from '../../../shared/profile/schema';
-import { loadProfileFile } from '../drives/profile-boot';
-import { checkQemu } from '../host-tools';
+import { loadProfileFile } from '../profiles/service';
+import { checkQemu } from '../../node/host-tools';
 import type { DomainService, ServiceHost } from '../host';
-import { dataPaths, userDataDir } from '../paths';
+import { dataPaths, userDataDir } from '../../node/paths';
 import { runTrial, type TrialRequest } from './run';
 
 export type EmulatorService = DomainService<'emulatorTry' | 'emulatorCancel' | 'emulatorStatus'>;

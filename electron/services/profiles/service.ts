@@ -7,9 +7,9 @@ import { ImagerError } from '../../../shared/errors';
 import { migrateProfile, profileVersionOf } from '../../../shared/profile/migrate';
 import { mapProfileFiles } from '../../../shared/profile/file-paths';
 import { profileSchema, type Profile } from '../../../shared/profile/schema';
-import { dataPaths } from '../paths';
+import { dataPaths } from '../../node/paths';
 import type { DomainService } from '../host';
-import { readUserTextFile } from '../user-files';
+import { readUserTextFile } from '../../node/user-files';
 import { createProfileStore, type ProfileCodec, type ProfileStore } from './store';
 
 /** A profile file the user names: a regular file of at most the size the page imports. */
@@ -22,6 +22,18 @@ export const PROFILE_FILE = {
 /** The text of a user-named profile file; refuses folders, devices, FIFOs and huge files with a sentence. */
 export function readProfileText(file: string): string {
   return readUserTextFile(file, PROFILE_FILE);
+}
+
+/** Reads and checks a profile file the user names (migrating old versions); throws INVALID_PROFILE naming what is wrong. */
+export function loadProfileFile(file: string): Profile {
+  const text = readProfileText(file);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ImagerError({ code: 'INVALID_PROFILE', subject: file, message: `${file} is not a profile: it is not valid JSON (${(error as Error).message}).`, hint: PROFILE_FILE.hint });
+  }
+  return profileCodec.decode(json, file).profile;
 }
 
 export const profileCodec: ProfileCodec<Profile> = {

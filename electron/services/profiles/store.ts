@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ImagerError } from '../../../shared/errors';
 import type { ImportedProfileSummary, ProfileStatus, ProfileSummary } from '../../../shared/api/profiles';
-import { removeStaleTemps, writeFileAtomic, type AtomicFs } from '../atomic-file';
+import { removeStaleTemps, writeFileAtomic, type AtomicFs } from '../../node/atomic-file';
 
 export type { ImportedProfileSummary, ProfileSummary };
 

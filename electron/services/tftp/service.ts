@@ -5,8 +5,9 @@ import path from 'node:path';
 import type { LocalAddress, TftpStartOptions, TftpStatus, TftpTransferEvent } from '../../../shared/api/tftp';
 import { tftpStartOptions } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
-import type { DomainService, ServiceHost } from '../index';
-import { tftpFilesForProfile } from './profile-files';
+import type { Profile } from '../../../shared/profile/schema';
+import { componentPath, prepareBoot, readyBoot, warningsOf } from '../boot-files/prepare';
+import type { DomainService, ServiceHost } from '../host';
 import { createTftpServer, type TftpServer } from './server';
 
 export type TftpService = DomainService<'tftpStart' | 'tftpStop' | 'tftpStatus' | 'localAddresses'>;
@@ -35,6 +36,36 @@ async function checkRoot(root: string): Promise<string> {
     });
   }
   return resolved;
+}
+
+export interface ProfileTftpFiles {
+  /** Generated files (boot2.scr and its source), by the name the scripts fetch them. */
+  files: Map<string, Uint8Array>;
+  /** Components, by the name the scripts fetch them → the file on disk. */
+  diskFiles: Map<string, string>;
+  warnings: string[];
+}
+
+/**
+ * The TFTP root of a TFTP-mode profile's boot bundle; throws INVALID_PROFILE (with every problem) or NOTHING_TO_SERVE.
+ * `baseDir` resolves the profile's relative paths: the app's components folder for a profile from the
+ * wizard, the profile file's own folder for a profile file (as `generate` and `try` read it).
+ */
+export function tftpFilesForProfile(profile: Profile, baseDir: string, env: NodeJS.ProcessEnv = process.env): ProfileTftpFiles {
+  if (profile.boot.mode !== 'tftp') {
+    throw new ImagerError({
+      code: 'NOTHING_TO_SERVE',
+      subject: profile.name,
+      message: `The profile "${profile.name}" boots from the SD card (boot mode "${profile.boot.mode}"), so it has nothing to serve over TFTP.`,
+      hint: 'Switch the profile’s boot mode to TFTP, or serve a folder with --root DIR.',
+    });
+  }
+  const prepared = readyBoot(prepareBoot(profile, baseDir, env));
+  return {
+    files: new Map(prepared.tftpRoot.generated.map((file) => [file.name, file.bytes] as const)),
+    diskFiles: new Map(prepared.tftpRoot.components.map((copy) => [copy.target, componentPath(prepared, copy)] as const)),
+    warnings: warningsOf(prepared),
+  };
 }
 
 export function createTftpService(host: ServiceHost, componentsDir: string): TftpService {

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDebTar } from '../../../electron/services/emulator/deb-archive';
-import { findExecutable } from '../../../electron/services/host-tools';
+import { findExecutable } from '../../../electron/node/host-tools';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deb-read-error-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

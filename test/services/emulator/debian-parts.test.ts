@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractDeb, readDebFiles } from '../../../electron/services/emulator/deb-archive';
 import { decompressModule, fetchDebianParts, partsCacheRoot, type DebianParts } from '../../../electron/services/emulator/debian-parts';
-import { findExecutable } from '../../../electron/services/host-tools';
+import { findExecutable } from '../../../electron/node/host-tools';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const cacheDir = process.env.XEN_PI_IMAGER_CACHE ?? path.join(repoRoot, '.cache', 'emulator');

@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { writeCpio } from '../../../electron/services/emulator/cpio';
 import { boardDom0InitScript, buildBoardDom0Initramfs, buildDom0Initramfs, dom0InitScript } from '../../../electron/services/emulator/initramfs';
-import { findExecutable } from '../../../electron/services/host-tools';
+import { findExecutable } from '../../../electron/node/host-tools';
 
 const cpio = findExecutable('cpio');
 

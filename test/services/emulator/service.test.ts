@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmitImagerEvent } from '../../../shared/api';
 import type { EmulatorResult } from '../../../shared/api/emulator';
 import { createEmulatorService } from '../../../electron/services/emulator/service';
-import { checkQemu } from '../../../electron/services/host-tools';
+import { checkQemu } from '../../../electron/node/host-tools';
 import { writeFakeParts } from './fake-parts';
 
 function trialDirs(): string[] {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImagerError } from '../../../shared/errors';
-import { TEMP_SUFFIX } from '../../../electron/services/atomic-file';
+import { TEMP_SUFFIX } from '../../../electron/node/atomic-file';
 import { createProfileStore, slugify, type ProfileCodec } from '../../../electron/services/profiles/store';
 
 // A small two-version codec: v1 had `title`, v2 has `name`. The real profile codec is tested with the schema.

@@ -33,8 +33,8 @@ describe('generateBootFiles', () => {
     expect(files['config.txt']!.preview).toContain('kernel=u-boot.bin\nenable_uart=1\n');
     expect(result.memoryMap.map((e) => e.role)).toEqual(['dom0-kernel', 'dom0-ramdisk', 'xen', 'device-tree']);
     expect(result.components).toEqual(expect.arrayContaining([
-      { role: 'xen', source: 'xen-4.17-arm64', target: 'xen-4.17-arm64', destination: 'tftp-root' },
-      { role: 'u-boot', source: '/usr/lib/u-boot/rpi_4/u-boot.bin', target: 'u-boot.bin', destination: 'boot-partition' },
+      { role: 'xen', field: '$.xen.binary', source: 'xen-4.17-arm64', target: 'xen-4.17-arm64', destination: 'tftp-root' },
+      { role: 'u-boot', field: '$.ubootBinary', source: '/usr/lib/u-boot/rpi_4/u-boot.bin', target: 'u-boot.bin', destination: 'boot-partition' },
     ]));
   });
 

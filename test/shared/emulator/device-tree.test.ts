@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { trimDeviceTree } from '../../../shared/emulator/device-tree';
-import { findExecutable, QEMU_UBOOT_CANDIDATES } from '../../../electron/services/host-tools';
+import { findExecutable, QEMU_UBOOT_CANDIDATES } from '../../../electron/node/host-tools';
 
 const qemu = findExecutable('qemu-system-aarch64');
 const uboot = QEMU_UBOOT_CANDIDATES.find((file) => fs.existsSync(file));

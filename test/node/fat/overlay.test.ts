@@ -1,6 +1,6 @@
 // The boot-partition edit kept as an overlay of sectors over the untouched base image.
 import { describe, expect, it } from 'vitest';
-import { ImageOverlay } from '../../../electron/services/fat/overlay';
+import { ImageOverlay } from '../../../electron/node/fat/overlay';
 
 describe('the image overlay', () => {
   it('lays edited sectors over base bytes, also across a read that starts and ends mid-sector', () => {

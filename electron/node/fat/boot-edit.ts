@@ -1,10 +1,12 @@
 // Applies the boot chain to a Raspberry Pi boot partition: merge config.txt, add boot files; then reads them back to compare.
 import fs from 'node:fs';
+import path from 'node:path';
 import { mergeConfigTxt, type ConfigTxtWanted } from '../../../shared/boot/config-txt';
 import { ImagerError } from '../../../shared/errors';
 import { openFatPartition } from './index';
 import type { ImageOverlay } from './overlay';
 import type { FatVolume } from './volume';
+import type { BootEditResult } from '../../../shared/drives/writer-protocol';
 
 /** A file for the boot partition: its bytes, or a local path to read them from. */
 export interface BootFileInput {
@@ -21,13 +23,6 @@ export interface BootEdit {
   files: BootFileInput[];
 }
 
-export interface BootEditResult {
-  /** Names written, config.txt included when it changed. */
-  written: string[];
-  /** Unified diff of config.txt ('' when unchanged or not edited). */
-  configTxtDiff: string;
-  configTxtChanged: boolean;
-}
 
 export function bootFileBytes(file: BootFileInput): Uint8Array {
   if (file.bytes) return file.bytes;
@@ -99,4 +94,18 @@ export async function compareBootFiles(target: string, files: { name: string; by
   } finally {
     volume.close();
   }
+}
+
+/** Every regular file of a folder (recursively), as boot files named by their relative path. */
+export function bootFilesFromFolder(folder: string): BootFileInput[] {
+  const out: BootFileInput[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile()) out.push({ name: path.relative(folder, full).split(path.sep).join('/'), path: full });
+    }
+  };
+  walk(folder);
+  return out;
 }

@@ -1,9 +1,9 @@
 // The writer's JSON-lines protocol over stdio: requests from the app, results and events back. One JSON object per line.
-import type { ImagerErrorData } from '../../shared/errors';
-import type { FlashProgress, FlashRequest, FlashResult } from '../../shared/drives/flash';
-import type { DriveInfo } from '../../shared/drives/types';
-import type { BootEditResult } from '../services/fat/boot-edit';
-import type { EditBootRequest } from './edit-boot';
+import type { ImagerErrorData } from '../errors';
+import type { ConfigTxtWanted } from '../boot/config-txt';
+import type { FlashProgress, FlashRequest, FlashResult, FlashTarget } from './flash';
+import type { WriteConfirmations } from './safety';
+import type { DriveInfo } from './types';
 
 export const WRITER_PROTOCOL_VERSION = 1;
 
@@ -29,6 +29,24 @@ export type WriterMessage =
   | { type: 'drives'; drives: DriveInfo[]; attached: string[]; detached: string[] }
   | { type: 'progress'; progress: FlashProgress }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+/** Edit in place: the boot files to write into a card's FAT partition, and what the user confirmed. */
+export interface EditBootRequest {
+  target: FlashTarget;
+  configTxt?: ConfigTxtWanted;
+  /** Files as base64 (they cross a JSON pipe) or a path the writer reads. */
+  files: { name: string; base64?: string; path?: string }[];
+  confirmations: WriteConfirmations;
+}
+
+/** What an in-place edit wrote. */
+export interface BootEditResult {
+  /** Names written, config.txt included when it changed. */
+  written: string[];
+  /** Unified diff of config.txt ('' when unchanged or not edited). */
+  configTxtDiff: string;
+  configTxtChanged: boolean;
+}
 
 export type WriterResults = {
   ping: { pid: number };

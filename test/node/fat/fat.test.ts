@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createFatDiskImage, findFatPartition, listFatFiles, openFatPartition, readFatFiles, writeFatFiles } from '../../../electron/services/fat';
-import { readPartitionTableOf } from '../../../electron/services/fat/region';
+import { createFatDiskImage, findFatPartition, listFatFiles, openFatPartition, readFatFiles, writeFatFiles } from '../../../electron/node/fat';
+import { readPartitionTableOf } from '../../../electron/node/fat/region';
 import { ImagerError } from '../../../shared/errors';
 import { attachLoop, buildRpiLikeImage, detachAllLoops, fsckFat, isRoot, MiB, mtoolsRead, RPI_OS_CONFIG_TXT, run, tempDir } from '../../helpers/disk-images';
 
