@@ -6,7 +6,9 @@ import { BootTimeline } from '../../../shared/console/timeline';
 import { qemuTrialProfile, type TrialParts } from '../../../shared/emulator/trial-profile';
 import type { TftpTransferEvent } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
-import { checkProfileFiles } from '../boot-files/service';
+import { componentIdentityProblems, type ProfileProblem } from '../../../shared/profile/check';
+import type { Profile } from '../../../shared/profile/schema';
+import { checkProfileFiles, readProfileFiles } from '../boot-files/service';
 import { cachedGzipKernel } from '../boot-files/gzip-kernel';
 import { createFatDiskImage } from '../fat';
 import { createTftpServer, type TftpServer } from '../tftp/server';
@@ -28,11 +30,30 @@ function xenSeries(version: string): string {
   return /^(\d+\.\d+)/.exec(version)?.[1] ?? version;
 }
 
+/** Refuses a trial whose problems (of the profile as the user's own board takes it) include errors, listing them. */
+function refuseProblems(profile: Profile, problems: ProfileProblem[], hint: string): void {
+  const errors = problems.filter((problem) => problem.severity === 'error');
+  if (errors.length === 0) return;
+  throw new ImagerError({
+    code: 'INVALID_PROFILE',
+    subject: profile.name,
+    message: errors.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
+    hint,
+    details: { problems: errors },
+  });
+}
+
 /** Runs one trial; throws ImagerError for problems before QEMU starts, else resolves with the verdict. */
 export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks = {}): Promise<TrialResult> {
   const { options, signal } = request;
   const env = request.env ?? process.env;
   const progress = callbacks.onProgress ?? (() => {});
+  // Whatever machine runs it, the user's own Xen and kernels must be what their fields say (a swapped pair booted
+  // once to "Dom0 userspace reached" when the trial put Debian's in): told before anything starts.
+  if (options.components !== 'debian') {
+    const own = readProfileFiles(request.profile, request.componentsDir);
+    refuseProblems(request.profile, componentIdentityProblems(request.profile, own.components), 'Fix the profile first: the trial boots your own Xen and kernel.');
+  }
   // a Raspberry Pi 4 profile boots on the emulated Pi 4 itself when this machine's QEMU can
   const machine = options.machine ?? 'auto';
   const pi4 = request.profile.board === 'rpi4' && machine !== 'virt' && options.components !== 'debian';
@@ -41,16 +62,7 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     const found = await findRaspi4bQemu(env, request.cacheDir ?? partsCacheRoot(env));
     if (found.found && request.profile.board === 'rpi4') {
       // the profile as the user's own board would take it, before the emulator's twin changes anything
-      const errors = checkProfileFiles(request.profile, request.componentsDir).problems.filter((p) => p.severity === 'error');
-      if (errors.length > 0) {
-        throw new ImagerError({
-          code: 'INVALID_PROFILE',
-          subject: request.profile.name,
-          message: errors.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
-          hint: 'Fix the profile first: the trial boots what the card would hold.',
-          details: { problems: errors },
-        });
-      }
+      refuseProblems(request.profile, checkProfileFiles(request.profile, request.componentsDir).problems, 'Fix the profile first: the trial boots what the card would hold.');
       return runRaspi4bTrial(request, callbacks, found.found);
     }
     if (machine === 'raspi4b') {
@@ -110,7 +122,11 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     const result = await watchBoot(startQemu(tools, sdImage, workDir), request, callbacks, false, timeline);
     const consoleLogPath = request.logsDir ? await saveConsole(request.logsDir, result.console) : undefined;
     const substituted = parts ? ['Xen', 'the Dom0 kernel', 'the Dom0 ramdisk'].map((what) => `${what} (Debian’s, not the profile’s)`) : [];
-    if (request.profile.board !== 'qemu-virt') substituted.push('the device tree (QEMU virt’s, not the Pi 4’s)');
+    if (request.profile.board !== 'qemu-virt') {
+      substituted.push('the device tree (QEMU virt’s, not the Pi 4’s)');
+      if (request.profile.ubootBinary) substituted.push('U-Boot (Debian’s qemu_arm64 build, not the card’s u-boot.bin)');
+      substituted.push('the Raspberry Pi firmware and config.txt (virt has none: its U-Boot starts at once)');
+    }
     return {
       ...result.verdict,
       changes: [...(fallback ? [fallback] : []), ...trial.changes],
