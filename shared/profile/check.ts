@@ -7,7 +7,7 @@ import { BAUD_RATES, DEFAULT_BAUD } from '../boot/config-txt';
 import { checkStage2Placement } from '../boot/stage1';
 import { SAFE_BLOCKSIZE } from '../boot/tftp-transfer';
 import { ImagerError } from '../errors';
-import { sameSubnet } from '../network/ipv4';
+import { hostAddressProblem, LIMITED_BROADCAST, netmaskProblem, sameSubnet } from '../network/ipv4';
 import { checkXenVersion } from '../xen-versions';
 import { fieldProblemSentence } from './field-words';
 import { migrateProfile } from './migrate';
@@ -67,6 +67,17 @@ function networkProblems(profile: Profile): ProfileProblem[] {
   if (!network) return [{ path: '$.boot.network', severity: 'error', message: 'Network boot needs network settings: a static address or DHCP, and the TFTP server.' }];
   if (network.method === 'dhcp') return [];
   const problems: ProfileProblem[] = [];
+  const netmask = network.netmask && netmaskProblem(network.netmask);
+  if (netmask) problems.push({ path: '$.boot.network.netmask', severity: 'error', message: netmask });
+  const usableMask = netmask ? undefined : network.netmask;
+  const board = hostAddressProblem(network.boardIp, usableMask);
+  if (board) problems.push({ path: '$.boot.network.boardIp', severity: 'error', message: `The board’s address: ${board}` });
+  // the server and the gateway are checked against the board's network only when they are on it
+  const onBoardNetwork = (address: string) => (usableMask && sameSubnet(address, network.boardIp, usableMask) === false ? null : usableMask);
+  const server = network.serverIp === LIMITED_BROADCAST ? undefined : hostAddressProblem(network.serverIp, onBoardNetwork(network.serverIp));
+  if (server) problems.push({ path: '$.boot.network.serverIp', severity: 'error', message: `The TFTP server’s address: ${server}` });
+  const gateway = network.gateway && hostAddressProblem(network.gateway, onBoardNetwork(network.gateway));
+  if (gateway) problems.push({ path: '$.boot.network.gateway', severity: 'error', message: `The gateway’s address: ${gateway}` });
   if (network.serverIp === network.boardIp) problems.push({ path: '$.boot.network.boardIp', severity: 'error', message: 'The board cannot have the TFTP server\'s address.' });
   if (network.netmask && sameSubnet(network.serverIp, network.boardIp, network.netmask) === false && !network.gateway && network.serverIp !== '255.255.255.255') {
     problems.push({ path: '$.boot.network.serverIp', severity: 'warning', message: `The TFTP server ${network.serverIp} is outside the board's subnet (${network.boardIp}/${network.netmask}) and no gateway is set.` });
