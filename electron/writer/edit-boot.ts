@@ -17,6 +17,8 @@ export interface EditBootRequest {
   configTxt?: ConfigTxtWanted;
   /** Files as base64 (they cross a JSON pipe) or a path the writer reads. */
   files: { name: string; base64?: string; path?: string }[];
+  /** Files the card's boot partition must hold (the Pi 4 firmware). */
+  requiredFiles?: string[];
   confirmations: WriteConfirmations;
 }
 
@@ -47,8 +49,8 @@ export async function editBootInPlace(request: EditBootRequest): Promise<BootEdi
     }
   }
   const files = request.files.map((f) => ({ name: f.name, ...(f.base64 !== undefined && { bytes: Buffer.from(f.base64, 'base64') }), ...(f.path !== undefined && { path: f.path }) }));
-  const result = await applyBootEdit(name, { ...(request.configTxt && { configTxt: request.configTxt }), files });
+  const result = await applyBootEdit(name, { ...(request.configTxt && { configTxt: request.configTxt }), files, ...(request.requiredFiles && { requiredFiles: request.requiredFiles }) });
   if (target.kind === 'drive') await flushBuffers(target.device);
   await compareBootFiles(name, result.files);
-  return { written: result.written, configTxtDiff: result.configTxtDiff, configTxtChanged: result.configTxtChanged };
+  return { written: result.written, configTxtDiff: result.configTxtDiff, configTxtChanged: result.configTxtChanged, replaced: result.replaced };
 }

@@ -40,6 +40,9 @@ function zodProblems(issues: z.core.$ZodIssue[]): ProfileProblem[] {
   });
 }
 
+/** What the Pi 4's firmware needs at the card's root before anything of ours runs. */
+export const PI4_FIRMWARE_FILES = ['start4.elf', 'fixup4.dat'];
+
 const STAGE1_BOUND = 4096; // stage 1 is a few lines; 4 KiB bounds its image generously
 
 function addressProblems(profile: Profile): ProfileProblem[] {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { boards } from '../../../shared/boards';
 import { configTxtWantedFor } from '../../../shared/boot/config-txt';
 import { ImagerError } from '../../../shared/errors';
+import { PI4_FIRMWARE_FILES } from '../../../shared/profile/check';
 import type { Profile } from '../../../shared/profile/schema';
 import { generateProfileBootFiles, resolveComponent } from '../boot-files/service';
 import type { BootEdit, BootFileInput } from '../fat/boot-edit';
@@ -30,7 +31,9 @@ export function bootEditForProfile(profile: Profile, componentsDir: string, env:
     ...generated.components.filter((c) => c.destination === 'boot-partition').map((c) => ({ name: c.target, path: resolveComponent(componentsDir, c.source) })),
   ];
   const usesConfigTxt = boards[profile.board].usesConfigTxt && profile.output.writeConfigTxt;
-  return { ...(usesConfigTxt && { configTxt: configTxtWantedFor(profile) }), files };
+  // on a base image the Pi's own firmware starts U-Boot (a fresh card gets the profile's firmware instead)
+  const requiredFiles = boards[profile.board].usesConfigTxt ? PI4_FIRMWARE_FILES : undefined;
+  return { ...(usesConfigTxt && { configTxt: configTxtWantedFor(profile) }), files, ...(requiredFiles && { requiredFiles }) };
 }
 
 /** Every regular file of a folder (recursively), as boot files named by their relative path. */

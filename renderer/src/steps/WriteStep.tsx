@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { ExportResult } from '../../../shared/api/boot';
 import type { FlashDone } from '../../../shared/api/drives';
 import { boards } from '../../../shared/boards';
-import type { FlashPhase, FlashProgress } from '../../../shared/drives/flash';
+import { replacedFilesSentence, type FlashPhase, type FlashProgress } from '../../../shared/drives/flash';
 import { formatDriveSize } from '../../../shared/drives/types';
 import type { ImagerErrorData } from '../../../shared/errors';
 import { cancelWrite, exportBootFiles, onHostEvent, startFlash } from '../actions';
@@ -160,6 +160,11 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
           {outcome.done.bootFiles && outcome.done.bootFiles.length > 0 && (
             <p>
               On the boot partition: <code>{outcome.done.bootFiles.join(', ')}</code>
+            </p>
+          )}
+          {outcome.done.replacedFiles && (
+            <p className="notice" data-testid="replaced-files">
+              {replacedFilesSentence(outcome.done.replacedFiles)}
             </p>
           )}
           {outcome.done.sourceSha256 && (
