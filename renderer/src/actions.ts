@@ -107,7 +107,9 @@ export function flashRequestFor(state: WizardState, target: TargetChoice): Flash
   };
 }
 
-export const startFlash = async (state: WizardState, target: TargetChoice) => api.flashStart(flashRequestFor(state, target));
+/** Starts a write; `overwrite` once the user agreed to replace an image file that exists (the service answers EXISTS first). */
+export const startFlash = async (state: WizardState, target: TargetChoice, overwrite = false) =>
+  api.flashStart({ ...flashRequestFor(state, target), ...(overwrite && { overwrite }) });
 
 // --- TFTP server ----------------------------------------------------------------------------------------------
 

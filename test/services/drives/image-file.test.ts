@@ -32,7 +32,7 @@ afterAll(async () => {
 async function saveAs(file: string, extra: { overwrite?: boolean } = {}): Promise<FlashDone> {
   const reply = await dispatchCall(services, 'flashStart', [{ profile, targets: [], saveAs: file, ...extra }]);
   if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
-  const jobId = reply.value.jobId;
+  const jobId = (reply.value as { jobId: string }).jobId;
   await expect.poll(() => events.some((e) => e.name === 'flash:done' && (e.payload as FlashDone).jobId === jobId), { timeout: 60_000 }).toBe(true);
   return events.find((e) => e.name === 'flash:done' && (e.payload as FlashDone).jobId === jobId)!.payload as FlashDone;
 }
