@@ -21,6 +21,9 @@ import { DEFAULT_TIMEOUT_SECONDS, saveConsole, watchBoot, type TrialCallbacks, t
 
 export { DEFAULT_TIMEOUT_SECONDS, type TrialCallbacks, type TrialRequest, type TrialResult };
 
+/** Where the trial's own TFTP server listens: QEMU's user network relays the board's 255.255.255.255:69 here. */
+const TRIAL_TFTP_ADDRESS = '127.0.0.1';
+
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ImagerError({ code: 'CANCELLED', message: 'The trial boot was cancelled before QEMU started.', hint: 'Start it again when you are ready.' });
 }
@@ -40,6 +43,26 @@ function refuseProblems(profile: Profile, problems: ProfileProblem[], hint: stri
     message: errors.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
     hint,
     details: { problems: errors },
+  });
+}
+
+/**
+ * A TFTP trial on virt serves its own files (retargeted scripts, maybe Debian's parts) on the port U-Boot asks, 69. While
+ * the app's own server holds that port, the trial cannot; it says so, naming that server and how to stop it, instead of
+ * blaming "another program". (The two do not share one server: the user's Pi may be fetching the real files from it.)
+ */
+async function refuseWhileAppServerRuns(request: TrialRequest): Promise<void> {
+  if (request.profile.boot.mode !== 'tftp' || request.options.tftp === 'external') return;
+  const port = request.tftpPort ?? 69;
+  const running = await request.appTftpServer?.();
+  // bound to one LAN address it leaves 127.0.0.1:69 free for the trial; on all addresses or loopback it does not
+  if (!running || running.port !== port || !['0.0.0.0', TRIAL_TFTP_ADDRESS].includes(running.address)) return;
+  throw new ImagerError({
+    code: 'TFTP_SERVER_RUNNING',
+    subject: `${running.address}:${running.port}`,
+    message: `The app’s own TFTP server (Network boot step) is serving on ${running.address}:${running.port}, the port the emulated board asks, so the trial cannot serve its files there.`,
+    hint: 'Stop the TFTP server on the Network boot step, then try again; start it again afterwards for your Pi.',
+    details: { address: running.address, port: running.port, stop: 'tftpStop' },
   });
 }
 
@@ -76,6 +99,7 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     fallback = `${found.why} Booted on QEMU’s virt board instead, with the profile retargeted (run fetch-parts --board rpi4 to get QEMU with raspi4b)`;
     progress(fallback);
   }
+  await refuseWhileAppServerRuns(request);
   const tools = findQemuTools(env);
   const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'xen-pi-imager-qemu-'));
   let server: TftpServer | undefined;
@@ -106,7 +130,7 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     progress(`Writing the SD image (${files.card.map((file) => file.name).join(', ')})`);
     await createFatDiskImage(sdImage, { sizeMiB: cardSizeMiB(files.card), label: 'BOOT', files: files.card });
     if (trial.profile.boot.mode === 'tftp' && options.tftp !== 'external') {
-      server = createTftpServer({ files: files.tftpFiles, diskFiles: files.tftpDiskFiles, address: '127.0.0.1', port: request.tftpPort ?? 69 });
+      server = createTftpServer({ files: files.tftpFiles, diskFiles: files.tftpDiskFiles, address: TRIAL_TFTP_ADDRESS, port: request.tftpPort ?? 69 });
       for (const name of ['request', 'progress', 'done', 'error'] as const) {
         server.on(name, (event: TftpTransferEvent) => {
           callbacks.onTftp?.(event);
