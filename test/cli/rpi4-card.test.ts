@@ -152,7 +152,7 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
       expect(tried.out).toMatch(/xl list shows Domain-0 \(512 MB, 1 vCPU\)/);
       expect(tried.out).toMatch(/^PASS: /m);
       expect(tried.out).toMatch(/^Ran on: QEMU raspi4b, the emulated Raspberry Pi 4$/m);
-      expect(tried.out).toMatch(/^Not booted from your files:\n  - the Raspberry Pi firmware \(start4\.elf, fixup4\.dat\) and config\.txt/m);
+      expect(tried.out).toMatch(/^Not booted from your files:\n {2}- the Raspberry Pi firmware \(start4\.elf, fixup4\.dat\) and config\.txt/m);
       expect(tried.status).toBe(0);
     }, 300_000);
 

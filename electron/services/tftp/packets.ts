@@ -10,7 +10,7 @@ export const TftpErrorCode = {
   DISK_FULL: 3,
   ILLEGAL_OPERATION: 4,
   UNKNOWN_TID: 5,
-  EXISTS: 6,
+  FILE_EXISTS: 6,
   NO_SUCH_USER: 7,
   OPTION_NEGOTIATION: 8,
 } as const;
