@@ -74,7 +74,11 @@ export type ErrorCode =
   // Debian parts and the emulator
   | 'DOWNLOAD_FAILED'
   | 'BAD_PACKAGE'
-  | 'EMULATOR_FAILED';
+  | 'EMULATOR_FAILED'
+  /** A base image's boot partition lacks the Raspberry Pi 4 firmware (start4.elf, fixup4.dat). */
+  | 'NO_FIRMWARE'
+  /** The app's own TFTP server holds the port a trial needs: stop it (details.stop names the method). */
+  | 'TFTP_SERVER_RUNNING';
 
 export interface ImagerErrorData {
   code: ErrorCode;

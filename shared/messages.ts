@@ -250,6 +250,14 @@ export const errorMessages: Record<ErrorCode, CodeMessage> = {
     sentence: 'The emulated boot did not reach its goal.',
     wayForward: 'Read where the boot stopped in the console, correct the profile, and try again.',
   },
+  NO_FIRMWARE: {
+    sentence: 'The base image has no Raspberry Pi 4 firmware, so a Pi 4 would not start from the card.',
+    wayForward: 'Choose a Raspberry Pi OS image for the Pi 4, or leave the base image empty for a fresh card with Debian’s firmware.',
+  },
+  TFTP_SERVER_RUNNING: {
+    sentence: 'The app’s own TFTP server holds the port the trial needs.',
+    wayForward: 'Stop the TFTP server on the Network boot step, try again, then start it again for your Pi.',
+  },
 };
 
 /** What a code means and what to do about it; an unknown code from an older process reads as INTERNAL. */

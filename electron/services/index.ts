@@ -57,13 +57,19 @@ export function createServices(host: ServiceHost): Services {
     },
   };
   const profiles = createProfilesService(paths.profiles, host.emit);
+  const tftp = createTftpService(withTftpToConsoles, paths.components);
+  // a trial on virt names the app's own TFTP server when that holds port 69, instead of blaming "another program"
+  const appTftpServer = async () => {
+    const status = await tftp.tftpStatus();
+    return status.running && status.address !== undefined && status.port !== undefined ? { address: status.address, port: status.port } : undefined;
+  };
   const domains = [
     createAppService(host, dataDir),
     profiles,
     createBootService(paths.components),
     createDrivesService(host),
-    createTftpService(withTftpToConsoles, paths.components),
-    createEmulatorService(withTftpToConsoles),
+    tftp,
+    createEmulatorService(withTftpToConsoles, { appTftpServer }),
     createPartsService(host),
     serial,
     createFilesService(host, paths.components),

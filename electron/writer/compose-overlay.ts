@@ -11,7 +11,7 @@ export function bootEditFiles(request: BootEditRequest) {
 /** Edits the boot partition of `image` into an overlay (the file stays as it is), then reads the files back through it. */
 export async function composeOverlay(image: string, request: BootEditRequest): Promise<{ overlay: ImageOverlay; outcome: BootEditOutcome }> {
   const overlay = new ImageOverlay();
-  const edit = await applyBootEdit(image, { ...(request.configTxt && { configTxt: request.configTxt }), files: bootEditFiles(request) }, overlay);
+  const edit = await applyBootEdit(image, { ...(request.configTxt && { configTxt: request.configTxt }), files: bootEditFiles(request), ...(request.requiredFiles && { requiredFiles: request.requiredFiles }) }, overlay);
   await compareBootFiles(image, edit.files, overlay);
-  return { overlay, outcome: { written: edit.written, configTxtDiff: edit.configTxtDiff, configTxtChanged: edit.configTxtChanged } };
+  return { overlay, outcome: { written: edit.written, configTxtDiff: edit.configTxtDiff, configTxtChanged: edit.configTxtChanged, replaced: edit.replaced } };
 }

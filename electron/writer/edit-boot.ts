@@ -38,8 +38,8 @@ export async function editBootInPlace(request: EditBootRequest): Promise<BootEdi
     }
   }
   const files = request.files.map((f) => ({ name: f.name, ...(f.base64 !== undefined && { bytes: Buffer.from(f.base64, 'base64') }), ...(f.path !== undefined && { path: f.path }) }));
-  const result = await applyBootEdit(name, { ...(request.configTxt && { configTxt: request.configTxt }), files });
+  const result = await applyBootEdit(name, { ...(request.configTxt && { configTxt: request.configTxt }), files, ...(request.requiredFiles && { requiredFiles: request.requiredFiles }) });
   if (target.kind === 'drive') await flushBuffers(target.device);
   await compareBootFiles(name, result.files);
-  return { written: result.written, configTxtDiff: result.configTxtDiff, configTxtChanged: result.configTxtChanged };
+  return { written: result.written, configTxtDiff: result.configTxtDiff, configTxtChanged: result.configTxtChanged, replaced: result.replaced };
 }

@@ -131,8 +131,12 @@ function resolveFile(target: FlashTarget & { kind: 'file' }, imageBytes: number,
     if (!existing) throw new ImagerError({ code: 'NOT_FOUND', subject: target.path, message: `${target.path} does not exist.`, hint: 'Check the file name.' });
     return { name: target.path, kind: 'file', destination: new TrackedFile({ path: target.path }) };
   }
-  // Start from an empty file of the image's size, so nothing of an older file survives.
-  fs.mkdirSync(path.dirname(path.resolve(target.path)), { recursive: true });
+  // Start from an empty file of the image's size, so nothing of an older file survives. Its folder is never created:
+  // a mistyped folder name is refused rather than left holding an image nobody looks for.
+  const folder = path.dirname(path.resolve(target.path));
+  if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ImagerError({ code: 'NOT_FOUND', subject: folder, message: `The folder ${folder} does not exist, so ${path.basename(target.path)} cannot be written there.`, hint: 'Check the folder’s name, or create the folder first.' });
+  }
   fs.writeFileSync(target.path, new Uint8Array(0));
   fs.truncateSync(target.path, imageBytes);
   return { name: target.path, kind: 'file', destination: new TrackedFile({ path: target.path, write: true }) };

@@ -59,18 +59,18 @@ export async function importProfileFile(file: File): Promise<ImportedProfileSumm
       code: 'FILE_TOO_LARGE',
       subject: file.name,
       message: `${file.name} is ${(file.size / 1e6).toFixed(1)} MB; a profile file is at most ${PROFILE_IMPORT_MAX_BYTES / 1e6} MB.`,
-      hint: 'Choose a profile file the app exported (.xenpi) or saved (.json); they are a few kilobytes.',
+      hint: 'Choose a profile file (.json) the app exported or saved, or fetch-parts wrote; it is a few kilobytes.',
     });
   }
   return api.profileImport(await file.text(), file.name);
 }
 
-/** Hands a saved profile to the browser's downloads as `<id>.xenpi`. */
+/** Hands a saved profile to the browser's downloads as `<id>.json`. */
 export async function downloadProfile(summary: ProfileSummary): Promise<void> {
   const text = await api.profileExport(summary.id);
   const link = document.createElement('a');
   link.href = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-  link.download = `${summary.id}.xenpi`;
+  link.download = `${summary.id}.json`;
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
@@ -107,7 +107,9 @@ export function flashRequestFor(state: WizardState, target: TargetChoice): Flash
   };
 }
 
-export const startFlash = async (state: WizardState, target: TargetChoice) => api.flashStart(flashRequestFor(state, target));
+/** Starts a write; `overwrite` once the user agreed to replace an image file that exists (the service answers EXISTS first). */
+export const startFlash = async (state: WizardState, target: TargetChoice, overwrite = false) =>
+  api.flashStart({ ...flashRequestFor(state, target), ...(overwrite && { overwrite }) });
 
 // --- TFTP server ----------------------------------------------------------------------------------------------
 

@@ -43,8 +43,10 @@ export const flashStartSchema = z
     onlyUsed: z.boolean().default(true),
     systemDriveName: z.string().max(256).optional(),
     confirmLargeDrive: z.boolean().optional(),
-    /** Also keep the composed image here (.img or .img.xz). */
+    /** Also keep the composed image here (.img or .img.xz); its folder must exist. */
     saveAs: z.string().max(4096).optional(),
+    /** Replace image files that exist (without it, flashStart refuses with EXISTS naming the file, so the UI can ask). */
+    overwrite: z.boolean().default(false),
   })
   .refine((r) => r.targets.length > 0 || (r.saveAs && !r.editInPlace), { message: 'Choose at least one card or image file to write, or a file to save the image as.', path: ['targets'] })
   .refine((r) => r.editInPlace || r.source || r.profile || r.compose, { message: 'Choose a base image, or a profile for a fresh card.', path: ['source'] })
@@ -75,12 +77,16 @@ export interface FlashDone {
   sourceSha256?: string;
   /** Files put on the boot partition (config.txt merged, U-Boot, scripts...). */
   bootFiles?: string[];
+  /** Files the base image already had that the profile's replaced (its device tree, in SD-only mode). */
+  replacedFiles?: string[];
   /** Size of the composed image. */
   imageBytes?: number;
   /** The card was built from nothing (no base image): the size of its image, in MiB. */
   freshCardMiB?: number;
   /** Where the composed image was saved, when asked. */
   savedAs?: string;
+  /** The saved image file was read back and matched the image (false: not verified, as asked). */
+  savedVerified?: boolean;
 }
 
 export const drivesMethods = {

@@ -150,3 +150,31 @@ export function kernelMajorMinor(release: string): [number, number] | undefined 
   const match = /^(\d+)\.(\d+)/.exec(release);
   return match ? [Number(match[1]), Number(match[2])] : undefined;
 }
+
+/** What a Xen binary says about itself: its release series and the schedulers it was built with. */
+export interface XenFacts {
+  /** "4.17", from the hypervisor node's compatible "xen,xen-4.17" that Xen writes into Dom0's tree. */
+  series?: string;
+  /** The `sched=` names it knows (credit, credit2, null, rtds, arinc653); Debian's 4.17 has no null. */
+  schedulers: string[];
+}
+
+/** Each scheduler's description as Xen's scheduler table spells it (xen/common/sched/*.c), and its `sched=` name. */
+const SCHEDULER_NAMES: Array<[string, string]> = [
+  ['SMP Credit Scheduler\0', 'credit'],
+  ['SMP Credit Scheduler rev2\0', 'credit2'],
+  ['null Scheduler\0', 'null'],
+  ['SMP RTDS Scheduler\0', 'rtds'],
+  ['ARINC 653 Scheduler\0', 'arinc653'],
+];
+
+const latin1 = (bytes: Uint8Array) => new TextDecoder('latin1').decode(bytes);
+
+/** Xen's facts when the bytes are a Xen binary (its "Xen version %d.%d" banner format), else undefined. */
+export function findXenFacts(bytes: Uint8Array): XenFacts | undefined {
+  const text = latin1(bytes);
+  if (!text.includes('Xen version %d.%d')) return undefined;
+  const series = /xen,xen-(\d+\.\d+)\0/.exec(text)?.[1];
+  const schedulers = SCHEDULER_NAMES.filter(([name]) => text.includes(name)).map(([, option]) => option);
+  return { ...(series && { series }), schedulers };
+}

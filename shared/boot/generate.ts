@@ -8,6 +8,7 @@ import { DEFAULT_DOM0_COMMAND_LINE, dom0CommandLine, generateStage2, type BootCo
 import { writeScriptImage } from './script-image';
 import { tftpTransferFor } from './tftp-transfer';
 import { checkDom0KernelVersion } from '../xen-versions';
+import type { XenFacts } from './detect';
 
 /** What the caller read from a file (shared code reads no files). */
 export interface ComponentFacts {
@@ -18,6 +19,8 @@ export interface ComponentFacts {
   gunzippedHead?: Uint8Array;
   /** The kernel's "Linux version" release, when found in the file. */
   linuxVersion?: string;
+  /** When the file is a Xen binary: its series and schedulers. */
+  xen?: XenFacts;
 }
 
 /** Where a file goes: the card's FAT boot partition, or the TFTP server's root folder. */
@@ -66,14 +69,18 @@ export function targetName(path: string): string {
   return relative ? normal.replace(/^\.\//, '') : normal.slice(normal.lastIndexOf('/') + 1);
 }
 
-/** The Xen command line a profile asks for: its own when given, else built from console and Dom0 settings. */
-export function xenCommandLineFor(profile: Profile): string {
+/**
+ * The Xen command line a profile asks for: its own when given, else built from console and Dom0 settings. `sched=null`
+ * (one vCPU per core, least overhead) only when the Xen binary is known to have that scheduler: Debian's has not.
+ */
+export function xenCommandLineFor(profile: Profile, xen?: XenFacts): string {
   if (profile.xen.commandLine) return profile.xen.commandLine;
   const uart = consoleUart(boards[profile.board], profile.console.uart);
   const words = [`console=dtuart dtuart=${uart.dtuart}`];
   if (profile.console.syncConsole) words.push('sync_console');
   if (profile.dom0) words.push(`dom0_mem=${profile.dom0.memoryMb}M dom0_max_vcpus=${profile.dom0.vcpus}`);
-  words.push('bootscrub=0 vwfi=native sched=null');
+  words.push('bootscrub=0 vwfi=native');
+  if (xen?.schedulers.includes('null')) words.push('sched=null');
   if (profile.console.logLevel !== 'default') words.push(`loglvl=${profile.console.logLevel}`);
   if (profile.console.guestLogLevel !== 'default') words.push(`guest_loglvl=${profile.console.guestLogLevel}`);
   if (profile.xen.extraArgs.trim()) words.push(profile.xen.extraArgs.trim());
@@ -134,7 +141,7 @@ export function stage2InputFor(profile: Profile, components: Record<string, Comp
     loadCommand,
     bootCommand: profile.boot.bootCommand,
     xen: get(profile.xen.binary, '$.xen.binary'),
-    xenCommandLine: xenCommandLineFor(profile),
+    xenCommandLine: xenCommandLineFor(profile, components[profile.xen.binary]?.xen),
     ...(dom0 && { dom0 }),
     domUs: profile.domUs.map((domU, i): Stage2DomU => {
       const { kernel, ramdisk, passthroughDtb, staticMemory, name: _name, ...settings } = domU;

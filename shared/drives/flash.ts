@@ -44,6 +44,8 @@ export interface FlashTargetResult {
 export interface BootEditRequest {
   configTxt?: ConfigTxtWanted;
   files: { name: string; base64?: string; path?: string }[];
+  /** Files the base image's boot partition must hold (the Pi 4 firmware): refused with NO_FIRMWARE when absent. */
+  requiredFiles?: string[];
 }
 
 /** What the boot-partition edit did: names written (config.txt first when it changed), and the config.txt diff. */
@@ -51,6 +53,8 @@ export interface BootEditOutcome {
   written: string[];
   configTxtDiff: string;
   configTxtChanged: boolean;
+  /** Files the base image already had that were replaced (its device tree, say). */
+  replaced?: string[];
 }
 
 export interface FlashResult {
@@ -89,4 +93,10 @@ export interface FlashRequest {
   confirmations: WriteConfirmations;
   /** Path of the original source (e.g. on a USB stick) so the drive holding it is refused. */
   sourcePath?: string;
+}
+
+/** The base image's own files the profile's replaced, said plainly: a replaced device tree changes what the firmware hands U-Boot. */
+export function replacedFilesSentence(replaced: string[]): string {
+  const tree = replaced.some((name) => name.endsWith('.dtb')) ? ' (the firmware now hands U-Boot the profile’s device tree, not the image’s)' : '';
+  return `Replaced the base image’s own ${replaced.join(', ')} with the profile’s${tree}.`;
 }

@@ -36,6 +36,8 @@ export interface EditBootRequest {
   configTxt?: ConfigTxtWanted;
   /** Files as base64 (they cross a JSON pipe) or a path the writer reads. */
   files: { name: string; base64?: string; path?: string }[];
+  /** Files the card's boot partition must hold (the Pi 4 firmware). */
+  requiredFiles?: string[];
   confirmations: WriteConfirmations;
 }
 
@@ -46,6 +48,8 @@ export interface BootEditResult {
   /** Unified diff of config.txt ('' when unchanged or not edited). */
   configTxtDiff: string;
   configTxtChanged: boolean;
+  /** Files the partition already had that the edit replaced (config.txt, merged, is not one). */
+  replaced: string[];
 }
 
 export type WriterResults = {

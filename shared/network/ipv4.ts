@@ -42,3 +42,35 @@ export function sameSubnet(a: string, b: string, netmask: string): boolean | und
 
 /** The broadcast address 255.255.255.255 (QEMU's user network relays it to the host's TFTP server). */
 export const LIMITED_BROADCAST = '255.255.255.255';
+
+/**
+ * Why an address cannot be a board's or a server's own on a LAN, or undefined when it can: not a network's own address
+ * or its broadcast (with the netmask; without one, as on a /24 network, the usual home LAN; null: on another network,
+ * not checked), loopback or multicast.
+ */
+export function hostAddressProblem(address: string, netmask?: string | null): string | undefined {
+  const value = parseIpv4(address);
+  if (value === undefined) return undefined; // the shape check says so
+  const first = Math.floor(value / 2 ** 24);
+  if (first === 0) return `${address} is not an address a device can have (0.x.x.x means "this network").`;
+  if (first === 127) return `${address} is a loopback address: it never leaves the computer that uses it.`;
+  if (first >= 224) return `${address} is a multicast or reserved address, not one a device can have.`;
+  if (netmask === null) return undefined; // on another network: its own netmask is not known here
+  const prefix = netmask ? netmaskPrefix(netmask) : 24;
+  if (prefix === undefined || prefix > 30) return undefined;
+  const size = 2 ** (32 - prefix);
+  const offset = value % size;
+  const network = netmask ? `${formatIpv4(value - offset)}/${prefix}` : `${formatIpv4(value - offset)}/24 (no netmask is set; set it when your network is larger)`;
+  if (offset === 0) return `${address} is the address of the network ${network} itself, not of a device on it: choose another, such as ${formatIpv4(value + 50)}.`;
+  if (offset === size - 1) return `${address} is the broadcast address of the network ${network}, not a device’s: choose another, such as ${formatIpv4(value - offset + 50)}.`;
+  return undefined;
+}
+
+/** Why a netmask is not one (ones then zeros, and not 0.0.0.0), or undefined. */
+export function netmaskProblem(mask: string): string | undefined {
+  if (!isIpv4(mask)) return undefined; // the shape check says so
+  const prefix = netmaskPrefix(mask);
+  if (prefix === undefined) return `${mask} is not a netmask: a netmask is ones followed by zeros, such as 255.255.255.0 (a /24 network) or 255.255.0.0 (/16).`;
+  if (prefix === 0) return 'The netmask 0.0.0.0 would put every address on the board’s own network: use your network’s, such as 255.255.255.0.';
+  return undefined;
+}

@@ -8,7 +8,7 @@ import { componentCopies, isFreshCard, type ComponentFacts } from '../boot/gener
 import { checkStage2Placement } from '../boot/stage1';
 import { SAFE_BLOCKSIZE } from '../boot/tftp-transfer';
 import { ImagerError } from '../errors';
-import { sameSubnet } from '../network/ipv4';
+import { hostAddressProblem, LIMITED_BROADCAST, netmaskProblem, sameSubnet } from '../network/ipv4';
 import { checkXenVersion } from '../xen-versions';
 import { fieldProblemSentence } from './field-words';
 import { migrateProfile } from './migrate';
@@ -37,6 +37,9 @@ function zodProblems(issues: z.core.$ZodIssue[]): ProfileProblem[] {
   });
 }
 
+/** What the Pi 4's firmware needs at the card's root before anything of ours runs. */
+export const PI4_FIRMWARE_FILES = ['start4.elf', 'fixup4.dat'];
+
 const STAGE1_BOUND = 4096; // stage 1 is a few lines; 4 KiB bounds its image generously
 
 function addressProblems(profile: Profile): ProfileProblem[] {
@@ -64,6 +67,17 @@ function networkProblems(profile: Profile): ProfileProblem[] {
   if (!network) return [{ path: '$.boot.network', severity: 'error', message: 'Network boot needs network settings: a static address or DHCP, and the TFTP server.' }];
   if (network.method === 'dhcp') return [];
   const problems: ProfileProblem[] = [];
+  const netmask = network.netmask && netmaskProblem(network.netmask);
+  if (netmask) problems.push({ path: '$.boot.network.netmask', severity: 'error', message: netmask });
+  const usableMask = netmask ? undefined : network.netmask;
+  const board = hostAddressProblem(network.boardIp, usableMask);
+  if (board) problems.push({ path: '$.boot.network.boardIp', severity: 'error', message: `The board’s address: ${board}` });
+  // the server and the gateway are checked against the board's network only when they are on it
+  const onBoardNetwork = (address: string) => (usableMask && sameSubnet(address, network.boardIp, usableMask) === false ? null : usableMask);
+  const server = network.serverIp === LIMITED_BROADCAST ? undefined : hostAddressProblem(network.serverIp, onBoardNetwork(network.serverIp));
+  if (server) problems.push({ path: '$.boot.network.serverIp', severity: 'error', message: `The TFTP server’s address: ${server}` });
+  const gateway = network.gateway && hostAddressProblem(network.gateway, onBoardNetwork(network.gateway));
+  if (gateway) problems.push({ path: '$.boot.network.gateway', severity: 'error', message: `The gateway’s address: ${gateway}` });
   if (network.serverIp === network.boardIp) problems.push({ path: '$.boot.network.boardIp', severity: 'error', message: 'The board cannot have the TFTP server\'s address.' });
   if (network.netmask && sameSubnet(network.serverIp, network.boardIp, network.netmask) === false && !network.gateway && network.serverIp !== '255.255.255.255') {
     problems.push({ path: '$.boot.network.serverIp', severity: 'warning', message: `The TFTP server ${network.serverIp} is outside the board's subnet (${network.boardIp}/${network.netmask}) and no gateway is set.` });
@@ -136,6 +150,11 @@ function consoleAndTreeProblems(profile: Profile): ProfileProblem[] {
   return problems;
 }
 
+/** The profile's own Xen options ask for the null scheduler (the default line has it only when the Xen binary does). */
+function asksNullScheduler(profile: Profile): boolean {
+  return /(^|\s)sched=null(\s|$)/.test(profile.xen.commandLine ?? profile.xen.extraArgs);
+}
+
 function domainProblems(profile: Profile): ProfileProblem[] {
   const problems: ProfileProblem[] = [];
   const board = boards[profile.board];
@@ -148,7 +167,7 @@ function domainProblems(profile: Profile): ProfileProblem[] {
   booted.forEach((domU, index) => {
     if (domU.vcpus > board.cpus) problems.push({ path: `$.domUs[${index}].vcpus`, severity: 'error', message: `This DomU asks for ${domU.vcpus} vCPUs but the ${board.name} has ${board.cpus} cores: give it ${board.cpus} or fewer.` });
   });
-  if (vcpus > board.cpus && !profile.xen.commandLine && !problems.some((p) => p.path.endsWith('.vcpus'))) {
+  if (vcpus > board.cpus && asksNullScheduler(profile) && !problems.some((p) => p.path.endsWith('.vcpus'))) {
     problems.push({ path: '$.domUs', severity: 'warning', message: `The domains have ${vcpus} vCPUs but the ${board.name} has ${board.cpus} cores; Xen's null scheduler needs one core per vCPU.` });
   }
   problems.push(...memoryProblems(profile, booted));
@@ -177,6 +196,64 @@ export function profileRuleProblems(profile: Profile): ProfileProblem[] {
   return [...addressProblems(profile), ...networkProblems(profile), ...tftpTransferProblems(profile), ...domainProblems(profile), ...consoleAndTreeProblems(profile)];
 }
 
+/** The base name of a profile path, for messages. */
+const fileName = (file: string) => file.replace(/\\/g, '/').split('/').pop() ?? file;
+
+/**
+ * What the files are, against the fields that name them: a Linux kernel given as Xen, Xen given as a kernel (the two
+ * swapped), a Xen of another series than the profile says, and a `sched=` this Xen was built without.
+ */
+export function componentIdentityProblems(profile: Profile, components: Record<string, ComponentFacts>): ProfileProblem[] {
+  const problems: ProfileProblem[] = [];
+  const xen = components[profile.xen.binary];
+  const kernel = profile.dom0 ? components[profile.dom0.kernel] : undefined;
+  const swapped = Boolean(xen?.linuxVersion && kernel?.xen);
+  const swapHint = swapped ? ' The Xen and Dom0 kernel files look swapped: exchange them.' : '';
+  if (xen?.linuxVersion) {
+    problems.push({
+      path: '$.xen.binary',
+      severity: 'error',
+      message: `${fileName(profile.xen.binary)} is a Linux kernel (Linux ${xen.linuxVersion}), not Xen: U-Boot would start Linux instead of the hypervisor.${swapHint || ' Choose the Xen binary (Debian: /boot/xen-4.17-arm64 from xen-hypervisor-4.17-arm64).'}`,
+    });
+  }
+  if (profile.dom0 && kernel?.xen) {
+    problems.push({
+      path: '$.dom0.kernel',
+      severity: 'error',
+      message: `${fileName(profile.dom0.kernel)} is Xen${kernel.xen.series ? ` ${kernel.xen.series}` : ''}, not a Linux kernel: Xen cannot boot itself as Dom0.${swapHint || ' Choose the Dom0 Linux kernel (vmlinuz).'}`,
+    });
+  }
+  profile.domUs.forEach((domU, index) => {
+    if (!components[domU.kernel]?.xen) return;
+    problems.push({ path: `$.domUs[${index}].kernel`, severity: 'error', message: `${fileName(domU.kernel)} is Xen, not a guest kernel: choose the DomU's Linux kernel (or Zephyr) image.` });
+  });
+  if (xen?.xen?.series && versionSeries(profile.xen.version) && versionSeries(profile.xen.version) !== xen.xen.series) {
+    problems.push({
+      path: '$.xen.version',
+      severity: 'warning',
+      message: `${fileName(profile.xen.binary)} is Xen ${xen.xen.series}, but the profile says ${profile.xen.version}: the checks and notes follow the version you set, so set it to ${xen.xen.series}.`,
+    });
+  }
+  if (xen?.xen) problems.push(...schedulerProblems(profile, xen.xen.schedulers));
+  return problems;
+}
+
+function versionSeries(version: string): string | undefined {
+  return /^(\d+\.\d+)/.exec(version.trim())?.[1];
+}
+
+/** A `sched=` the Xen binary lacks: Xen prints "Could not find scheduler" and falls back to its default. */
+function schedulerProblems(profile: Profile, schedulers: string[]): ProfileProblem[] {
+  const own = profile.xen.commandLine ? { path: '$.xen.commandLine', line: profile.xen.commandLine } : { path: '$.xen.extraArgs', line: profile.xen.extraArgs };
+  const asked = /(?:^|\s)sched=(\S+)/.exec(own.line)?.[1];
+  if (!asked || schedulers.length === 0 || schedulers.includes(asked)) return [];
+  return [{
+    path: own.path,
+    severity: 'warning',
+    message: `This Xen has no "${asked}" scheduler (it has ${schedulers.join(', ')}): it would print "Could not find scheduler: ${asked}" and use its default. Remove sched=${asked}, or choose ${schedulers.map((name) => `sched=${name}`).join(' or ')}.`,
+  }];
+}
+
 /** Migrates, parses and checks a profile; `components` (facts of the files it names) enables the memory-fit and type checks. */
 export function validateProfile(raw: unknown, components?: Record<string, ComponentFacts>): ProfileValidation {
   let migrated: { profile: unknown; migratedFrom?: number };
@@ -191,6 +268,7 @@ export function validateProfile(raw: unknown, components?: Record<string, Compon
   if (!parsed.success) return { problems: zodProblems(parsed.error.issues), ok: false, ...from };
   const profile = parsed.data;
   const problems = profileRuleProblems(profile);
+  if (components) problems.push(...componentIdentityProblems(profile, components));
   const filesKnown = components && componentCopies(profile).every((copy) => copy.role === 'u-boot' || components[copy.source]);
   if (components && filesKnown && !problems.some((p) => p.severity === 'error')) problems.push(...componentProblems(profile, components));
   return { profile, problems, ok: !problems.some((p) => p.severity === 'error'), ...from };

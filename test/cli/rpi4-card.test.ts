@@ -130,6 +130,17 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
     expect(tried.out).not.toMatch(/Starting .*qemu/);
   });
 
+  it('refuses a trial of Debian’s Xen and kernel swapped, with the reason, before any boot', async () => {
+    const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8'));
+    const swapped = path.join(dir, 'parts', 'swapped.json');
+    fs.writeFileSync(swapped, JSON.stringify({ ...profile, xen: { ...profile.xen, binary: profile.dom0.kernel }, dom0: { ...profile.dom0, kernel: profile.xen.binary } }));
+    const tried = await cli('try', '--profile', swapped, '--timeout', '60');
+    expect(tried.status).toBe(1);
+    expect(tried.err).toMatch(/\$\.xen\.binary: vmlinuz-[^ ]+ is a Linux kernel \(Linux 6\.\d+\.\d+-\d+-arm64\), not Xen.*look swapped: exchange them/);
+    expect(tried.err).toMatch(/\$\.dom0\.kernel: xen-4\.17-arm64 is Xen 4\.17, not a Linux kernel/);
+    expect(tried.out).not.toMatch(/Starting .*qemu/);
+  });
+
   describe('on the emulated Pi 4', () => {
     it('boots the flashed card to a Dom0 shell where xl list shows Domain-0', async () => {
       // from the folder above the profile's: its relative paths still name the files beside it
@@ -140,6 +151,8 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
       expect(tried.out).toMatch(/Loaded 1\d\.\d MiB from the SD card/);
       expect(tried.out).toMatch(/xl list shows Domain-0 \(512 MB, 1 vCPU\)/);
       expect(tried.out).toMatch(/^PASS: /m);
+      expect(tried.out).toMatch(/^Ran on: QEMU raspi4b, the emulated Raspberry Pi 4$/m);
+      expect(tried.out).toMatch(/^Not booted from your files:\n {2}- the Raspberry Pi firmware \(start4\.elf, fixup4\.dat\) and config\.txt/m);
       expect(tried.status).toBe(0);
     }, 300_000);
 

@@ -228,7 +228,7 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
         expect(timeline).toMatch(milestone);
       }
       expect(await page.getByTestId('qemu-changes').textContent()).toMatch(/QEMU’s view of it with \d+ blocks? QEMU does not model disabled/);
-      expect(await page.getByTestId('qemu-substituted').textContent()).toMatch(/none — every file it booted is the profile’s own/);
+      expect(await page.getByTestId('qemu-substituted').textContent()).toMatch(/the Raspberry Pi firmware \(start4\.elf, fixup4\.dat\) and config\.txt: QEMU starts the card’s U-Boot itself/);
       expect(await page.getByTestId('qemu-xl-list').textContent()).toMatch(/^xl list in Dom0: Domain-0 \(ID 0\), 768 MB, 1 vCPU, state r-----, [\d.]+ s of CPU time$/);
       // the verdict's facts are as visible as the verdict: not folded into a details box
       expect(await page.getByTestId('qemu-changes').isVisible()).toBe(true);

@@ -16,6 +16,16 @@ export function arm64Image(size: number, banner = 'Linux version 6.1.0-test (tes
   return image;
 }
 
+/**
+ * A Xen binary as far as the imager reads one: the arm64 Image header Xen carries, its banner format, the hypervisor
+ * node's compatible "xen,xen-SERIES" and the scheduler table's names (Debian's 4.17: credit and credit2, no null).
+ */
+export function xenImage(size: number, series = '4.17', schedulers = ['SMP Credit Scheduler', 'SMP Credit Scheduler rev2']): Buffer {
+  const image = arm64Image(size, 'Xen version %d.%d%s (%s %s) (%s@%s) (%s) %s %s\n');
+  image.write(['', `xen,xen-${series}`, 'xen,xen', ...schedulers, ''].join('\0'), 8192, 'latin1');
+  return image;
+}
+
 export interface TestComponents {
   dir: string;
   xen: string;

@@ -52,7 +52,8 @@ export interface TestImageOptions {
   rootMiB?: number;
   /** Bytes of random data in the root file system (so "used" space is not all zeros). */
   rootDataBytes?: number;
-  bootFiles?: Record<string, string | Uint8Array>;
+  /** Extra files for the boot partition; null leaves out one the image has by default (start4.elf, say). */
+  bootFiles?: Record<string, string | Uint8Array | null>;
 }
 
 /**
@@ -67,8 +68,9 @@ export function buildRpiLikeImage(dir: string, name = 'base.img', options: TestI
   try {
     const bootFat = path.join(work, 'boot.fat');
     run('mkfs.vfat', ['-F', '32', '-n', 'bootfs', '-C', bootFat, String(bootMiB * 1024)]);
-    const bootFiles = { 'config.txt': RPI_OS_CONFIG_TXT, 'cmdline.txt': 'console=serial0,115200 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait\n', 'start4.elf': randomBytes(200_000), ...options.bootFiles };
+    const bootFiles = { 'config.txt': RPI_OS_CONFIG_TXT, 'cmdline.txt': 'console=serial0,115200 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait\n', 'start4.elf': randomBytes(200_000), 'fixup4.dat': randomBytes(5_000), ...options.bootFiles };
     for (const [file, content] of Object.entries(bootFiles)) {
+      if (content === null) continue;
       const local = path.join(work, 'f-' + file.replace(/\//g, '_'));
       fs.writeFileSync(local, content);
       run('mcopy', ['-i', bootFat, local, `::${file}`]);

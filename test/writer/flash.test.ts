@@ -75,6 +75,7 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
   it('writes an image to a loop device and a file at once, verifies both, and reports progress by phase', async () => {
     const { loop } = usedCard('two-a.img');
     const file = path.join(dir, 'out', 'copy.img');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     const events: FlashProgress[] = [];
     const onProgress = (p: FlashProgress) => events.push(p);
     writer.on('progress', onProgress);

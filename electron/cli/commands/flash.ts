@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { FlashProgress, FlashTarget } from '../../../shared/drives/flash';
+import { replacedFilesSentence, type FlashProgress, type FlashTarget } from '../../../shared/drives/flash';
 import { assertDriveWritable, type WriteConfirmations } from '../../../shared/drives/safety';
 import { driveShortName, formatDriveSize, type DriveInfo } from '../../../shared/drives/types';
 import { ImagerError } from '../../../shared/errors';
 import { formatError } from '../../../shared/messages';
-import { describeBlockDevice, runEditInPlace, runFlash, WriterClient } from '../../services/drives';
+import { checkImageFileTarget, describeBlockDevice, runEditInPlace, runFlash, WriterClient } from '../../services/drives';
 import { bootPartitionEdit, prepareBoot, readyBoot } from '../../services/boot-files';
 import { loadProfileFile } from '../../services/profiles';
 import { bootFilesFromFolder, type BootEdit } from '../../node/fat/boot-edit';
@@ -33,7 +33,7 @@ Options:
   --target DEVICE|FILE      Where to write (repeat for several cards at once)
   --base IMAGE|URL          Base image (default: the profile's baseImage; none: a fresh card)
   --sha256 HEX              Expected SHA-256 of the base image as given
-  --yes                     Confirm erasing the target drives (and drives over 128 GB)
+  --yes                     Confirm erasing the target drives (and drives over 128 GB), and replacing image files that exist
   --yes-system-drive NAME   Also allow writing the system drive NAME (e.g. sda)
   --no-verify               Skip reading the cards back
   --full                    Write every byte of the image, not only what file systems use
@@ -153,6 +153,18 @@ export const flashCommand: CliCommand = {
       const names = drives.map((d) => (d.kind === 'drive' ? `${d.device} (${formatDriveSize(d.drive?.size ?? null)})` : '')).join(', ');
       throw new ImagerError({ code: 'CONFIRMATION_NEEDED', subject: names, message: `This erases everything on ${names}.`, hint: 'Check the drive names with `xen-pi-imager drives`, then add --yes to go ahead.' });
     }
+    // image files: the folder must exist, and an existing file is replaced only with --yes (edit in place edits it instead)
+    if (!values['edit-in-place']) {
+      for (const file of [...files, ...saveAs.map((name) => ({ kind: 'file' as const, path: name }))]) {
+        if (file.kind !== 'file') continue;
+        try {
+          checkImageFileTarget(file.path, values.yes);
+        } catch (error) {
+          if (error instanceof ImagerError && error.code === 'EXISTS') throw new ImagerError({ ...error.toJSON(), hint: 'Add --yes to replace it, or give another file name.' });
+          throw error;
+        }
+      }
+    }
     const confirmations = confirmationsOf(values);
     const report = (p: FlashProgress) => {
       if (values.json) io.stdout(JSON.stringify({ type: 'progress', ...p }) + '\n');
@@ -195,7 +207,8 @@ export const flashCommand: CliCommand = {
       else io.stdout(`Base image SHA-256: ${result.composed.sourceSha256}${result.composed.sha256Checked ? ' (matches)' : ''}\n`);
       if (result.composed.configTxtDiff) io.stdout(`config.txt changes:\n${result.composed.configTxtDiff}\n`);
       io.stdout(`Boot partition: ${result.composed.written.join(', ') || 'unchanged'}\n`);
-      if (result.savedAs) io.stdout(`Saved ${result.savedAs}\n`);
+      if (result.composed.replaced.length > 0) io.stdout(`${replacedFilesSentence(result.composed.replaced)}\n`);
+      if (result.savedAs) io.stdout(`Saved ${result.savedAs}${result.savedVerified ? ', read back and verified' : ''}\n`);
       for (const target of result.flash?.targets ?? []) {
         io.stdout(target.ok ? `${target.target}: written${target.verified ? ' and verified' : ''}\n` : `${target.target}: FAILED: ${formatError(target.error!)}\n`);
       }

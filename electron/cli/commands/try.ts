@@ -52,6 +52,11 @@ function report(result: EmulatorResult, io: CliIO): void {
     if (diagnosis.line) io.stdout(`  console: ${diagnosis.line}\n`);
     io.stdout(`  ${diagnosis.hint}\n`);
   }
+  // as prominent as the verdict: what ran it, what the trial changed, and which of the user's files it did not boot
+  if (result.machine) io.stdout(`Ran on: QEMU ${result.machine === 'raspi4b' ? 'raspi4b, the emulated Raspberry Pi 4' : 'virt, with the profile retargeted'}\n`);
+  if (result.changes.length > 0) io.stdout(`Changed for the emulator:\n${result.changes.map((change) => `  - ${change}\n`).join('')}`);
+  const substituted = result.substituted ?? [];
+  io.stdout(substituted.length > 0 ? `Not booted from your files:\n${substituted.map((what) => `  - ${what}\n`).join('')}` : 'Every file it booted is the profile’s own.\n');
   if (result.consoleLogPath) io.stdout(`Console log: ${result.consoleLogPath}\n`);
 }
 

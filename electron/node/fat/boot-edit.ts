@@ -21,6 +21,8 @@ export type ConfigTxtEdit = ConfigTxtWanted | ((existing: string | undefined) =>
 export interface BootEdit {
   configTxt?: ConfigTxtEdit;
   files: BootFileInput[];
+  /** Files the partition must hold once edited (the Pi 4 firmware on a base image): refused with NO_FIRMWARE when absent. */
+  requiredFiles?: string[];
 }
 
 
@@ -51,15 +53,32 @@ function mergedConfigTxt(existing: string | undefined, edit: ConfigTxtEdit): { t
   return mergeConfigTxt(existing, edit);
 }
 
+/** Refuses a boot partition that lacks what the board's firmware needs, and that the edit does not add. */
+function checkRequiredFiles(volume: FatVolume, edit: BootEdit): void {
+  const adding = new Set(edit.files.map((f) => f.name.toLowerCase()));
+  const missing = (edit.requiredFiles ?? []).filter((name) => !adding.has(name.toLowerCase()) && !volume.exists(name));
+  if (missing.length === 0) return;
+  const names = missing.length === 1 ? missing[0] : `${missing.slice(0, -1).join(', ')} and ${missing.at(-1)}`;
+  throw new ImagerError({
+    code: 'NO_FIRMWARE',
+    subject: missing.join(', '),
+    message: `The base image’s boot partition has no ${names}: a Raspberry Pi 4 would not start from this card (it is not a Raspberry Pi OS image for the Pi 4, or its firmware is too old).`,
+    hint: 'Choose a Raspberry Pi OS image (64-bit, for the Pi 4), or leave the base image empty to write a fresh card with Debian’s Pi 4 firmware (Components → Get everything from Debian, or xen-pi-imager fetch-parts --board rpi4).',
+    details: { phase: 'composing', missing },
+  });
+}
+
 /** The files the edit will write, in order, with their final bytes (config.txt merged against `existing`). */
-export function plannedBootFiles(volume: FatVolume, edit: BootEdit): { files: { name: string; bytes: Uint8Array }[]; diff: string; changed: boolean } {
+export function plannedBootFiles(volume: FatVolume, edit: BootEdit): { files: { name: string; bytes: Uint8Array }[]; diff: string; changed: boolean; replaced: string[] } {
+  checkRequiredFiles(volume, edit);
   const files = edit.files.filter((f) => f.name.toLowerCase() !== 'config.txt' || !edit.configTxt).map((f) => ({ name: f.name, bytes: bootFileBytes(f) }));
-  if (!edit.configTxt) return { files, diff: '', changed: false };
+  const replaced = files.filter((f) => f.name.toLowerCase() !== 'config.txt' && volume.exists(f.name)).map((f) => f.name);
+  if (!edit.configTxt) return { files, diff: '', changed: false, replaced };
   const existingBytes = volume.readFile('config.txt');
   const existing = existingBytes ? decoder.decode(existingBytes) : undefined;
   const merged = mergedConfigTxt(existing, edit.configTxt);
   if (merged.changed) files.unshift({ name: 'config.txt', bytes: new TextEncoder().encode(merged.text) });
-  return { files, diff: merged.diff, changed: merged.changed };
+  return { files, diff: merged.diff, changed: merged.changed, replaced };
 }
 
 /** Edits the first FAT partition of an image file or a card (block device) and flushes it; with an overlay, `target` stays untouched. */
@@ -68,7 +87,7 @@ export async function applyBootEdit(target: string, edit: BootEdit, overlay?: Im
   try {
     const plan = plannedBootFiles(volume, edit);
     for (const file of plan.files) volume.writeFile(file.name, file.bytes);
-    return { written: plan.files.map((f) => f.name), configTxtDiff: plan.diff, configTxtChanged: plan.changed, files: plan.files };
+    return { written: plan.files.map((f) => f.name), configTxtDiff: plan.diff, configTxtChanged: plan.changed, replaced: plan.replaced, files: plan.files };
   } finally {
     volume.close();
   }

@@ -2,11 +2,13 @@
 import { closeSync, readSync } from 'node:fs';
 import { constants, gunzipSync } from 'node:zlib';
 import type { ComponentFacts } from '../../../shared/boot/generate';
-import { detectFile, findLinuxVersion } from '../../../shared/boot/detect';
+import { detectFile, findLinuxVersion, findXenFacts } from '../../../shared/boot/detect';
 import { openUserFile } from '../../node/user-files';
 
 export const HEAD_BYTES = 64 * 1024;
 const BANNER_SCAN_LIMIT = 128 * 1024 * 1024;
+/** Xen for arm64 is about 1 MiB; an Image larger than this without a Linux banner is not read whole. */
+const XEN_SCAN_LIMIT = 32 * 1024 * 1024;
 
 function readRange(fd: number, position: number, length: number): Buffer {
   const buffer = Buffer.alloc(length);
@@ -71,6 +73,9 @@ export function readComponentFacts(file: string): ComponentFacts {
     if (kind === 'arm64-image') {
       const release = linuxVersion(fd, size);
       if (release) facts.linuxVersion = release;
+      // Xen carries the same Image header: read what it says about itself (its series, its schedulers)
+      const xen = !release && size <= XEN_SCAN_LIMIT ? findXenFacts(readRange(fd, 0, size)) : undefined;
+      if (xen) facts.xen = xen;
     }
     return facts;
   } finally {

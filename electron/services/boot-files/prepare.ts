@@ -6,7 +6,8 @@ import { bundleBoot, emptyBundle, hasErrors, type BootBundle, type BootProblem }
 import { componentCopies, type ComponentCopy, type ComponentFacts } from '../../../shared/boot/generate';
 import { scriptTimestamp } from '../../../shared/boot/script-image';
 import { ImagerError } from '../../../shared/errors';
-import { profileRuleProblems } from '../../../shared/profile/check';
+import { boards } from '../../../shared/boards';
+import { componentIdentityProblems, PI4_FIRMWARE_FILES, profileRuleProblems } from '../../../shared/profile/check';
 import type { Profile } from '../../../shared/profile/schema';
 import type { BootEdit, BootFileInput } from '../../node/fat/boot-edit';
 import { readComponentFacts } from './facts';
@@ -117,7 +118,8 @@ export function provenanceProblems(profile: Profile, baseDir: string, files: Pic
 export function prepareBoot(profile: Profile, baseDir: string, env: NodeJS.ProcessEnv = process.env): PreparedBoot {
   const files = readProfileFiles(profile, baseDir);
   const named = componentCopies(profile).map((copy) => ({ ...copy, ...(files.components[copy.source] && { size: files.components[copy.source]!.size }) }));
-  const rules = profileRuleProblems(profile);
+  // what the files are is checked too (a kernel given as Xen, the two swapped) before anything is generated from them
+  const rules = [...profileRuleProblems(profile), ...componentIdentityProblems(profile, files.components)];
   // generation needs every file but u-boot.bin (the scripts only name it): without one, its own error says enough
   const generates = !hasErrors(rules) && files.missing.every((problem) => problem.path === '$.ubootBinary');
   const bundle = generates ? bundleBoot(profile, files.components, { timestamp: scriptTimestamp(env.SOURCE_DATE_EPOCH) }) : emptyBundle([]);
@@ -151,5 +153,7 @@ export function bootPartitionEdit(prepared: PreparedBoot): BootEdit {
     ...prepared.bootPartition.generated.filter((f) => f.name !== 'config.txt').map((f) => ({ name: f.name, bytes: f.bytes })),
     ...prepared.bootPartition.components.map((c) => ({ name: c.target, path: componentPath(prepared, c) })),
   ];
-  return { ...(prepared.configTxt && { configTxt: prepared.configTxt }), files };
+  // on a base image the Pi's own firmware starts U-Boot (a fresh card gets the profile's firmware instead)
+  const requiredFiles = boards[prepared.profile.board].usesConfigTxt ? PI4_FIRMWARE_FILES : undefined;
+  return { ...(prepared.configTxt && { configTxt: prepared.configTxt }), files, ...(requiredFiles && { requiredFiles }) };
 }

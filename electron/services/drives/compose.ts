@@ -163,7 +163,7 @@ export async function composeImage(options: ComposeOptions): Promise<ComposedIma
       options.onProgress?.({ phase: 'composing', bytes: 0 });
       // Nothing to add (a ready-made image such as EVE's live.raw): leave its partitions alone.
       const editing = Boolean(options.configTxt) || options.files.length > 0;
-      const edit = editing ? await applyBootEdit(image, options) : { written: [], configTxtDiff: '', configTxtChanged: false, files: [] };
+      const edit = editing ? await applyBootEdit(image, options) : { written: [], configTxtDiff: '', configTxtChanged: false, replaced: [], files: [] };
       if (editing) await compareBootFiles(image, edit.files);
       return {
         image,
@@ -174,6 +174,7 @@ export async function composeImage(options: ComposeOptions): Promise<ComposedIma
         written: edit.written,
         configTxtDiff: edit.configTxtDiff,
         configTxtChanged: edit.configTxtChanged,
+        replaced: edit.replaced,
         discard: () => fs.rmSync(image, { force: true }),
       };
     } catch (error) {
@@ -189,7 +190,6 @@ export async function composeImage(options: ComposeOptions): Promise<ComposedIma
 /** Saves a composed image as .img, or .img.xz (xz -T0) when the name ends in .xz; written via a .partial file. */
 export async function saveImage(image: string, destination: string, onProgress?: (p: ComposeProgress) => void): Promise<void> {
   const partial = `${destination}.partial`;
-  fs.mkdirSync(path.dirname(path.resolve(destination)), { recursive: true });
   try {
     onProgress?.({ phase: 'saving', bytes: 0, totalBytes: fs.statSync(image).size });
     if (destination.toLowerCase().endsWith('.xz')) {

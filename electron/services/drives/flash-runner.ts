@@ -6,6 +6,7 @@ import type { EditedTarget } from '../../../shared/api/drives';
 import { ImagerError, toErrorData } from '../../../shared/errors';
 import type { BootEdit } from '../../node/fat/boot-edit';
 import { cleanCache, composeImage, saveImage, type ComposeProgress, type ComposedImage } from './compose';
+import { verifySavedImage } from './image-file';
 import { prepareDirectSource } from './direct-source';
 import { composeFreshCard } from './fresh-card';
 import { WriterClient, type WriterOptions } from './writer-client';
@@ -32,12 +33,14 @@ export interface FlashRun {
 }
 
 export interface FlashRunResult {
-  composed: Pick<ComposedImage, 'imageBytes' | 'sourceSha256' | 'sha256Checked' | 'reusedBase' | 'written' | 'configTxtDiff' | 'configTxtChanged'> & {
+  composed: Pick<ComposedImage, 'imageBytes' | 'sourceSha256' | 'sha256Checked' | 'reusedBase' | 'written' | 'configTxtDiff' | 'configTxtChanged' | 'replaced'> & {
     /** The card was built from nothing (no base image): its size. */
     freshCardMiB?: number;
   };
   flash?: FlashResult;
   savedAs?: string;
+  /** The saved image file was read back (decompressed when .xz) and matched the image byte for byte. */
+  savedVerified?: boolean;
 }
 
 function composeProgress(jobId: string, onProgress: FlashRun['onProgress']) {
@@ -56,10 +59,10 @@ function composeProgress(jobId: string, onProgress: FlashRun['onProgress']) {
 }
 
 /** The boot edit as the writer takes it; undefined when config.txt comes from a function (only the classic path can run it). */
-function bootEditRequest(edit: BootEdit): BootEditRequest | undefined {
+export function bootEditRequest(edit: BootEdit): BootEditRequest | undefined {
   if (typeof edit.configTxt === 'function') return undefined;
   const files = edit.files.map((f) => (f.bytes ? { name: f.name, base64: Buffer.from(f.bytes).toString('base64') } : { name: f.name, ...(f.path && { path: f.path }) }));
-  return { ...(edit.configTxt && { configTxt: edit.configTxt }), files };
+  return { ...(edit.configTxt && { configTxt: edit.configTxt }), files, ...(edit.requiredFiles && { requiredFiles: edit.requiredFiles }) };
 }
 
 /** Runs one flash request on a writer (started for it, elevated for drives, unless the caller passed one), with progress and cancel. */
@@ -111,7 +114,7 @@ async function runDirect(run: FlashRun, edit: BootEditRequest | undefined): Prom
   }
   // A stream that completed is a correct image (xz checks it) even when a card failed: the next card reuses it.
   const sourceSha256 = await source.finish(flash.sourceSha256, Boolean(flash.cachedAs));
-  const bootEdit = flash.bootEdit ?? { written: [], configTxtDiff: '', configTxtChanged: false };
+  const bootEdit = { replaced: [], ...(flash.bootEdit ?? { written: [], configTxtDiff: '', configTxtChanged: false }) };
   return {
     composed: { imageBytes: flash.imageBytes, sourceSha256, sha256Checked: Boolean(run.sha256), reusedBase: source.reusedBase, ...bootEdit },
     flash,
@@ -133,7 +136,15 @@ export async function runFlash(run: FlashRun): Promise<FlashRunResult> {
     ...(run.signal && { signal: run.signal }),
   });
   try {
-    if (run.saveAs) await saveImage(composed.image, run.saveAs);
+    let savedVerified = false;
+    if (run.saveAs) {
+      await saveImage(composed.image, run.saveAs);
+      if (run.verify) {
+        run.onProgress?.({ jobId: run.jobId, phase: 'verifying', percent: 0, bytes: 0, totalBytes: composed.imageBytes, speed: 0, eta: null, activeTargets: 1, failedTargets: 0 });
+        await verifySavedImage(composed.image, run.saveAs, run.signal);
+        savedVerified = true;
+      }
+    }
     let flash: FlashResult | undefined;
     if (run.targets.length > 0) {
       flash = await writeWith(run, {
@@ -147,7 +158,7 @@ export async function runFlash(run: FlashRun): Promise<FlashRunResult> {
       });
     }
     const { image: _image, discard: _discard, ...facts } = composed;
-    return { composed: facts, ...(flash && { flash }), ...(run.saveAs && { savedAs: run.saveAs }) };
+    return { composed: facts, ...(flash && { flash }), ...(run.saveAs && { savedAs: run.saveAs, savedVerified }) };
   } finally {
     composed.discard();
   }
@@ -193,7 +204,7 @@ export async function runEditInPlace(run: EditInPlaceRun): Promise<EditedTarget[
       progress(edited.length, edited.filter((e) => !e.ok).length);
       const name = target.kind === 'drive' ? target.device : target.path;
       try {
-        const result = await writer.editBoot({ target, ...(configTxt && { configTxt }), files, confirmations: run.confirmations });
+        const result = await writer.editBoot({ target, ...(configTxt && { configTxt }), files, ...(run.edit.requiredFiles && { requiredFiles: run.edit.requiredFiles }), confirmations: run.confirmations });
         edited.push({ target: name, ok: true, written: result.written, ...(result.configTxtDiff && { configTxtDiff: result.configTxtDiff }) });
       } catch (error) {
         edited.push({ target: name, ok: false, written: [], error: toErrorData(error) });

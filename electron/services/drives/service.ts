@@ -12,6 +12,7 @@ import type { BootEdit } from '../../node/fat/boot-edit';
 import { dataPaths, userDataDir } from '../../node/paths';
 import type { DomainService, ServiceHost } from '../host';
 import { runEditInPlace, runFlash } from './flash-runner';
+import { checkImageFileTarget } from './image-file';
 import { isUrl } from './source';
 import { isFreshCard } from '../../../shared/boot/generate';
 import { WriterClient } from './writer-client';
@@ -35,7 +36,11 @@ export function bootEditForRequest(request: ParsedFlashStart, componentsDir: str
   return edit;
 }
 
-/** The base image: the request's source, else the profile's, relative paths looked up like components. */
+/** The image files a write creates: the file targets and the saved copy. */
+function imageFilesOf(request: ParsedFlashStart): string[] {
+  return [...request.targets.flatMap((t) => (t.kind === 'file' ? [t.path] : [])), ...(request.saveAs ? [request.saveAs] : [])];
+}
+
 /** The base image: the request's source, else the profile's; undefined means a fresh card built from the boot files alone. */
 export function baseImageForRequest(request: ParsedFlashStart, componentsDir: string): string | undefined {
   const given = request.source || request.profile?.baseImage;
@@ -100,9 +105,10 @@ export function createDrivesService(host: ServiceHost): DomainService<'drivesLis
         configTxtDiff: outcome.composed.configTxtDiff,
         sourceSha256: outcome.composed.sourceSha256,
         bootFiles: outcome.composed.written,
+        ...(outcome.composed.replaced.length > 0 && { replacedFiles: outcome.composed.replaced }),
         imageBytes: outcome.composed.imageBytes,
         ...(outcome.composed.freshCardMiB && { freshCardMiB: outcome.composed.freshCardMiB }),
-        ...(outcome.savedAs && { savedAs: outcome.savedAs }),
+        ...(outcome.savedAs && { savedAs: outcome.savedAs, savedVerified: Boolean(outcome.savedVerified) }),
       });
     } catch (error) {
       host.emit('flash:done', { jobId, ok: false, error: toErrorData(error) });
@@ -123,8 +129,11 @@ export function createDrivesService(host: ServiceHost): DomainService<'drivesLis
         throw new ImagerError({ code: 'BUSY', message: 'A write is already running.', hint: 'Wait for it to finish or cancel it.' });
       }
       const parsed = flashStartSchema.parse(request);
-      // Profile problems (missing components, bad addresses) are answered right away, before a job exists.
-      if (!parsed.editInPlace) baseImageForRequest(parsed, paths.components);
+      // Profile problems (missing components, bad addresses) and image files that need a yes are answered right away, before a job exists.
+      if (!parsed.editInPlace) {
+        baseImageForRequest(parsed, paths.components);
+        for (const file of imageFilesOf(parsed)) checkImageFileTarget(file, parsed.overwrite);
+      }
       const edit = bootEditForRequest(parsed, paths.components);
       const jobId = randomUUID();
       const controller = new AbortController();

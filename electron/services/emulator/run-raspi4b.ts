@@ -21,6 +21,10 @@ import { saveConsole, watchBoot, type TrialCallbacks, type TrialRequest, type Tr
 /** QEMU's raspi4b declares 960 MiB at 0x0 whatever its RAM (as a 1 GB Pi 4 does). */
 const RASPI4B_RAM_MIB = 1024;
 
+/** raspi4b has no VideoCore: the card's firmware and config.txt are never run, QEMU loads U-Boot itself. */
+export const FIRMWARE_NOT_RUN =
+  'the Raspberry Pi firmware (start4.elf, fixup4.dat) and config.txt: QEMU starts the card’s U-Boot itself, as the firmware would (the card still holds them)';
+
 export interface Raspi4bTwin {
   profile: Profile;
   changes: string[];
@@ -103,7 +107,7 @@ export async function runRaspi4bTrial(request: TrialRequest, callbacks: TrialCal
     child.stdin.on('error', () => undefined); // QEMU may exit before a keystroke arrives
     const result = await watchBoot(child, request, callbacks, true);
     const consoleLogPath = request.logsDir ? await saveConsole(request.logsDir, result.console) : undefined;
-    return { ...result.verdict, changes, machine: 'raspi4b', substituted: [], ...(consoleLogPath && { consoleLogPath }) };
+    return { ...result.verdict, changes, machine: 'raspi4b', substituted: [FIRMWARE_NOT_RUN], ...(consoleLogPath && { consoleLogPath }) };
   } finally {
     if (card) await fsp.rm(card, { force: true });
     await fsp.rm(workDir, { recursive: true, force: true });

@@ -7,8 +7,10 @@ import { BootTimeline } from '../../../shared/console/timeline';
 import { qemuTrialProfile, type TrialParts } from '../../../shared/emulator/trial-profile';
 import type { TftpTransferEvent } from '../../../shared/api/tftp';
 import { ImagerError } from '../../../shared/errors';
+import { componentIdentityProblems, type ProfileProblem } from '../../../shared/profile/check';
+import type { Profile } from '../../../shared/profile/schema';
 import { cachedGzipKernel } from '../boot-files/gzip-kernel';
-import { componentPath, prepareBoot, readyBoot, warningsOf, type PreparedBoot } from '../boot-files/prepare';
+import { componentPath, prepareBoot, readProfileFiles, readyBoot, warningsOf, type PreparedBoot } from '../boot-files/prepare';
 import { createFatDiskImage, type FatImageFile } from '../../node/fat';
 import { createTftpServer, type TftpServer } from '../tftp/server';
 import { fetchDebianParts, partsCacheRoot } from './debian-parts';
@@ -18,6 +20,9 @@ import { dumpVirtDeviceTree, findQemuTools, qemuCommandLine, startQemu } from '.
 import { DEFAULT_TIMEOUT_SECONDS, saveConsole, watchBoot, type TrialCallbacks, type TrialRequest, type TrialResult } from './watch';
 
 export { DEFAULT_TIMEOUT_SECONDS, type TrialCallbacks, type TrialRequest, type TrialResult };
+
+/** Where the trial's own TFTP server listens: QEMU's user network relays the board's 255.255.255.255:69 here. */
+const TRIAL_TFTP_ADDRESS = '127.0.0.1';
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ImagerError({ code: 'CANCELLED', message: 'The trial boot was cancelled before QEMU started.', hint: 'Start it again when you are ready.' });
@@ -57,11 +62,50 @@ function xenSeries(version: string): string {
   return /^(\d+\.\d+)/.exec(version)?.[1] ?? version;
 }
 
+/** Refuses a trial whose problems (of the profile as the user's own board takes it) include errors, listing them. */
+function refuseProblems(profile: Profile, problems: ProfileProblem[], hint: string): void {
+  const errors = problems.filter((problem) => problem.severity === 'error');
+  if (errors.length === 0) return;
+  throw new ImagerError({
+    code: 'INVALID_PROFILE',
+    subject: profile.name,
+    message: errors.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
+    hint,
+    details: { problems: errors },
+  });
+}
+
+/**
+ * A TFTP trial on virt serves its own files (retargeted scripts, maybe Debian's parts) on the port U-Boot asks, 69. While
+ * the app's own server holds that port, the trial cannot; it says so, naming that server and how to stop it, instead of
+ * blaming "another program". (The two do not share one server: the user's Pi may be fetching the real files from it.)
+ */
+async function refuseWhileAppServerRuns(request: TrialRequest): Promise<void> {
+  if (request.profile.boot.mode !== 'tftp' || request.options.tftp === 'external') return;
+  const port = request.tftpPort ?? 69;
+  const running = await request.appTftpServer?.();
+  // bound to one LAN address it leaves 127.0.0.1:69 free for the trial; on all addresses or loopback it does not
+  if (!running || running.port !== port || !['0.0.0.0', TRIAL_TFTP_ADDRESS].includes(running.address)) return;
+  throw new ImagerError({
+    code: 'TFTP_SERVER_RUNNING',
+    subject: `${running.address}:${running.port}`,
+    message: `The app’s own TFTP server (Network boot step) is serving on ${running.address}:${running.port}, the port the emulated board asks, so the trial cannot serve its files there.`,
+    hint: 'Stop the TFTP server on the Network boot step, then try again; start it again afterwards for your Pi.',
+    details: { address: running.address, port: running.port, stop: 'tftpStop' },
+  });
+}
+
 /** Runs one trial; throws ImagerError for problems before QEMU starts, else resolves with the verdict. */
 export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks = {}): Promise<TrialResult> {
   const { options, signal } = request;
   const env = request.env ?? process.env;
   const progress = callbacks.onProgress ?? (() => {});
+  // Whatever machine runs it, the user's own Xen and kernels must be what their fields say (a swapped pair booted
+  // once to "Dom0 userspace reached" when the trial put Debian's in): told before anything starts.
+  if (options.components !== 'debian') {
+    const own = readProfileFiles(request.profile, request.componentsDir);
+    refuseProblems(request.profile, componentIdentityProblems(request.profile, own.components), 'Fix the profile first: the trial boots your own Xen and kernel.');
+  }
   // a Raspberry Pi 4 profile boots on the emulated Pi 4 itself when this machine's QEMU can
   const machine = options.machine ?? 'auto';
   const pi4 = request.profile.board === 'rpi4' && machine !== 'virt' && options.components !== 'debian';
@@ -84,6 +128,7 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     fallback = `${found.why} Booted on QEMU’s virt board instead, with the profile retargeted (run fetch-parts --board rpi4 to get QEMU with raspi4b)`;
     progress(fallback);
   }
+  await refuseWhileAppServerRuns(request);
   const tools = findQemuTools(env);
   const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'xen-pi-imager-qemu-'));
   let server: TftpServer | undefined;
@@ -115,7 +160,7 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     progress(`Writing the SD image (${files.card.map((file) => file.name).join(', ')})`);
     await createFatDiskImage(sdImage, { sizeMiB: cardSizeMiB(files.card), label: 'BOOT', files: files.card });
     if (trial.profile.boot.mode === 'tftp' && options.tftp !== 'external') {
-      server = createTftpServer({ files: files.tftpFiles, diskFiles: files.tftpDiskFiles, address: '127.0.0.1', port: request.tftpPort ?? 69 });
+      server = createTftpServer({ files: files.tftpFiles, diskFiles: files.tftpDiskFiles, address: TRIAL_TFTP_ADDRESS, port: request.tftpPort ?? 69 });
       for (const name of ['request', 'progress', 'done', 'error'] as const) {
         server.on(name, (event: TftpTransferEvent) => {
           callbacks.onTftp?.(event);
@@ -131,7 +176,11 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     const result = await watchBoot(startQemu(tools, sdImage, workDir), request, callbacks, false, timeline);
     const consoleLogPath = request.logsDir ? await saveConsole(request.logsDir, result.console) : undefined;
     const substituted = parts ? ['Xen', 'the Dom0 kernel', 'the Dom0 ramdisk'].map((what) => `${what} (Debian’s, not the profile’s)`) : [];
-    if (request.profile.board !== 'qemu-virt') substituted.push('the device tree (QEMU virt’s, not the Pi 4’s)');
+    if (request.profile.board !== 'qemu-virt') {
+      substituted.push('the device tree (QEMU virt’s, not the Pi 4’s)');
+      if (request.profile.ubootBinary) substituted.push('U-Boot (Debian’s qemu_arm64 build, not the card’s u-boot.bin)');
+      substituted.push('the Raspberry Pi firmware and config.txt (virt has none: its U-Boot starts at once)');
+    }
     return {
       ...result.verdict,
       changes: [...(fallback ? [fallback] : []), ...trial.changes],

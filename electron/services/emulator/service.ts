@@ -17,6 +17,8 @@ export interface EmulatorServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** Only for tests of failure paths: U-Boot always asks port 69. */
   tftpPort?: number;
+  /** The app's own TFTP server, when it runs (the trial names it instead of "another program"). */
+  appTftpServer?: TrialRequest['appTftpServer'];
 }
 
 /** A profile object's relative paths are looked up in the components folder; a profile file's next to it (as `generate` does). */
@@ -57,6 +59,7 @@ export function createEmulatorService(host: ServiceHost, serviceOptions: Emulato
       signal: controller.signal,
       env,
       ...(serviceOptions.tftpPort !== undefined && { tftpPort: serviceOptions.tftpPort }),
+      ...(serviceOptions.appTftpServer && { appTftpServer: serviceOptions.appTftpServer }),
     };
     const done = runTrial(request, {
       onConsole: (text, timeMs) => host.emit('emulator:console', { runId, text, timeMs }),

@@ -29,6 +29,8 @@ export interface TrialRequest {
   env?: NodeJS.ProcessEnv;
   /** TFTP port: 69 is the only one U-Boot uses; other values only make sense for tests of failure paths. */
   tftpPort?: number;
+  /** Where the app's own TFTP server (the Network step's) listens, when it runs: the trial's would need the same port. */
+  appTftpServer?: () => Promise<{ address: string; port: number } | undefined>;
 }
 
 export interface TrialCallbacks {

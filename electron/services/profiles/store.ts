@@ -214,7 +214,7 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
           code: 'PROFILE_DAMAGED',
           subject: sourceName,
           message: `"${sourceName}" is not a profile: it is not valid JSON (${(error as Error).message}).`,
-          hint: 'Pick a profile file exported by Xen Pi Imager (.xenpi or .json).',
+          hint: 'Pick a profile file exported by Xen Pi Imager (.json).',
         });
       }
       const { profile } = codec.decode(json, sourceName);

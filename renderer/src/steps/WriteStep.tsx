@@ -3,10 +3,11 @@ import { useEffect, useRef, useState } from 'react';
 import type { ExportResult } from '../../../shared/api/boot';
 import type { FlashDone } from '../../../shared/api/drives';
 import { boards } from '../../../shared/boards';
-import type { FlashPhase, FlashProgress } from '../../../shared/drives/flash';
+import { replacedFilesSentence, type FlashPhase, type FlashProgress } from '../../../shared/drives/flash';
 import { formatDriveSize } from '../../../shared/drives/types';
+import { tftpServerNextStep } from '../../../shared/network/next-step';
 import type { ImagerErrorData } from '../../../shared/errors';
-import { cancelWrite, exportBootFiles, onHostEvent, startFlash } from '../actions';
+import { cancelWrite, exportBootFiles, localAddresses, onHostEvent, startFlash } from '../actions';
 import { asErrorData, ErrorNotice } from '../components/ErrorNotice';
 import type { StepProps } from '../wizard/step-props';
 import { OpenConsoleButton } from '../console/OpenConsoleButton';
@@ -61,13 +62,20 @@ export function WriteStep(props: StepProps) {
       setOutcome({ kind: 'flash', done });
       setJobId(undefined);
     });
-    startFlash(state, target).then(
-      (reply) => {
-        id = reply.jobId;
-        setJobId(reply.jobId);
-      },
-      (error: unknown) => setOutcome({ kind: 'error', error: asErrorData(error) }),
-    );
+    const start = (overwrite: boolean) =>
+      startFlash(state, target, overwrite).then(
+        (reply) => {
+          id = reply.jobId;
+          setJobId(reply.jobId);
+        },
+        (error: unknown) => {
+          const data = asErrorData(error);
+          // the image file exists: the service refuses until the user says to replace it
+          if (data.code === 'EXISTS' && !overwrite && window.confirm(`${data.message} Replace it?`)) void start(true);
+          else setOutcome({ kind: 'error', error: data });
+        },
+      );
+    void start(false);
     return () => {
       offProgress();
       offDone();
@@ -109,6 +117,12 @@ function freshCardContents(sdOnly: boolean): string {
 
 function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
   const { draft, path } = wizard.state;
+  const [ownAddresses, setOwnAddresses] = useState<string[] | undefined>();
+  useEffect(() => {
+    if (draft.boot.mode !== 'tftp') return;
+    // the next step names this computer only when the profile's server address is one of its own
+    localAddresses().then((found) => setOwnAddresses(found.map((entry) => entry.address)), () => undefined);
+  }, [draft.boot.mode]);
   if (outcome.kind === 'error' || (outcome.kind === 'flash' && outcome.done.error)) {
     const error = outcome.kind === 'error' ? outcome.error : outcome.done.error!;
     return (
@@ -143,6 +157,7 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
               <li>
                 Image file <code>{outcome.done.savedAs}</code>
                 {outcome.done.imageBytes !== undefined && ` (${formatDriveSize(outcome.done.imageBytes)})`}
+                {outcome.done.savedVerified ? ': written and verified' : ': written (not verified)'}
               </li>
             )}
             {outcome.done.result?.targets.map((t) => (
@@ -160,6 +175,11 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
           {outcome.done.bootFiles && outcome.done.bootFiles.length > 0 && (
             <p>
               On the boot partition: <code>{outcome.done.bootFiles.join(', ')}</code>
+            </p>
+          )}
+          {outcome.done.replacedFiles && (
+            <p className="notice" data-testid="replaced-files">
+              {replacedFilesSentence(outcome.done.replacedFiles)}
             </p>
           )}
           {outcome.done.sourceSha256 && (
@@ -184,9 +204,7 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
               Connect a 3.3 V USB serial adapter to the {board.name}’s UART (GPIO 14 TX, 15 RX, ground) and open it at {draft.console.baud} 8N1.
             </li>
             {draft.boot.mode === 'tftp' && (
-              <li>
-                Start the TFTP server (Network boot step) on this computer{draft.boot.network?.serverIp ? ` at ${draft.boot.network.serverIp}` : ''}, with the board on the same network.
-              </li>
+              <li data-testid="next-tftp">{tftpServerNextStep(draft.boot.network?.serverIp, ownAddresses)}</li>
             )}
             <li>Put the card in the Pi and power it. U-Boot runs the boot script; Xen prints “(XEN) Xen version …”, then Dom0 boots on hvc0.</li>
             <li>Press Ctrl-A three times to switch the console between Xen and Dom0.</li>

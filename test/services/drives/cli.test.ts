@@ -78,6 +78,23 @@ describe('xen-pi-imager flash', () => {
     fsckFat(out, base.boot.offset, base.boot.size, dir);
   });
 
+  it('refuses an image file in a folder that does not exist, and replaces one that exists only with --yes', async () => {
+    const missing = capture();
+    const nowhere = path.join(dir, 'no-such-folder', 'card.img');
+    expect(await runCli(['flash', '--boot-files', bootDir, '--base', base.path, '--target', nowhere], missing.io)).toBe(1);
+    expect(missing.err()).toContain(`The folder ${path.dirname(nowhere)} does not exist, so card.img cannot be saved there.`);
+    expect(fs.existsSync(path.dirname(nowhere))).toBe(false);
+    const existing = path.join(dir, 'mine.img.xz');
+    fs.writeFileSync(existing, 'keep me');
+    const asked = capture();
+    expect(await runCli(['flash', '--boot-files', bootDir, '--base', base.path, '--target', existing], asked.io)).toBe(1);
+    expect(asked.err()).toMatch(/mine\.img\.xz already exists \(0 MiB\)\..*\n\s+Add --yes to replace it, or give another file name\./);
+    expect(fs.readFileSync(existing, 'utf8')).toBe('keep me');
+    const replaced = capture();
+    expect(await runCli(['flash', '--boot-files', bootDir, '--base', base.path, '--target', existing, '--yes'], replaced.io)).toBe(0);
+    expect(replaced.out()).toContain(`Saved ${existing}, read back and verified`);
+  });
+
   it('asks for --yes before erasing a drive, and explains usage mistakes', async () => {
     const cli = capture();
     expect(await runCli(['flash', '--boot-files', bootDir, '--base', base.path, '--target', '/dev/loop-nonexistent'], cli.io)).toBe(1);

@@ -164,6 +164,7 @@ describe('composing the card image', () => {
     const result = await composeImage(options(base.path));
     try {
       const img = path.join(dir, 'saved', 'card.img');
+      fs.mkdirSync(path.dirname(img), { recursive: true });
       const xz = path.join(dir, 'saved', 'card.img.xz');
       await saveImage(result.image, img);
       await saveImage(result.image, xz);

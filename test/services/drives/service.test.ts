@@ -61,6 +61,7 @@ afterAll(async () => {
 describe('flashStart through the contract', () => {
   it('composes the boot partition from the profile (config.txt merged, U-Boot, scripts, components) and writes an image file', async () => {
     const target = path.join(dir, 'out', 'card.img');
+    fs.mkdirSync(path.dirname(target), { recursive: true });
     const reply = await dispatchCall(services, 'flashStart', [{ profile: sdProfile(), targets: [{ kind: 'file', path: target }] }]);
     expect(reply).toMatchObject({ ok: true, value: { jobId: expect.any(String) } });
     const jobId = (reply as { value: { jobId: string } }).value.jobId;

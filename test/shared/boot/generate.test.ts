@@ -67,9 +67,10 @@ describe('generateBootFiles', () => {
 
   it('builds the Xen command line from the console and Dom0 settings', () => {
     const p = defaultProfile('rpi4');
-    expect(xenCommandLineFor(p)).toBe('console=dtuart dtuart=/soc/serial@7e215040 dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null');
+    expect(xenCommandLineFor(p)).toBe('console=dtuart dtuart=/soc/serial@7e215040 dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native');
+    expect(xenCommandLineFor(p, { series: '4.19', schedulers: ['credit2', 'null'] })).toBe('console=dtuart dtuart=/soc/serial@7e215040 dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null');
     const debug: Profile = { ...p, console: { ...p.console, uart: 'pl011', syncConsole: true, logLevel: 'all', guestLogLevel: 'all' }, xen: { ...p.xen, extraArgs: 'iommu=no' } };
-    expect(xenCommandLineFor(debug)).toBe('console=dtuart dtuart=/soc/serial@7e201000 sync_console dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null loglvl=all guest_loglvl=all iommu=no');
+    expect(xenCommandLineFor(debug)).toBe('console=dtuart dtuart=/soc/serial@7e201000 sync_console dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native loglvl=all guest_loglvl=all iommu=no');
     expect(byName(generateBootFiles(debug, components, { timestamp: 0 }).files)['config.txt']!.preview).toContain('dtoverlay=disable-bt');
     expect(xenCommandLineFor(defaultProfile('qemu-virt'))).toContain('dtuart=/pl011@9000000');
   });
