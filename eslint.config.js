@@ -6,12 +6,11 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 /** Node's own modules by their bare names, from Node itself (fs, v8, worker_threads...); the node: forms are a pattern. */
-const nodeBuiltins = (message) => [
-  ...builtinModules.filter((name) => !name.startsWith('_')).map((name) => ({ name, message })),
-];
+const nodeBuiltins = (message) => [...builtinModules.filter((name) => !name.startsWith('_')).map((name) => ({ name, message }))];
 const noRendererImports = { group: ['**/renderer/**'], message: 'Nothing imports renderer/.' };
 /** Globals that exist only under Node: a pure or sandboxed layer must not reach for them. */
-const nodeGlobals = (message) => ['process', 'Buffer', 'require', '__dirname', '__filename', 'global', 'setImmediate'].map((name) => ({ name, message }));
+const nodeGlobals = (message) =>
+  ['process', 'Buffer', 'require', '__dirname', '__filename', 'global', 'setImmediate'].map((name) => ({ name, message }));
 /** Packages shared/ may import: it runs in every process, so only pure libraries made for all of them. */
 export const sharedPackages = ['zod'];
 
@@ -30,10 +29,17 @@ const rendererPatterns = [
 const plainNode = (files, ...extra) => ({
   files,
   rules: {
-    'no-restricted-imports': ['error', {
-      paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; this code runs under plain Node.' }],
-      patterns: [{ group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' }, noRendererImports, ...extra],
-    }],
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: [{ name: 'electron', message: 'Only electron/main and electron/preload import electron; this code runs under plain Node.' }],
+        patterns: [
+          { group: ['electron/*'], message: 'Only electron/main and electron/preload import electron.' },
+          noRendererImports,
+          ...extra,
+        ],
+      },
+    ],
   },
 });
 
@@ -42,18 +48,28 @@ export const layering = [
   {
     files: ['shared/**/*.{ts,tsx}'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['**/electron/**', '**/renderer/**', '**/test/**', '**/bench/**', '**/scripts/**'], message: 'shared/ imports nothing outside shared/.' },
-          {
-            regex: `^(?!\\.{1,2}/)(?!(${sharedPackages.join('|')})(/|$))`,
-            message: `shared/ is pure TypeScript that runs in every process: no Node built-ins, no Electron, no UI, no package but ${sharedPackages.join(', ')}.`,
-          },
-        ],
-      }],
-      'no-restricted-globals': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/electron/**', '**/renderer/**', '**/test/**', '**/bench/**', '**/scripts/**'],
+              message: 'shared/ imports nothing outside shared/.',
+            },
+            {
+              regex: `^(?!\\.{1,2}/)(?!(${sharedPackages.join('|')})(/|$))`,
+              message: `shared/ is pure TypeScript that runs in every process: no Node built-ins, no Electron, no UI, no package but ${sharedPackages.join(', ')}.`,
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
         ...nodeGlobals('shared/ runs in the renderer too: no Node globals.'),
-        ...['window', 'document', 'navigator', 'localStorage', 'location'].map((name) => ({ name, message: 'shared/ runs under Node too: no DOM.' })),
+        ...['window', 'document', 'navigator', 'localStorage', 'location'].map((name) => ({
+          name,
+          message: 'shared/ runs under Node too: no DOM.',
+        })),
       ],
     },
   },
@@ -68,10 +84,16 @@ export const layering = [
     // GitHub Desktop's dispatcher habit: views ask renderer/src/actions.ts, which alone talks to the api client
     files: ['renderer/src/{steps,components,wizard}/**/*.{ts,tsx}', 'renderer/src/App.tsx'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: rendererPaths,
-        patterns: [...rendererPatterns, { group: ['**/api/client'], message: 'Views call the host through renderer/src/actions.ts, not the api client.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: rendererPaths,
+          patterns: [
+            ...rendererPatterns,
+            { group: ['**/api/client'], message: 'Views call the host through renderer/src/actions.ts, not the api client.' },
+          ],
+        },
+      ],
     },
   },
   plainNode(['electron/services/**/*.ts'], {

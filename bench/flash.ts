@@ -20,7 +20,13 @@ const totalMiB = Number(option('--size-mib') ?? 1024);
 const bootMiB = 256;
 const rootMiB = totalMiB - bootMiB - 4;
 
-const run = (cmd: string, args: string[], input?: string) => execFileSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * MiB, stdio: ['pipe', 'pipe', 'pipe'], ...(input !== undefined && { input }) });
+const run = (cmd: string, args: string[], input?: string) =>
+  execFileSync(cmd, args, {
+    encoding: 'utf8',
+    maxBuffer: 64 * MiB,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(input !== undefined && { input }),
+  });
 
 interface Layout {
   image: string;
@@ -39,10 +45,17 @@ function loadLayout(dir: string): Layout | undefined {
   const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as SavedLayout;
   if (saved.boot.size + saved.root.size + saved.boot.offset !== totalMiB * MiB) return undefined;
   const fat = extract(saved.image, saved.boot.offset, saved.boot.size, path.join(dir, 'expected.fat'));
-  const bootFiles = new Map(saved.bootFiles.map((name) => [name, execFileSync('mcopy', ['-n', '-i', fat, `::${name}`, '-'], { maxBuffer: 64 * MiB })]));
+  const bootFiles = new Map(
+    saved.bootFiles.map((name) => [name, execFileSync('mcopy', ['-n', '-i', fat, `::${name}`, '-'], { maxBuffer: 64 * MiB })]),
+  );
   fs.rmSync(fat);
   const ext = extract(saved.image, saved.root.offset, saved.root.size, path.join(dir, 'expected.ext4'));
-  const rootFiles = new Map(saved.rootFiles.map((name) => [name, execFileSync('debugfs', ['-R', `cat /${name}`, ext], { maxBuffer: 128 * MiB, stdio: ['ignore', 'pipe', 'ignore'] })]));
+  const rootFiles = new Map(
+    saved.rootFiles.map((name) => [
+      name,
+      execFileSync('debugfs', ['-R', `cat /${name}`, ext], { maxBuffer: 128 * MiB, stdio: ['ignore', 'pipe', 'ignore'] }),
+    ]),
+  );
   fs.rmSync(ext);
   return { ...saved, bootFiles, rootFiles };
 }
@@ -89,13 +102,23 @@ function buildImage(dir: string): Layout {
   const rootOffset = bootOffset + bootMiB * MiB;
   fs.writeFileSync(image, '');
   fs.truncateSync(image, rootOffset + rootMiB * MiB);
-  run('sfdisk', ['--quiet', image], `label: dos\nstart=${bootOffset / 512}, size=${(bootMiB * MiB) / 512}, type=c\nstart=${rootOffset / 512}, type=83\n`);
+  run(
+    'sfdisk',
+    ['--quiet', image],
+    `label: dos\nstart=${bootOffset / 512}, size=${(bootMiB * MiB) / 512}, type=c\nstart=${rootOffset / 512}, type=83\n`,
+  );
   // Copy sparsely, as a real image file is: bmaptool maps holes, and so would a downloaded image once decompressed.
   run('dd', [`if=${bootFat}`, `of=${image}`, 'bs=1M', `seek=${bootOffset / MiB}`, 'conv=notrunc,sparse', 'status=none']);
   run('dd', [`if=${rootExt4}`, `of=${image}`, 'bs=1M', `seek=${rootOffset / MiB}`, 'conv=notrunc,sparse', 'status=none']);
   fs.rmSync(bootFat);
   fs.rmSync(rootExt4);
-  return { image, boot: { offset: bootOffset, size: bootMiB * MiB }, root: { offset: rootOffset, size: rootMiB * MiB }, bootFiles, rootFiles };
+  return {
+    image,
+    boot: { offset: bootOffset, size: bootMiB * MiB },
+    root: { offset: rootOffset, size: rootMiB * MiB },
+    bootFiles,
+    rootFiles,
+  };
 }
 
 function extract(source: string, offset: number, size: number, into: string): string {
@@ -125,8 +148,10 @@ function check(card: string, layout: Layout, dir: string, composed = false): str
   }
   if (composed) {
     try {
-      if (!execFileSync('mcopy', ['-n', '-i', fat, '::u-boot.bin', '-'], { maxBuffer: 64 * MiB }).equals(UBOOT)) problems.push('boot u-boot.bin differs');
-      if (!/^kernel=u-boot\.bin$/m.test(execFileSync('mcopy', ['-n', '-i', fat, '::config.txt', '-']).toString())) problems.push('config.txt not merged');
+      if (!execFileSync('mcopy', ['-n', '-i', fat, '::u-boot.bin', '-'], { maxBuffer: 64 * MiB }).equals(UBOOT))
+        problems.push('boot u-boot.bin differs');
+      if (!/^kernel=u-boot\.bin$/m.test(execFileSync('mcopy', ['-n', '-i', fat, '::config.txt', '-']).toString()))
+        problems.push('config.txt not merged');
     } catch {
       problems.push('composed boot files unreadable');
     }
@@ -134,7 +159,8 @@ function check(card: string, layout: Layout, dir: string, composed = false): str
   for (const [name, bytes] of layout.bootFiles) {
     if (composed && name === 'config.txt') continue;
     try {
-      if (!execFileSync('mcopy', ['-n', '-i', fat, `::${name}`, '-'], { maxBuffer: 64 * MiB }).equals(bytes)) problems.push(`boot ${name} differs`);
+      if (!execFileSync('mcopy', ['-n', '-i', fat, `::${name}`, '-'], { maxBuffer: 64 * MiB }).equals(bytes))
+        problems.push(`boot ${name} differs`);
     } catch {
       problems.push(`boot ${name} unreadable`);
     }
@@ -195,10 +221,16 @@ class CardThrottle {
     try {
       const rate = (seconds: number) => `${(bytes / seconds / 1e6).toFixed(1)} MB/s`;
       const directWrite = timeSync(() => run('dd', ['if=/dev/zero', `of=${device}`, 'bs=1M', 'count=64', 'oflag=direct', 'status=none']));
-      const bufferedWrite = timeSync(() => run('dd', ['if=/dev/zero', `of=${device}`, 'bs=1M', 'count=64', 'seek=64', 'conv=fsync', 'status=none']));
-      const directRead = timeSync(() => run('dd', [`if=${device}`, 'of=/dev/null', 'bs=1M', 'count=64', 'skip=128', 'iflag=direct', 'status=none']));
-      return `limits checked on ${device}: 64 MiB written with O_DIRECT at ${rate(directWrite)}, buffered + fsync at ${rate(bufferedWrite)}, `
-        + `read with O_DIRECT at ${rate(directRead)} (asked ${this.writeMBps}/${this.readMBps} MB/s)`;
+      const bufferedWrite = timeSync(() =>
+        run('dd', ['if=/dev/zero', `of=${device}`, 'bs=1M', 'count=64', 'seek=64', 'conv=fsync', 'status=none']),
+      );
+      const directRead = timeSync(() =>
+        run('dd', [`if=${device}`, 'of=/dev/null', 'bs=1M', 'count=64', 'skip=128', 'iflag=direct', 'status=none']),
+      );
+      return (
+        `limits checked on ${device}: 64 MiB written with O_DIRECT at ${rate(directWrite)}, buffered + fsync at ${rate(bufferedWrite)}, ` +
+        `read with O_DIRECT at ${rate(directRead)} (asked ${this.writeMBps}/${this.readMBps} MB/s)`
+      );
     } finally {
       this.off();
     }
@@ -271,7 +303,19 @@ async function main(): Promise<void> {
     const xz = `${layout.image}.xz`;
     const bmap = `${layout.image}.bmap`;
     const size = fs.statSync(layout.image).size;
-    const drive: DriveInfo = { device, raw: device, description: 'bench card', size: (totalMiB + 64) * MiB, isSystem: false, isReadOnly: false, isRemovable: true, isCard: true, isUSB: false, isVirtual: true, mountpoints: [] };
+    const drive: DriveInfo = {
+      device,
+      raw: device,
+      description: 'bench card',
+      size: (totalMiB + 64) * MiB,
+      isSystem: false,
+      isReadOnly: false,
+      isRemovable: true,
+      isCard: true,
+      isUSB: false,
+      isVirtual: true,
+      mountpoints: [],
+    };
     let written = 0;
     /** The app's whole path (runFlash): source → cache → boot partition composed → card, verified. */
     const product = async (source: string, compose: boolean, keepCache = false) => {
@@ -280,7 +324,9 @@ async function main(): Promise<void> {
         jobId: `bench-${Date.now()}`,
         source,
         targets: [{ kind: 'drive', device, drive }],
-        edit: compose ? { configTxt: { consoleUart: 'mini', kernel: 'u-boot.bin' }, files: [{ name: 'u-boot.bin', bytes: UBOOT }] } : { files: [] },
+        edit: compose
+          ? { configTxt: { consoleUart: 'mini', kernel: 'u-boot.bin' }, files: [{ name: 'u-boot.bin', bytes: UBOOT }] }
+          : { files: [] },
         verify: true,
         eject: false,
         mode: 'used',
@@ -291,14 +337,31 @@ async function main(): Promise<void> {
       if (!result.flash?.targets[0]?.ok) throw new Error(JSON.stringify(result.flash?.targets[0]?.error));
     };
     const flash = (image: string, mode: 'used' | 'full') =>
-      writer.flash(`bench-${Date.now()}`, { image, targets: [{ kind: 'drive', device, drive }], verify: true, eject: false, mode, confirmations: {} }).then((r) => {
-        if (!r.targets[0]?.ok) throw new Error(JSON.stringify(r.targets[0]?.error));
-        if (mode === 'used') written = r.writtenBytes;
-        return r;
-      });
+      writer
+        .flash(`bench-${Date.now()}`, {
+          image,
+          targets: [{ kind: 'drive', device, drive }],
+          verify: true,
+          eject: false,
+          mode,
+          confirmations: {},
+        })
+        .then((r) => {
+          if (!r.targets[0]?.ok) throw new Error(JSON.stringify(r.targets[0]?.error));
+          if (mode === 'used') written = r.writtenBytes;
+          return r;
+        });
     const cases: Case[] = [
-      { key: 'dd', name: 'dd bs=4M oflag=direct conv=fsync', run: () => run('dd', [`if=${layout.image}`, `of=${device}`, 'bs=4M', 'oflag=direct', 'conv=fsync', 'status=none']) },
-      { key: 'bmaptool', name: 'bmaptool copy (verifies)', run: () => run('bmaptool', ['-q', 'copy', '--bmap', bmap, layout.image, device]) },
+      {
+        key: 'dd',
+        name: 'dd bs=4M oflag=direct conv=fsync',
+        run: () => run('dd', [`if=${layout.image}`, `of=${device}`, 'bs=4M', 'oflag=direct', 'conv=fsync', 'status=none']),
+      },
+      {
+        key: 'bmaptool',
+        name: 'bmaptool copy (verifies)',
+        run: () => run('bmaptool', ['-q', 'copy', '--bmap', bmap, layout.image, device]),
+      },
       { key: 'raw', name: 'ours, raw, used blocks + verify', run: () => flash(layout.image, 'used') },
       { key: 'full', name: 'ours, raw, every byte + verify', run: () => flash(layout.image, 'full') },
       {
@@ -323,7 +386,13 @@ async function main(): Promise<void> {
         cleanup: () => fs.rmSync(path.join(scratch, 'decompressed.img'), { force: true }),
       },
       { key: 'xz-cached', name: 'ours, .img.xz again (cached base), composed', composed: true, run: () => product(xz, true, true) },
-      { key: 'raw-composed', name: 'ours, from .img, composed (hash alongside)', composed: true, run: () => product(layout.image, true), cleanup: () => fs.rmSync(path.join(scratch, 'cache'), { recursive: true, force: true }) },
+      {
+        key: 'raw-composed',
+        name: 'ours, from .img, composed (hash alongside)',
+        composed: true,
+        run: () => product(layout.image, true),
+        cleanup: () => fs.rmSync(path.join(scratch, 'cache'), { recursive: true, force: true }),
+      },
       {
         key: 'xz-serial',
         name: 'before: hash, xz -T0 to cache, copy, then write (serial)',
@@ -357,18 +426,31 @@ async function main(): Promise<void> {
 
     const dd = median(times.get('dd') ?? [1]);
     const bmaptool = times.get('bmaptool')?.length ? median(times.get('bmaptool') ?? [1]) : undefined;
-    console.log(`\nload average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores; other work on the machine slows the CPU-bound xz cases most)`);
-    if (throttle) console.log(`card-like: every case wrote to a loop device throttled to ${throttle.writeMBps} MB/s write, ${throttle.readMBps} MB/s read`);
-    console.log(`image ${(size / MiB).toFixed(0)} MiB; ours writes ${(written / MiB).toFixed(0)} MiB of it in "used" mode; card pre-filled with random data; median of ${runs} run(s)\n`);
+    console.log(
+      `\nload average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (2 cores; other work on the machine slows the CPU-bound xz cases most)`,
+    );
+    if (throttle)
+      console.log(
+        `card-like: every case wrote to a loop device throttled to ${throttle.writeMBps} MB/s write, ${throttle.readMBps} MB/s read`,
+      );
+    console.log(
+      `image ${(size / MiB).toFixed(0)} MiB; ours writes ${(written / MiB).toFixed(0)} MiB of it in "used" mode; card pre-filled with random data; median of ${runs} run(s)\n`,
+    );
     console.log('tool'.padEnd(58) + 'seconds  ÷dd    ÷bmaptool  result');
     for (const c of cases) {
       const seconds = median(times.get(c.key) ?? []);
       const vsBmap = bmaptool ? (seconds / bmaptool).toFixed(2) : '–';
-      console.log(`${c.name.padEnd(58)}${seconds.toFixed(2).padStart(7)}  ${(seconds / dd).toFixed(2).padStart(5)}  ${vsBmap.padStart(9)}  ${verdicts.get(c.key)}`);
+      console.log(
+        `${c.name.padEnd(58)}${seconds.toFixed(2).padStart(7)}  ${(seconds / dd).toFixed(2).padStart(5)}  ${vsBmap.padStart(9)}  ${verdicts.get(c.key)}`,
+      );
     }
     const raw = times.get('raw');
     const xzTimes = times.get('xz');
-    if (raw?.length && xzTimes?.length) console.log(`\nours from .img.xz ÷ ours raw: ${(median(xzTimes) / median(raw)).toFixed(2)}× (goal ≤ 1.05 on a card-like device)`);
+    if (raw?.length && xzTimes?.length)
+      console.log(`\nours from .img.xz ÷ ours raw: ${(median(xzTimes) / median(raw)).toFixed(2)}× (goal ≤ 1.05 on a card-like device)`);
   } finally {
     throttle?.off();
     await writer.close();

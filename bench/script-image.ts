@@ -7,7 +7,8 @@ import { writeScriptImage } from '../shared/boot/script-image';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-script-image-'));
 try {
-  const source = Array.from({ length: 2000 }, (_, i) => `fdt set /chosen/domU${i % 8} bootargs "console=ttyAMA0 line ${i}"`).join('\n') + '\n';
+  const source =
+    Array.from({ length: 2000 }, (_, i) => `fdt set /chosen/domU${i % 8} bootargs "console=ttyAMA0 line ${i}"`).join('\n') + '\n';
   const src = path.join(dir, 'boot.source');
   const out = path.join(dir, 'boot.scr');
   writeFileSync(src, source);
@@ -15,7 +16,11 @@ try {
   const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
 
   let started = process.hrtime.bigint();
-  for (let i = 0; i < runs; i++) execFileSync('mkimage', ['-A', 'arm64', '-T', 'script', '-C', 'none', '-a', '0xC00000', '-e', '0xC00000', '-d', src, out], { env, stdio: 'pipe' });
+  for (let i = 0; i < runs; i++)
+    execFileSync('mkimage', ['-A', 'arm64', '-T', 'script', '-C', 'none', '-a', '0xC00000', '-e', '0xC00000', '-d', src, out], {
+      env,
+      stdio: 'pipe',
+    });
   const mkimageMs = Number(process.hrtime.bigint() - started) / 1e6 / runs;
 
   started = process.hrtime.bigint();

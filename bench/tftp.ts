@@ -33,7 +33,10 @@ const TFTPD = '/usr/sbin/in.tftpd';
 function ensureTftpdHpa(): void {
   if (!fs.existsSync(TFTPD)) {
     console.log('installing tftpd-hpa (the reference server) with apt-get...');
-    execFileSync('apt-get', ['install', '-y', '-q', 'tftpd-hpa'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', '-q', 'tftpd-hpa'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   }
   const listening = execFileSync('ss', ['-H', '-ulpn', 'sport = :69'], { encoding: 'utf8' });
   for (const match of listening.matchAll(/"in\.tftpd",pid=(\d+)/g)) {
@@ -61,15 +64,30 @@ interface Client {
 }
 
 const clients: Client[] = [
-  { name: 'tftp-hpa, blksize 512 (no options)', args: (port, file, out) => ['tftp', ['-m', 'binary', '127.0.0.1', String(port), '-c', 'get', file, out]] },
-  { name: 'curl, blksize 512', args: (port, file, out) => ['curl', ['-sS', '--tftp-blksize', '512', '-o', out, `tftp://127.0.0.1:${port}/${file}`]] },
-  { name: 'curl, blksize 1468 (U-Boot)', args: (port, file, out) => ['curl', ['-sS', '--tftp-blksize', '1468', '-o', out, `tftp://127.0.0.1:${port}/${file}`]] },
-  { name: 'atftp, blksize 1468', args: (port, file, out) => ['atftp', ['--option', 'blksize 1468', '-g', '-r', file, '-l', out, '127.0.0.1', String(port)]] },
+  {
+    name: 'tftp-hpa, blksize 512 (no options)',
+    args: (port, file, out) => ['tftp', ['-m', 'binary', '127.0.0.1', String(port), '-c', 'get', file, out]],
+  },
+  {
+    name: 'curl, blksize 512',
+    args: (port, file, out) => ['curl', ['-sS', '--tftp-blksize', '512', '-o', out, `tftp://127.0.0.1:${port}/${file}`]],
+  },
+  {
+    name: 'curl, blksize 1468 (U-Boot)',
+    args: (port, file, out) => ['curl', ['-sS', '--tftp-blksize', '1468', '-o', out, `tftp://127.0.0.1:${port}/${file}`]],
+  },
+  {
+    name: 'atftp, blksize 1468',
+    args: (port, file, out) => ['atftp', ['--option', 'blksize 1468', '-g', '-r', file, '-l', out, '127.0.0.1', String(port)]],
+  },
 ];
 
 const windowed: Client[] = [8, 16, 32].map((window) => ({
   name: `atftp, blksize 1468, windowsize ${window}`,
-  args: (port, file, out) => ['atftp', ['--option', 'blksize 1468', '--option', `windowsize ${window}`, '-g', '-r', file, '-l', out, '127.0.0.1', String(port)]],
+  args: (port, file, out) => [
+    'atftp',
+    ['--option', 'blksize 1468', '--option', `windowsize ${window}`, '-g', '-r', file, '-l', out, '127.0.0.1', String(port)],
+  ],
 }));
 
 /** One fetch; returns MiB/s, and checks the copy is byte-identical. */
@@ -84,7 +102,8 @@ function fetchOnce(client: Client, port: number, file: string, out: string, expe
       if (error || /error/i.test(stderr)) return reject(new Error(`${command} failed: ${stderr || error?.message}`));
       const copy = fs.readFileSync(out);
       const digest = createHash('sha256').update(copy).digest('hex');
-      if (digest !== expected) return reject(new Error(`${client.name} from port ${port}: the copy (${copy.length} bytes) differs from the original`));
+      if (digest !== expected)
+        return reject(new Error(`${client.name} from port ${port}: the copy (${copy.length} bytes) differs from the original`));
       resolve(bytes / seconds / (1024 * 1024));
     });
   });
@@ -127,7 +146,9 @@ async function nodeFloorServer(file: Buffer): Promise<{ port: number; close: () 
       socket.send(packets[acked]!);
     });
     socket.bind(0, '127.0.0.1', () =>
-      socket.connect(rinfo.port, rinfo.address, () => socket.send(asked > 0 ? Buffer.from(`\0\x06blksize\0${blksize}\0`, 'latin1') : packets[0]!)),
+      socket.connect(rinfo.port, rinfo.address, () =>
+        socket.send(asked > 0 ? Buffer.from(`\0\x06blksize\0${blksize}\0`, 'latin1') : packets[0]!),
+      ),
     );
   });
   await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', () => resolve()));
@@ -139,7 +160,16 @@ async function nodeFloorServer(file: Buffer): Promise<{ port: number; close: () 
  * 64 and one ACK each (about 6 KB sent), then silence for `seconds`. Returns what the server sent back.
  */
 async function amplification(port: number, sources: string[], file: string, seconds: number): Promise<{ bytes: number; drops: number }> {
-  const attack = await launchAttack({ port, file, sources, options: [['blksize', 65464], ['windowsize', 64]], ackOack: true });
+  const attack = await launchAttack({
+    port,
+    file,
+    sources,
+    options: [
+      ['blksize', 65464],
+      ['windowsize', 64],
+    ],
+    ackOack: true,
+  });
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const result = { bytes: attack.total().bytes, drops: attack.drops() };
   await attack.close();
@@ -159,7 +189,11 @@ function hasNetem(): boolean {
 /** A delaying relay in front of `serverPort` (its own process, so it takes nothing from the servers' event loops). */
 async function delayRelay(serverPort: number, delayUs: number): Promise<{ port: number; stop: () => void }> {
   const port = await freePort();
-  const relay = spawn('python3', [path.join(import.meta.dirname, 'udp-delay-relay.py'), String(port), String(serverPort), String(delayUs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const relay = spawn(
+    'python3',
+    [path.join(import.meta.dirname, 'udp-delay-relay.py'), String(port), String(serverPort), String(delayUs)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     relay.once('error', reject);
     relay.stdout!.once('data', () => resolve());
@@ -193,8 +227,13 @@ LAN-like round trip: ${delayUs / 1000} ms each way through a delaying UDP relay 
           rates[who].push(await fetchOnce(client, relays[who].port, 'lan.img', out, expected, lanBytes));
         }
       }
-      if (values.verbose) console.log(`  ours: ${rates.ours.map((r) => r.toFixed(2)).join(' ')}  tftpd-hpa: ${rates.theirs.map((r) => r.toFixed(2)).join(' ')}`);
-      console.log(`${client.name.padEnd(40)} ${mib(median(rates.ours))} ${mib(median(rates.theirs))}  ${(median(rates.ours) / median(rates.theirs)).toFixed(2).padStart(8)}×`);
+      if (values.verbose)
+        console.log(
+          `  ours: ${rates.ours.map((r) => r.toFixed(2)).join(' ')}  tftpd-hpa: ${rates.theirs.map((r) => r.toFixed(2)).join(' ')}`,
+        );
+      console.log(
+        `${client.name.padEnd(40)} ${mib(median(rates.ours))} ${mib(median(rates.theirs))}  ${(median(rates.ours) / median(rates.theirs)).toFixed(2).padStart(8)}×`,
+      );
     }
   } finally {
     relays.ours.stop();
@@ -230,8 +269,12 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 300));
   try {
     console.log(`ours on port ${ourPort}, tftpd-hpa on ${theirPort}, the node:dgram floor on ${floor.port}`);
-    console.log(`${size / (1024 * 1024)} MiB over loopback, ${runs} runs each, servers in rotating order; medians. Machine: ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}.`);
-    console.log(`${'client'.padEnd(32)} ${'ours'.padStart(12)} ${'node floor'.padStart(12)} ${'tftpd-hpa'.padStart(12)}  ours ÷ hpa  floor ÷ hpa`);
+    console.log(
+      `${size / (1024 * 1024)} MiB over loopback, ${runs} runs each, servers in rotating order; medians. Machine: ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}.`,
+    );
+    console.log(
+      `${'client'.padEnd(32)} ${'ours'.padStart(12)} ${'node floor'.padStart(12)} ${'tftpd-hpa'.padStart(12)}  ours ÷ hpa  floor ÷ hpa`,
+    );
     const ratios: number[] = [];
     const floorRatios: number[] = [];
     const servers = { ours: ourPort, floor: floor.port, theirs: theirPort };
@@ -246,11 +289,18 @@ async function main(): Promise<void> {
       const floorRatio = median(rates.floor) / median(rates.theirs);
       ratios.push(ratio);
       floorRatios.push(floorRatio);
-      if (values.verbose) console.log(`  ours: ${rates.ours.map((r) => r.toFixed(0)).join(' ')}  floor: ${rates.floor.map((r) => r.toFixed(0)).join(' ')}  tftpd-hpa: ${rates.theirs.map((r) => r.toFixed(0)).join(' ')}`);
-      console.log(`${client.name.padEnd(32)} ${mib(median(rates.ours))} ${mib(median(rates.floor))} ${mib(median(rates.theirs))}  ${ratio.toFixed(2).padStart(8)}×  ${floorRatio.toFixed(2).padStart(10)}×`);
+      if (values.verbose)
+        console.log(
+          `  ours: ${rates.ours.map((r) => r.toFixed(0)).join(' ')}  floor: ${rates.floor.map((r) => r.toFixed(0)).join(' ')}  tftpd-hpa: ${rates.theirs.map((r) => r.toFixed(0)).join(' ')}`,
+        );
+      console.log(
+        `${client.name.padEnd(32)} ${mib(median(rates.ours))} ${mib(median(rates.floor))} ${mib(median(rates.theirs))}  ${ratio.toFixed(2).padStart(8)}×  ${floorRatio.toFixed(2).padStart(10)}×`,
+      );
     }
     const geometric = (values: number[]) => Math.exp(values.reduce((sum, r) => sum + Math.log(r), 0) / values.length);
-    console.log(`geometric mean of ours ÷ tftpd-hpa: ${geometric(ratios).toFixed(2)}× (goal ≥ 1.0); of the node:dgram floor ÷ tftpd-hpa: ${geometric(floorRatios).toFixed(2)}×; our retransmissions: ${retransmissions}`);
+    console.log(
+      `geometric mean of ours ÷ tftpd-hpa: ${geometric(ratios).toFixed(2)}× (goal ≥ 1.0); of the node:dgram floor ÷ tftpd-hpa: ${geometric(floorRatios).toFixed(2)}×; our retransmissions: ${retransmissions}`,
+    );
 
     console.log('\nwith RFC 7440 windowsize (tftpd-hpa does not support it: it answers lock-step):');
     for (const client of windowed) {
@@ -266,7 +316,9 @@ async function main(): Promise<void> {
     await lanRoundTrip(root, out, { ours: ourPort, theirs: theirPort });
 
     if (attackSeconds > 0) {
-      console.log(`\nunder issue 14's amplification attack (128 requests, blksize 65464, windowsize 64, one ACK each, then ${attackSeconds} s):`);
+      console.log(
+        `\nunder issue 14's amplification attack (128 requests, blksize 65464, windowsize 64, one ACK each, then ${attackSeconds} s):`,
+      );
       console.log(`${'attackers'.padEnd(32)} ${'ours sent'.padStart(11)} ${'tftpd-hpa sent'.padStart(14)}  ours ÷ hpa (goal ≤ 1)`);
       const variants: Array<[string, string[]]> = [
         ['from one host, 128 ports', Array.from({ length: 128 }, () => '127.0.0.3')],
@@ -278,8 +330,11 @@ async function main(): Promise<void> {
         const ours = await amplification((await attacked.listen()).port, sources, 'kernel.img', attackSeconds);
         await attacked.close();
         const theirs = await amplification(theirPort, sources, 'kernel.img', attackSeconds);
-        const dropped = ours.drops + theirs.drops > 0 ? `  (attackers' sockets dropped ${ours.drops} + ${theirs.drops} datagrams: lower bounds)` : '';
-        console.log(`${label.padEnd(32)} ${megabytes(ours.bytes)} ${megabytes(theirs.bytes).padStart(14)}  ${(ours.bytes / theirs.bytes).toFixed(3).padStart(8)}×${dropped}`);
+        const dropped =
+          ours.drops + theirs.drops > 0 ? `  (attackers' sockets dropped ${ours.drops} + ${theirs.drops} datagrams: lower bounds)` : '';
+        console.log(
+          `${label.padEnd(32)} ${megabytes(ours.bytes)} ${megabytes(theirs.bytes).padStart(14)}  ${(ours.bytes / theirs.bytes).toFixed(3).padStart(8)}×${dropped}`,
+        );
       }
     }
   } finally {

@@ -12,10 +12,14 @@ const electronVersion = createRequire(import.meta.url)('electron/package.json').
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'xpi-eneg-'));
 const csv = path.join(tmp, 'report.csv');
 try {
-  execFileSync(path.join(root, 'node_modules', '.bin', 'electronegativity'), ['-i', path.join(root, 'electron'), '-o', csv, '-e', electronVersion], {
-    stdio: ['ignore', 'ignore', 'ignore'],
-    timeout: 120_000,
-  });
+  execFileSync(
+    path.join(root, 'node_modules', '.bin', 'electronegativity'),
+    ['-i', path.join(root, 'electron'), '-o', csv, '-e', electronVersion],
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      timeout: 120_000,
+    },
+  );
   const rows = readFileSync(csv, 'utf8').trim().split('\n').slice(1);
   const findings = rows.map((row) => {
     const [issue, severity, confidence, file, location] = row.split(',').map((cell) => cell.replace(/^"|"$/g, ''));

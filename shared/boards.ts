@@ -64,8 +64,20 @@ export const boards: Record<BoardId, Board> = {
     stage2Address: 0xc00000,
     uarts: {
       // By path: the Raspberry Pi firmware swaps serial0/serial1 in its own trees, so an alias can name the other UART.
-      mini: { dtuart: '/soc/serial@7e215040', alias: 'serial1', path: '/soc/serial@7e215040', label: 'mini UART (GPIO 14/15, the default)', needsDisableBt: false },
-      pl011: { dtuart: '/soc/serial@7e201000', alias: 'serial0', path: '/soc/serial@7e201000', label: 'PL011 UART (Bluetooth moved off with disable-bt)', needsDisableBt: true },
+      mini: {
+        dtuart: '/soc/serial@7e215040',
+        alias: 'serial1',
+        path: '/soc/serial@7e215040',
+        label: 'mini UART (GPIO 14/15, the default)',
+        needsDisableBt: false,
+      },
+      pl011: {
+        dtuart: '/soc/serial@7e201000',
+        alias: 'serial0',
+        path: '/soc/serial@7e201000',
+        label: 'PL011 UART (Bluetooth moved off with disable-bt)',
+        needsDisableBt: true,
+      },
     },
     defaultUart: 'mini',
     deviceTree: 'bcm2711-rpi-4-b.dtb',

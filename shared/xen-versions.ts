@@ -14,11 +14,25 @@ export interface XenVersion {
 export const MINIMUM_RPI4_XEN = '4.14';
 
 export const xenVersions: XenVersion[] = [
-  { version: '4.14', year: 2020, notes: "First release that boots on the Raspberry Pi 4: Dom0's memory is allocated low enough for the Pi's devices, which reach only the first 1 GiB by DMA." },
+  {
+    version: '4.14',
+    year: 2020,
+    notes:
+      "First release that boots on the Raspberry Pi 4: Dom0's memory is allocated low enough for the Pi's devices, which reach only the first 1 GiB by DMA.",
+  },
   { version: '4.15', year: 2021, notes: 'Arm and dom0less fixes on top of 4.14; works on the Pi 4 the same way.' },
   { version: '4.16', year: 2021, notes: 'Dom0less DomUs can get static memory (fixed physical addresses, optionally direct-mapped).' },
-  { version: '4.17', year: 2022, notes: 'Dom0less DomUs can use PV drivers from Dom0 (xen,enhanced) and static event channels. The version Debian 12 ships.', debian: 'bookworm' },
-  { version: '4.18', year: 2023, notes: 'Device-tree overlays can be applied at runtime (xl dt-overlay); more dom0less work. Nothing changes for booting a Pi 4.' },
+  {
+    version: '4.17',
+    year: 2022,
+    notes: 'Dom0less DomUs can use PV drivers from Dom0 (xen,enhanced) and static event channels. The version Debian 12 ships.',
+    debian: 'bookworm',
+  },
+  {
+    version: '4.18',
+    year: 2023,
+    notes: 'Device-tree overlays can be applied at runtime (xl dt-overlay); more dom0less work. Nothing changes for booting a Pi 4.',
+  },
   { version: '4.19', year: 2024, notes: 'More dom0less and Arm firmware-interface work; nothing changes for booting a Pi 4.' },
   { version: '4.20', year: 2025, notes: 'Arm gains last-level-cache colouring (experimental); nothing changes for booting a Pi 4.' },
 ];
@@ -42,7 +56,8 @@ export interface VersionCheck {
 /** Whether this Xen can boot the board; below 4.14 a Pi 4 cannot run Dom0, and the reason is explained. */
 export function checkXenVersion(version: string, board: BoardId): VersionCheck {
   const parts = versionParts(version);
-  if (!parts) return { severity: 'warning', message: `"${version}" is not a Xen version number such as 4.17; the version could not be checked.` };
+  if (!parts)
+    return { severity: 'warning', message: `"${version}" is not a Xen version number such as 4.17; the version could not be checked.` };
   const minimum = versionParts(MINIMUM_RPI4_XEN)!;
   if (board === 'rpi4' && compare(parts, minimum) < 0) {
     return {
@@ -51,14 +66,18 @@ export function checkXenVersion(version: string, board: BoardId): VersionCheck {
     };
   }
   if (!xenVersions.some((known) => compare(versionParts(known.version)!, parts) === 0)) {
-    return { severity: 'warning', message: `Xen ${version} is not one of the releases this imager knows (4.14 to ${xenVersions.at(-1)!.version}); it should work, but it was not tried.` };
+    return {
+      severity: 'warning',
+      message: `Xen ${version} is not one of the releases this imager knows (4.14 to ${xenVersions.at(-1)!.version}); it should work, but it was not tried.`,
+    };
   }
   return { severity: 'ok', message: `Xen ${version} runs on the ${boards[board].name}.` };
 }
 
 /** Warns when a Dom0 kernel read from the Image is older than the board needs (5.9 on the Pi 4). */
 export function checkDom0KernelVersion(release: string | undefined, board: BoardId): VersionCheck {
-  if (!release) return { severity: 'ok', message: 'The Dom0 kernel version could not be read from the Image; make sure it is 5.9 or newer.' };
+  if (!release)
+    return { severity: 'ok', message: 'The Dom0 kernel version could not be read from the Image; make sure it is 5.9 or newer.' };
   const parts = kernelMajorMinor(release);
   const minimum = boards[board].minimumDom0Kernel;
   if (parts && compare(parts, minimum) < 0) {

@@ -95,7 +95,9 @@ export async function runCli(argv: string[], io: CliIO, commands: CliCommand[] =
       return 1;
     }
     const trace = io.env.XEN_PI_IMAGER_DEBUG ? `\n${(error as Error)?.stack ?? ''}` : '';
-    io.stderr(`xen-pi-imager ${command.name}: unexpected error: ${data.message}\n  This is a bug; please report it with the output of the same command run with XEN_PI_IMAGER_DEBUG=1.${trace}\n`);
+    io.stderr(
+      `xen-pi-imager ${command.name}: unexpected error: ${data.message}\n  This is a bug; please report it with the output of the same command run with XEN_PI_IMAGER_DEBUG=1.${trace}\n`,
+    );
     return 1;
   }
 }

@@ -34,7 +34,12 @@ const services = createServices({
 /** The native open or save dialog over the app's window, opening where the field points; null when cancelled. */
 async function pickPath(request: PickRequest): Promise<string | null> {
   const parent = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
-  const filters = request.extensions?.length ? [{ name: 'Suggested', extensions: request.extensions }, { name: 'All files', extensions: ['*'] }] : [];
+  const filters = request.extensions?.length
+    ? [
+        { name: 'Suggested', extensions: request.extensions },
+        { name: 'All files', extensions: ['*'] },
+      ]
+    : [];
   const defaultPath = request.start?.trim() || app.getPath('home');
   if (request.want === 'new-file') {
     const options = { title: request.title, defaultPath, filters };

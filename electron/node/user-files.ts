@@ -52,7 +52,10 @@ export function userPathError(error: unknown, file: string, action: 'read' | 'cr
   if (error instanceof ImagerError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   const reason: Record<string, string> = {
-    ENOENT: action === 'read' ? `The ${role.what} ${file} does not exist.` : `${file} cannot be created: its folder does not exist or takes no new files.`,
+    ENOENT:
+      action === 'read'
+        ? `The ${role.what} ${file} does not exist.`
+        : `${file} cannot be created: its folder does not exist or takes no new files.`,
     ENOTDIR: `${file} ${action === 'read' ? 'does not exist' : 'cannot be created'}: a part of its path is not a folder.`,
     EACCES: `${file} cannot be ${action === 'read' ? 'read' : 'written'}: permission denied.`,
     EPERM: `${file} cannot be ${action === 'read' ? 'read' : 'written'}: the operation is not permitted.`,
@@ -73,7 +76,12 @@ export function userPathError(error: unknown, file: string, action: 'read' | 'cr
 }
 
 function notAFile(file: string, stats: fs.Stats, role: UserFileRole): ImagerError {
-  return new ImagerError({ code: 'NOT_A_FILE', subject: file, message: `${file} is ${kindOf(stats)}, not a file: ${aOrAn(role.what)} must be a regular file.`, hint: role.hint });
+  return new ImagerError({
+    code: 'NOT_A_FILE',
+    subject: file,
+    message: `${file} is ${kindOf(stats)}, not a file: ${aOrAn(role.what)} must be a regular file.`,
+    hint: role.hint,
+  });
 }
 
 /** Opens a user-named file for reading without ever blocking; anything but a regular file is refused. The caller closes the descriptor. */
@@ -147,7 +155,12 @@ export function readUserTextFile(file: string, role: UserFileRole & { maxBytes: 
     text = undefined;
   }
   if (text === undefined || hasControlCharacters(text)) {
-    throw new ImagerError({ code: 'NOT_TEXT', subject: file, message: `${file} is not a text file: it holds binary data, so it cannot be ${aOrAn(role.what)}.`, hint: role.hint });
+    throw new ImagerError({
+      code: 'NOT_TEXT',
+      subject: file,
+      message: `${file} is not a text file: it holds binary data, so it cannot be ${aOrAn(role.what)}.`,
+      hint: role.hint,
+    });
   }
   return text;
 }
@@ -156,11 +169,22 @@ export function readUserTextFile(file: string, role: UserFileRole & { maxBytes: 
 export function checkUserOutputFile(file: string, role: UserFileRole): void {
   const stats = statIfAny(file);
   if (stats && !stats.isFile()) {
-    throw new ImagerError({ code: 'NOT_A_FILE', subject: file, message: `${file} is ${kindOf(stats)}, not a file: the ${role.what} is written to a regular file.`, hint: role.hint });
+    throw new ImagerError({
+      code: 'NOT_A_FILE',
+      subject: file,
+      message: `${file} is ${kindOf(stats)}, not a file: the ${role.what} is written to a regular file.`,
+      hint: role.hint,
+    });
   }
   const parent = path.dirname(file);
   checkUserOutputFolder(parent, role); // says which part of the path is a file
-  if (!statIfAny(parent)) throw new ImagerError({ code: 'NOT_FOUND', subject: file, message: `The folder ${parent} does not exist, so ${file} cannot be written.`, hint: role.hint });
+  if (!statIfAny(parent))
+    throw new ImagerError({
+      code: 'NOT_FOUND',
+      subject: file,
+      message: `The folder ${parent} does not exist, so ${file} cannot be written.`,
+      hint: role.hint,
+    });
 }
 
 /** Writes a user-named output file (created or replaced); refuses devices, folders and missing folders with a sentence. */
@@ -183,7 +207,8 @@ export function checkUserFolder(dir: string, role: UserFileRole): void {
       ? new ImagerError({ code: 'NOT_FOUND', subject: dir, message: `The ${role.what} ${dir} does not exist.`, hint: role.hint })
       : userPathError(error, dir, 'read', role);
   }
-  if (!stats.isDirectory()) throw new ImagerError({ code: 'NOT_A_FOLDER', subject: dir, message: `${dir} is ${kindOf(stats)}, not a folder.`, hint: role.hint });
+  if (!stats.isDirectory())
+    throw new ImagerError({ code: 'NOT_A_FOLDER', subject: dir, message: `${dir} is ${kindOf(stats)}, not a folder.`, hint: role.hint });
 }
 
 /**
@@ -193,7 +218,7 @@ export function checkUserFolder(dir: string, role: UserFileRole): void {
 export function checkUserOutputFolder(dir: string, role: UserFileRole): string[] {
   const target = path.resolve(dir);
   const missing: string[] = [];
-  for (let at = target; ; ) {
+  for (let at = target; ;) {
     let stats: fs.Stats | undefined;
     try {
       stats = statIfAny(at);
@@ -205,7 +230,10 @@ export function checkUserOutputFolder(dir: string, role: UserFileRole): string[]
       throw new ImagerError({
         code: 'NOT_A_FOLDER',
         subject: dir,
-        message: at === target ? `${dir} is ${kindOf(stats)}, not a folder.` : `${dir} cannot be created: ${at} is ${kindOf(stats)}, not a folder.`,
+        message:
+          at === target
+            ? `${dir} is ${kindOf(stats)}, not a folder.`
+            : `${dir} cannot be created: ${at} is ${kindOf(stats)}, not a folder.`,
         hint: role.hint,
       });
     }

@@ -61,7 +61,9 @@ export function createServices(host: ServiceHost): Services {
   // a trial on virt names the app's own TFTP server when that holds port 69, instead of blaming "another program"
   const appTftpServer = async () => {
     const status = await tftp.tftpStatus();
-    return status.running && status.address !== undefined && status.port !== undefined ? { address: status.address, port: status.port } : undefined;
+    return status.running && status.address !== undefined && status.port !== undefined
+      ? { address: status.address, port: status.port }
+      : undefined;
   };
   const domains = [
     createAppService(host, dataDir),

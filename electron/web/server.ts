@@ -107,7 +107,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     // the connection must cost that connection only, not the process.
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const why = url.pathname !== WS_PATH ? 'unknown path' : refusal(req, url) ?? (req.headers.origin ? undefined : 'missing Origin header');
+    const why =
+      url.pathname !== WS_PATH ? 'unknown path' : (refusal(req, url) ?? (req.headers.origin ? undefined : 'missing Origin header'));
     if (why) {
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nForbidden: ${why}\n`);
       return;
@@ -146,7 +147,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         return;
       }
       void dispatchCall(options.services, message.method, message.args).then((reply) =>
-        send(reply.ok ? { type: 'reply', id: message.id, ok: true, value: reply.value } : { type: 'reply', id: message.id, ok: false, error: reply.error }),
+        send(
+          reply.ok
+            ? { type: 'reply', id: message.id, ok: true, value: reply.value }
+            : { type: 'reply', id: message.id, ok: false, error: reply.error },
+        ),
       );
     });
   });

@@ -24,7 +24,9 @@ export class ComposedImage {
     const fd = this.descriptor();
     let done = 0;
     while (done < length) {
-      const got = await new Promise<number>((resolve, reject) => fs.read(fd, buffer, done, length - done, offset + done, (error, n) => (error ? reject(error) : resolve(n))));
+      const got = await new Promise<number>((resolve, reject) =>
+        fs.read(fd, buffer, done, length - done, offset + done, (error, n) => (error ? reject(error) : resolve(n))),
+      );
       if (got === 0) break;
       done += got;
     }

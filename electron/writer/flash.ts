@@ -119,10 +119,25 @@ export class FlashJob {
     if (this.request.stream) {
       this.checkSource();
       if (!this.options.write || !imageBytes) {
-        throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: this.request.image, message: 'A compressed image can only be streamed to targets when its size is known.', hint: 'This is a bug in the app; please report it.' });
+        throw new ImagerError({
+          code: 'INVALID_ARGUMENT',
+          subject: this.request.image,
+          message: 'A compressed image can only be streamed to targets when its size is known.',
+          hint: 'This is a bug in the app; please report it.',
+        });
       }
     }
-    this.emit({ jobId: this.jobId, phase: 'preparing', percent: 0, bytes: 0, totalBytes: imageBytes, speed: 0, eta: null, activeTargets: this.request.targets.length, failedTargets: 0 });
+    this.emit({
+      jobId: this.jobId,
+      phase: 'preparing',
+      percent: 0,
+      bytes: 0,
+      totalBytes: imageBytes,
+      speed: 0,
+      eta: null,
+      activeTargets: this.request.targets.length,
+      failedTargets: 0,
+    });
     const jobStart = Date.now();
     const targets = await resolveTargets(this.request, imageBytes, { createFiles: this.options.write });
     this.resolved = targets;
@@ -131,7 +146,15 @@ export class FlashJob {
     const openedMs = Date.now() - jobStart;
     const onlyUsed = this.request.mode === 'used';
     let flashMs = 0;
-    let written: { image: ComposedImage; plan: ChunkPlan[]; mappedBytes: number; bootEdit?: BootEditOutcome; sourceSha256?: Promise<string>; cachedAs?: string; reached?: number };
+    let written: {
+      image: ComposedImage;
+      plan: ChunkPlan[];
+      mappedBytes: number;
+      bootEdit?: BootEditOutcome;
+      sourceSha256?: Promise<string>;
+      cachedAs?: string;
+      reached?: number;
+    };
     const flashStart = Date.now();
     try {
       written = this.request.stream ? await this.writeStreamed(engineTargets, imageBytes) : await this.writeRaw(engineTargets, imageBytes);
@@ -143,7 +166,9 @@ export class FlashJob {
     }
     flashMs = Date.now() - flashStart;
     // The flush (the card's write cache, or the loop file's pages) runs while the read-back starts: both must succeed.
-    const finishing = this.finishWrites(targets, engineTargets, failures).then(() => this.log('info', `opened the targets in ${openedMs} ms, wrote in ${flashMs} ms, flushed in ${Date.now() - flashStart - flashMs} ms`));
+    const finishing = this.finishWrites(targets, engineTargets, failures).then(() =>
+      this.log('info', `opened the targets in ${openedMs} ms, wrote in ${flashMs} ms, flushed in ${Date.now() - flashStart - flashMs} ms`),
+    );
     try {
       const verifyStart = Date.now();
       const verified = new Set<ResolvedTarget>();
@@ -171,7 +196,13 @@ export class FlashJob {
       const everything = !onlyUsed || targets.some((t) => t.kind === 'file');
       // When no target took the whole image, only what got written before the failures counts.
       const allFailed = results.every((r) => !r.ok);
-      const writtenBytes = !this.options.write ? 0 : allFailed ? (this.stoppedAt() ?? written.reached ?? 0) : everything ? written.image.size : written.mappedBytes;
+      const writtenBytes = !this.options.write
+        ? 0
+        : allFailed
+          ? (this.stoppedAt() ?? written.reached ?? 0)
+          : everything
+            ? written.image.size
+            : written.mappedBytes;
       return {
         jobId: this.jobId,
         imageBytes: written.image.size,
@@ -194,7 +225,12 @@ export class FlashJob {
     const onlyUsed = this.request.mode === 'used';
     const engineTargets: EngineTarget[] = [];
     for (const t of targets) {
-      const engineTarget: EngineTarget = { name: t.name, kind: t.kind, onlyUsed: onlyUsed && t.kind === 'drive', write: (buffer, length, offset) => t.destination.write(buffer, 0, length, offset) };
+      const engineTarget: EngineTarget = {
+        name: t.name,
+        kind: t.kind,
+        onlyUsed: onlyUsed && t.kind === 'drive',
+        write: (buffer, length, offset) => t.destination.write(buffer, 0, length, offset),
+      };
       if (this.options.write) {
         try {
           await t.destination.open();
@@ -209,7 +245,11 @@ export class FlashJob {
   }
 
   /** Flushes what was written (so verify reads the card, not a cache) and closes the targets. */
-  private async finishWrites(targets: ResolvedTarget[], engineTargets: EngineTarget[], failures: Map<ResolvedTarget, ImagerError>): Promise<void> {
+  private async finishWrites(
+    targets: ResolvedTarget[],
+    engineTargets: EngineTarget[],
+    failures: Map<ResolvedTarget, ImagerError>,
+  ): Promise<void> {
     await Promise.all(
       targets.map(async (t, i) => {
         if (this.options.write && !failures.has(t) && !engineTargets[i]?.failed) {
@@ -240,20 +280,39 @@ export class FlashJob {
     let bootEdit: BootEditOutcome | undefined;
     let overlay: ImageOverlay | undefined;
     if (this.request.bootEdit) {
-      this.emit({ jobId: this.jobId, phase: 'composing', percent: 0, bytes: 0, totalBytes: 0, speed: 0, eta: null, activeTargets: targets.length, failedTargets: 0 });
+      this.emit({
+        jobId: this.jobId,
+        phase: 'composing',
+        percent: 0,
+        bytes: 0,
+        totalBytes: 0,
+        speed: 0,
+        eta: null,
+        activeTargets: targets.length,
+        failedTargets: 0,
+      });
       ({ overlay, outcome: bootEdit } = await composeOverlay(this.request.image, this.request.bootEdit));
     }
     const image = new ComposedImage(this.request.image, imageBytes, overlay);
     const map = mapOf(image, this.request.mode);
     if (map.partitions) this.log('info', `writing ${map.mappedBytes} of ${imageBytes} bytes: ${JSON.stringify(map.partitions)}`);
-    const plan = planChunks(imageBytes, map.blocks, targets.some((t) => !t.onlyUsed));
+    const plan = planChunks(
+      imageBytes,
+      map.blocks,
+      targets.some((t) => !t.onlyUsed),
+    );
     if (this.options.write && targets.some((t) => !t.failed)) {
       const total = plan.reduce((n, c) => n + c.length, 0);
       const { meter, ...hooks } = this.hooks(targets, total);
       const pool = new BufferPool(DEPTH + 2);
       const outcome = await this.guard(writeChunks(fileChunks(image, plan, pool), targets, hooks)).finally(() => pool.dispose());
       const allFailed = targets.every((t) => t.failed);
-      meter.update(allFailed ? Math.min(outcome.bytes, this.stoppedAt() ?? outcome.bytes) : total, targets.filter((t) => !t.failed).length, targets.filter((t) => t.failed).length, true);
+      meter.update(
+        allFailed ? Math.min(outcome.bytes, this.stoppedAt() ?? outcome.bytes) : total,
+        targets.filter((t) => !t.failed).length,
+        targets.filter((t) => t.failed).length,
+        true,
+      );
       return { image, plan, mappedBytes: map.mappedBytes, reached: outcome.bytes, ...(bootEdit && { bootEdit }) };
     }
     return { image, plan, mappedBytes: map.mappedBytes, reached: 0, ...(bootEdit && { bootEdit }) };
@@ -275,12 +334,24 @@ export class FlashJob {
       everything: targets.some((t) => !t.onlyUsed),
       pool,
       isCancelled: () => this.cancelled,
-      onComposing: () => this.emit({ jobId: this.jobId, phase: 'composing', percent: 0, bytes: 0, totalBytes: 0, speed: 0, eta: null, activeTargets: targets.length, failedTargets: 0 }),
+      onComposing: () =>
+        this.emit({
+          jobId: this.jobId,
+          phase: 'composing',
+          percent: 0,
+          bytes: 0,
+          totalBytes: 0,
+          speed: 0,
+          eta: null,
+          activeTargets: targets.length,
+          failedTargets: 0,
+        }),
       log: this.log,
     });
     const outcome = await this.guard(writeChunks(streamed.chunks, targets, hooks)).finally(() => pool.dispose());
     // Every target failed, so the stream stopped early: nothing to verify, nothing cached.
-    if (targets.every((t) => t.failed)) return { image: new ComposedImage(stream.cacheAs, imageBytes), plan: [], mappedBytes: 0, reached: outcome.bytes };
+    if (targets.every((t) => t.failed))
+      return { image: new ComposedImage(stream.cacheAs, imageBytes), plan: [], mappedBytes: 0, reached: outcome.bytes };
     const done = await streamed.done;
     meter.update(done.image.size, targets.filter((t) => !t.failed).length, targets.filter((t) => t.failed).length, true);
     return { ...done, reached: outcome.bytes };
@@ -304,7 +375,9 @@ export class FlashJob {
    * at a time, and image files skip chunks of zeros, so bytes counted past it say nothing about the target).
    */
   private stoppedAt(): number | undefined {
-    const offsets = [...this.failures.values()].map((error) => error.details?.offset).filter((offset): offset is number => typeof offset === 'number');
+    const offsets = [...this.failures.values()]
+      .map((error) => error.details?.offset)
+      .filter((offset): offset is number => typeof offset === 'number');
     return offsets.length ? Math.min(...offsets) : undefined;
   }
 
@@ -321,7 +394,12 @@ export class FlashJob {
     return result;
   }
 
-  private async verify(targets: ResolvedTarget[], image: ComposedImage, plan: ChunkPlan[], failures: Map<ResolvedTarget, ImagerError>): Promise<void> {
+  private async verify(
+    targets: ResolvedTarget[],
+    image: ComposedImage,
+    plan: ChunkPlan[],
+    failures: Map<ResolvedTarget, ImagerError>,
+  ): Promise<void> {
     if (targets.length === 0) return;
     const everything = this.request.mode === 'full' || targets.some((t) => t.kind === 'file');
     const total = plan.reduce((n, c) => n + (c.used || everything ? c.length : 0), 0);
@@ -331,14 +409,22 @@ export class FlashJob {
     await verifyTargets({
       image,
       plan,
-      targets: targets.map((t) => ({ name: t.name, path: t.name, direct: t.kind === 'drive', onlyUsed: this.request.mode === 'used' && t.kind === 'drive' })),
+      targets: targets.map((t) => ({
+        name: t.name,
+        path: t.name,
+        direct: t.kind === 'drive',
+        onlyUsed: this.request.mode === 'used' && t.kind === 'drive',
+      })),
       isCancelled: () => this.cancelled,
       onProgress: (bytes) => meter.update(bytes, targets.length - failed, failed),
       onFail: (target, error) => {
         failed++;
         const resolved = byName.get(target.name);
         if (!resolved) return;
-        failures.set(resolved, error instanceof VerifyMismatch ? mismatchError(resolved, error) : explainTargetError(resolved, 'verifying', error));
+        failures.set(
+          resolved,
+          error instanceof VerifyMismatch ? mismatchError(resolved, error) : explainTargetError(resolved, 'verifying', error),
+        );
       },
     }).catch((error: unknown) => {
       if (error instanceof Cancelled) throw cancelledError();
@@ -349,7 +435,14 @@ export class FlashJob {
 
   private async eject(targets: ResolvedTarget[]): Promise<void> {
     // etcher-sdk already unmounted them on close (unmountOnSuccess); power off where the OS has a tool for it.
-    const tool = process.platform === 'linux' ? (findExecutable('udisksctl') ? 'udisksctl' : findExecutable('eject') ? 'eject' : undefined) : undefined;
+    const tool =
+      process.platform === 'linux'
+        ? findExecutable('udisksctl')
+          ? 'udisksctl'
+          : findExecutable('eject')
+            ? 'eject'
+            : undefined
+        : undefined;
     for (const target of targets) {
       if (!tool) break;
       const args = tool === 'udisksctl' ? ['power-off', '-b', target.name] : [target.name];

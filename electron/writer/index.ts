@@ -32,7 +32,12 @@ async function handle(request: WriterRequest): Promise<unknown> {
     case 'flash':
     case 'verify': {
       if (jobs.has(request.jobId)) {
-        throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: request.jobId, message: 'A flash job with this id is already running.', hint: 'Wait for it to finish.' });
+        throw new ImagerError({
+          code: 'INVALID_ARGUMENT',
+          subject: request.jobId,
+          message: 'A flash job with this id is already running.',
+          hint: 'Wait for it to finish.',
+        });
       }
       const job = new FlashJob(
         request.jobId,
@@ -61,7 +66,11 @@ async function handle(request: WriterRequest): Promise<unknown> {
       setImmediate(() => process.exit(0));
       return null;
     default:
-      throw new ImagerError({ code: 'UNKNOWN_METHOD', message: `The writer does not know "${(request as { type: string }).type}".`, hint: 'The app and its writer do not match; reinstall the app.' });
+      throw new ImagerError({
+        code: 'UNKNOWN_METHOD',
+        message: `The writer does not know "${(request as { type: string }).type}".`,
+        hint: 'The app and its writer do not match; reinstall the app.',
+      });
   }
 }
 

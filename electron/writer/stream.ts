@@ -84,7 +84,9 @@ function decompressInto(options: StreamOptions, fd: number): { child: ChildProce
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const exited = new Promise<void>((resolve, reject) => {
     child.once('error', (error) => reject(corrupt(options.source, error.message)));
-    child.once('close', (code, signal) => (code === 0 ? resolve() : reject(corrupt(options.source, stderr.trim().split('\n').pop() || `${command} ${signal ?? `exit ${code}`}`))));
+    child.once('close', (code, signal) =>
+      code === 0 ? resolve() : reject(corrupt(options.source, stderr.trim().split('\n').pop() || `${command} ${signal ?? `exit ${code}`}`)),
+    );
   });
   exited.catch(() => undefined);
   return { child, exited };
@@ -134,7 +136,11 @@ export function streamImage(options: StreamOptions): { chunks: AsyncGenerator<Fi
   return { chunks, done };
 }
 
-async function* run(options: StreamOptions, finish: (done: StreamDone) => void, abort: (error: unknown) => void): AsyncGenerator<FilledChunk> {
+async function* run(
+  options: StreamOptions,
+  finish: (done: StreamDone) => void,
+  abort: (error: unknown) => void,
+): AsyncGenerator<FilledChunk> {
   const fd = fs.openSync(options.cacheAs, 'w');
   const owner = fs.statSync(path.dirname(options.cacheAs));
   // The writer may run as root: leave the cache file to the user whose cache it is.
@@ -222,7 +228,8 @@ async function* run(options: StreamOptions, finish: (done: StreamDone) => void, 
     fs.closeSync(fd);
     image.close();
     // Stopped early (cancelled, or every target failed): the partial image is of no use to anyone.
-    if (!settled) abort(new ImagerError({ code: 'CANCELLED', message: 'The write stopped before the image was complete.', hint: 'Write it again.' }));
+    if (!settled)
+      abort(new ImagerError({ code: 'CANCELLED', message: 'The write stopped before the image was complete.', hint: 'Write it again.' }));
     if (!succeeded) {
       composed.close();
       fs.rmSync(options.cacheAs, { force: true });

@@ -29,8 +29,15 @@ export type WriteCall = (buffer: Buffer, bufferOffset: number, length: number, f
  * part of a chunk and says nothing; the rest, asked again, fails with ENOSPC at its exact position. A drive
  * opened with O_DIRECT cannot go on mid-block: a short write there is an error at once.
  */
-export async function writeAll(write: WriteCall, buffer: Buffer, bufferOffset: number, length: number, fileOffset: number, resumable: boolean): Promise<{ bytesWritten: number; buffer: Buffer }> {
-  for (let done = 0; done < length; ) {
+export async function writeAll(
+  write: WriteCall,
+  buffer: Buffer,
+  bufferOffset: number,
+  length: number,
+  fileOffset: number,
+  resumable: boolean,
+): Promise<{ bytesWritten: number; buffer: Buffer }> {
+  for (let done = 0; done < length;) {
     let bytesWritten: number;
     try {
       ({ bytesWritten } = await write(buffer, bufferOffset + done, length - done, fileOffset + done));
@@ -38,7 +45,9 @@ export async function writeAll(write: WriteCall, buffer: Buffer, bufferOffset: n
       throw annotate(error, fileOffset + done, length - done);
     }
     if (bytesWritten <= 0 || (!resumable && bytesWritten < length - done)) {
-      const short = Object.assign(new Error(`only ${bytesWritten} of ${length - done} bytes were written`), { code: bytesWritten <= 0 ? 'ENOSPC' : 'EIO' });
+      const short = Object.assign(new Error(`only ${bytesWritten} of ${length - done} bytes were written`), {
+        code: bytesWritten <= 0 ? 'ENOSPC' : 'EIO',
+      });
       throw annotate(short, fileOffset + done + Math.max(bytesWritten, 0), length - done - Math.max(bytesWritten, 0));
     }
     done += bytesWritten;
@@ -128,14 +137,25 @@ function resolveFile(target: FlashTarget & { kind: 'file' }, imageBytes: number,
     });
   }
   if (!create) {
-    if (!existing) throw new ImagerError({ code: 'NOT_FOUND', subject: target.path, message: `${target.path} does not exist.`, hint: 'Check the file name.' });
+    if (!existing)
+      throw new ImagerError({
+        code: 'NOT_FOUND',
+        subject: target.path,
+        message: `${target.path} does not exist.`,
+        hint: 'Check the file name.',
+      });
     return { name: target.path, kind: 'file', destination: new TrackedFile({ path: target.path }) };
   }
   // Start from an empty file of the image's size, so nothing of an older file survives. Its folder is never created:
   // a mistyped folder name is refused rather than left holding an image nobody looks for.
   const folder = path.dirname(path.resolve(target.path));
   if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) {
-    throw new ImagerError({ code: 'NOT_FOUND', subject: folder, message: `The folder ${folder} does not exist, so ${path.basename(target.path)} cannot be written there.`, hint: 'Check the folder’s name, or create the folder first.' });
+    throw new ImagerError({
+      code: 'NOT_FOUND',
+      subject: folder,
+      message: `The folder ${folder} does not exist, so ${path.basename(target.path)} cannot be written there.`,
+      hint: 'Check the folder’s name, or create the folder first.',
+    });
   }
   fs.writeFileSync(target.path, new Uint8Array(0));
   fs.truncateSync(target.path, imageBytes);
@@ -143,10 +163,19 @@ function resolveFile(target: FlashTarget & { kind: 'file' }, imageBytes: number,
 }
 
 /** Checks every target against the safety rules and opens nothing yet; throws the first refusal. */
-export async function resolveTargets(request: FlashRequest, imageBytes: number, options: { createFiles: boolean } = { createFiles: true }): Promise<ResolvedTarget[]> {
+export async function resolveTargets(
+  request: FlashRequest,
+  imageBytes: number,
+  options: { createFiles: boolean } = { createFiles: true },
+): Promise<ResolvedTarget[]> {
   const names = request.targets.map((t) => (t.kind === 'drive' ? t.device : path.resolve(t.path)));
   if (new Set(names).size !== names.length) {
-    throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: 'targets', message: 'The same target is listed twice.', hint: 'List each card or file once.' });
+    throw new ImagerError({
+      code: 'INVALID_ARGUMENT',
+      subject: 'targets',
+      message: 'The same target is listed twice.',
+      hint: 'List each card or file once.',
+    });
   }
   const needsScan = request.targets.some((t) => t.kind === 'drive');
   const scan = needsScan ? await listDrives() : { drives: [], raw: [] };
@@ -155,7 +184,12 @@ export async function resolveTargets(request: FlashRequest, imageBytes: number, 
   for (const target of request.targets) {
     if (target.kind === 'file') {
       if (path.resolve(target.path) === path.resolve(request.image)) {
-        throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: target.path, message: 'The target file is the image itself.', hint: 'Choose another file name.' });
+        throw new ImagerError({
+          code: 'INVALID_ARGUMENT',
+          subject: target.path,
+          message: 'The target file is the image itself.',
+          hint: 'Choose another file name.',
+        });
       }
       continue;
     }
@@ -166,7 +200,12 @@ export async function resolveTargets(request: FlashRequest, imageBytes: number, 
       kind: 'drive',
       drive,
       ...deviceIdentity(target.device),
-      destination: new TrackedBlockDevice({ drive: { ...raw, size: drive.size }, write: true, direct: true, unmountOnSuccess: request.eject }),
+      destination: new TrackedBlockDevice({
+        drive: { ...raw, size: drive.size },
+        write: true,
+        direct: true,
+        unmountOnSuccess: request.eject,
+      }),
     });
   }
   // Files are created only once every drive passed its checks.
@@ -199,11 +238,20 @@ export function isRemoved(target: ResolvedTarget): boolean {
 /** Whether the device is no longer the one the write began on: gone, or of another size (a card pulled, or swapped). */
 function isGoneOrChanged(target: ResolvedTarget): boolean {
   if (isRemoved(target)) return true;
-  return target.kind === 'drive' && target.sysName !== undefined && target.sizeAtStart !== undefined && sysfsSize(target.sysName) !== target.sizeAtStart;
+  return (
+    target.kind === 'drive' &&
+    target.sysName !== undefined &&
+    target.sizeAtStart !== undefined &&
+    sysfsSize(target.sysName) !== target.sizeAtStart
+  );
 }
 
 /** A write or verify failure, explained: phase, device, byte range, what to do. */
-export function explainTargetError(target: ResolvedTarget, phase: 'opening' | 'flashing' | 'verifying' | 'finishing', error: unknown): ImagerError {
+export function explainTargetError(
+  target: ResolvedTarget,
+  phase: 'opening' | 'flashing' | 'verifying' | 'finishing',
+  error: unknown,
+): ImagerError {
   if (error instanceof ImagerError) return error;
   const e = error as PositionedError;
   const range = e.offset !== undefined ? { offset: e.offset, end: e.offset + (e.length ?? 0) } : undefined;

@@ -89,11 +89,18 @@ export async function verifyTargets(options: VerifyOptions): Promise<void> {
     const expected = await expectedPool.take();
     const actuals = await Promise.all(live.map((t) => t.pool.take()));
     try {
-      const [, ...got] = await Promise.all([options.image.read(expected, chunk.offset, chunk.length), ...live.map((t, i) => readBack(t, actuals[i] as Buffer, chunk))]);
+      const [, ...got] = await Promise.all([
+        options.image.read(expected, chunk.offset, chunk.length),
+        ...live.map((t, i) => readBack(t, actuals[i] as Buffer, chunk)),
+      ]);
       live.forEach((t, i) => {
         const outcome = got[i] as number | Error;
         if (outcome instanceof Error) return fail(t, outcome);
-        const mismatch = compare(expected.subarray(0, chunk.length), (actuals[i] as Buffer).subarray(0, Math.min(outcome, chunk.length)), chunk.offset);
+        const mismatch = compare(
+          expected.subarray(0, chunk.length),
+          (actuals[i] as Buffer).subarray(0, Math.min(outcome, chunk.length)),
+          chunk.offset,
+        );
         if (mismatch) fail(t, mismatch);
       });
     } finally {

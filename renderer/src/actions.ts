@@ -115,7 +115,8 @@ export const startFlash = async (state: WizardState, target: TargetChoice, overw
 
 export const localAddresses = () => api.localAddresses();
 export const tftpStatus = () => api.tftpStatus();
-export const startTftpServer = async (draft: Profile, address: string) => api.tftpStart({ profile: draftForHost(draft, 'Serving'), address, port: 69 });
+export const startTftpServer = async (draft: Profile, address: string) =>
+  api.tftpStart({ profile: draftForHost(draft, 'Serving'), address, port: 69 });
 export const stopTftpServer = () => api.tftpStop();
 
 // --- choosing files -------------------------------------------------------------------------------------------
@@ -128,7 +129,8 @@ export const listHostFolder = (folder?: string) => api.filesList(folder);
 
 // --- trial on an emulator, and Debian's parts -----------------------------------------------------------------
 
-export const tryOnEmulator = async (draft: Profile, options: Parameters<typeof api.emulatorTry>[1]) => api.emulatorTry(draftForHost(draft, 'The trial'), options);
+export const tryOnEmulator = async (draft: Profile, options: Parameters<typeof api.emulatorTry>[1]) =>
+  api.emulatorTry(draftForHost(draft, 'The trial'), options);
 export const stopEmulator = () => api.emulatorCancel();
 export const fetchDebianParts = (request: Parameters<typeof api.partsFetch>[0]) => api.partsFetch(request);
 export const cancelDebianParts = () => api.partsCancel();

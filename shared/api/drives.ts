@@ -22,13 +22,19 @@ const bootFile = z.object({
   path: z.string().min(1).max(4096),
 });
 
-const flashTarget = z.union([z.object({ kind: z.literal('drive'), device: devicePath }), z.object({ kind: z.literal('file'), path: devicePath })]);
+const flashTarget = z.union([
+  z.object({ kind: z.literal('drive'), device: devicePath }),
+  z.object({ kind: z.literal('file'), path: devicePath }),
+]);
 
 export const flashStartSchema = z
   .object({
     /** A local .img/.img.xz/.img.gz/.zip, or an http(s) URL; absent or empty: the profile's baseImage, and without one a fresh card. */
     source: z.string().max(8192).optional(),
-    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/).optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/)
+      .optional(),
     /** Cards and image files; may be empty when the image is only saved (`saveAs`). */
     targets: z.array(flashTarget).max(16),
     /** The whole recipe: the boot partition gets its config.txt rules, U-Boot, scripts and (SD-only) components. */
@@ -48,9 +54,18 @@ export const flashStartSchema = z
     /** Replace image files that exist (without it, flashStart refuses with EXISTS naming the file, so the UI can ask). */
     overwrite: z.boolean().default(false),
   })
-  .refine((r) => r.targets.length > 0 || (r.saveAs && !r.editInPlace), { message: 'Choose at least one card or image file to write, or a file to save the image as.', path: ['targets'] })
-  .refine((r) => r.editInPlace || r.source || r.profile || r.compose, { message: 'Choose a base image, or a profile for a fresh card.', path: ['source'] })
-  .refine((r) => !r.editInPlace || r.profile || r.compose, { message: 'Editing in place needs a profile or boot files.', path: ['editInPlace'] });
+  .refine((r) => r.targets.length > 0 || (r.saveAs && !r.editInPlace), {
+    message: 'Choose at least one card or image file to write, or a file to save the image as.',
+    path: ['targets'],
+  })
+  .refine((r) => r.editInPlace || r.source || r.profile || r.compose, {
+    message: 'Choose a base image, or a profile for a fresh card.',
+    path: ['source'],
+  })
+  .refine((r) => !r.editInPlace || r.profile || r.compose, {
+    message: 'Editing in place needs a profile or boot files.',
+    path: ['editInPlace'],
+  });
 
 export type FlashStartRequest = z.input<typeof flashStartSchema>;
 
@@ -91,7 +106,17 @@ export interface FlashDone {
 
 export const drivesMethods = {
   /** Drives with statuses; `all` includes system drives. `imageSize` and `sourcePath` sharpen the statuses. */
-  drivesList: method(z.tuple([z.object({ all: z.boolean().optional(), imageSize: z.number().int().nonnegative().optional(), sourcePath: z.string().max(4096).optional() }).optional()])).returns<DriveRow[]>(),
+  drivesList: method(
+    z.tuple([
+      z
+        .object({
+          all: z.boolean().optional(),
+          imageSize: z.number().int().nonnegative().optional(),
+          sourcePath: z.string().max(4096).optional(),
+        })
+        .optional(),
+    ]),
+  ).returns<DriveRow[]>(),
   /** Starts a flash job (or, with `editInPlace`, a boot-partition edit); progress arrives as flash:progress, the end as flash:done. */
   flashStart: method(z.tuple([flashStartSchema])).returns<{ jobId: string }>(),
   flashCancel: method(z.tuple([z.string().max(100)])).returns<{ cancelled: boolean }>(),

@@ -18,7 +18,10 @@ export const emulatorOptionsSchema = z.object({
   /** With components 'debian': Debian's Dom0 kernel gzip'd (default; Xen decompresses it) or as the plain Image. */
   kernel: z.enum(['gzip', 'image']).optional(),
   /** With components 'debian': the Xen version to fetch (default: the profile's). */
-  xenVersion: z.string().regex(/^\d+\.\d+$/).optional(),
+  xenVersion: z
+    .string()
+    .regex(/^\d+\.\d+$/)
+    .optional(),
   /**
    * 'start' runs the imager's own TFTP server on port 69 for the trial; 'external' expects one
    * already listening there (the TFTP step's server, or another) and starts none.
@@ -92,7 +95,9 @@ export interface EmulatorStatus {
 
 export const emulatorMethods = {
   /** Boots the profile (or the profile file at a path) on QEMU; resolves when the trial ends. */
-  emulatorTry: method(z.tuple([z.union([profileSchema, z.string().min(1).max(4096)]), emulatorOptionsSchema.optional()])).returns<EmulatorResult>(),
+  emulatorTry: method(
+    z.tuple([z.union([profileSchema, z.string().min(1).max(4096)]), emulatorOptionsSchema.optional()]),
+  ).returns<EmulatorResult>(),
   /** Stops the running trial; its emulatorTry resolves with a "cancelled" diagnosis. */
   emulatorCancel: method(z.tuple([])).returns<boolean>(),
   emulatorStatus: method(z.tuple([])).returns<EmulatorStatus>(),

@@ -7,7 +7,10 @@ export const pickRequestSchema = z.object({
   want: z.enum(['file', 'folder', 'new-file']),
   title: z.string().max(200),
   /** File name endings offered first, without the dot ("img", "img.xz"). */
-  extensions: z.array(z.string().regex(/^[A-Za-z0-9.]{1,16}$/)).max(20).optional(),
+  extensions: z
+    .array(z.string().regex(/^[A-Za-z0-9.]{1,16}$/))
+    .max(20)
+    .optional(),
   /** Where the dialog opens: the field's current value, when it names something. */
   start: z.string().max(4096).optional(),
 });

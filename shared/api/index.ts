@@ -54,9 +54,9 @@ export type ImagerClient = ClientOf<Methods, Events>;
 
 /** What Electron's preload exposes as window.imager: each method resolves to a reply, never rejects with lost detail. */
 export type ImagerBridge = { [K in MethodName]: (...args: unknown[]) => Promise<Reply> } & Pick<ImagerClient, 'on'> & {
-  /** The path of a file dropped on the page (Electron's webUtils.getPathForFile); a browser never tells it. */
-  pathForFile?: (file: object) => string;
-};
+    /** The path of a file dropped on the page (Electron's webUtils.getPathForFile); a browser never tells it. */
+    pathForFile?: (file: object) => string;
+  };
 
 export const methodNames = Object.keys(methods) as MethodName[];
 export const eventNames = Object.keys(events) as EventName[];

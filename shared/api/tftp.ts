@@ -137,7 +137,11 @@ export interface TftpServeStatus extends TftpStatus {
 
 export const tftpMethods = {
   /** Starts (or restarts with new settings) the TFTP server. */
-  tftpStart: method(z.tuple([tftpStartOptions.refine((o) => (o.root === undefined) !== (o.profile === undefined), { message: 'Give either root or profile.' })])).returns<TftpServeStatus>(),
+  tftpStart: method(
+    z.tuple([
+      tftpStartOptions.refine((o) => (o.root === undefined) !== (o.profile === undefined), { message: 'Give either root or profile.' }),
+    ]),
+  ).returns<TftpServeStatus>(),
   tftpStop: method(z.tuple([])).returns<void>(),
   tftpStatus: method(z.tuple([])).returns<TftpStatus>(),
   /** This machine's IPv4 addresses, loopback last. */

@@ -4,7 +4,13 @@ import { ImagerError } from '../errors';
 import type { Profile } from '../profile/schema';
 import { configTxtWantedFor, type ConfigTxtWanted } from './config-txt';
 import {
-  generateBootFiles, kernelWarnings, type ComponentCopy, type ComponentFacts, type Destination, type GeneratedFile, type GenerateOptions,
+  generateBootFiles,
+  kernelWarnings,
+  type ComponentCopy,
+  type ComponentFacts,
+  type Destination,
+  type GeneratedFile,
+  type GenerateOptions,
 } from './generate';
 import type { MemoryMapEntry } from './stage2';
 
@@ -54,7 +60,7 @@ const fieldOfSubject: Record<string, string> = {
 
 function problemOf(error: ImagerError): BootProblem {
   const subject = error.subject ?? '';
-  return { path: subject.startsWith('$') ? subject : fieldOfSubject[subject] ?? '$', severity: 'error', message: error.message };
+  return { path: subject.startsWith('$') ? subject : (fieldOfSubject[subject] ?? '$'), severity: 'error', message: error.message };
 }
 
 /** The bundle without files: for a profile that cannot be generated. */

@@ -96,7 +96,11 @@ function enforce(lines: Line[], wanted: ConfigTxtWanted): string[] {
   } else {
     // disable-bt takes GPIO 14/15 away from the mini UART the console uses: keep the line, but as a comment.
     for (const line of overlays.filter((l) => DISABLE_BT.has(overlayName(l.value!)))) {
-      Object.assign(line, { text: `#${line.text.trimStart()}  # off: the console uses the mini UART (serial1)`, key: undefined, value: undefined });
+      Object.assign(line, {
+        text: `#${line.text.trimStart()}  # off: the console uses the mini UART (serial1)`,
+        key: undefined,
+        value: undefined,
+      });
     }
   }
   return missing;
@@ -126,5 +130,9 @@ export function mergeConfigTxt(existing: string | undefined, wanted: ConfigTxtWa
 
 /** What a profile needs from config.txt (the console UART choice decides disable-bt, its baud rate init_uart_baud). */
 export function configTxtWantedFor(profile: { console: { uart: 'mini' | 'pl011'; baud?: number } }): ConfigTxtWanted {
-  return { consoleUart: profile.console.uart, kernel: 'u-boot.bin', ...(profile.console.baud !== undefined && { baud: profile.console.baud }) };
+  return {
+    consoleUart: profile.console.uart,
+    kernel: 'u-boot.bin',
+    ...(profile.console.baud !== undefined && { baud: profile.console.baud }),
+  };
 }

@@ -1,18 +1,6 @@
 // Recognises boot files by their content (arm64 Image, gzip, cpio, device tree, U-Boot image, ELF, text), as `file(1)` would.
 
-export type FileKind =
-  | 'arm64-image'
-  | 'elf'
-  | 'gzip'
-  | 'xz'
-  | 'zstd'
-  | 'bzip2'
-  | 'cpio'
-  | 'dtb'
-  | 'uimage'
-  | 'text'
-  | 'empty'
-  | 'data';
+export type FileKind = 'arm64-image' | 'elf' | 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'cpio' | 'dtb' | 'uimage' | 'text' | 'empty' | 'data';
 
 export interface Arm64ImageHeader {
   /** Bytes the kernel occupies once loaded, BSS included: may exceed the file size. */

@@ -4,7 +4,16 @@ import type { Profile } from '../profile/schema';
 import { parseNumber } from './address';
 import { configTxtWantedFor, mergeConfigTxt } from './config-txt';
 import { stage1Script, type Stage1Network } from './stage1';
-import { DEFAULT_DOM0_COMMAND_LINE, dom0CommandLine, generateStage2, type BootComponent, type MemoryMapEntry, type Stage2DomU, type Stage2Input, type Stage2Result } from './stage2';
+import {
+  DEFAULT_DOM0_COMMAND_LINE,
+  dom0CommandLine,
+  generateStage2,
+  type BootComponent,
+  type MemoryMapEntry,
+  type Stage2DomU,
+  type Stage2Input,
+  type Stage2Result,
+} from './stage2';
 import { writeScriptImage } from './script-image';
 import { tftpTransferFor } from './tftp-transfer';
 import { checkDom0KernelVersion } from '../xen-versions';
@@ -95,7 +104,13 @@ export function loadCommandFor(profile: Profile): string {
 function componentOf(path: string, field: string, components: Record<string, ComponentFacts>): BootComponent {
   const facts = components[path];
   if (!facts) throw new Error(`No facts were given for ${path}: the caller must read every file the profile names.`);
-  return { path: targetName(path), size: facts.size, head: facts.head, ...(facts.gunzippedHead && { gunzippedHead: facts.gunzippedHead }), field };
+  return {
+    path: targetName(path),
+    size: facts.size,
+    head: facts.head,
+    ...(facts.gunzippedHead && { gunzippedHead: facts.gunzippedHead }),
+    field,
+  };
 }
 
 /** Dom0's command line as the profile gives it, with root= and rootwait when its root is on the card. */
@@ -150,7 +165,9 @@ export function stage2InputFor(profile: Profile, components: Record<string, Comp
         kernel: get(kernel, `$.domUs[${i}].kernel`),
         ...(ramdisk && { ramdisk: get(ramdisk, `$.domUs[${i}].ramdisk`) }),
         ...(passthroughDtb && { passthroughDtb: get(passthroughDtb, `$.domUs[${i}].passthroughDtb`) }),
-        ...(staticMemory && { staticMemory: staticMemory.map((bank) => ({ base: parseNumber(bank.base)!, size: parseNumber(bank.size)! })) }),
+        ...(staticMemory && {
+          staticMemory: staticMemory.map((bank) => ({ base: parseNumber(bank.base)!, size: parseNumber(bank.size)! })),
+        }),
       };
     }),
     ...(profile.deviceTreeSource === 'firmware' ? { firmwareDeviceTree: true } : { deviceTree: get(profile.deviceTree, '$.deviceTree') }),
@@ -165,16 +182,37 @@ function stage1Network(profile: Profile): Stage1Network | undefined {
   if (!network) return undefined;
   if (network.method === 'dhcp') return { method: 'dhcp', ...(network.serverIp && { serverIp: network.serverIp }) };
   return {
-    method: 'static', serverIp: network.serverIp, boardIp: network.boardIp,
-    ...(network.netmask && { netmask: network.netmask }), ...(network.gateway && { gateway: network.gateway }),
+    method: 'static',
+    serverIp: network.serverIp,
+    boardIp: network.boardIp,
+    ...(network.netmask && { netmask: network.netmask }),
+    ...(network.gateway && { gateway: network.gateway }),
   };
 }
 
-function scriptFiles(baseName: string, text: string, address: number, destination: Destination, what: string, profile: Profile, options: GenerateOptions): GeneratedFile[] {
-  const image = writeScriptImage(text, { loadAddress: address, timestamp: options.timestamp, ...(profile.output.scriptImageName && { name: profile.output.scriptImageName }) });
+function scriptFiles(
+  baseName: string,
+  text: string,
+  address: number,
+  destination: Destination,
+  what: string,
+  profile: Profile,
+  options: GenerateOptions,
+): GeneratedFile[] {
+  const image = writeScriptImage(text, {
+    loadAddress: address,
+    timestamp: options.timestamp,
+    ...(profile.output.scriptImageName && { name: profile.output.scriptImageName }),
+  });
   return [
     { name: `${baseName}.source`, bytes: textOf(text), preview: text, destination, description: `${what} (source)` },
-    { name: `${baseName}.scr`, bytes: image, preview: text, destination, description: `${what} (U-Boot script image, loaded at 0x${address.toString(16).toUpperCase()})` },
+    {
+      name: `${baseName}.scr`,
+      bytes: image,
+      preview: text,
+      destination,
+      description: `${what} (U-Boot script image, loaded at 0x${address.toString(16).toUpperCase()})`,
+    },
   ];
 }
 
@@ -194,8 +232,24 @@ export function generateBootFiles(profile: Profile, components: Record<string, C
     stage1Address: board.scriptAddress,
   });
   const files = [
-    ...scriptFiles(profile.output.stage1Name, stage1, board.scriptAddress, 'boot-partition', 'Stage 1: network or card setup, then stage 2', profile, options),
-    ...scriptFiles(profile.output.stage2Name, stage2.text, stage2.scriptAddress, stage2Where, 'Stage 2: loads Xen, Dom0 and the device tree, then boots Xen', profile, options),
+    ...scriptFiles(
+      profile.output.stage1Name,
+      stage1,
+      board.scriptAddress,
+      'boot-partition',
+      'Stage 1: network or card setup, then stage 2',
+      profile,
+      options,
+    ),
+    ...scriptFiles(
+      profile.output.stage2Name,
+      stage2.text,
+      stage2.scriptAddress,
+      stage2Where,
+      'Stage 2: loads Xen, Dom0 and the device tree, then boots Xen',
+      profile,
+      options,
+    ),
   ];
   if (board.usesConfigTxt && profile.output.writeConfigTxt) {
     const fragment = mergeConfigTxt(undefined, configTxtWantedFor(profile)).text;
@@ -205,11 +259,19 @@ export function generateBootFiles(profile: Profile, components: Record<string, C
       bytes: textOf(fragment),
       preview: fragment,
       destination: 'boot-partition',
-      description: whole ? 'Raspberry Pi firmware settings: the whole config.txt of the fresh card' : 'Raspberry Pi firmware settings to merge into the base image’s config.txt',
+      description: whole
+        ? 'Raspberry Pi firmware settings: the whole config.txt of the fresh card'
+        : 'Raspberry Pi firmware settings to merge into the base image’s config.txt',
     });
   }
   const copies = componentCopies(profile, stage2Where);
-  return { files, components: copies, memoryMap: stage2.memoryMap, stage2, warnings: [...stage2.notices, ...kernelWarnings(profile, components)] };
+  return {
+    files,
+    components: copies,
+    memoryMap: stage2.memoryMap,
+    stage2,
+    warnings: [...stage2.notices, ...kernelWarnings(profile, components)],
+  };
 }
 
 /** Firmware files go to the card's root, overlays (…/overlays/x.dtbo) into overlays/ where the firmware looks. */
@@ -225,7 +287,10 @@ export function isFreshCard(profile: Profile): boolean {
 }
 
 /** Every file a profile names, with the name the scripts load it by. */
-export function componentCopies(profile: Profile, where: Destination = profile.boot.mode === 'tftp' ? 'tftp-root' : 'boot-partition'): ComponentCopy[] {
+export function componentCopies(
+  profile: Profile,
+  where: Destination = profile.boot.mode === 'tftp' ? 'tftp-root' : 'boot-partition',
+): ComponentCopy[] {
   const entries: Array<[role: string, source: string | undefined, field: string]> = [
     ['xen', profile.xen.binary, '$.xen.binary'],
     ['dom0-kernel', profile.dom0?.kernel, '$.dom0.kernel'],
@@ -244,12 +309,25 @@ export function componentCopies(profile: Profile, where: Destination = profile.b
     .filter((entry): entry is [string, string, string] => Boolean(entry[1]))
     .map(([role, source, field]) => ({ role, field, source, target: prefix + targetName(source), destination: where }));
   if (profile.ubootBinary && boards[profile.board].usesConfigTxt) {
-    copies.push({ role: 'u-boot', field: '$.ubootBinary', source: profile.ubootBinary, target: 'u-boot.bin', destination: 'boot-partition' });
+    copies.push({
+      role: 'u-boot',
+      field: '$.ubootBinary',
+      source: profile.ubootBinary,
+      target: 'u-boot.bin',
+      destination: 'boot-partition',
+    });
   }
   // A fresh card has no firmware of its own; a base image (Raspberry Pi OS) keeps its own, and its own tree.
   if (isFreshCard(profile)) {
     profile.firmware.forEach((source, i) =>
-      copies.push({ role: `firmware${i}`, field: `$.firmware[${i}]`, source, target: firmwareTarget(source), destination: 'boot-partition' }));
+      copies.push({
+        role: `firmware${i}`,
+        field: `$.firmware[${i}]`,
+        source,
+        target: firmwareTarget(source),
+        destination: 'boot-partition',
+      }),
+    );
   }
   return copies;
 }

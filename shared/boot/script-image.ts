@@ -118,16 +118,29 @@ export function readScriptImage(bytes: Uint8Array, subject = 'boot script'): Scr
   if (crc32(header) !== headerCrc) throw invalid(subject, 'Its header CRC does not match: the header is damaged.');
   const payloadSize = view.getUint32(12);
   if (UIMAGE_HEADER_SIZE + payloadSize > bytes.length) {
-    throw invalid(subject, `The header announces ${payloadSize} bytes of payload but only ${bytes.length - UIMAGE_HEADER_SIZE} follow: the file is truncated.`);
+    throw invalid(
+      subject,
+      `The header announces ${payloadSize} bytes of payload but only ${bytes.length - UIMAGE_HEADER_SIZE} follow: the file is truncated.`,
+    );
   }
   const payload = bytes.subarray(UIMAGE_HEADER_SIZE, UIMAGE_HEADER_SIZE + payloadSize);
   const dataCrc = view.getUint32(24);
   if (crc32(payload) !== dataCrc) throw invalid(subject, 'Its data CRC does not match: the script is damaged.');
   const type = bytes[30]!;
   if (type !== TYPE_SCRIPT) {
-    throw invalid(subject, `It is a U-Boot image of type ${type}, not a script (type 6).`, 'Pick the boot script (boot.scr), not a kernel or ramdisk image.');
+    throw invalid(
+      subject,
+      `It is a U-Boot image of type ${type}, not a script (type 6).`,
+      'Pick the boot script (boot.scr), not a kernel or ramdisk image.',
+    );
   }
-  return { ...parseScriptPayload(payload, subject), ...headerFields(bytes, view), headerCrc, dataCrc, imageSize: UIMAGE_HEADER_SIZE + payloadSize };
+  return {
+    ...parseScriptPayload(payload, subject),
+    ...headerFields(bytes, view),
+    headerCrc,
+    dataCrc,
+    imageSize: UIMAGE_HEADER_SIZE + payloadSize,
+  };
 }
 
 function headerFields(bytes: Uint8Array, view: DataView) {
@@ -154,7 +167,8 @@ function parseScriptPayload(payload: Uint8Array, subject: string): { source: str
   if (tableEnd === 0) throw invalid(subject, 'It holds a script of length zero, which U-Boot refuses to run.');
   const length = view.getUint32(0);
   const start = tableEnd + 4;
-  if (start + length > payload.length) throw invalid(subject, `The script claims ${length} bytes but the image holds only ${payload.length - start}.`);
+  if (start + length > payload.length)
+    throw invalid(subject, `The script claims ${length} bytes but the image holds only ${payload.length - start}.`);
   const sourceBytes = new Uint8Array(payload.subarray(start, start + length));
   return { source: new TextDecoder().decode(sourceBytes), sourceBytes };
 }

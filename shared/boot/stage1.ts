@@ -6,8 +6,7 @@ import { parseIpv4 } from '../network/ipv4';
 import { tftpTransferLines, type TftpTransfer } from './tftp-transfer';
 
 export type Stage1Network =
-  | { method: 'static'; serverIp: string; boardIp: string; netmask?: string; gateway?: string }
-  | { method: 'dhcp'; serverIp?: string };
+  { method: 'static'; serverIp: string; boardIp: string; netmask?: string; gateway?: string } | { method: 'dhcp'; serverIp?: string };
 
 export interface Stage1Input {
   /** 'tftp' fetches stage 2 over the network; 'sd' loads it from the card's boot partition. */
@@ -34,7 +33,8 @@ function checkIp(value: string | undefined, subject: string, required: boolean):
     if (required) throw field(subject, `The ${subject} is missing.`, 'Enter an IPv4 address such as 192.168.1.10.');
     return;
   }
-  if (!parseIpv4(value)) throw field(subject, `"${value}" is not an IPv4 address.`, 'Enter four numbers 0-255 separated by dots, such as 192.168.1.10.');
+  if (!parseIpv4(value))
+    throw field(subject, `"${value}" is not an IPv4 address.`, 'Enter four numbers 0-255 separated by dots, such as 192.168.1.10.');
 }
 
 function networkLines(network: Stage1Network): string[] {
@@ -61,7 +61,8 @@ export function stage1Script(input: Stage1Input): string {
   const address = hexAddress(input.stage2Address);
   let lines: string[];
   if (input.mode === 'tftp') {
-    if (!input.network) throw field('network', 'Network boot needs network settings.', 'Choose a static address or DHCP, and the TFTP server address.');
+    if (!input.network)
+      throw field('network', 'Network boot needs network settings.', 'Choose a static address or DHCP, and the TFTP server address.');
     lines = [...networkLines(input.network), ...tftpTransferLines(input.tftp ?? {}), `tftpb ${address} ${input.stage2Name}`];
   } else {
     lines = [`${input.sdLoadCommand ?? 'load mmc 0:1'} ${address} ${input.stage2Name}`];

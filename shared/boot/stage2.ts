@@ -177,7 +177,8 @@ export function rootDeviceFor(loadCommand: string): string {
   const partition = firstColon < 0 ? loadCommand : loadCommand.slice(firstColon + 1);
   if (!device || !partition || !/^\d+$/.test(device) || !/^\d+$/.test(partition)) {
     throw stage2Error(
-      'ROOT_DEVICE_UNKNOWN', 'dom0.commandLine',
+      'ROOT_DEVICE_UNKNOWN',
+      'dom0.commandLine',
       `The root partition cannot be derived from the load command "${loadCommand}".`,
       'Put root=... in the Dom0 command line yourself, or load from a device such as "load mmc 0:1".',
       'Could not parse device and partition.',
@@ -187,7 +188,8 @@ export function rootDeviceFor(loadCommand: string): string {
   if (/mmc/.test(loadCommand)) return `/dev/mmcblk${device}p${next}`;
   if (/scsi/.test(loadCommand)) return `/dev/sd${String.fromCharCode(97 + Number(device))}${next}`;
   throw stage2Error(
-    'ROOT_DEVICE_UNKNOWN', 'dom0.commandLine',
+    'ROOT_DEVICE_UNKNOWN',
+    'dom0.commandLine',
     `Only mmc and scsi load commands tell where the root partition is; "${loadCommand}" does not.`,
     'Put root=... in the Dom0 command line yourself.',
     'Only mmc and scsi are supported for automatically setting the root partition.',
@@ -221,9 +223,11 @@ export function checkComponentType(component: BootComponent, expected: ExpectedT
     detected = detectFile(component.gunzippedHead, Math.max(component.gunzippedHead.length, 1));
   }
   if (typePattern[expected].test(detected.description)) return;
-  const shownType = expected === 'executable' ? 'executable\\|data' : expected === 'Device Tree Blob' ? 'Device Tree Blob\\|data' : expected;
+  const shownType =
+    expected === 'executable' ? 'executable\\|data' : expected === 'Device Tree Blob' ? 'Device Tree Blob\\|data' : expected;
   throw stage2Error(
-    'WRONG_FILE_TYPE', component.field ?? role,
+    'WRONG_FILE_TYPE',
+    component.field ?? role,
     `${component.path} is ${detected.description}, but the ${role.replace(/-/g, ' ')} must be ${typeWords[expected]}.`,
     `Pick ${typeWords[expected]} for the ${role.replace(/-/g, ' ')}.`,
     `Wrong file type ${component.path}. It should be ${shownType}, exiting.`,
@@ -322,7 +326,11 @@ function domULines(placed: PlacedDomU, hasDom0: boolean): string[] {
   if (domU.staticMemory?.length) {
     const cells = domU.staticMemory
       .flatMap((bank) => [bank.base, bank.size])
-      .map((v) => splitHalves(v).map((half) => `0x${half.toString(16)}`).join(' '));
+      .map((v) =>
+        splitHalves(v)
+          .map((half) => `0x${half.toString(16)}`)
+          .join(' '),
+      );
     lines.push(
       `fdt set ${node} \\#xen,static-mem-address-cells <0x2>`,
       `fdt set ${node} \\#xen,static-mem-size-cells <0x2>`,
@@ -400,13 +408,22 @@ export function defaultScriptAddress(memoryStart: number): number {
 
 function checkInput(input: Stage2Input): void {
   if (!input.loadCommand.trim()) {
-    throw stage2Error('NO_LOAD_COMMAND', 'loadCommand', 'No load command is set, so the script cannot say how to fetch the files.',
+    throw stage2Error(
+      'NO_LOAD_COMMAND',
+      'loadCommand',
+      'No load command is set, so the script cannot say how to fetch the files.',
       'Set LOAD_CMD in the config or pass -t (tftp, sd, scsi, usb or a U-Boot command).',
-      'LOAD_CMD not set, either specify it in the config or set it with the -t option');
+      'LOAD_CMD not set, either specify it in the config or set it with the -t option',
+    );
   }
   if (!input.dom0 && !input.domUs?.length) {
-    throw stage2Error('NO_DOMAINS', 'dom0.kernel', 'Neither a Dom0 kernel nor any DomU is given: Xen would have nothing to boot.',
-      'Give a Dom0 kernel, or at least one dom0less DomU.', 'Neither dom0 or domUs are specified, exiting.');
+    throw stage2Error(
+      'NO_DOMAINS',
+      'dom0.kernel',
+      'Neither a Dom0 kernel nor any DomU is given: Xen would have nothing to boot.',
+      'Give a Dom0 kernel, or at least one dom0less DomU.',
+      'Neither dom0 or domUs are specified, exiting.',
+    );
   }
 }
 
@@ -493,12 +510,22 @@ export function generateStage2(input: Stage2Input): Stage2Result {
   ];
   let text = lines.join('\n') + '\n';
   if (input.extraCommands) text += input.extraCommands;
-  text += (input.bootCommand ?? 'booti') === 'none'
-    ? `setenv host_kernel_addr ${hexAddress(xen.address)}\nsetenv host_fdt_addr ${hexAddress(deviceTree.address)}\n`
-    : `booti ${hexAddress(xen.address)} - ${hexAddress(deviceTree.address)}\n`;
+  text +=
+    (input.bootCommand ?? 'booti') === 'none'
+      ? `setenv host_kernel_addr ${hexAddress(xen.address)}\nsetenv host_fdt_addr ${hexAddress(deviceTree.address)}\n`
+      : `booti ${hexAddress(xen.address)} - ${hexAddress(deviceTree.address)}\n`;
 
   checkMemory(input, placement.next);
-  return { text, scriptAddress, memoryMap: placement.entries, nextFree: placement.next, xenCommandLine, dom0CommandLine: dom0Command, notices, skippedDomUs };
+  return {
+    text,
+    scriptAddress,
+    memoryMap: placement.entries,
+    nextFree: placement.next,
+    xenCommandLine,
+    dom0CommandLine: dom0Command,
+    notices,
+    skippedDomUs,
+  };
 }
 
 /** The firmware's tree may grow by `fdt resize` and overlays; 1 MiB holds any Pi tree many times over. */
@@ -507,8 +534,13 @@ export const FIRMWARE_TREE_ROOM = 0x100000;
 function placeDeviceTree(input: Stage2Input, placement: Placement): MemoryMapEntry {
   if (input.firmwareDeviceTree) return placement.reserve('device-tree', '${fdt_addr}', FIRMWARE_TREE_ROOM);
   if (!input.deviceTree) {
-    throw stage2Error('NO_DEVICE_TREE', 'device-tree', 'No device tree is given, and the firmware’s is not chosen either.',
-      'Choose the device tree file, or boot with the tree the firmware hands U-Boot.', 'DEVICE_TREE is not set, exiting.');
+    throw stage2Error(
+      'NO_DEVICE_TREE',
+      'device-tree',
+      'No device tree is given, and the firmware’s is not chosen either.',
+      'Choose the device tree file, or boot with the tree the firmware hands U-Boot.',
+      'DEVICE_TREE is not set, exiting.',
+    );
   }
   checkComponentType(input.deviceTree, 'Device Tree Blob', 'device-tree', false);
   return placement.place('device-tree', input.deviceTree);
@@ -517,9 +549,12 @@ function placeDeviceTree(input: Stage2Input, placement: Placement): MemoryMapEnt
 function checkMemory(input: Stage2Input, nextFree: number): void {
   const spare = input.memoryEnd - nextFree - ALIGN_2M;
   if (spare < 0) {
-    throw stage2Error('NOT_ENOUGH_MEMORY', 'memoryEnd',
+    throw stage2Error(
+      'NOT_ENOUGH_MEMORY',
+      'memoryEnd',
       `The files need memory up to ${hexAddress(nextFree + ALIGN_2M)}, beyond the end of RAM at ${hexAddress(input.memoryEnd)} (${-spare} bytes short).`,
       'Use smaller files (a compressed ramdisk, fewer DomUs) or a larger memory end.',
-      'Error, not enough memory to load all binaries');
+      'Error, not enough memory to load all binaries',
+    );
   }
 }

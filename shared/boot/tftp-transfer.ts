@@ -42,9 +42,16 @@ export interface TftpTransfer {
 export function tftpTransferFor(profile: Profile): TftpTransfer {
   const asked = profile.boot.tftp;
   if ((asked?.server ?? 'built-in') === 'built-in') {
-    return { windowsize: asked?.windowsize ?? BUILT_IN_WINDOWSIZE, blocksize: asked?.blocksize ?? SAFE_BLOCKSIZE, timeoutMs: BUILT_IN_TIMEOUT_MS };
+    return {
+      windowsize: asked?.windowsize ?? BUILT_IN_WINDOWSIZE,
+      blocksize: asked?.blocksize ?? SAFE_BLOCKSIZE,
+      timeoutMs: BUILT_IN_TIMEOUT_MS,
+    };
   }
-  return { ...(asked?.windowsize !== undefined && { windowsize: asked.windowsize }), ...(asked?.blocksize !== undefined && { blocksize: asked.blocksize }) };
+  return {
+    ...(asked?.windowsize !== undefined && { windowsize: asked.windowsize }),
+    ...(asked?.blocksize !== undefined && { blocksize: asked.blocksize }),
+  };
 }
 
 /** The `setenv` lines for U-Boot's TFTP client (empty: U-Boot's defaults). */

@@ -27,7 +27,9 @@ export function adapterChip(vendorId: string | undefined, productId: string | un
   if (!vendorId) return undefined;
   const vendor = vendorId.toLowerCase();
   const product = productId?.toLowerCase();
-  return KNOWN_CHIPS.find((known) => known.vendorId === vendor && (!known.productIds || (product !== undefined && known.productIds.includes(product))))?.chip;
+  return KNOWN_CHIPS.find(
+    (known) => known.vendorId === vendor && (!known.productIds || (product !== undefined && known.productIds.includes(product))),
+  )?.chip;
 }
 
 export interface PortFacts {
@@ -42,6 +44,7 @@ export function portLabel(facts: PortFacts): string {
   const device = facts.path.split(/[\\/]/).pop() ?? facts.path;
   const name = facts.product ?? facts.chip ?? facts.manufacturer;
   if (!name) return device;
-  const maker = facts.manufacturer && !name.toLowerCase().includes(facts.manufacturer.toLowerCase().split(/\s/)[0]!) ? `${facts.manufacturer} ` : '';
+  const maker =
+    facts.manufacturer && !name.toLowerCase().includes(facts.manufacturer.toLowerCase().split(/\s/)[0]!) ? `${facts.manufacturer} ` : '';
   return `${maker}${name} (${device})`;
 }

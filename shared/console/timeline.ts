@@ -1,7 +1,15 @@
 // One boot timeline for every console, QEMU's or a real board's: the milestone recogniser fed by console bytes, the TFTP
 // server's transfers beside it, failures with their diagnosis, a stall when the board falls silent, and resets.
 import type { TftpTransferEvent } from '../api/tftp';
-import { ConsoleRecogniser, formatBytes, nextStepHint, type Diagnosis, type Milestone, type MilestoneKind, type RecogniserEvent } from '../emulator/milestones';
+import {
+  ConsoleRecogniser,
+  formatBytes,
+  nextStepHint,
+  type Diagnosis,
+  type Milestone,
+  type MilestoneKind,
+  type RecogniserEvent,
+} from '../emulator/milestones';
 
 interface EntryBase {
   /** Stable per timeline: a transfer's entry is replaced by its later states under the same id. */
@@ -161,10 +169,21 @@ export class BootTimeline {
       } else if (event.type === 'failure') {
         added.push(this.put({ id, boot: this.boot, timeMs: event.diagnosis.timeMs, kind: 'failure', diagnosis: event.diagnosis }));
       } else if (event.type === 'input') {
-        added.push(this.put({ id, boot: this.boot, timeMs: event.timeMs, kind: 'input', owner: event.owner, label: `Xen’s console input: ${xenInputWords(event.owner)}` }));
+        added.push(
+          this.put({
+            id,
+            boot: this.boot,
+            timeMs: event.timeMs,
+            kind: 'input',
+            owner: event.owner,
+            label: `Xen’s console input: ${xenInputWords(event.owner)}`,
+          }),
+        );
       } else {
         this.boot += 1;
-        added.push(this.put({ id, boot: this.boot, timeMs: event.timeMs, kind: 'new-boot', label: `The board started again (boot ${this.boot})` }));
+        added.push(
+          this.put({ id, boot: this.boot, timeMs: event.timeMs, kind: 'new-boot', label: `The board started again (boot ${this.boot})` }),
+        );
       }
     }
     return added;

@@ -54,7 +54,8 @@ export function fatUsedRanges(readAt: ReadAt, base: number, size: number): ByteR
   const rootEntries = v.getUint16(17, true);
   const totalSectors = v.getUint16(19, true) || v.getUint32(32, true);
   const fatSectors = v.getUint16(22, true) || v.getUint32(36, true);
-  if (![512, 1024, 2048, 4096].includes(bytesPerSector) || sectorsPerCluster === 0 || fats === 0 || fatSectors === 0 || reserved === 0) return undefined;
+  if (![512, 1024, 2048, 4096].includes(bytesPerSector) || sectorsPerCluster === 0 || fats === 0 || fatSectors === 0 || reserved === 0)
+    return undefined;
   if (totalSectors * bytesPerSector > size) return undefined;
   const rootSectors = Math.ceil((rootEntries * 32) / bytesPerSector);
   const metaSectors = reserved + fats * fatSectors + rootSectors;
@@ -131,7 +132,10 @@ export function extUsedRanges(readAt: ReadAt, base: number, size: number): ByteR
   const backupGroups = new Set<number>();
   if (compat & COMPAT_SPARSE_SUPER2) [v.getUint32(0x24c, true), v.getUint32(0x250, true)].forEach((g) => g && backupGroups.add(g));
   const hasBackup = (g: number) =>
-    g === 0 || (compat & COMPAT_SPARSE_SUPER2 ? backupGroups.has(g) : !(roCompat & RO_COMPAT_SPARSE_SUPER) || g === 1 || isPowerOf(g, 3) || isPowerOf(g, 5) || isPowerOf(g, 7));
+    g === 0 ||
+    (compat & COMPAT_SPARSE_SUPER2
+      ? backupGroups.has(g)
+      : !(roCompat & RO_COMPAT_SPARSE_SUPER) || g === 1 || isPowerOf(g, 3) || isPowerOf(g, 5) || isPowerOf(g, 7));
   const ranges: ByteRange[] = [{ offset: 0, length: (firstDataBlock + 1 + gdtBlocks + reservedGdt) * blockSize }];
   const addBlocks = (first: number, count: number) => ranges.push({ offset: first * blockSize, length: count * blockSize });
   const inodeTableBlocks = Math.ceil((inodesPerGroup * inodeSize) / blockSize);
@@ -173,7 +177,12 @@ export function extUsedRanges(readAt: ReadAt, base: number, size: number): ByteR
 }
 
 /** One partition's used ranges (relative to it) and its file system. */
-function partitionRanges(readAt: ReadAt, base: number, size: number, align: number): { ranges: ByteRange[]; fileSystem: 'fat' | 'ext' | 'unknown' } {
+function partitionRanges(
+  readAt: ReadAt,
+  base: number,
+  size: number,
+  align: number,
+): { ranges: ByteRange[]; fileSystem: 'fat' | 'ext' | 'unknown' } {
   const fat = fatUsedRanges(readAt, base, size);
   const ext = fat ? undefined : extUsedRanges(readAt, base, size);
   const local = new RangeSet();

@@ -97,6 +97,8 @@ export interface FlashRequest {
 
 /** The base image's own files the profile's replaced, said plainly: a replaced device tree changes what the firmware hands U-Boot. */
 export function replacedFilesSentence(replaced: string[]): string {
-  const tree = replaced.some((name) => name.endsWith('.dtb')) ? ' (the firmware now hands U-Boot the profile’s device tree, not the image’s)' : '';
+  const tree = replaced.some((name) => name.endsWith('.dtb'))
+    ? ' (the firmware now hands U-Boot the profile’s device tree, not the image’s)'
+    : '';
   return `Replaced the base image’s own ${replaced.join(', ')} with the profile’s${tree}.`;
 }

@@ -72,7 +72,12 @@ export function driveStatuses(drive: DriveInfo, context: SafetyContext = {}, all
     });
   }
   if (context.sourcePath && sourceDrive(allDrives, context.sourcePath)?.device === drive.device) {
-    statuses.push({ code: 'source', severity: 'error', reason: `${name} holds the source image; it cannot be written with it.`, override: 'never' });
+    statuses.push({
+      code: 'source',
+      severity: 'error',
+      reason: `${name} holds the source image; it cannot be written with it.`,
+      override: 'never',
+    });
   }
   if (drive.isReadOnly) {
     statuses.push({
@@ -83,7 +88,12 @@ export function driveStatuses(drive: DriveInfo, context: SafetyContext = {}, all
     });
   }
   if (drive.size === null) {
-    statuses.push({ code: 'size-unknown', severity: 'warning', reason: `The size of ${name} is unknown; it may be too small.`, override: 'none' });
+    statuses.push({
+      code: 'size-unknown',
+      severity: 'warning',
+      reason: `The size of ${name} is unknown; it may be too small.`,
+      override: 'none',
+    });
   } else if (context.imageSize !== undefined && drive.size < context.imageSize) {
     statuses.push({
       code: 'too-small',
@@ -118,7 +128,11 @@ function confirmationMatches(drive: Pick<DriveInfo, 'device'>, typed: string | u
  * Of a drive's statuses, those the user's confirmations do not lift (empty: go ahead). The writer applies it to the
  * statuses it works out; the UI to the statuses the drive list showed, so its confirm button and the writer agree.
  */
-export function unconfirmedStatuses(drive: Pick<DriveInfo, 'device'>, statuses: DriveStatus[], confirmations: WriteConfirmations = {}): DriveStatus[] {
+export function unconfirmedStatuses(
+  drive: Pick<DriveInfo, 'device'>,
+  statuses: DriveStatus[],
+  confirmations: WriteConfirmations = {},
+): DriveStatus[] {
   return statuses.filter((status) => {
     switch (status.override) {
       case 'none':
@@ -134,12 +148,22 @@ export function unconfirmedStatuses(drive: Pick<DriveInfo, 'device'>, statuses: 
 }
 
 /** The statuses that still stop this write after the user's confirmations (empty: go ahead). */
-export function writeBlockers(drive: DriveInfo, context: SafetyContext, confirmations: WriteConfirmations = {}, allDrives?: DriveInfo[]): DriveStatus[] {
+export function writeBlockers(
+  drive: DriveInfo,
+  context: SafetyContext,
+  confirmations: WriteConfirmations = {},
+  allDrives?: DriveInfo[],
+): DriveStatus[] {
   return unconfirmedStatuses(drive, driveStatuses(drive, context, allDrives), confirmations);
 }
 
 /** Throws a DRIVE_REFUSED error naming the first blocker and how to lift it; the writer calls this before opening a device. */
-export function assertDriveWritable(drive: DriveInfo, context: SafetyContext, confirmations: WriteConfirmations = {}, allDrives?: DriveInfo[]): void {
+export function assertDriveWritable(
+  drive: DriveInfo,
+  context: SafetyContext,
+  confirmations: WriteConfirmations = {},
+  allDrives?: DriveInfo[],
+): void {
   const [first, ...rest] = writeBlockers(drive, context, confirmations, allDrives);
   if (!first) return;
   const name = driveShortName(drive);

@@ -72,7 +72,8 @@ export function parseFdt(blob: Uint8Array, subject = 'device tree'): DeviceTree 
   const lastCompatible = view.getUint32(24);
   const bootCpuId = view.getUint32(28);
   const stringsSize = view.getUint32(32);
-  if (version < OLDEST_VERSION || lastCompatible > 17) throw fail(`The device tree blob has format version ${version}, which is not supported (16 or 17 is).`);
+  if (version < OLDEST_VERSION || lastCompatible > 17)
+    throw fail(`The device tree blob has format version ${version}, which is not supported (16 or 17 is).`);
   if (totalSize > blob.length) throw fail('The device tree blob is truncated.');
   const structEnd = version >= 17 ? structOffset + view.getUint32(36) : totalSize;
   if (structEnd > totalSize || stringsOffset + stringsSize > totalSize) throw fail('A block of the device tree blob runs past its end.');
@@ -164,7 +165,18 @@ export function serializeFdt(tree: DeviceTree): Uint8Array {
 
   const blob = new Uint8Array(totalSize);
   const view = new DataView(blob.buffer);
-  [FDT_MAGIC, totalSize, structOffset, stringsOffset, reserveOffset, 17, 16, tree.bootCpuId, stringsBytes.length, structBytes.length].forEach((value, index) => view.setUint32(index * 4, value));
+  [
+    FDT_MAGIC,
+    totalSize,
+    structOffset,
+    stringsOffset,
+    reserveOffset,
+    17,
+    16,
+    tree.bootCpuId,
+    stringsBytes.length,
+    structBytes.length,
+  ].forEach((value, index) => view.setUint32(index * 4, value));
   tree.reservations.forEach((reservation, index) => {
     view.setBigUint64(reserveOffset + index * 16, reservation.address);
     view.setBigUint64(reserveOffset + index * 16 + 8, reservation.size);

@@ -11,7 +11,20 @@ export const QEMU_CPU = 'cortex-a57';
 export const QEMU_MEMORY_MIB = (board.memoryEnd - board.ramBase) / (1024 * 1024);
 
 function commonArgs(bios: string): string[] {
-  return ['-cpu', QEMU_CPU, '-smp', String(board.cpus), '-m', String(QEMU_MEMORY_MIB), '-display', 'none', '-monitor', 'none', '-bios', bios];
+  return [
+    '-cpu',
+    QEMU_CPU,
+    '-smp',
+    String(board.cpus),
+    '-m',
+    String(QEMU_MEMORY_MIB),
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-bios',
+    bios,
+  ];
 }
 
 /**
@@ -21,15 +34,21 @@ function commonArgs(bios: string): string[] {
  */
 export function qemuBootArgs(options: { bios: string; sdImage: string; serial?: 'stdio' | 'pty' }): string[] {
   return [
-    '-machine', QEMU_MACHINE,
+    '-machine',
+    QEMU_MACHINE,
     ...commonArgs(options.bios),
     // 'pty': the UART on a pseudo-terminal, opened like a USB-UART adapter (the serial console's tests)
-    '-serial', options.serial ?? 'stdio',
+    '-serial',
+    options.serial ?? 'stdio',
     '-no-reboot',
-    '-netdev', 'user,id=n0',
-    '-device', 'virtio-net-device,netdev=n0',
-    '-drive', `if=none,file=${options.sdImage},format=raw,id=card`,
-    '-device', 'virtio-blk-device,drive=card',
+    '-netdev',
+    'user,id=n0',
+    '-device',
+    'virtio-net-device,netdev=n0',
+    '-drive',
+    `if=none,file=${options.sdImage},format=raw,id=card`,
+    '-device',
+    'virtio-blk-device,drive=card',
   ];
 }
 

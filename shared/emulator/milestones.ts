@@ -179,7 +179,12 @@ export class ConsoleRecogniser {
   cancel(timeMs: number): RecogniserEvent[] {
     const events: RecogniserEvent[] = [];
     if (!this.diagnosis) {
-      this.fail(events, { kind: 'cancelled', message: `The boot was cancelled ${afterText(this.last)}.`, hint: 'Start it again when you are ready.', timeMs });
+      this.fail(events, {
+        kind: 'cancelled',
+        message: `The boot was cancelled ${afterText(this.last)}.`,
+        hint: 'Start it again when you are ready.',
+        timeMs,
+      });
     }
     return events;
   }
@@ -218,7 +223,8 @@ export class ConsoleRecogniser {
     const previous = this.previousLine;
     this.previousLine = line;
     // U-Boot's `version` command prints the banner again: that is not a reset
-    if (/^U-Boot \d{4}\.\d\d/.test(line) && this.milestones.length > 0 && !/^(=>|U-Boot>)\s*\S/.test(previous)) this.startNewBoot(timeMs, events);
+    if (/^U-Boot \d{4}\.\d\d/.test(line) && this.milestones.length > 0 && !/^(=>|U-Boot>)\s*\S/.test(previous))
+      this.startNewBoot(timeMs, events);
     if (this.xenPanicPending !== undefined && this.readXenPanicReason(line, timeMs, events)) return;
     if (line.startsWith(DOM0_MARKER)) return this.readDom0Marker(line, timeMs, events);
     if (line.startsWith('(XEN)')) return this.readXenLine(line, timeMs, events);
@@ -244,10 +250,18 @@ export class ConsoleRecogniser {
       const bytes = Number(match[1]);
       const ms = Number(match[2]);
       const rate = ms > 0 ? ` at ${formatBytes((bytes * 1000) / ms)}/s` : '';
-      this.reach(events, { kind: 'card-load', label: `Loaded ${formatBytes(bytes)} from the SD card in ${(ms / 1000).toFixed(1)} s${rate}`, bytes, line }, timeMs);
+      this.reach(
+        events,
+        { kind: 'card-load', label: `Loaded ${formatBytes(bytes)} from the SD card in ${(ms / 1000).toFixed(1)} s${rate}`, bytes, line },
+        timeMs,
+      );
     } else if ((match = /^Bytes transferred = (\d+)/.exec(line)) && this.tftpFile !== undefined) {
       const bytes = Number(match[1]);
-      this.reach(events, { kind: 'tftp-load', label: `Loaded ${this.tftpFile} over TFTP (${formatBytes(bytes)})`, file: this.tftpFile, bytes, line }, timeMs);
+      this.reach(
+        events,
+        { kind: 'tftp-load', label: `Loaded ${this.tftpFile} over TFTP (${formatBytes(bytes)})`, file: this.tftpFile, bytes, line },
+        timeMs,
+      );
       this.tftpFile = undefined;
     } else if (/^Starting kernel \.\.\./.test(line)) {
       this.reach(events, { kind: 'starting-kernel', label: 'U-Boot handed over to Xen', line }, timeMs);
@@ -378,7 +392,11 @@ export class ConsoleRecogniser {
       this.failDom0(line, timeMs, events);
     } else if ((match = /^Domain-0\s+0\s+(\d+)\s+(\d+)\s/.exec(line)) && this.dom0UserspaceReached && !this.reached.has('xl-list')) {
       this.dom0.xlListLine = line.trim();
-      this.reach(events, { kind: 'xl-list', label: `xl list shows Domain-0 (${match[1]} MB, ${match[2]} vCPU${match[2] === '1' ? '' : 's'})`, line }, timeMs);
+      this.reach(
+        events,
+        { kind: 'xl-list', label: `xl list shows Domain-0 (${match[1]} MB, ${match[2]} vCPU${match[2] === '1' ? '' : 's'})`, line },
+        timeMs,
+      );
     } else if (/reboot: Power down/.test(line) && this.dom0UserspaceReached && !this.reached.has('power-off')) {
       this.reach(events, { kind: 'power-off', label: 'Dom0 powered the machine off', line }, timeMs);
     }
@@ -401,7 +419,8 @@ export class ConsoleRecogniser {
     const value = (prefix: string) => line.slice(prefix.length).trim();
     if (line.startsWith(dom0MarkerLines.userspace)) {
       this.dom0.markerSeen = true;
-      if (!this.dom0UserspaceReached) this.reach(events, { kind: 'dom0-userspace', label: 'Dom0 userspace reached (/init ran)', line }, timeMs);
+      if (!this.dom0UserspaceReached)
+        this.reach(events, { kind: 'dom0-userspace', label: 'Dom0 userspace reached (/init ran)', line }, timeMs);
     } else if (line.startsWith(dom0MarkerLines.xenVersion)) {
       this.dom0.xenVersion = value(dom0MarkerLines.xenVersion);
     } else if (line.startsWith(dom0MarkerLines.capabilities)) {
@@ -454,13 +473,15 @@ export function nextStepHint(kind: MilestoneKind | undefined): string {
 
 function xenPanicHint(reason: string): string {
   if (/dom0 memory|allocate/i.test(reason)) return 'Lower dom0_mem in the Xen command line so it fits in the board’s memory.';
-  if (/DOM0 guest OS|kernel|module/i.test(reason)) return 'Xen could not load the Dom0 kernel: check that every file in stage 2 was loaded and is an arm64 Linux Image.';
+  if (/DOM0 guest OS|kernel|module/i.test(reason))
+    return 'Xen could not load the Dom0 kernel: check that every file in stage 2 was loaded and is an arm64 Linux Image.';
   if (/device tree|DTB|fdt/i.test(reason)) return 'Check the device tree passed to Xen.';
   return 'Read the (XEN) lines before the panic; turning on sync_console shows them all.';
 }
 
 function dom0PanicHint(reason: string): string {
-  if (/mount root fs/i.test(reason)) return 'Dom0 found no usable root file system: check the ramdisk (a cpio initramfs) and root= in its command line.';
+  if (/mount root fs/i.test(reason))
+    return 'Dom0 found no usable root file system: check the ramdisk (a cpio initramfs) and root= in its command line.';
   if (/No working init|kill init|init/i.test(reason)) return 'The Dom0 /init program failed: check the initramfs.';
   return 'Read the Dom0 kernel lines before the panic; check the Dom0 kernel and its command line.';
 }

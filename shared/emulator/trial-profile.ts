@@ -51,7 +51,8 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
   profile.boot.stage2Address = hexAddress(board.stage2Address);
   profile.console.uart = board.defaultUart;
   profile.console.baud = DEFAULT_BAUD; // nothing on virt sets a rate
-  if (profile.xen.commandLine) profile.xen.commandLine = profile.xen.commandLine.replace(/dtuart=\S+/, `dtuart=${board.uarts.pl011!.dtuart}`);
+  if (profile.xen.commandLine)
+    profile.xen.commandLine = profile.xen.commandLine.replace(/dtuart=\S+/, `dtuart=${board.uarts.pl011!.dtuart}`);
   if (profile.boot.mode === 'tftp') {
     profile.boot.network = { method: 'static', serverIp: QEMU_SERVER_IP, boardIp: QEMU_BOARD_IP };
     changes.push(`TFTP server ${QEMU_SERVER_IP} (QEMU relays it to this machine), board address ${QEMU_BOARD_IP}`);
@@ -63,7 +64,8 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
   if (profile.boot.loadCommand && !/^tftp/.test(profile.boot.loadCommand)) delete profile.boot.loadCommand;
   profile.deviceTree = options.deviceTree;
   // virt has no Raspberry Pi firmware to hand U-Boot a tree: QEMU's own is loaded instead
-  if (profile.deviceTreeSource === 'firmware') changes.push('the firmware’s device tree replaced by QEMU’s own (virt has no Raspberry Pi firmware)');
+  if (profile.deviceTreeSource === 'firmware')
+    changes.push('the firmware’s device tree replaced by QEMU’s own (virt has no Raspberry Pi firmware)');
   profile.deviceTreeSource = 'file';
   if (profile.overlays.length > 0) changes.push(`device-tree overlays left out (they are for the Raspberry Pi's tree)`);
   profile.overlays = [];
@@ -81,6 +83,7 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
     }
     if (profile.dom0.vcpus > board.cpus) profile.dom0.vcpus = board.cpus;
   }
-  if (options.parts && Object.values(options.parts).some(Boolean)) changes.push('Xen, Dom0 kernel and ramdisk from Debian’s arm64 packages');
+  if (options.parts && Object.values(options.parts).some(Boolean))
+    changes.push('Xen, Dom0 kernel and ramdisk from Debian’s arm64 packages');
   return { profile, changes };
 }

@@ -7,14 +7,27 @@ export interface ImageBuilderVariables {
   arrays: Record<string, Record<number, string>>;
 }
 
-function syntax(line: number, message: string, hint = 'Keep the config to NAME=value lines, NAME[i]=value arrays, quotes and comments.'): ImagerError {
-  return new ImagerError({ code: 'IMAGEBUILDER_CONFIG_SYNTAX', subject: `line ${line}`, message: `Line ${line}: ${message}`, hint, details: { exitStatus: 1, line } });
+function syntax(
+  line: number,
+  message: string,
+  hint = 'Keep the config to NAME=value lines, NAME[i]=value arrays, quotes and comments.',
+): ImagerError {
+  return new ImagerError({
+    code: 'IMAGEBUILDER_CONFIG_SYNTAX',
+    subject: `line ${line}`,
+    message: `Line ${line}: ${message}`,
+    hint,
+    details: { exitStatus: 1, line },
+  });
 }
 
 class Reader {
   pos = 0;
   line = 1;
-  constructor(readonly text: string, readonly vars: ImageBuilderVariables) {}
+  constructor(
+    readonly text: string,
+    readonly vars: ImageBuilderVariables,
+  ) {}
   peek(offset = 0): string | undefined {
     return this.text[this.pos + offset];
   }
@@ -30,8 +43,7 @@ class Reader {
       else if (c === '\\' && this.peek(1) === '\n') {
         this.pos += 2;
         this.line++;
-      }
-      else return;
+      } else return;
     }
   }
   skipComment(): void {
@@ -47,7 +59,12 @@ function lookup(vars: ImageBuilderVariables, name: string, index?: number): stri
 /** $NAME, ${NAME} or ${NAME[i]}; anything fancier is refused. */
 function readExpansion(r: Reader): string {
   r.next(); // $
-  if (r.peek() === '(') throw syntax(r.line, 'command substitution and arithmetic ($(...)) are not supported.', 'Write the value itself, e.g. MEMORY_END="0x40000000".');
+  if (r.peek() === '(')
+    throw syntax(
+      r.line,
+      'command substitution and arithmetic ($(...)) are not supported.',
+      'Write the value itself, e.g. MEMORY_END="0x40000000".',
+    );
   if (r.peek() === '{') {
     r.next();
     let inner = '';
@@ -126,7 +143,11 @@ function readAssignment(r: Reader): void {
     index = Number(text);
   }
   if (!/^[A-Za-z_]\w*$/.test(name) || r.peek() !== '=') {
-    throw syntax(line, `expected NAME=value, found "${r.text.slice(r.pos - name.length).split('\n')[0]}".`, 'Only variable assignments are read; commands, tests and loops are not run.');
+    throw syntax(
+      line,
+      `expected NAME=value, found "${r.text.slice(r.pos - name.length).split('\n')[0]}".`,
+      'Only variable assignments are read; commands, tests and loops are not run.',
+    );
   }
   r.next();
   const value = readWord(r);
@@ -148,7 +169,8 @@ export function parseImageBuilderConfig(text: string): ImageBuilderVariables {
       r.skipBlanks();
       const after = r.peek();
       if (after === '#') r.skipComment();
-      else if (after !== undefined && after !== '\n' && after !== ';') throw syntax(r.line, 'only one assignment per statement is supported (a value with spaces needs quotes).');
+      else if (after !== undefined && after !== '\n' && after !== ';')
+        throw syntax(r.line, 'only one assignment per statement is supported (a value with spaces needs quotes).');
     }
   }
 }

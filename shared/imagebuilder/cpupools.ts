@@ -15,7 +15,10 @@ export function planCpuPools(vars: ImageBuilderVariables): PlannedCpuPool[] {
   const count = Number.parseInt(vars.scalars.NUM_CPUPOOLS ?? '0', 10) || 0;
   return Array.from({ length: count }, (_, index) => {
     const words = (vars.arrays.CPUPOOL?.[index] ?? '').trim().split(/\s+/).filter(Boolean);
-    const cpus = (words[0] ?? '').split(',').flatMap((name) => name.split(/\s+/)).filter(Boolean);
+    const cpus = (words[0] ?? '')
+      .split(',')
+      .flatMap((name) => name.split(/\s+/))
+      .filter(Boolean);
     return { cpus, ...(words.length > 1 && { scheduler: words[words.length - 1]! }) };
   });
 }
@@ -28,7 +31,10 @@ export function domUCpupool(vars: ImageBuilderVariables, index: number): number 
 
 function poolError(cpu: string, what: string, hint: string): ImagerError {
   return new ImagerError({
-    code: 'IMAGEBUILDER_CPUPOOL', subject: 'CPUPOOL', message: `${cpu} ${what}.`, hint,
+    code: 'IMAGEBUILDER_CPUPOOL',
+    subject: 'CPUPOOL',
+    message: `${cpu} ${what}.`,
+    hint,
     details: { exitStatus: 1, imageBuilderMessage: `${cpu} ${what}` },
   });
 }
@@ -44,7 +50,11 @@ export function resolveCpuPools(pools: PlannedCpuPool[], deviceTree: Uint8Array)
       const path = `/cpus/${name}`;
       const node = findNode(root, path);
       if (!node || !node.properties.some((p) => p.name === 'reg')) {
-        throw poolError(path, 'does not exist', 'Name CPU nodes of the device tree under /cpus, such as cpu@1 (see `fdtget -l DTB /cpus`).');
+        throw poolError(
+          path,
+          'does not exist',
+          'Name CPU nodes of the device tree under /cpus, such as cpu@1 (see `fdtget -l DTB /cpus`).',
+        );
       }
       if (assigned.includes(path)) throw poolError(path, 'already assigned to another cpupool', 'Give each CPU to one pool only.');
       assigned += ` ${path}`;

@@ -55,7 +55,9 @@ function requireNumber(vars: ImageBuilderVariables, name: string): number {
   const value = parseNumber(text);
   if (value === undefined) {
     throw new ImagerError({
-      code: 'IMAGEBUILDER_CONFIG', subject: name, details: { exitStatus: 1 },
+      code: 'IMAGEBUILDER_CONFIG',
+      subject: name,
+      details: { exitStatus: 1 },
       message: text === undefined ? `${name} is not set in the config.` : `${name}="${text}" is not a decimal or 0x-hex number.`,
       hint: `Set ${name} to the address, e.g. ${name}="0x40000000".`,
     });
@@ -85,37 +87,83 @@ export const REFUSED_OPTIONS: Record<string, string> = {
 function checkSupported(vars: ImageBuilderVariables, loadCommand: string): void {
   const s = vars.scalars;
   if (s.FIT || loadCommand === 'fit' || loadCommand === 'fit_std' || loadCommand === 'imxtract') {
-    throw unsupported('FIT', 'FIT images are not supported: only plain boot scripts with separate files are generated.', 'Remove FIT from the config and load the files with tftpb or load mmc 0:1.');
+    throw unsupported(
+      'FIT',
+      'FIT images are not supported: only plain boot scripts with separate files are generated.',
+      'Remove FIT from the config and load the files with tftpb or load mmc 0:1.',
+    );
   }
-  if (s.BITSTREAM) throw unsupported('BITSTREAM', 'FPGA bitstreams are not supported (the Raspberry Pi has no FPGA).', 'Remove BITSTREAM from the config.');
+  if (s.BITSTREAM)
+    throw unsupported(
+      'BITSTREAM',
+      'FPGA bitstreams are not supported (the Raspberry Pi has no FPGA).',
+      'Remove BITSTREAM from the config.',
+    );
   if (!s.XEN && (s.LINUX || s.LINUX_CMD || s.LINUX_RAMDISK)) {
-    throw unsupported('LINUX', 'Linux-only mode (LINUX without XEN) is not supported: this tool boots Xen.', 'Set XEN to the hypervisor binary and DOM0_KERNEL to the Linux kernel.');
+    throw unsupported(
+      'LINUX',
+      'Linux-only mode (LINUX without XEN) is not supported: this tool boots Xen.',
+      'Set XEN to the hypervisor binary and DOM0_KERNEL to the Linux kernel.',
+    );
   }
   if (s.PASSTHROUGH_DTS_REPO || s.LOPPER_PATH) {
-    throw unsupported(s.LOPPER_PATH ? 'LOPPER_PATH' : 'PASSTHROUGH_DTS_REPO', 'Building passthrough device trees (from a repository or with lopper) is not supported.', 'Build the DomU device tree yourself and give it as DOMU_PASSTHROUGH_DTB[i].');
+    throw unsupported(
+      s.LOPPER_PATH ? 'LOPPER_PATH' : 'PASSTHROUGH_DTS_REPO',
+      'Building passthrough device trees (from a repository or with lopper) is not supported.',
+      'Build the DomU device tree yourself and give it as DOMU_PASSTHROUGH_DTB[i].',
+    );
   }
   for (const [name, reason] of Object.entries(REFUSED_OPTIONS)) {
     const values = [s[name], ...Object.values(vars.arrays[name] ?? {})];
     // DOMU_VPL011=1 asks for what every DomU gets anyway
     if (values.some((value) => value !== undefined && value !== '' && !(name === 'DOMU_VPL011' && value === '1'))) {
-      throw unsupported(name, `${name} is not supported: ${reason}.`, `Remove ${name} from the config (README: "ImageBuilder options" lists what is supported).`);
+      throw unsupported(
+        name,
+        `${name} is not supported: ${reason}.`,
+        `Remove ${name} from the config (README: "ImageBuilder options" lists what is supported).`,
+      );
     }
   }
   const boot = s.BOOT_CMD ?? 'booti';
   if (!['booti', 'none'].includes(boot)) {
-    throw unsupported('BOOT_CMD', `BOOT_CMD="${boot}" is not supported: Xen on arm64 boots with booti.`, 'Use BOOT_CMD="booti" (or "none" to boot by hand).');
+    throw unsupported(
+      'BOOT_CMD',
+      `BOOT_CMD="${boot}" is not supported: Xen on arm64 boots with booti.`,
+      'Use BOOT_CMD="booti" (or "none" to boot by hand).',
+    );
   }
-  if (!s.XEN) throw new ImagerError({ code: 'IMAGEBUILDER_CONFIG', subject: 'XEN', message: 'XEN is not set in the config.', hint: 'Set XEN to the hypervisor binary, e.g. XEN="xen".', details: { exitStatus: 1 } });
-  if (!s.DEVICE_TREE) throw new ImagerError({ code: 'IMAGEBUILDER_CONFIG', subject: 'DEVICE_TREE', message: 'DEVICE_TREE is not set in the config.', hint: 'Set DEVICE_TREE to the board\'s .dtb.', details: { exitStatus: 1 } });
+  if (!s.XEN)
+    throw new ImagerError({
+      code: 'IMAGEBUILDER_CONFIG',
+      subject: 'XEN',
+      message: 'XEN is not set in the config.',
+      hint: 'Set XEN to the hypervisor binary, e.g. XEN="xen".',
+      details: { exitStatus: 1 },
+    });
+  if (!s.DEVICE_TREE)
+    throw new ImagerError({
+      code: 'IMAGEBUILDER_CONFIG',
+      subject: 'DEVICE_TREE',
+      message: 'DEVICE_TREE is not set in the config.',
+      hint: "Set DEVICE_TREE to the board's .dtb.",
+      details: { exitStatus: 1 },
+    });
 }
 
 const flag = (value: string | undefined) => value !== undefined && value !== '' && value !== '0';
 
 function staticBanks(text: string | undefined, index: number): StaticMemoryBank[] | undefined {
   if (!text) return undefined;
-  const numbers = text.trim().split(/\s+/).map((word) => parseNumber(word));
+  const numbers = text
+    .trim()
+    .split(/\s+/)
+    .map((word) => parseNumber(word));
   if (numbers.length % 2 !== 0 || numbers.some((n) => n === undefined)) {
-    throw unsupported(`DOMU_STATIC_MEM[${index}]`, `DOMU_STATIC_MEM[${index}]="${text}" is not pairs of base and size.`, 'Write "base1 size1 base2 size2 ..." in hex or decimal.');
+    throw unsupported(
+      `DOMU_STATIC_MEM[${index}]`,
+      `DOMU_STATIC_MEM[${index}]="${text}" is not pairs of base and size.`,
+      'Write "base1 size1 base2 size2 ..." in hex or decimal.',
+    );
   }
   return Array.from({ length: numbers.length / 2 }, (_, i) => ({ base: numbers[2 * i]!, size: numbers[2 * i + 1]! }));
 }
@@ -125,7 +173,10 @@ function planDomU(vars: ImageBuilderVariables, index: number, warnings: string[]
   const num = (name: string) => (a(name) ? parseNumber(a(name)) : undefined);
   const noBoot = flag(a('DOMU_NOBOOT'));
   const paths = a('DOMU_PASSTHROUGH_PATHS')?.trim().split(/\s+/).filter(Boolean);
-  if (paths?.length && !noBoot) warnings.push(`DOMU_PASSTHROUGH_PATHS[${index}] is ignored: without PASSTHROUGH_DTS_REPO or LOPPER_PATH only a DomU with DOMU_NOBOOT uses it.`);
+  if (paths?.length && !noBoot)
+    warnings.push(
+      `DOMU_PASSTHROUGH_PATHS[${index}] is ignored: without PASSTHROUGH_DTS_REPO or LOPPER_PATH only a DomU with DOMU_NOBOOT uses it.`,
+    );
   const plan: PlannedDomU = { index, kernel: a('DOMU_KERNEL') ?? '' };
   const optional: Partial<PlannedDomU> = {
     ramdisk: a('DOMU_RAMDISK') || undefined,
@@ -148,14 +199,20 @@ function planDomU(vars: ImageBuilderVariables, index: number, warnings: string[]
 }
 
 /** Turns parsed variables (and the -t / -o options) into a plan, refusing what is outside the supported subset. */
-export function planFromVariables(vars: ImageBuilderVariables, options: { loadCommand?: string; outputName?: string } = {}): ImageBuilderPlan {
+export function planFromVariables(
+  vars: ImageBuilderVariables,
+  options: { loadCommand?: string; outputName?: string } = {},
+): ImageBuilderPlan {
   const s = vars.scalars;
-  const loadCommand = options.loadCommand ? expandLoadCommand(options.loadCommand) : s.LOAD_CMD ?? '';
+  const loadCommand = options.loadCommand ? expandLoadCommand(options.loadCommand) : (s.LOAD_CMD ?? '');
   checkSupported(vars, loadCommand);
   if (!loadCommand.trim()) {
     throw new ImagerError({
-      code: 'NO_LOAD_COMMAND', subject: 'LOAD_CMD', details: { exitStatus: 1, imageBuilderMessage: 'LOAD_CMD not set, either specify it in the config or set it with the -t option' },
-      message: 'No load command is set, so the script cannot say how to fetch the files.', hint: 'Set LOAD_CMD in the config or pass -t (tftp, sd, scsi, usb or a U-Boot command).',
+      code: 'NO_LOAD_COMMAND',
+      subject: 'LOAD_CMD',
+      details: { exitStatus: 1, imageBuilderMessage: 'LOAD_CMD not set, either specify it in the config or set it with the -t option' },
+      message: 'No load command is set, so the script cannot say how to fetch the files.',
+      hint: 'Set LOAD_CMD in the config or pass -t (tftp, sd, scsi, usb or a U-Boot command).',
     });
   }
   const warnings: string[] = [];
@@ -190,14 +247,17 @@ export function planFromVariables(vars: ImageBuilderVariables, options: { loadCo
     deviceTree: s.DEVICE_TREE!,
     overlays: Array.from({ length: numOverlays }, (_, i) => vars.arrays.DT_OVERLAY?.[i] ?? ''),
     cpuPools: planCpuPools(vars),
-    sourceName: baseName ? `${baseName}.source` : s.UBOOT_SOURCE ?? 'boot.source',
-    scriptName: baseName ? `${baseName}.scr` : s.UBOOT_SCRIPT ?? 'boot.scr',
+    sourceName: baseName ? `${baseName}.source` : (s.UBOOT_SOURCE ?? 'boot.source'),
+    scriptName: baseName ? `${baseName}.scr` : (s.UBOOT_SCRIPT ?? 'boot.scr'),
     warnings,
   };
 }
 
 /** The same recipe as a profile: generating it gives the script uboot-script-gen gives (paths stay relative to the -d folder). */
-export function planToProfile(plan: ImageBuilderPlan, extras: { extraCommands?: string; prefix?: string; name?: string } = {}): ProfileInput {
+export function planToProfile(
+  plan: ImageBuilderPlan,
+  extras: { extraCommands?: string; prefix?: string; name?: string } = {},
+): ProfileInput {
   const qemu = plan.memoryStart >= 0x40000000;
   const xenCommandLine = plan.xenCommandLine || defaultXenCommandLine(plan);
   const tftp = plan.loadCommand === 'tftpb';

@@ -27,7 +27,7 @@ export function netmaskPrefix(mask: string): number | undefined {
   const value = parseIpv4(mask);
   if (value === undefined) return undefined;
   const bits = value.toString(2).padStart(32, '0');
-  return /^1*0*$/.test(bits) ? bits.indexOf('0') === -1 ? 32 : bits.indexOf('0') : undefined;
+  return /^1*0*$/.test(bits) ? (bits.indexOf('0') === -1 ? 32 : bits.indexOf('0')) : undefined;
 }
 
 /** Whether two addresses are in the same subnet under a netmask (undefined when an input is invalid). */
@@ -60,9 +60,13 @@ export function hostAddressProblem(address: string, netmask?: string | null): st
   if (prefix === undefined || prefix > 30) return undefined;
   const size = 2 ** (32 - prefix);
   const offset = value % size;
-  const network = netmask ? `${formatIpv4(value - offset)}/${prefix}` : `${formatIpv4(value - offset)}/24 (no netmask is set; set it when your network is larger)`;
-  if (offset === 0) return `${address} is the address of the network ${network} itself, not of a device on it: choose another, such as ${formatIpv4(value + 50)}.`;
-  if (offset === size - 1) return `${address} is the broadcast address of the network ${network}, not a device’s: choose another, such as ${formatIpv4(value - offset + 50)}.`;
+  const network = netmask
+    ? `${formatIpv4(value - offset)}/${prefix}`
+    : `${formatIpv4(value - offset)}/24 (no netmask is set; set it when your network is larger)`;
+  if (offset === 0)
+    return `${address} is the address of the network ${network} itself, not of a device on it: choose another, such as ${formatIpv4(value + 50)}.`;
+  if (offset === size - 1)
+    return `${address} is the broadcast address of the network ${network}, not a device’s: choose another, such as ${formatIpv4(value - offset + 50)}.`;
   return undefined;
 }
 
@@ -70,7 +74,9 @@ export function hostAddressProblem(address: string, netmask?: string | null): st
 export function netmaskProblem(mask: string): string | undefined {
   if (!isIpv4(mask)) return undefined; // the shape check says so
   const prefix = netmaskPrefix(mask);
-  if (prefix === undefined) return `${mask} is not a netmask: a netmask is ones followed by zeros, such as 255.255.255.0 (a /24 network) or 255.255.0.0 (/16).`;
-  if (prefix === 0) return 'The netmask 0.0.0.0 would put every address on the board’s own network: use your network’s, such as 255.255.255.0.';
+  if (prefix === undefined)
+    return `${mask} is not a netmask: a netmask is ones followed by zeros, such as 255.255.255.0 (a /24 network) or 255.255.0.0 (/16).`;
+  if (prefix === 0)
+    return 'The netmask 0.0.0.0 would put every address on the board’s own network: use your network’s, such as 255.255.255.0.';
   return undefined;
 }

@@ -5,7 +5,8 @@
  * are not known yet); a server address that is not among them is said to be another machine's, with both ways on.
  */
 export function tftpServerNextStep(serverIp: string | undefined, localAddresses: string[] | undefined): string {
-  if (!serverIp) return 'Start the TFTP server (Network boot step) on the computer your DHCP server names as the TFTP server, with the board on the same network.';
+  if (!serverIp)
+    return 'Start the TFTP server (Network boot step) on the computer your DHCP server names as the TFTP server, with the board on the same network.';
   if (!localAddresses || localAddresses.includes(serverIp)) {
     return `Start the TFTP server (Network boot step) on this computer at ${serverIp}, with the board on the same network.`;
   }

@@ -27,7 +27,14 @@ export interface ProfileValidation {
 }
 
 export function jsonPath(segments: ReadonlyArray<PropertyKey>): string {
-  return '$' + segments.map((s) => (typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(String(s)) ? `.${String(s)}` : `[${JSON.stringify(String(s))}]`)).join('');
+  return (
+    '$' +
+    segments
+      .map((s) =>
+        typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(String(s)) ? `.${String(s)}` : `[${JSON.stringify(String(s))}]`,
+      )
+      .join('')
+  );
 }
 
 function zodProblems(issues: z.core.$ZodIssue[]): ProfileProblem[] {
@@ -48,11 +55,25 @@ function addressProblems(profile: Profile): ProfileProblem[] {
   const start = parseNumber(profile.boot.memoryStart)!;
   const end = parseNumber(profile.boot.memoryEnd)!;
   const stage2 = parseNumber(profile.boot.stage2Address)!;
-  if (end <= start) problems.push({ path: '$.boot.memoryEnd', severity: 'error', message: `The memory end ${profile.boot.memoryEnd} is not above the memory start ${profile.boot.memoryStart}.` });
+  if (end <= start)
+    problems.push({
+      path: '$.boot.memoryEnd',
+      severity: 'error',
+      message: `The memory end ${profile.boot.memoryEnd} is not above the memory start ${profile.boot.memoryStart}.`,
+    });
   if (stage2 < start || stage2 + 2 * ALIGN_2M > end) {
-    problems.push({ path: '$.boot.stage2Address', severity: 'error', message: `Stage 2 at ${profile.boot.stage2Address} and the first file 2 MiB above it must lie inside memory (${profile.boot.memoryStart} to ${profile.boot.memoryEnd}).` });
+    problems.push({
+      path: '$.boot.stage2Address',
+      severity: 'error',
+      message: `Stage 2 at ${profile.boot.stage2Address} and the first file 2 MiB above it must lie inside memory (${profile.boot.memoryStart} to ${profile.boot.memoryEnd}).`,
+    });
   }
-  if (start < board.ramBase) problems.push({ path: '$.boot.memoryStart', severity: 'error', message: `The ${board.name}'s RAM starts at ${hexAddress(board.ramBase)}, above ${profile.boot.memoryStart}.` });
+  if (start < board.ramBase)
+    problems.push({
+      path: '$.boot.memoryStart',
+      severity: 'error',
+      message: `The ${board.name}'s RAM starts at ${hexAddress(board.ramBase)}, above ${profile.boot.memoryStart}.`,
+    });
   try {
     checkStage2Placement(board.scriptAddress, STAGE1_BOUND, stage2);
   } catch (error) {
@@ -64,7 +85,14 @@ function addressProblems(profile: Profile): ProfileProblem[] {
 function networkProblems(profile: Profile): ProfileProblem[] {
   const network = profile.boot.network;
   if (profile.boot.mode !== 'tftp') return [];
-  if (!network) return [{ path: '$.boot.network', severity: 'error', message: 'Network boot needs network settings: a static address or DHCP, and the TFTP server.' }];
+  if (!network)
+    return [
+      {
+        path: '$.boot.network',
+        severity: 'error',
+        message: 'Network boot needs network settings: a static address or DHCP, and the TFTP server.',
+      },
+    ];
   if (network.method === 'dhcp') return [];
   const problems: ProfileProblem[] = [];
   const netmask = network.netmask && netmaskProblem(network.netmask);
@@ -73,17 +101,33 @@ function networkProblems(profile: Profile): ProfileProblem[] {
   const board = hostAddressProblem(network.boardIp, usableMask);
   if (board) problems.push({ path: '$.boot.network.boardIp', severity: 'error', message: `The board’s address: ${board}` });
   // the server and the gateway are checked against the board's network only when they are on it
-  const onBoardNetwork = (address: string) => (usableMask && sameSubnet(address, network.boardIp, usableMask) === false ? null : usableMask);
-  const server = network.serverIp === LIMITED_BROADCAST ? undefined : hostAddressProblem(network.serverIp, onBoardNetwork(network.serverIp));
+  const onBoardNetwork = (address: string) =>
+    usableMask && sameSubnet(address, network.boardIp, usableMask) === false ? null : usableMask;
+  const server =
+    network.serverIp === LIMITED_BROADCAST ? undefined : hostAddressProblem(network.serverIp, onBoardNetwork(network.serverIp));
   if (server) problems.push({ path: '$.boot.network.serverIp', severity: 'error', message: `The TFTP server’s address: ${server}` });
   const gateway = network.gateway && hostAddressProblem(network.gateway, onBoardNetwork(network.gateway));
   if (gateway) problems.push({ path: '$.boot.network.gateway', severity: 'error', message: `The gateway’s address: ${gateway}` });
-  if (network.serverIp === network.boardIp) problems.push({ path: '$.boot.network.boardIp', severity: 'error', message: 'The board cannot have the TFTP server\'s address.' });
-  if (network.netmask && sameSubnet(network.serverIp, network.boardIp, network.netmask) === false && !network.gateway && network.serverIp !== '255.255.255.255') {
-    problems.push({ path: '$.boot.network.serverIp', severity: 'warning', message: `The TFTP server ${network.serverIp} is outside the board's subnet (${network.boardIp}/${network.netmask}) and no gateway is set.` });
+  if (network.serverIp === network.boardIp)
+    problems.push({ path: '$.boot.network.boardIp', severity: 'error', message: "The board cannot have the TFTP server's address." });
+  if (
+    network.netmask &&
+    sameSubnet(network.serverIp, network.boardIp, network.netmask) === false &&
+    !network.gateway &&
+    network.serverIp !== '255.255.255.255'
+  ) {
+    problems.push({
+      path: '$.boot.network.serverIp',
+      severity: 'warning',
+      message: `The TFTP server ${network.serverIp} is outside the board's subnet (${network.boardIp}/${network.netmask}) and no gateway is set.`,
+    });
   }
   if (network.gateway && network.netmask && sameSubnet(network.gateway, network.boardIp, network.netmask) === false) {
-    problems.push({ path: '$.boot.network.gateway', severity: 'warning', message: `The gateway ${network.gateway} is outside the board's subnet.` });
+    problems.push({
+      path: '$.boot.network.gateway',
+      severity: 'warning',
+      message: `The gateway ${network.gateway} is outside the board's subnet.`,
+    });
   }
   return problems;
 }
@@ -95,16 +139,20 @@ function tftpTransferProblems(profile: Profile): ProfileProblem[] {
   const problems: ProfileProblem[] = [];
   if (tftp.server === 'external' && (tftp.windowsize ?? 1) > 1) {
     problems.push({
-      path: '$.boot.tftp.windowsize', severity: 'warning',
-      message: `Windowsize ${tftp.windowsize} with another TFTP server: U-Boot 2020.10 to 2023.01 (Debian bookworm's) falls out of step with a server that resends whole windows, `
-        + 'and every later window then waits for a timeout. Keep 1 unless this server and U-Boot are known to work together, or use the built-in server.',
+      path: '$.boot.tftp.windowsize',
+      severity: 'warning',
+      message:
+        `Windowsize ${tftp.windowsize} with another TFTP server: U-Boot 2020.10 to 2023.01 (Debian bookworm's) falls out of step with a server that resends whole windows, ` +
+        'and every later window then waits for a timeout. Keep 1 unless this server and U-Boot are known to work together, or use the built-in server.',
     });
   }
   if ((tftp.blocksize ?? SAFE_BLOCKSIZE) > SAFE_BLOCKSIZE) {
     problems.push({
-      path: '$.boot.tftp.blocksize', severity: 'warning',
-      message: `Block size ${tftp.blocksize}: a U-Boot without IP reassembly (CONFIG_IP_DEFRAG; Debian's and the Raspberry Pi builds) lowers it to ${SAFE_BLOCKSIZE}, `
-        + `and lwIP U-Boots reassemble at most 4 fragments. ${SAFE_BLOCKSIZE} is the largest that fits one Ethernet frame.`,
+      path: '$.boot.tftp.blocksize',
+      severity: 'warning',
+      message:
+        `Block size ${tftp.blocksize}: a U-Boot without IP reassembly (CONFIG_IP_DEFRAG; Debian's and the Raspberry Pi builds) lowers it to ${SAFE_BLOCKSIZE}, ` +
+        `and lwIP U-Boots reassemble at most 4 fragments. ${SAFE_BLOCKSIZE} is the largest that fits one Ethernet frame.`,
     });
   }
   return problems;
@@ -115,20 +163,34 @@ function memoryProblems(profile: Profile, booted: Profile['domUs']): ProfileProb
   const board = boards[profile.board];
   if (profile.ramMb !== undefined && !board.ramSizesMiB.includes(profile.ramMb)) {
     const sizes = board.ramSizesMiB.map(ramLabel).join(', ');
-    return [{ path: '$.ramMb', severity: 'error', message: `A ${board.name} has ${sizes} of RAM, not ${profile.ramMb} MB: choose the size printed on your board.` }];
+    return [
+      {
+        path: '$.ramMb',
+        severity: 'error',
+        message: `A ${board.name} has ${sizes} of RAM, not ${profile.ramMb} MB: choose the size printed on your board.`,
+      },
+    ];
   }
   const { ramMiB, declaredMiB, limitMiB } = domainMemoryLimit(board, profile.ramMb);
   const dom0 = profile.dom0?.memoryMb ?? 0;
   const domUs = booted.reduce((sum, d) => sum + d.memoryMb, 0);
   if (dom0 + domUs <= limitMiB) return [];
-  const which = profile.ramMb === undefined ? `a ${ramLabel(ramMiB)} ${board.name} (the profile names no RAM size; set ramMb)` : `a ${ramLabel(ramMiB)} ${board.name}`;
+  const which =
+    profile.ramMb === undefined
+      ? `a ${ramLabel(ramMiB)} ${board.name} (the profile names no RAM size; set ramMb)`
+      : `a ${ramLabel(ramMiB)} ${board.name}`;
   const asked = domUs > 0 ? `Dom0 (${dom0} MB) and the DomUs (${domUs} MB) need ${dom0 + domUs} MB` : `Dom0 needs ${dom0} MB`;
-  const fix = profile.dom0 && dom0 > 0 && limitMiB - domUs >= 128 ? `Lower Dom0's memory to ${limitMiB - domUs} MB or less` : 'Lower the domains\' memory';
-  return [{
-    path: profile.dom0 ? '$.dom0.memoryMb' : '$.domUs',
-    severity: 'error',
-    message: `${asked}, but U-Boot declares ${declaredMiB} MiB on ${which}, and Xen keeps about ${XEN_RESERVED_MIB} MiB of it: Xen would stop with "Failed to allocate requested dom0 memory". ${fix}, or choose the board's real RAM size.`,
-  }];
+  const fix =
+    profile.dom0 && dom0 > 0 && limitMiB - domUs >= 128
+      ? `Lower Dom0's memory to ${limitMiB - domUs} MB or less`
+      : "Lower the domains' memory";
+  return [
+    {
+      path: profile.dom0 ? '$.dom0.memoryMb' : '$.domUs',
+      severity: 'error',
+      message: `${asked}, but U-Boot declares ${declaredMiB} MiB on ${which}, and Xen keeps about ${XEN_RESERVED_MIB} MiB of it: Xen would stop with "Failed to allocate requested dom0 memory". ${fix}, or choose the board's real RAM size.`,
+    },
+  ];
 }
 
 /** The console's rate and the device-tree source: what only some boards can do. */
@@ -136,15 +198,32 @@ function consoleAndTreeProblems(profile: Profile): ProfileProblem[] {
   const problems: ProfileProblem[] = [];
   const board = boards[profile.board];
   if (!BAUD_RATES.includes(profile.console.baud)) {
-    problems.push({ path: '$.console.baud', severity: 'error', message: `${profile.console.baud} is not a baud rate the Pi's UARTs offer: choose one of ${BAUD_RATES.join(', ')}.` });
+    problems.push({
+      path: '$.console.baud',
+      severity: 'error',
+      message: `${profile.console.baud} is not a baud rate the Pi's UARTs offer: choose one of ${BAUD_RATES.join(', ')}.`,
+    });
   } else if (!board.usesConfigTxt && profile.console.baud !== DEFAULT_BAUD) {
-    problems.push({ path: '$.console.baud', severity: 'warning', message: `The ${board.name} has no config.txt to set the rate in; its console runs at whatever the terminal uses, so ${profile.console.baud} changes nothing.` });
+    problems.push({
+      path: '$.console.baud',
+      severity: 'warning',
+      message: `The ${board.name} has no config.txt to set the rate in; its console runs at whatever the terminal uses, so ${profile.console.baud} changes nothing.`,
+    });
   }
   if (profile.deviceTreeSource === 'firmware') {
     if (!board.usesConfigTxt) {
-      problems.push({ path: '$.deviceTreeSource', severity: 'error', message: `The ${board.name} has no Raspberry Pi firmware to hand U-Boot a tree: choose the device tree file instead.` });
+      problems.push({
+        path: '$.deviceTreeSource',
+        severity: 'error',
+        message: `The ${board.name} has no Raspberry Pi firmware to hand U-Boot a tree: choose the device tree file instead.`,
+      });
     } else if (isFreshCard(profile) && !profile.firmware.some((f) => /\.dtb$/i.test(f))) {
-      problems.push({ path: '$.firmware', severity: 'error', message: 'Booting with the firmware\'s tree needs one among the firmware files (bcm2711-rpi-4-b.dtb), which a fresh card has no other way to get: add it, or load the device tree file instead.' });
+      problems.push({
+        path: '$.firmware',
+        severity: 'error',
+        message:
+          "Booting with the firmware's tree needs one among the firmware files (bcm2711-rpi-4-b.dtb), which a fresh card has no other way to get: add it, or load the device tree file instead.",
+      });
     }
   }
   return problems;
@@ -159,16 +238,34 @@ function domainProblems(profile: Profile): ProfileProblem[] {
   const problems: ProfileProblem[] = [];
   const board = boards[profile.board];
   const booted = profile.domUs.filter((d) => !d.noBoot);
-  if (!profile.dom0 && booted.length === 0) problems.push({ path: '$.dom0', severity: 'error', message: 'Neither Dom0 nor a DomU that boots is configured: Xen would have nothing to run.' });
+  if (!profile.dom0 && booted.length === 0)
+    problems.push({
+      path: '$.dom0',
+      severity: 'error',
+      message: 'Neither Dom0 nor a DomU that boots is configured: Xen would have nothing to run.',
+    });
   const vcpus = (profile.dom0?.vcpus ?? 0) + booted.reduce((sum, d) => sum + d.vcpus, 0);
   if (profile.dom0 && profile.dom0.vcpus > board.cpus) {
-    problems.push({ path: '$.dom0.vcpus', severity: 'error', message: `Dom0 asks for ${profile.dom0.vcpus} vCPUs but the ${board.name} has ${board.cpus} cores: give it ${board.cpus} or fewer.` });
+    problems.push({
+      path: '$.dom0.vcpus',
+      severity: 'error',
+      message: `Dom0 asks for ${profile.dom0.vcpus} vCPUs but the ${board.name} has ${board.cpus} cores: give it ${board.cpus} or fewer.`,
+    });
   }
   booted.forEach((domU, index) => {
-    if (domU.vcpus > board.cpus) problems.push({ path: `$.domUs[${index}].vcpus`, severity: 'error', message: `This DomU asks for ${domU.vcpus} vCPUs but the ${board.name} has ${board.cpus} cores: give it ${board.cpus} or fewer.` });
+    if (domU.vcpus > board.cpus)
+      problems.push({
+        path: `$.domUs[${index}].vcpus`,
+        severity: 'error',
+        message: `This DomU asks for ${domU.vcpus} vCPUs but the ${board.name} has ${board.cpus} cores: give it ${board.cpus} or fewer.`,
+      });
   });
   if (vcpus > board.cpus && asksNullScheduler(profile) && !problems.some((p) => p.path.endsWith('.vcpus'))) {
-    problems.push({ path: '$.domUs', severity: 'warning', message: `The domains have ${vcpus} vCPUs but the ${board.name} has ${board.cpus} cores; Xen's null scheduler needs one core per vCPU.` });
+    problems.push({
+      path: '$.domUs',
+      severity: 'warning',
+      message: `The domains have ${vcpus} vCPUs but the ${board.name} has ${board.cpus} cores; Xen's null scheduler needs one core per vCPU.`,
+    });
   }
   problems.push(...memoryProblems(profile, booted));
   const version = checkXenVersion(profile.xen.version, profile.board);
@@ -177,7 +274,8 @@ function domainProblems(profile: Profile): ProfileProblem[] {
     problems.push({
       path: '$.console.uart',
       severity: 'warning',
-      message: 'The PL011 console needs overlays/disable-bt.dtbo, which a fresh card does not have (Debian does not package the Raspberry Pi overlays): use the mini UART, or add disable-bt.dtbo to the firmware files, or write onto a Raspberry Pi OS base image.',
+      message:
+        'The PL011 console needs overlays/disable-bt.dtbo, which a fresh card does not have (Debian does not package the Raspberry Pi overlays): use the mini UART, or add disable-bt.dtbo to the firmware files, or write onto a Raspberry Pi OS base image.',
     });
   }
   if (profile.board === 'qemu-virt' && profile.console.uart === 'mini') {
@@ -193,7 +291,13 @@ function componentProblems(profile: Profile, components: Record<string, Componen
 
 /** The rules that span fields of a parsed profile (addresses, network, domains, memory, console); no files needed. */
 export function profileRuleProblems(profile: Profile): ProfileProblem[] {
-  return [...addressProblems(profile), ...networkProblems(profile), ...tftpTransferProblems(profile), ...domainProblems(profile), ...consoleAndTreeProblems(profile)];
+  return [
+    ...addressProblems(profile),
+    ...networkProblems(profile),
+    ...tftpTransferProblems(profile),
+    ...domainProblems(profile),
+    ...consoleAndTreeProblems(profile),
+  ];
 }
 
 /** The base name of a profile path, for messages. */
@@ -225,7 +329,11 @@ export function componentIdentityProblems(profile: Profile, components: Record<s
   }
   profile.domUs.forEach((domU, index) => {
     if (!components[domU.kernel]?.xen) return;
-    problems.push({ path: `$.domUs[${index}].kernel`, severity: 'error', message: `${fileName(domU.kernel)} is Xen, not a guest kernel: choose the DomU's Linux kernel (or Zephyr) image.` });
+    problems.push({
+      path: `$.domUs[${index}].kernel`,
+      severity: 'error',
+      message: `${fileName(domU.kernel)} is Xen, not a guest kernel: choose the DomU's Linux kernel (or Zephyr) image.`,
+    });
   });
   if (xen?.xen?.series && versionSeries(profile.xen.version) && versionSeries(profile.xen.version) !== xen.xen.series) {
     problems.push({
@@ -244,14 +352,18 @@ function versionSeries(version: string): string | undefined {
 
 /** A `sched=` the Xen binary lacks: Xen prints "Could not find scheduler" and falls back to its default. */
 function schedulerProblems(profile: Profile, schedulers: string[]): ProfileProblem[] {
-  const own = profile.xen.commandLine ? { path: '$.xen.commandLine', line: profile.xen.commandLine } : { path: '$.xen.extraArgs', line: profile.xen.extraArgs };
+  const own = profile.xen.commandLine
+    ? { path: '$.xen.commandLine', line: profile.xen.commandLine }
+    : { path: '$.xen.extraArgs', line: profile.xen.extraArgs };
   const asked = /(?:^|\s)sched=(\S+)/.exec(own.line)?.[1];
   if (!asked || schedulers.length === 0 || schedulers.includes(asked)) return [];
-  return [{
-    path: own.path,
-    severity: 'warning',
-    message: `This Xen has no "${asked}" scheduler (it has ${schedulers.join(', ')}): it would print "Could not find scheduler: ${asked}" and use its default. Remove sched=${asked}, or choose ${schedulers.map((name) => `sched=${name}`).join(' or ')}.`,
-  }];
+  return [
+    {
+      path: own.path,
+      severity: 'warning',
+      message: `This Xen has no "${asked}" scheduler (it has ${schedulers.join(', ')}): it would print "Could not find scheduler: ${asked}" and use its default. Remove sched=${asked}, or choose ${schedulers.map((name) => `sched=${name}`).join(' or ')}.`,
+    },
+  ];
 }
 
 /** Migrates, parses and checks a profile; `components` (facts of the files it names) enables the memory-fit and type checks. */

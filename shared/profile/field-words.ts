@@ -126,7 +126,9 @@ export function fieldProblemSentence(path: string, issue: z.core.$ZodIssue): str
       if (issue.origin === 'string') return `Give ${subject}: it is empty.`;
       if (issue.origin === 'number') {
         const least = Number(issue.minimum);
-        return issue.inclusive ? `${Subject} must be ${least}${unit(path)} or more.` : `${Subject} must be more than ${least}${unit(path)}.`;
+        return issue.inclusive
+          ? `${Subject} must be ${least}${unit(path)} or more.`
+          : `${Subject} must be more than ${least}${unit(path)}.`;
       }
       return `${Subject} needs at least ${String(issue.minimum)} entries.`;
     case 'too_big':
@@ -138,7 +140,9 @@ export function fieldProblemSentence(path: string, issue: z.core.$ZodIssue): str
       return `${Subject} must be ${issue.values.map((value) => JSON.stringify(value)).join(' or ')}.`;
     case 'invalid_union': {
       const options = 'options' in issue && Array.isArray(issue.options) ? (issue.options as unknown[]) : [];
-      return options.length > 0 ? `${Subject} must be ${options.map((o) => JSON.stringify(o)).join(' or ')}.` : `${Subject} is not in a form the app knows.`;
+      return options.length > 0
+        ? `${Subject} must be ${options.map((o) => JSON.stringify(o)).join(' or ')}.`
+        : `${Subject} is not in a form the app knows.`;
     }
     default:
       return isValidatorWording(issue.message) ? `${Subject} is not valid here.` : schemaSentence(Subject, issue.message);

@@ -12,7 +12,13 @@ export function mapProfileFiles(profile: Profile, rewrite: (file: string) => str
   return {
     ...profile,
     xen: { ...profile.xen, binary: rewrite(profile.xen.binary) },
-    ...(profile.dom0 && { dom0: { ...profile.dom0, kernel: rewrite(profile.dom0.kernel), ...(profile.dom0.ramdisk !== undefined && { ramdisk: opt(profile.dom0.ramdisk)! }) } }),
+    ...(profile.dom0 && {
+      dom0: {
+        ...profile.dom0,
+        kernel: rewrite(profile.dom0.kernel),
+        ...(profile.dom0.ramdisk !== undefined && { ramdisk: opt(profile.dom0.ramdisk)! }),
+      },
+    }),
     domUs: profile.domUs.map((domU) => ({
       ...domU,
       kernel: rewrite(domU.kernel),
@@ -24,6 +30,8 @@ export function mapProfileFiles(profile: Profile, rewrite: (file: string) => str
     firmware: profile.firmware.map(rewrite),
     ...(profile.ubootBinary !== undefined && { ubootBinary: rewrite(profile.ubootBinary) }),
     ...(profile.baseImage !== undefined && { baseImage: isUrl(profile.baseImage) ? profile.baseImage : rewrite(profile.baseImage) }),
-    ...(profile.provenance && { provenance: Object.fromEntries(Object.entries(profile.provenance).map(([file, origin]) => [rewrite(file), origin])) }),
+    ...(profile.provenance && {
+      provenance: Object.fromEntries(Object.entries(profile.provenance).map(([file, origin]) => [rewrite(file), origin])),
+    }),
   };
 }

@@ -38,7 +38,10 @@ function fromV1(old: Json): Json {
     ...(v1.name !== undefined && { name: v1.name }),
     board: qemu ? 'qemu-virt' : 'rpi4',
     xen: { version: v1.xenVersion ?? '4.17', binary: v1.xenPath, ...(v1.xenArgs && { extraArgs: v1.xenArgs }) },
-    console: { uart: qemu || v1.uart === 'serial0' ? 'pl011' : 'mini', ...(v1.syncConsole !== undefined && { syncConsole: v1.syncConsole }) },
+    console: {
+      uart: qemu || v1.uart === 'serial0' ? 'pl011' : 'mini',
+      ...(v1.syncConsole !== undefined && { syncConsole: v1.syncConsole }),
+    },
     boot: {
       mode: tftp ? 'tftp' : 'sd',
       ...(tftp && v1.serverIp && v1.boardIp && { network: { method: 'static', serverIp: v1.serverIp, boardIp: v1.boardIp } }),
@@ -73,14 +76,16 @@ export function migrateProfile(raw: unknown): { profile: unknown; migratedFrom?:
   const version = profileVersionOf(raw);
   if (version === undefined) {
     throw new ImagerError({
-      code: 'INVALID_PROFILE', subject: '$.schemaVersion',
+      code: 'INVALID_PROFILE',
+      subject: '$.schemaVersion',
       message: 'The file is not a profile: it has no schemaVersion.',
       hint: 'Create one with `xen-pi-imager profile init --board rpi4 --out FILE`.',
     });
   }
   if (version > PROFILE_SCHEMA_VERSION) {
     throw new ImagerError({
-      code: 'PROFILE_TOO_NEW', subject: '$.schemaVersion',
+      code: 'PROFILE_TOO_NEW',
+      subject: '$.schemaVersion',
       message: `The profile has schemaVersion ${version}; this version of Xen Pi Imager reads up to ${PROFILE_SCHEMA_VERSION}.`,
       hint: 'Update Xen Pi Imager to open this profile.',
     });
@@ -89,7 +94,12 @@ export function migrateProfile(raw: unknown): { profile: unknown; migratedFrom?:
   for (let v = version; v < PROFILE_SCHEMA_VERSION; v++) {
     const step = migrations[v];
     if (!step) {
-      throw new ImagerError({ code: 'INVALID_PROFILE', subject: '$.schemaVersion', message: `No migration from schemaVersion ${v} exists.`, hint: 'Recreate the profile with `profile init`.' });
+      throw new ImagerError({
+        code: 'INVALID_PROFILE',
+        subject: '$.schemaVersion',
+        message: `No migration from schemaVersion ${v} exists.`,
+        hint: 'Recreate the profile with `profile init`.',
+      });
     }
     current = step(current);
   }

@@ -5,7 +5,9 @@ import { isIpv4 } from '../network/ipv4';
 export const PROFILE_SCHEMA_VERSION = 2;
 
 const hexAddress = z.string().regex(/^0x[0-9a-fA-F]+$/, { message: 'Expected an address in hex, such as 0xC00000.' });
-const ipv4 = z.string().refine(isIpv4, { message: 'Expected an IPv4 address: four numbers 0-255 separated by dots, such as 192.168.1.10.' });
+const ipv4 = z
+  .string()
+  .refine(isIpv4, { message: 'Expected an IPv4 address: four numbers 0-255 separated by dots, such as 192.168.1.10.' });
 const filePath = z.string().min(1, { message: 'Expected a file path.' });
 const logLevel = z.enum(['default', 'error', 'warning', 'info', 'debug', 'all']);
 
@@ -18,9 +20,15 @@ export const domUSchema = z.object({
   memoryMb: z.number().int().positive().max(1048576, { message: 'DomU memory is given in MB; no board has more than 1 TB.' }).default(512),
   vcpus: z.number().int().positive().max(1024, { message: 'A DomU cannot have more than 1024 vCPUs.' }).default(1),
   enhanced: z.boolean().optional().describe('xen,enhanced (PV drivers from Dom0); default: when Dom0 exists.'),
-  staticMemory: z.array(z.object({ base: hexAddress, size: hexAddress })).optional().describe('Fixed physical memory banks.'),
+  staticMemory: z
+    .array(z.object({ base: hexAddress, size: hexAddress }))
+    .optional()
+    .describe('Fixed physical memory banks.'),
   directMap: z.boolean().optional().describe('With static memory: guest addresses equal host addresses (default true).'),
-  colors: z.string().regex(/^\d+-\d+$/, { message: 'Expected a colour range such as 4-7.' }).optional(),
+  colors: z
+    .string()
+    .regex(/^\d+-\d+$/, { message: 'Expected a colour range such as 4-7.' })
+    .optional(),
   viommu: z.boolean().optional(),
   noBoot: z.boolean().optional().describe('Not started at boot: only its passthrough devices are marked.'),
   passthroughPaths: z.array(z.string().startsWith('/')).optional().describe('Host device-tree nodes given to this DomU (xen,passthrough).'),
@@ -47,7 +55,7 @@ export const profileSchema = z.object({
     .int()
     .positive()
     .optional()
-    .describe('The board\'s RAM in MB (a Pi 4 has 1024, 2048, 4096 or 8192); Dom0 and DomU memory must fit what U-Boot declares on it.'),
+    .describe("The board's RAM in MB (a Pi 4 has 1024, 2048, 4096 or 8192); Dom0 and DomU memory must fit what U-Boot declares on it."),
   xen: z.object({
     version: z.string().regex(/^\d+\.\d+/, { message: 'Expected a release number such as 4.17.' }),
     binary: filePath.describe('The Xen hypervisor (arm64, e.g. /boot/xen-4.17-arm64).'),
@@ -67,7 +75,7 @@ export const profileSchema = z.object({
     memoryStart: hexAddress,
     memoryEnd: hexAddress,
     stage2Address: hexAddress.describe('Where stage 1 loads stage 2; the files follow 2 MiB above it.'),
-    loadCommand: z.string().optional().describe('Overrides the U-Boot load command (tftpb, or the board\'s card command).'),
+    loadCommand: z.string().optional().describe("Overrides the U-Boot load command (tftpb, or the board's card command)."),
     pathPrefix: z.string().optional().describe('Prepended to every file name the scripts load (a folder in the TFTP root).'),
     bootCommand: z.enum(['booti', 'none']).default('booti'),
     extraCommands: z.string().optional().describe('U-Boot commands run just before booting Xen.'),
@@ -76,7 +84,9 @@ export const profileSchema = z.object({
         server: z
           .enum(['built-in', 'external'])
           .default('built-in')
-          .describe('Who serves the board: this app\'s TFTP server (windows of 16 blocks by default) or another one (lock-step by default).'),
+          .describe(
+            "Who serves the board: this app's TFTP server (windows of 16 blocks by default) or another one (lock-step by default).",
+          ),
         windowsize: z
           .number()
           .int()
@@ -100,13 +110,18 @@ export const profileSchema = z.object({
       kernel: filePath.describe('Dom0 Linux (arm64 Image, 5.9 or newer on the Pi 4).'),
       ramdisk: filePath.optional(),
       commandLine: z.string().optional().describe('Default: console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused, plus root=.'),
-      memoryMb: z.number().int().positive().max(1048576, { message: 'Dom0 memory is given in MB; no board has more than 1 TB.' }).default(1024),
+      memoryMb: z
+        .number()
+        .int()
+        .positive()
+        .max(1048576, { message: 'Dom0 memory is given in MB; no board has more than 1 TB.' })
+        .default(1024),
       vcpus: z.number().int().positive().max(1024, { message: 'Dom0 cannot have more than 1024 vCPUs.' }).default(1),
       rootOnCard: z.boolean().default(false).describe("Dom0's root filesystem is the card's second partition."),
     })
     .optional()
     .describe('Absent: true dom0less (only DomUs).'),
-  deviceTree: filePath.describe('The device tree Xen boots with (upstream Linux\'s broadcom/bcm2711-rpi-4-b.dtb on a Pi 4).'),
+  deviceTree: filePath.describe("The device tree Xen boots with (upstream Linux's broadcom/bcm2711-rpi-4-b.dtb on a Pi 4)."),
   deviceTreeSource: z
     .enum(['file', 'firmware'])
     .default('file')
@@ -118,7 +133,9 @@ export const profileSchema = z.object({
   firmware: z
     .array(filePath)
     .default([])
-    .describe('Files for the root of a fresh card (no base image): the Raspberry Pi firmware (start4.elf, fixup4.dat) and the tree it hands to U-Boot.'),
+    .describe(
+      'Files for the root of a fresh card (no base image): the Raspberry Pi firmware (start4.elf, fixup4.dat) and the tree it hands to U-Boot.',
+    ),
   provenance: z
     .record(
       z.string(),
@@ -129,9 +146,15 @@ export const profileSchema = z.object({
       }),
     )
     .optional()
-    .describe('Where each file came from (written by fetch-parts), keyed by the path as the profile gives it; profile check reports a file whose bytes changed.'),
-  baseImage: filePath.optional().describe('A disk image (e.g. Raspberry Pi OS) whose card layout and config.txt are kept; absent: the app builds a fresh card (MBR, one FAT32 boot partition).'),
-  ubootBinary: filePath.optional().describe("U-Boot for the board (Debian u-boot-rpi: /usr/lib/u-boot/rpi_4/u-boot.bin)."),
+    .describe(
+      'Where each file came from (written by fetch-parts), keyed by the path as the profile gives it; profile check reports a file whose bytes changed.',
+    ),
+  baseImage: filePath
+    .optional()
+    .describe(
+      'A disk image (e.g. Raspberry Pi OS) whose card layout and config.txt are kept; absent: the app builds a fresh card (MBR, one FAT32 boot partition).',
+    ),
+  ubootBinary: filePath.optional().describe('U-Boot for the board (Debian u-boot-rpi: /usr/lib/u-boot/rpi_4/u-boot.bin).'),
   output: z
     .object({
       stage1Name: z.string().default('boot').describe('Stage 1 is written as <name>.source and <name>.scr.'),
@@ -153,7 +176,8 @@ export function profileJsonSchema(): Record<string, unknown> {
   return {
     $id: 'https://xen-pi-imager.invalid/profile.schema.json',
     title: 'Xen Pi Imager profile',
-    description: 'The whole recipe for booting Xen on a Raspberry Pi 4 (or QEMU virt): board, Xen, console, boot mode, Dom0, DomUs and outputs.',
+    description:
+      'The whole recipe for booting Xen on a Raspberry Pi 4 (or QEMU virt): board, Xen, console, boot mode, Dom0, DomUs and outputs.',
     ...schema,
   };
 }

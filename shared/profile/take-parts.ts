@@ -8,12 +8,13 @@ import type { Profile } from './schema';
  */
 export function takeFetchedParts(draft: Profile, fetched: Profile): Profile {
   // a dom0less profile stays dom0less: the fetched Dom0 is not added to it
-  const dom0 = draft.dom0 && fetched.dom0 && {
-    ...draft.dom0,
-    kernel: fetched.dom0.kernel,
-    // a ramdisk is Dom0's root now, not the card's second partition
-    ...(fetched.dom0.ramdisk !== undefined && { ramdisk: fetched.dom0.ramdisk, rootOnCard: false }),
-  };
+  const dom0 = draft.dom0 &&
+    fetched.dom0 && {
+      ...draft.dom0,
+      kernel: fetched.dom0.kernel,
+      // a ramdisk is Dom0's root now, not the card's second partition
+      ...(fetched.dom0.ramdisk !== undefined && { ramdisk: fetched.dom0.ramdisk, rootOnCard: false }),
+    };
   return {
     ...draft,
     xen: { ...draft.xen, version: fetched.xen.version, binary: fetched.xen.binary },

@@ -32,7 +32,13 @@ function runCli(args: string[]): Promise<Run> {
     const child = spawn(process.execPath, [cli, ...args], {
       cwd: work,
       // the writer from the source, as the bundle sits outside out/cli
-      env: { ...process.env, XEN_PI_IMAGER_HOME: at('home'), XEN_PI_IMAGER_WRITER: path.join(appRoot, 'electron/writer/index.ts'), CI: '1', XEN_PI_IMAGER_DEBUG: '' },
+      env: {
+        ...process.env,
+        XEN_PI_IMAGER_HOME: at('home'),
+        XEN_PI_IMAGER_WRITER: path.join(appRoot, 'electron/writer/index.ts'),
+        CI: '1',
+        XEN_PI_IMAGER_DEBUG: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -74,7 +80,9 @@ function faultOf({ case: c, run }: { case: Case; run: Run }): string | undefined
     // the fix: a hint on its own indented line, or the command's usage after a usage error
     !/\n {2}\S|Usage: xen-pi-imager|\(with warnings\)|error\(s\)|exiting/.test(run.output) && 'says nothing about what to do',
   ].filter(Boolean);
-  return faults.length ? `${c.what} (${c.args.join(' ')}): ${faults.join(', ')}\n${run.output.trim().split('\n').slice(0, 6).join('\n')}` : undefined;
+  return faults.length
+    ? `${c.what} (${c.args.join(' ')}): ${faults.join(', ')}\n${run.output.trim().split('\n').slice(0, 6).join('\n')}`
+    : undefined;
 }
 
 /** Runs every case; the test fails listing each case whose answer falls short. */
@@ -85,11 +93,17 @@ async function expectAll(cases: Case[]): Promise<void> {
 
 /** The whole disk this machine runs from (its / mount), when that is a block device here. */
 function findSystemDisk(): string | undefined {
-  const root = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((line) => line.split(' ')).find((parts) => parts[1] === '/')?.[0];
+  const root = fs
+    .readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '))
+    .find((parts) => parts[1] === '/')?.[0];
   if (!root?.startsWith('/dev/') || !fs.statSync(root, { throwIfNoEntry: false })?.isBlockDevice()) return undefined;
   const name = path.basename(fs.realpathSync(root));
   // a partition's sysfs entry sits inside its disk's: /sys/class/block/vda1 -> .../block/vda/vda1
-  const disk = fs.existsSync(`/sys/class/block/${name}/partition`) ? path.basename(path.dirname(fs.realpathSync(`/sys/class/block/${name}`))) : name;
+  const disk = fs.existsSync(`/sys/class/block/${name}/partition`)
+    ? path.basename(path.dirname(fs.realpathSync(`/sys/class/block/${name}`)))
+    : name;
   return `/dev/${disk}`;
 }
 const systemDisk = findSystemDisk();
@@ -119,7 +133,18 @@ const badReadables: Array<[string, string, string | RegExp]> = [
 ];
 
 beforeAll(async () => {
-  await esbuild({ absWorkingDir: appRoot, entryPoints: ['electron/cli/index.ts'], outfile: cli, bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', external: ['electron'], logLevel: 'warning' });
+  await esbuild({
+    absWorkingDir: appRoot,
+    entryPoints: ['electron/cli/index.ts'],
+    outfile: cli,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    external: ['electron'],
+    logLevel: 'warning',
+  });
   fs.mkdirSync(at('home'));
   fs.writeFileSync(empty, '');
   fs.mkdirSync(folder);
@@ -142,7 +167,11 @@ beforeAll(async () => {
   execFileSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', at('bcm2711-rpi-4-b.dtb'), at('t.dts')], { stdio: 'pipe' });
   const { ubootBinary: _noUboot, ...profile } = defaultProfile('rpi4');
   fs.writeFileSync(good, JSON.stringify(profile));
-  for (const [name, kernelPath] of [['fifo-kernel.json', fifo], ['zero-kernel.json', '/dev/zero'], ['folder-kernel.json', folder]] as const) {
+  for (const [name, kernelPath] of [
+    ['fifo-kernel.json', fifo],
+    ['zero-kernel.json', '/dev/zero'],
+    ['folder-kernel.json', folder],
+  ] as const) {
     fs.writeFileSync(at(name), JSON.stringify({ ...profile, dom0: { ...profile.dom0!, kernel: kernelPath } }));
   }
   fs.mkdirSync(bootFiles);
@@ -161,9 +190,21 @@ describe('the command line against bad input (real processes)', () => {
       { what: 'check a JSON array', args: ['profile', 'check', at('array.json')], names: 'array.json' },
       { what: 'check JSON null', args: ['profile', 'check', at('null.json')], names: 'null.json' },
       { what: 'check deeply nested JSON', args: ['profile', 'check', at('deep.json')], names: 'deep.json' },
-      { what: 'check a profile whose kernel is a FIFO', args: ['profile', 'check', at('fifo-kernel.json')], names: `${fifo} is a named pipe (FIFO)` },
-      { what: 'check a profile whose kernel is /dev/zero', args: ['profile', 'check', at('zero-kernel.json')], names: '/dev/zero is a character device' },
-      { what: 'check a profile whose kernel is a folder', args: ['profile', 'check', at('folder-kernel.json')], names: `${folder} is a folder` },
+      {
+        what: 'check a profile whose kernel is a FIFO',
+        args: ['profile', 'check', at('fifo-kernel.json')],
+        names: `${fifo} is a named pipe (FIFO)`,
+      },
+      {
+        what: 'check a profile whose kernel is /dev/zero',
+        args: ['profile', 'check', at('zero-kernel.json')],
+        names: '/dev/zero is a character device',
+      },
+      {
+        what: 'check a profile whose kernel is a folder',
+        args: ['profile', 'check', at('folder-kernel.json')],
+        names: `${folder} is a folder`,
+      },
       { what: 'check two files', args: ['profile', 'check', good, good], names: 'exactly one profile file' },
     ]);
   });
@@ -188,14 +229,34 @@ describe('the command line against bad input (real processes)', () => {
   it('generate: names a bad profile and a bad --out, without hanging or looping', { timeout: 300_000 }, async () => {
     const out = at('generated');
     await expectAll([
-      ...badReadables.map(([what, file, names]) => ({ what: `profile ${what}`, args: ['generate', '--profile', file, '--out', out], names })),
-      { what: '--out /dev/null', args: ['generate', '--profile', good, '--out', '/dev/null'], names: '/dev/null is a character device, not a folder' },
+      ...badReadables.map(([what, file, names]) => ({
+        what: `profile ${what}`,
+        args: ['generate', '--profile', file, '--out', out],
+        names,
+      })),
+      {
+        what: '--out /dev/null',
+        args: ['generate', '--profile', good, '--out', '/dev/null'],
+        names: '/dev/null is a character device, not a folder',
+      },
       { what: '--out a file', args: ['generate', '--profile', good, '--out', existing], names: `${existing} is a file, not a folder` },
-      { what: '--out under a file', args: ['generate', '--profile', good, '--out', path.join(existing, 'sub')], names: `${existing} is a file, not a folder` },
+      {
+        what: '--out under a file',
+        args: ['generate', '--profile', good, '--out', path.join(existing, 'sub')],
+        names: `${existing} is a file, not a folder`,
+      },
       { what: '--out a FIFO', args: ['generate', '--profile', good, '--out', fifo], names: `${fifo} is a named pipe (FIFO), not a folder` },
       { what: '--out in /proc/sys', args: ['generate', '--profile', good, '--out', '/proc/sys/x'], names: '/proc/sys/x cannot be created' },
-      { what: 'a kernel that is a FIFO', args: ['generate', '--profile', at('fifo-kernel.json'), '--out', out], names: `${fifo} is a named pipe (FIFO)` },
-      { what: 'a kernel that is /dev/zero', args: ['generate', '--profile', at('zero-kernel.json'), '--out', out], names: '/dev/zero is a character device' },
+      {
+        what: 'a kernel that is a FIFO',
+        args: ['generate', '--profile', at('fifo-kernel.json'), '--out', out],
+        names: `${fifo} is a named pipe (FIFO)`,
+      },
+      {
+        what: 'a kernel that is /dev/zero',
+        args: ['generate', '--profile', at('zero-kernel.json'), '--out', out],
+        names: '/dev/zero is a character device',
+      },
       { what: 'no --out', args: ['generate', '--profile', good], names: '--out DIR' },
     ]);
     expect(fs.existsSync(out)).toBe(false);
@@ -205,23 +266,77 @@ describe('the command line against bad input (real processes)', () => {
     const card = at('card.img');
     const flash = (...args: string[]) => ['flash', ...args];
     await expectAll([
-      ...badReadables.filter(([what]) => what !== 'huge').map(([what, file, names]) => ({ what: `profile ${what}`, args: flash('--profile', file, '--target', card), names })),
-      { what: 'boot files missing', args: flash('--boot-files', at('nope'), '--base', png, '--target', card), names: `${at('nope')} does not exist` },
-      { what: 'boot files a file', args: flash('--boot-files', existing, '--base', png, '--target', card), names: `${existing} is a file, not a folder` },
-      { what: 'boot files a FIFO', args: flash('--boot-files', fifo, '--base', png, '--target', card), names: `${fifo} is a named pipe (FIFO)` },
-      { what: 'base missing', args: flash('--boot-files', bootFiles, '--base', missing, '--target', card), names: `${missing} does not exist` },
-      { what: 'base a folder', args: flash('--boot-files', bootFiles, '--base', folder, '--target', card), names: `${folder} is a folder, not an image file` },
-      { what: 'base a FIFO', args: flash('--boot-files', bootFiles, '--base', fifo, '--target', card), names: `${fifo} is a named pipe (FIFO), not an image file` },
-      { what: 'base /dev/zero', args: flash('--boot-files', bootFiles, '--base', '/dev/zero', '--target', card), names: '/dev/zero is a character device, not an image file' },
+      ...badReadables
+        .filter(([what]) => what !== 'huge')
+        .map(([what, file, names]) => ({ what: `profile ${what}`, args: flash('--profile', file, '--target', card), names })),
+      {
+        what: 'boot files missing',
+        args: flash('--boot-files', at('nope'), '--base', png, '--target', card),
+        names: `${at('nope')} does not exist`,
+      },
+      {
+        what: 'boot files a file',
+        args: flash('--boot-files', existing, '--base', png, '--target', card),
+        names: `${existing} is a file, not a folder`,
+      },
+      {
+        what: 'boot files a FIFO',
+        args: flash('--boot-files', fifo, '--base', png, '--target', card),
+        names: `${fifo} is a named pipe (FIFO)`,
+      },
+      {
+        what: 'base missing',
+        args: flash('--boot-files', bootFiles, '--base', missing, '--target', card),
+        names: `${missing} does not exist`,
+      },
+      {
+        what: 'base a folder',
+        args: flash('--boot-files', bootFiles, '--base', folder, '--target', card),
+        names: `${folder} is a folder, not an image file`,
+      },
+      {
+        what: 'base a FIFO',
+        args: flash('--boot-files', bootFiles, '--base', fifo, '--target', card),
+        names: `${fifo} is a named pipe (FIFO), not an image file`,
+      },
+      {
+        what: 'base /dev/zero',
+        args: flash('--boot-files', bootFiles, '--base', '/dev/zero', '--target', card),
+        names: '/dev/zero is a character device, not an image file',
+      },
       { what: 'base a PNG', args: flash('--boot-files', bootFiles, '--base', png, '--target', card), names: 'picture.png' },
       { what: 'base random bytes', args: flash('--boot-files', bootFiles, '--base', random, '--target', card), names: 'random.bin' },
-      { what: 'target /dev/null', args: flash('--boot-files', bootFiles, '--base', png, '--target', '/dev/null'), names: '/dev/null is a character device, neither a drive nor an image file' },
-      { what: 'target a folder', args: flash('--boot-files', bootFiles, '--base', png, '--target', folder), names: `${folder} is a folder, neither a drive nor an image file` },
-      { what: 'target a FIFO', args: flash('--boot-files', bootFiles, '--base', png, '--target', fifo), names: `${fifo} is a named pipe (FIFO), neither a drive nor an image file` },
-      { what: 'a bad --sha256', args: flash('--boot-files', bootFiles, '--base', png, '--target', card, '--sha256', 'xyz'), names: '--sha256 must be 64 hexadecimal digits' },
+      {
+        what: 'target /dev/null',
+        args: flash('--boot-files', bootFiles, '--base', png, '--target', '/dev/null'),
+        names: '/dev/null is a character device, neither a drive nor an image file',
+      },
+      {
+        what: 'target a folder',
+        args: flash('--boot-files', bootFiles, '--base', png, '--target', folder),
+        names: `${folder} is a folder, neither a drive nor an image file`,
+      },
+      {
+        what: 'target a FIFO',
+        args: flash('--boot-files', bootFiles, '--base', png, '--target', fifo),
+        names: `${fifo} is a named pipe (FIFO), neither a drive nor an image file`,
+      },
+      {
+        what: 'a bad --sha256',
+        args: flash('--boot-files', bootFiles, '--base', png, '--target', card, '--sha256', 'xyz'),
+        names: '--sha256 must be 64 hexadecimal digits',
+      },
       { what: 'no target', args: flash('--boot-files', bootFiles), names: '--target' },
       // Refused before anything is read or written; the first thing said is that it is the system drive.
-      ...(systemDisk ? [{ what: 'the system disk without --yes', args: flash('--boot-files', bootFiles, '--base', png, '--target', systemDisk), names: /^xen-pi-imager flash: Refusing to write \S+: \S+ is a system drive/ }] : []),
+      ...(systemDisk
+        ? [
+            {
+              what: 'the system disk without --yes',
+              args: flash('--boot-files', bootFiles, '--base', png, '--target', systemDisk),
+              names: /^xen-pi-imager flash: Refusing to write \S+: \S+ is a system drive/,
+            },
+          ]
+        : []),
     ]);
     expect(fs.existsSync(card)).toBe(false);
   });
@@ -231,18 +346,48 @@ describe('the command line against bad input (real processes)', () => {
       { what: 'serve --root missing', args: ['serve', '--root', at('nope')], names: `${at('nope')} is not a folder` },
       { what: 'serve --root a file', args: ['serve', '--root', existing], names: `${existing} is not a folder` },
       { what: 'serve --root a FIFO', args: ['serve', '--root', fifo], names: `${fifo} is not a folder` },
-      ...badReadables.filter(([what]) => ['a FIFO', '/dev/zero', 'a folder', 'missing', 'a PNG'].includes(what)).map(([what, file, names]) => ({ what: `serve --profile ${what}`, args: ['serve', '--profile', file, '--port', '6969'], names })),
-      { what: 'serve --port -1', args: ['serve', '--root', folder, '--port', '-1'], names: '--port must be a number from 1 to 65535, not "-1"' },
-      { what: 'serve --port=-1', args: ['serve', '--root', folder, '--port=-1'], names: '--port must be a number from 1 to 65535, not "-1"' },
-      { what: 'serve --port 70000', args: ['serve', '--root', folder, '--port', '70000'], names: '--port must be a number from 1 to 65535' },
-      ...badReadables.filter(([what]) => ['a FIFO', '/dev/zero', 'a folder', 'missing', 'a PNG'].includes(what)).map(([what, file, names]) => ({ what: `try --profile ${what}`, args: ['try', '--profile', file], names })),
-      { what: 'try --timeout -5', args: ['try', '--profile', good, '--timeout', '-5'], names: '--timeout must be a whole number of seconds from 5 to 3600, not "-5"' },
+      ...badReadables
+        .filter(([what]) => ['a FIFO', '/dev/zero', 'a folder', 'missing', 'a PNG'].includes(what))
+        .map(([what, file, names]) => ({ what: `serve --profile ${what}`, args: ['serve', '--profile', file, '--port', '6969'], names })),
+      {
+        what: 'serve --port -1',
+        args: ['serve', '--root', folder, '--port', '-1'],
+        names: '--port must be a number from 1 to 65535, not "-1"',
+      },
+      {
+        what: 'serve --port=-1',
+        args: ['serve', '--root', folder, '--port=-1'],
+        names: '--port must be a number from 1 to 65535, not "-1"',
+      },
+      {
+        what: 'serve --port 70000',
+        args: ['serve', '--root', folder, '--port', '70000'],
+        names: '--port must be a number from 1 to 65535',
+      },
+      ...badReadables
+        .filter(([what]) => ['a FIFO', '/dev/zero', 'a folder', 'missing', 'a PNG'].includes(what))
+        .map(([what, file, names]) => ({ what: `try --profile ${what}`, args: ['try', '--profile', file], names })),
+      {
+        what: 'try --timeout -5',
+        args: ['try', '--profile', good, '--timeout', '-5'],
+        names: '--timeout must be a whole number of seconds from 5 to 3600, not "-5"',
+      },
       { what: 'try --timeout 0', args: ['try', '--profile', good, '--timeout', '0'], names: '--timeout must be a whole number of seconds' },
       { what: 'try --xen abc', args: ['try', '--profile', good, '--xen', 'abc'], names: '--xen must be a version like 4.17' },
       { what: 'fetch-parts --xen abc', args: ['fetch-parts', '--xen', 'abc'], names: '--xen must be a version like 4.17' },
-      { what: 'fetch-parts --out /dev/null', args: ['fetch-parts', '--out', '/dev/null'], names: '/dev/null is a character device, not a folder' },
+      {
+        what: 'fetch-parts --out /dev/null',
+        args: ['fetch-parts', '--out', '/dev/null'],
+        names: '/dev/null is a character device, not a folder',
+      },
       { what: 'fetch-parts --out a file', args: ['fetch-parts', '--out', existing], names: `${existing} is a file, not a folder` },
-      ...badReadables.filter(([what]) => what !== 'huge' && what !== '/dev/null').map(([what, file, names]) => ({ what: `ui ${what}`, args: ['ui', '--no-open', file], names: typeof names === 'string' && names.startsWith(work) ? path.basename(names) : names })),
+      ...badReadables
+        .filter(([what]) => what !== 'huge' && what !== '/dev/null')
+        .map(([what, file, names]) => ({
+          what: `ui ${what}`,
+          args: ['ui', '--no-open', file],
+          names: typeof names === 'string' && names.startsWith(work) ? path.basename(names) : names,
+        })),
       { what: 'ui --port -1', args: ['ui', '--port', '-1'], names: '--port must be a number from 0 to 65535, not "-1"' },
       { what: 'ui --port 70000', args: ['ui', '--port', '70000'], names: '--port must be a number from 0 to 65535' },
       { what: 'drives with an argument', args: ['drives', 'sdb'], names: 'sdb' },
@@ -252,10 +397,27 @@ describe('the command line against bad input (real processes)', () => {
 
   it('imagebuilder: names a bad config or folder, in its own words and ours', { timeout: 300_000 }, async () => {
     await expectAll([
-      ...badReadables.map(([what, file, names]) => ({ what: `config ${what}`, args: ['imagebuilder', '-c', file, '-d', work, '-t', 'tftp'], names: what === 'empty' ? `${empty}: XEN is not set` : what === 'a PNG' || what === 'random bytes' ? `${file} is not a text file` : names })),
+      ...badReadables.map(([what, file, names]) => ({
+        what: `config ${what}`,
+        args: ['imagebuilder', '-c', file, '-d', work, '-t', 'tftp'],
+        names:
+          what === 'empty'
+            ? `${empty}: XEN is not set`
+            : what === 'a PNG' || what === 'random bytes'
+              ? `${file} is not a text file`
+              : names,
+      })),
       { what: '-d missing', args: ['imagebuilder', '-c', existing, '-d', at('nope'), '-t', 'tftp'], names: `${at('nope')} does not exist` },
-      { what: '-d a file', args: ['imagebuilder', '-c', existing, '-d', existing, '-t', 'tftp'], names: `${existing} is a file, not a folder` },
-      { what: '-d /dev/null', args: ['imagebuilder', '-c', existing, '-d', '/dev/null', '-t', 'tftp'], names: '/dev/null is a character device, not a folder' },
+      {
+        what: '-d a file',
+        args: ['imagebuilder', '-c', existing, '-d', existing, '-t', 'tftp'],
+        names: `${existing} is a file, not a folder`,
+      },
+      {
+        what: '-d /dev/null',
+        args: ['imagebuilder', '-c', existing, '-d', '/dev/null', '-t', 'tftp'],
+        names: '/dev/null is a character device, not a folder',
+      },
     ]);
   });
 });

@@ -13,7 +13,16 @@ const work = mkdtempSync(path.join(tmpdir(), 'boot-files-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 async function cli(args: string[], env: Record<string, string> = { SOURCE_DATE_EPOCH: '1700000000' }) {
-  const io: CliIO & { out: string; err: string } = { out: '', err: '', stdout: (t) => void (io.out += t), stderr: (t) => void (io.err += t), isTTY: false, env, cwd: work, signal: new AbortController().signal };
+  const io: CliIO & { out: string; err: string } = {
+    out: '',
+    err: '',
+    stdout: (t) => void (io.out += t),
+    stderr: (t) => void (io.err += t),
+    isTTY: false,
+    env,
+    cwd: work,
+    signal: new AbortController().signal,
+  };
   const status = await runCli(args, io);
   return { status, out: io.out, err: io.err };
 }
@@ -47,13 +56,35 @@ describe('profile and generate commands', () => {
 
   it('lists every problem with its JSON path and exits 1', async () => {
     const file = path.join(work, 'bad.json');
-    writeFileSync(file, JSON.stringify({ schemaVersion: 2, board: 'rpi4', xen: { version: '4.13', binary: 'xen' }, console: { uart: 'mini' }, boot: { mode: 'tftp', memoryStart: '0x0', memoryEnd: '0x3C000000', stage2Address: '0x2400000', network: { method: 'static', serverIp: '10.0.0.300', boardIp: '10.0.0.2' } }, deviceTree: 'b.dtb' }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        schemaVersion: 2,
+        board: 'rpi4',
+        xen: { version: '4.13', binary: 'xen' },
+        console: { uart: 'mini' },
+        boot: {
+          mode: 'tftp',
+          memoryStart: '0x0',
+          memoryEnd: '0x3C000000',
+          stage2Address: '0x2400000',
+          network: { method: 'static', serverIp: '10.0.0.300', boardIp: '10.0.0.2' },
+        },
+        deviceTree: 'b.dtb',
+      }),
+    );
     const result = await cli(['profile', 'check', 'bad.json']);
     expect(result.status).toBe(1);
     expect(result.out).toContain('error: $.boot.network.serverIp: The TFTP server address must be an IPv4 address');
     const json = await cli(['profile', 'check', '--json', 'bad.json']);
     expect(JSON.parse(json.out)).toMatchObject({ ok: false, problems: [{ path: '$.boot.network.serverIp', severity: 'error' }] });
-    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), boot: { mode: 'sd', memoryStart: '0x0', memoryEnd: '0x3C000000', stage2Address: '0x2400000' } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(file, 'utf8')),
+        boot: { mode: 'sd', memoryStart: '0x0', memoryEnd: '0x3C000000', stage2Address: '0x2400000' },
+      }),
+    );
     const cross = await cli(['profile', 'check', 'bad.json']);
     expect(cross.out).toContain('error: $.boot.stage2Address:');
     expect(cross.out).toContain('error: $.xen.version: Xen 4.13 cannot boot a Raspberry Pi 4');
@@ -71,7 +102,18 @@ describe('profile and generate commands', () => {
     expect(result.err).toBe('');
     expect(result.status).toBe(0);
     const out = path.join(work, 'out');
-    for (const file of ['boot/boot.scr', 'boot/boot.source', 'boot/config.txt', 'boot/u-boot.bin', 'tftp/boot2.scr', 'tftp/boot2.source', 'tftp/vmlinuz', 'tftp/initrd.cpio.gz', 'tftp/xen-4.17-arm64', 'tftp/bcm2711-rpi-4-b.dtb']) {
+    for (const file of [
+      'boot/boot.scr',
+      'boot/boot.source',
+      'boot/config.txt',
+      'boot/u-boot.bin',
+      'tftp/boot2.scr',
+      'tftp/boot2.source',
+      'tftp/vmlinuz',
+      'tftp/initrd.cpio.gz',
+      'tftp/xen-4.17-arm64',
+      'tftp/bcm2711-rpi-4-b.dtb',
+    ]) {
       expect(existsSync(path.join(out, file)), file).toBe(true);
     }
     const stage2 = readScriptImage(readFileSync(path.join(out, 'tftp/boot2.scr')));

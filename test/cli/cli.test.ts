@@ -54,7 +54,10 @@ describe('xen-pi-imager CLI', () => {
   });
 
   it('stops quietly when the reader of its output has gone (EPIPE), without a stack trace', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'electron/cli/index.ts'), 'help', 'flash'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'electron/cli/index.ts'), 'help', 'flash'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.destroy(); // as `xen-pi-imager help flash | true`: the pipe has no reader left
     let err = '';
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
@@ -64,7 +67,10 @@ describe('xen-pi-imager CLI', () => {
   });
 
   it('takes a negative number as an option value and says it is out of range (exit 2)', async () => {
-    for (const args of [['ui', '--port', '-1'], ['ui', '--port=-1']]) {
+    for (const args of [
+      ['ui', '--port', '-1'],
+      ['ui', '--port=-1'],
+    ]) {
       const io = captureIO({ cwd: root });
       expect(await runCli(args, io)).toBe(2);
       expect(io.err).toMatch(/^xen-pi-imager ui: --port must be a number from 0 to 65535, not "-1"\./);
@@ -72,10 +78,17 @@ describe('xen-pi-imager CLI', () => {
   });
 
   it('answers an unexpected failure with a sentence, and the stack only when asked for', async () => {
-    const command: CliCommand = { name: 'demo', summary: 'demo', usage: 'Usage: xen-pi-imager demo', run: async () => JSON.parse('{') as number };
+    const command: CliCommand = {
+      name: 'demo',
+      summary: 'demo',
+      usage: 'Usage: xen-pi-imager demo',
+      run: async () => JSON.parse('{') as number,
+    };
     const io = captureIO({ cwd: root });
     expect(await runCli(['demo'], io, [command])).toBe(1);
-    expect(io.err).toMatch(/unexpected error: .*JSON.*\n {2}This is a bug; please report it with the output of the same command run with XEN_PI_IMAGER_DEBUG=1\./);
+    expect(io.err).toMatch(
+      /unexpected error: .*JSON.*\n {2}This is a bug; please report it with the output of the same command run with XEN_PI_IMAGER_DEBUG=1\./,
+    );
     expect(io.err).not.toMatch(/^\s+at /m);
     const debug = captureIO({ cwd: root, env: { XEN_PI_IMAGER_DEBUG: '1' } });
     expect(await runCli(['demo'], debug, [command])).toBe(1);

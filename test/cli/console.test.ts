@@ -74,7 +74,11 @@ describe.skipIf(!haveSocat)('xen-pi-imager console', () => {
     await until(() => fs.existsSync(log), 'the console to open');
     board.write(Buffer.from(fixture('boot-ok'), 'latin1'));
     expect(await cmd.exited).toBe(0);
-    const records = cmd.out().trim().split('\n').map((line) => JSON.parse(line) as { type: string; entry?: { kind: string; milestone?: { kind: string } } });
+    const records = cmd
+      .out()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; entry?: { kind: string; milestone?: { kind: string } } });
     const milestones = records.filter((r) => r.entry?.kind === 'milestone').map((r) => r.entry!.milestone!.kind);
     expect(milestones.slice(0, 4)).toEqual(['uboot', 'boot-script-found', 'card-load', 'stage1']);
     expect(milestones.at(-1)).toBe('dom0-userspace');

@@ -18,7 +18,16 @@ let dir = '';
 let counter = 0;
 
 function captureIO(env: Record<string, string> = { SOURCE_DATE_EPOCH: '1700000000' }): CliIO & { out: string; err: string } {
-  const io = { out: '', err: '', stdout: (t: string) => void (io.out += t), stderr: (t: string) => void (io.err += t), isTTY: false, env, cwd: work, signal: new AbortController().signal };
+  const io = {
+    out: '',
+    err: '',
+    stdout: (t: string) => void (io.out += t),
+    stderr: (t: string) => void (io.err += t),
+    isTTY: false,
+    env,
+    cwd: work,
+    signal: new AbortController().signal,
+  };
   return io;
 }
 
@@ -79,17 +88,27 @@ async function imagebuilder(args: string[], env?: Record<string, string>) {
 
 function mkimageOf(source: string, address: string): Buffer {
   const out = path.join(dir, 'reference.scr');
-  execFileSync('mkimage', ['-A', 'arm64', '-T', 'script', '-C', 'none', '-a', address, '-e', address, '-d', source, out], { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' }, stdio: 'pipe' });
+  execFileSync('mkimage', ['-A', 'arm64', '-T', 'script', '-C', 'none', '-a', address, '-e', address, '-d', source, out], {
+    env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' },
+    stdio: 'pipe',
+  });
   return readFileSync(out);
 }
 
 describe('imagebuilder command', () => {
-  it('writes boot.source and a boot.scr identical to mkimage\'s, and prints the two lines', async () => {
+  it("writes boot.source and a boot.scr identical to mkimage's, and prints the two lines", async () => {
     const result = await imagebuilder(['-c', config(), '-d', dir, '-t', 'tftp']);
     expect(result.status).toBe(0);
-    expect(result.out).toBe('Generated uboot script boot.scr, to be loaded at address 0xC00000:\ntftpb 0xC00000 boot.scr; source 0xC00000\n');
+    expect(result.out).toBe(
+      'Generated uboot script boot.scr, to be loaded at address 0xC00000:\ntftpb 0xC00000 boot.scr; source 0xC00000\n',
+    );
     const source = readFileSync(path.join(dir, 'boot.source'), 'utf8');
-    expect(source.split('\n').slice(0, 4)).toEqual(['tftpb 0xE00000 Image', `tftpb 0x2200000 initrd.cpio`, 'tftpb 0x2800000 xen', 'tftpb 0x2A00000 board.dtb']);
+    expect(source.split('\n').slice(0, 4)).toEqual([
+      'tftpb 0xE00000 Image',
+      `tftpb 0x2200000 initrd.cpio`,
+      'tftpb 0x2800000 xen',
+      'tftpb 0x2A00000 board.dtb',
+    ]);
     expect(readFileSync(path.join(dir, 'boot.scr')).equals(mkimageOf(path.join(dir, 'boot.source'), '0xC00000'))).toBe(true);
   });
 
@@ -132,10 +151,13 @@ describe('imagebuilder command', () => {
 
   it('creates boot-time CPU pools as upstream does: phandles counted down from 0xfffffffe for CPUs without one', async () => {
     // cpu@1 has no phandle (it gets one), cpu@2 has 0xa (kept, written with its 0x); pool 1 has no scheduler
-    writeFileSync(path.join(dir, 'cpus.dts'), `/dts-v1/;
+    writeFileSync(
+      path.join(dir, 'cpus.dts'),
+      `/dts-v1/;
 / { chosen { }; cpus { #address-cells = <1>; #size-cells = <0>;
   cpu@0 { reg = <0>; }; cpu@1 { reg = <1>; }; cpu@2 { reg = <2>; phandle = <0xa>; }; cpu@3 { reg = <3>; }; }; };
-`);
+`,
+    );
     execFileSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', path.join(dir, 'board.dtb'), path.join(dir, 'cpus.dts')], { stdio: 'pipe' });
     image('domU/Image', 3_000_000);
     const pools = 'NUM_CPUPOOLS=2\nCPUPOOL[0]="cpu@1,cpu@2 null"\nCPUPOOL[1]="cpu@3"\n';
@@ -145,37 +167,65 @@ describe('imagebuilder command', () => {
     expect(result.status).toBe(0);
     const source = readFileSync(path.join(dir, 'boot.source'), 'utf8');
     const poolLines = source.slice(source.indexOf('fdt set /cpus/'), source.indexOf('setenv fdt_high'));
-    expect(poolLines).toBe([
-      'fdt set /cpus/cpu@1 phandle <0xfffffffe>',
-      'fdt mknod /chosen cpupool_0',
-      'fdt set /chosen/cpupool_0 phandle <0xfffffffd>',
-      'fdt set /chosen/cpupool_0 compatible "xen,cpupool"',
-      'fdt set /chosen/cpupool_0 cpupool-cpus < 0xfffffffe 0xa>',
-      'fdt set /chosen/cpupool_0 cpupool-sched "null"',
-      'fdt set /chosen/domU0 domain-cpupool <0xfffffffd>',
-      'fdt set /cpus/cpu@3 phandle <0xfffffffc>',
-      'fdt mknod /chosen cpupool_1',
-      'fdt set /chosen/cpupool_1 phandle <0xfffffffb>',
-      'fdt set /chosen/cpupool_1 compatible "xen,cpupool"',
-      'fdt set /chosen/cpupool_1 cpupool-cpus < 0xfffffffc>',
-      'fdt set /chosen/domU1 domain-cpupool <0xfffffffb>',
-      '',
-    ].join('\n'));
+    expect(poolLines).toBe(
+      [
+        'fdt set /cpus/cpu@1 phandle <0xfffffffe>',
+        'fdt mknod /chosen cpupool_0',
+        'fdt set /chosen/cpupool_0 phandle <0xfffffffd>',
+        'fdt set /chosen/cpupool_0 compatible "xen,cpupool"',
+        'fdt set /chosen/cpupool_0 cpupool-cpus < 0xfffffffe 0xa>',
+        'fdt set /chosen/cpupool_0 cpupool-sched "null"',
+        'fdt set /chosen/domU0 domain-cpupool <0xfffffffd>',
+        'fdt set /cpus/cpu@3 phandle <0xfffffffc>',
+        'fdt mknod /chosen cpupool_1',
+        'fdt set /chosen/cpupool_1 phandle <0xfffffffb>',
+        'fdt set /chosen/cpupool_1 compatible "xen,cpupool"',
+        'fdt set /chosen/cpupool_1 cpupool-cpus < 0xfffffffc>',
+        'fdt set /chosen/domU1 domain-cpupool <0xfffffffb>',
+        '',
+      ].join('\n'),
+    );
     // after every DomU node, so domain-cpupool lands on a node that exists
     expect(source.indexOf('fdt mknod /chosen domU1')).toBeLessThan(source.indexOf('fdt set /cpus/cpu@1'));
 
-    const missing = await imagebuilder(['-c', config(baseConfig + 'NUM_CPUPOOLS=1\nCPUPOOL[0]="cpu@7 credit2"\n'), '-d', dir, '-t', 'tftp']);
+    const missing = await imagebuilder([
+      '-c',
+      config(baseConfig + 'NUM_CPUPOOLS=1\nCPUPOOL[0]="cpu@7 credit2"\n'),
+      '-d',
+      dir,
+      '-t',
+      'tftp',
+    ]);
     expect({ status: missing.status, out: missing.out }).toEqual({ status: 1, out: '/cpus/cpu@7 does not exist\n' });
-    const twice = await imagebuilder(['-c', config(baseConfig + 'NUM_CPUPOOLS=2\nCPUPOOL[0]="cpu@1"\nCPUPOOL[1]="cpu@1 null"\n'), '-d', dir, '-t', 'tftp']);
+    const twice = await imagebuilder([
+      '-c',
+      config(baseConfig + 'NUM_CPUPOOLS=2\nCPUPOOL[0]="cpu@1"\nCPUPOOL[1]="cpu@1 null"\n'),
+      '-d',
+      dir,
+      '-t',
+      'tftp',
+    ]);
     expect({ status: twice.status, out: twice.out }).toEqual({ status: 1, out: '/cpus/cpu@1 already assigned to another cpupool\n' });
     expect(existsSync(path.join(dir, 'boot.scr'))).toBe(false);
   });
 
   it('exits 1 on the errors uboot-script-gen exits 1 on, and leaves no outputs behind', async () => {
     const cases: Array<[string, string[], string]> = [
-      ['missing file', ['-c', config(baseConfig.replace('"xen"', '"nope"')), '-d', dir, '-t', 'tftp'], "File nope doesn't exist, exiting\n"],
-      ['wrong type', ['-c', config(baseConfig.replace('"board.dtb"', '"initrd.cpio"')), '-d', dir, '-t', 'tftp'], 'Wrong file type initrd.cpio. It should be Device Tree Blob\\|data, exiting.\n'],
-      ['not enough memory', ['-c', config(baseConfig.replace('0x3c000000', '0x2000000')), '-d', dir, '-t', 'tftp'], 'Error, not enough memory to load all binaries\n'],
+      [
+        'missing file',
+        ['-c', config(baseConfig.replace('"xen"', '"nope"')), '-d', dir, '-t', 'tftp'],
+        "File nope doesn't exist, exiting\n",
+      ],
+      [
+        'wrong type',
+        ['-c', config(baseConfig.replace('"board.dtb"', '"initrd.cpio"')), '-d', dir, '-t', 'tftp'],
+        'Wrong file type initrd.cpio. It should be Device Tree Blob\\|data, exiting.\n',
+      ],
+      [
+        'not enough memory',
+        ['-c', config(baseConfig.replace('0x3c000000', '0x2000000')), '-d', dir, '-t', 'tftp'],
+        'Error, not enough memory to load all binaries\n',
+      ],
       ['no load command', ['-c', config(), '-d', dir], 'LOAD_CMD not set, either specify it in the config or set it with the -t option\n'],
       ['unknown option', ['-x'], 'Unknown option, see "xen-pi-imager imagebuilder -h"\n'],
       ['missing arguments', ['-c', config()], 'Undefined arguments, see "xen-pi-imager imagebuilder -h"\n'],
@@ -193,12 +243,32 @@ describe('imagebuilder command', () => {
 
   it('runs as a real process with the same result', async () => {
     const run = promisify(execFile);
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(root, 'electron/cli/index.ts'), 'imagebuilder', '-c', config(), '-d', dir, '-t', 'tftp'], {
-      cwd: root, env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' },
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'electron/cli/index.ts'), 'imagebuilder', '-c', config(), '-d', dir, '-t', 'tftp'],
+      {
+        cwd: root,
+        env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' },
+      },
+    );
     expect(stdout).toBe('Generated uboot script boot.scr, to be loaded at address 0xC00000:\ntftpb 0xC00000 boot.scr; source 0xC00000\n');
     expect(readFileSync(path.join(dir, 'boot.scr')).equals(mkimageOf(path.join(dir, 'boot.source'), '0xC00000'))).toBe(true);
-    const failed = await run(process.execPath, ['--import', 'tsx', path.join(root, 'electron/cli/index.ts'), 'imagebuilder', '-c', config(baseConfig.replace('"xen"', '"nope"')), '-d', dir, '-t', 'tftp'], { cwd: root }).catch((e) => e);
+    const failed = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'electron/cli/index.ts'),
+        'imagebuilder',
+        '-c',
+        config(baseConfig.replace('"xen"', '"nope"')),
+        '-d',
+        dir,
+        '-t',
+        'tftp',
+      ],
+      { cwd: root },
+    ).catch((e) => e);
     expect(failed.code).toBe(1);
   });
 });

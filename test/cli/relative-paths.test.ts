@@ -48,7 +48,11 @@ beforeAll(() => {
     ...base,
     name: 'Relative kit',
     xen: { ...base.xen, binary: part('parts/xen-4.17-arm64', arm64Head(900_000), 900_000) },
-    dom0: { ...base.dom0!, kernel: part('parts/Image', arm64Head(3_000_000), 3_000_000), ramdisk: part('parts/initrd.cpio', cpioHead(), 200_000) },
+    dom0: {
+      ...base.dom0!,
+      kernel: part('parts/Image', arm64Head(3_000_000), 3_000_000),
+      ramdisk: part('parts/initrd.cpio', cpioHead(), 200_000),
+    },
     deviceTree: part('parts/bcm2711-rpi-4-b.dtb', dtbHead(30_000), 30_000),
     ubootBinary: part('parts/u-boot.bin', Uint8Array.from([0x55, 0x42]), 600_000),
     firmware: [part('firmware/start4.elf', Uint8Array.from([1]), 100_000), part('firmware/fixup4.dat', Uint8Array.from([2]), 5_000)],
@@ -98,7 +102,12 @@ describe('a profile of relative paths, used from another folder', () => {
   });
 
   it('the app opens the file with the same meaning: its preview loads the very stage 2 generate wrote', async () => {
-    const services = createServices({ transport: 'browser', emit: () => undefined, openExternal: async () => undefined, userDataDir: home() });
+    const services = createServices({
+      transport: 'browser',
+      emit: () => undefined,
+      openExternal: async () => undefined,
+      userDataDir: home(),
+    });
     try {
       const opened = await services.openProfileFile(path.join(kit, 'pi4.json'));
       const loaded = await services.profileLoad(opened.id);
@@ -107,7 +116,9 @@ describe('a profile of relative paths, used from another folder', () => {
       expect(preview.problems.filter((p) => p.severity === 'error')).toEqual([]);
       const stage2 = preview.files.find((f) => f.name === 'boot2.source')!;
       // absolute in the app, so the load names are base names: the same files, at the same addresses
-      expect((stage2.preview ?? '').replace(/ parts\//g, ' ')).toBe(fs.readFileSync(path.join(elsewhere, 'out', 'tftp', 'boot2.source'), 'utf8').replace(/ parts\//g, ' '));
+      expect((stage2.preview ?? '').replace(/ parts\//g, ' ')).toBe(
+        fs.readFileSync(path.join(elsewhere, 'out', 'tftp', 'boot2.source'), 'utf8').replace(/ parts\//g, ' '),
+      );
       // and an export names the same files from anywhere
       const exported = JSON.parse(await services.profileExport(opened.id));
       expect(exported.xen.binary).toBe(path.join(kit, 'parts', 'xen-4.17-arm64'));

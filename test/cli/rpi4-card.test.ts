@@ -15,12 +15,15 @@ import { fsckFat, mtoolsRead } from '../helpers/disk-images';
 
 const repoRoot = path.resolve(__dirname, '../..');
 const cacheDir = process.env.XEN_PI_IMAGER_CACHE ?? path.join(repoRoot, '.cache', 'emulator');
-const canFetch = process.platform === 'linux' && Boolean(findExecutable('apt-get') && findExecutable('dpkg-deb') && findExecutable('mcopy') && findExecutable('fsck.vfat'));
+const canFetch =
+  process.platform === 'linux' &&
+  Boolean(findExecutable('apt-get') && findExecutable('dpkg-deb') && findExecutable('mcopy') && findExecutable('fsck.vfat'));
 if (!canFetch) console.warn('Skipping the Pi 4 card tests: they need apt-get, dpkg-deb, mtools and dosfstools (Debian).');
 
 let dir: string;
 let profileFile: string;
-const io = () => captureIO({ env: { ...process.env, XEN_PI_IMAGER_HOME: path.join(dir, 'home'), XEN_PI_IMAGER_CACHE: cacheDir }, cwd: dir });
+const io = () =>
+  captureIO({ env: { ...process.env, XEN_PI_IMAGER_HOME: path.join(dir, 'home'), XEN_PI_IMAGER_CACHE: cacheDir }, cwd: dir });
 const cli = async (...args: string[]) => {
   const captured = io();
   const status = await runCli(args, captured);
@@ -45,7 +48,12 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
 
   it('writes a valid SD-only profile that records each file’s package, version and SHA-256', async () => {
     const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8'));
-    expect(profile).toMatchObject({ board: 'rpi4', boot: { mode: 'sd' }, ubootBinary: 'u-boot.bin', deviceTree: 'xen/bcm2711-rpi-4-b.dtb' });
+    expect(profile).toMatchObject({
+      board: 'rpi4',
+      boot: { mode: 'sd' },
+      ubootBinary: 'u-boot.bin',
+      deviceTree: 'xen/bcm2711-rpi-4-b.dtb',
+    });
     expect(profile.baseImage).toBeUndefined();
     expect(profile.firmware).toEqual(['firmware/start4.elf', 'firmware/fixup4.dat', 'firmware/bcm2711-rpi-4-b.dtb']);
     expect(profile.dom0.kernel).toMatch(/^xen\/vmlinuz-.*-arm64\.gz$/);
@@ -60,7 +68,9 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
     const tree = parseFdt(new Uint8Array(fs.readFileSync(path.join(dir, 'parts', 'xen', 'bcm2711-rpi-4-b.dtb')))).root;
     const aliases = findNode(tree, '/aliases')!.properties.map((p) => p.name);
     expect(aliases.filter((name) => name.startsWith('mmc'))).toEqual([]);
-    const hosts = [...walkNodes(tree)].filter((e) => /^mmc@/.test(e.node.name) && getString(e.node, 'status') !== 'disabled').map((e) => e.path);
+    const hosts = [...walkNodes(tree)]
+      .filter((e) => /^mmc@/.test(e.node.name) && getString(e.node, 'status') !== 'disabled')
+      .map((e) => e.path);
     expect(hosts).toEqual(['/soc/mmc@7e300000', '/emmc2bus/mmc@7e340000']);
     const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8'));
     expect(profile.boot.mode).toBe('sd'); // so stage 1 loads from distro boot's ${devnum}, not a fixed mmc 0
@@ -133,10 +143,19 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
   it('refuses a trial of Debian’s Xen and kernel swapped, with the reason, before any boot', async () => {
     const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8'));
     const swapped = path.join(dir, 'parts', 'swapped.json');
-    fs.writeFileSync(swapped, JSON.stringify({ ...profile, xen: { ...profile.xen, binary: profile.dom0.kernel }, dom0: { ...profile.dom0, kernel: profile.xen.binary } }));
+    fs.writeFileSync(
+      swapped,
+      JSON.stringify({
+        ...profile,
+        xen: { ...profile.xen, binary: profile.dom0.kernel },
+        dom0: { ...profile.dom0, kernel: profile.xen.binary },
+      }),
+    );
     const tried = await cli('try', '--profile', swapped, '--timeout', '60');
     expect(tried.status).toBe(1);
-    expect(tried.err).toMatch(/\$\.xen\.binary: vmlinuz-[^ ]+ is a Linux kernel \(Linux 6\.\d+\.\d+-\d+-arm64\), not Xen.*look swapped: exchange them/);
+    expect(tried.err).toMatch(
+      /\$\.xen\.binary: vmlinuz-[^ ]+ is a Linux kernel \(Linux 6\.\d+\.\d+-\d+-arm64\), not Xen.*look swapped: exchange them/,
+    );
     expect(tried.err).toMatch(/\$\.dom0\.kernel: xen-4\.17-arm64 is Xen 4\.17, not a Linux kernel/);
     expect(tried.out).not.toMatch(/Starting .*qemu/);
   });
@@ -152,7 +171,9 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
       expect(tried.out).toMatch(/xl list shows Domain-0 \(512 MB, 1 vCPU\)/);
       expect(tried.out).toMatch(/^PASS: /m);
       expect(tried.out).toMatch(/^Ran on: QEMU raspi4b, the emulated Raspberry Pi 4$/m);
-      expect(tried.out).toMatch(/^Not booted from your files:\n {2}- the Raspberry Pi firmware \(start4\.elf, fixup4\.dat\) and config\.txt/m);
+      expect(tried.out).toMatch(
+        /^Not booted from your files:\n {2}- the Raspberry Pi firmware \(start4\.elf, fixup4\.dat\) and config\.txt/m,
+      );
       expect(tried.status).toBe(0);
     }, 300_000);
 
@@ -170,7 +191,17 @@ describe.skipIf(!canFetch)('a Pi 4 card from nothing but the app', () => {
     it('boots a TFTP profile as its SD-only twin, and says so', async () => {
       const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8'));
       const tftp = path.join(dir, 'parts', 'tftp.json');
-      fs.writeFileSync(tftp, JSON.stringify({ ...profile, boot: { ...profile.boot, mode: 'tftp', network: { method: 'static', serverIp: '192.168.1.10', boardIp: '192.168.1.50', netmask: '255.255.255.0' } } }));
+      fs.writeFileSync(
+        tftp,
+        JSON.stringify({
+          ...profile,
+          boot: {
+            ...profile.boot,
+            mode: 'tftp',
+            network: { method: 'static', serverIp: '192.168.1.10', boardIp: '192.168.1.50', netmask: '255.255.255.0' },
+          },
+        }),
+      );
       const tried = await cli('try', '--profile', tftp, '--timeout', '180', '--json');
       const result = JSON.parse(tried.out);
       expect(result.machine).toBe('raspi4b');

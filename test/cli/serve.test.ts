@@ -63,7 +63,11 @@ describe('xen-pi-imager serve', () => {
   it('serves a TFTP-mode profile: the generated stage 2 from memory and the files it names', async () => {
     const profile = defaultProfile('qemu-virt');
     profile.xen.binary = component('xen', arm64Head(900_000), 900_000);
-    profile.dom0 = { ...profile.dom0!, kernel: component('vmlinuz', arm64Head(2_000_000), 2_000_000), ramdisk: component('initrd.cpio', cpioHead(), 300_000) };
+    profile.dom0 = {
+      ...profile.dom0!,
+      kernel: component('vmlinuz', arm64Head(2_000_000), 2_000_000),
+      ramdisk: component('initrd.cpio', cpioHead(), 300_000),
+    };
     profile.deviceTree = component('virt.dtb', dtbHead(20_000), 20_000);
     fs.writeFileSync(path.join(dir, 'qemu.json'), JSON.stringify(profile));
     const port = await freePort();
@@ -92,7 +96,11 @@ describe('xen-pi-imager serve', () => {
     };
     const profile = defaultProfile('qemu-virt');
     profile.xen.binary = part('xen', arm64Head(700_000), 700_000);
-    profile.dom0 = { ...profile.dom0!, kernel: part('Image', arm64Head(1_500_000), 1_500_000), ramdisk: part('rootfs.cpio', cpioHead(), 100_000) };
+    profile.dom0 = {
+      ...profile.dom0!,
+      kernel: part('Image', arm64Head(1_500_000), 1_500_000),
+      ramdisk: part('rootfs.cpio', cpioHead(), 100_000),
+    };
     profile.deviceTree = part('board.dtb', dtbHead(10_000), 10_000);
     fs.writeFileSync(path.join(folder, 'relative.json'), JSON.stringify(profile));
     const port = await freePort();
@@ -135,10 +143,14 @@ describe('xen-pi-imager serve', () => {
 
   it('runs as a real process and exits 0 on Ctrl-C (SIGINT)', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'electron/cli/index.ts', 'serve', '--root', path.join(dir, 'root'), '--port', String(port)], {
-      cwd: appRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'electron/cli/index.ts', 'serve', '--root', path.join(dir, 'root'), '--port', String(port)],
+      {
+        cwd: appRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

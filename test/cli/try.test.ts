@@ -19,7 +19,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const tryIO = (env: NodeJS.ProcessEnv = {}) => captureIO({ env: { ...process.env, XEN_PI_IMAGER_HOME: path.join(dir, 'home'), ...env }, cwd: dir });
+const tryIO = (env: NodeJS.ProcessEnv = {}) =>
+  captureIO({ env: { ...process.env, XEN_PI_IMAGER_HOME: path.join(dir, 'home'), ...env }, cwd: dir });
 
 describe('xen-pi-imager try', () => {
   it('lists try and fetch-parts among the commands', async () => {
@@ -59,19 +60,36 @@ describe('xen-pi-imager try', () => {
     expect(io.err).toContain('--kernel must be gzip or image, not "bz2".');
   });
 
-  it.skipIf(!checkQemu().available)('runs QEMU as a child process and exits 1 with the milestone where time ran out', () => {
-    const command = [process.execPath, '--import', 'tsx', path.join(appRoot, 'electron/cli/index.ts'), 'try', '--profile', profileFile, '--external-tftp', '--timeout', '5', '--json'];
-    // as root, a private network namespace guarantees no other test's TFTP server answers on port 69
-    const isolated = process.getuid?.() === 0 && findExecutable('unshare') ? ['unshare', '-n', ...command] : command;
-    const child = spawnSync(
-      isolated[0]!,
-      isolated.slice(1),
-      { cwd: appRoot, env: { ...process.env, XEN_PI_IMAGER_HOME: path.join(dir, 'home') }, encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(child.status).toBe(1);
-    const result = JSON.parse(child.stdout) as { ok: boolean; diagnosis: { kind: string; after: string; message: string } };
-    expect(result.ok).toBe(false);
-    expect(result.diagnosis).toMatchObject({ kind: 'timeout', after: 'stage1' });
-    expect(result.diagnosis.message).toMatch(/within 5 s: it got stuck after “Stage 1/);
-  }, 60_000);
+  it.skipIf(!checkQemu().available)(
+    'runs QEMU as a child process and exits 1 with the milestone where time ran out',
+    () => {
+      const command = [
+        process.execPath,
+        '--import',
+        'tsx',
+        path.join(appRoot, 'electron/cli/index.ts'),
+        'try',
+        '--profile',
+        profileFile,
+        '--external-tftp',
+        '--timeout',
+        '5',
+        '--json',
+      ];
+      // as root, a private network namespace guarantees no other test's TFTP server answers on port 69
+      const isolated = process.getuid?.() === 0 && findExecutable('unshare') ? ['unshare', '-n', ...command] : command;
+      const child = spawnSync(isolated[0]!, isolated.slice(1), {
+        cwd: appRoot,
+        env: { ...process.env, XEN_PI_IMAGER_HOME: path.join(dir, 'home') },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(child.status).toBe(1);
+      const result = JSON.parse(child.stdout) as { ok: boolean; diagnosis: { kind: string; after: string; message: string } };
+      expect(result.ok).toBe(false);
+      expect(result.diagnosis).toMatchObject({ kind: 'timeout', after: 'stage1' });
+      expect(result.diagnosis.message).toMatch(/within 5 s: it got stuck after “Stage 1/);
+    },
+    60_000,
+  );
 });

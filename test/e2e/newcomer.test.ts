@@ -26,7 +26,10 @@ async function photograph(name: string): Promise<void> {
     expect(await a11yViolations(page), `accessibility of ${name} (${scheme})`).toEqual([]);
   }
   await page.emulateMedia({ colorScheme: 'light' });
-  expect(await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth), `sideways scrolling on ${name}`).toBe(false);
+  expect(
+    await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth),
+    `sideways scrolling on ${name}`,
+  ).toBe(false);
 }
 
 /** Browse… → the page's file browser → Temporary files → the test's folders → the file (or folder): clicks only. */
@@ -110,7 +113,10 @@ describe.skipIf(!haveChromium)('a newcomer’s wizard', () => {
   }, 240_000);
 
   it('keeps the file browser to its places and says so', async () => {
-    await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Components/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Wizard steps' })
+      .getByRole('button', { name: /Components/ })
+      .click();
     await page.getByTestId('component-xen-browse').click();
     const dialog = page.getByTestId('file-browser');
     await dialog.getByRole('button', { name: 'File xen', exact: true }).waitFor(); // it opens where the field points
@@ -129,22 +135,33 @@ describe.skipIf(!haveChromium)('a newcomer’s wizard', () => {
   });
 
   it('words a bad address as a sentence about the field, on the field and on Review, and forgets it once fixed', async () => {
-    await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Network boot/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Wizard steps' })
+      .getByRole('button', { name: /Network boot/ })
+      .click();
     await page.getByTestId('mode-tftp').check();
     await page.getByTestId('method-static').check();
     await page.getByTestId('server-ip').fill('192.168.1.300');
     await page.getByText('The TFTP server address must be an IPv4 address').first().waitFor();
     await photograph('05-network-tftp-problem');
-    await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Review/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Wizard steps' })
+      .getByRole('button', { name: /Review/ })
+      .click();
     const problems = page.getByTestId('review-problems');
     await problems.waitFor();
-    expect(await problems.textContent()).toMatch(/TFTP server address \(Network boot step\): The TFTP server address must be an IPv4 address/);
+    expect(await problems.textContent()).toMatch(
+      /TFTP server address \(Network boot step\): The TFTP server address must be an IPv4 address/,
+    );
     expect(await page.locator('body').textContent()).not.toMatch(/Invalid arguments|this is a bug|\$\.boot|Too small|expected int/);
     await photograph('06-review-problems');
     await problems.getByRole('button', { name: 'TFTP server address' }).click();
     await page.getByTestId('server-ip').fill('192.168.1.10');
     await page.getByTestId('board-ip').fill('192.168.1.50');
-    await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Review/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Wizard steps' })
+      .getByRole('button', { name: /Review/ })
+      .click();
     await page.getByTestId('review').waitFor();
     expect(await page.getByTestId('review-problems').count()).toBe(0);
     expect(await page.getByTestId('error').count()).toBe(0);
@@ -175,7 +192,9 @@ describe.skipIf(!haveChromium)('a newcomer’s wizard', () => {
     const same = path.join(work, 'desk.xenpi');
     fs.writeFileSync(same, JSON.stringify({ ...defaultProfile('rpi4'), name: 'Desk Pi' }));
     await page.getByTestId('import-profile').setInputFiles(same);
-    await page.getByText('Imported “Desk Pi” as “Desk Pi (2)”: a saved profile already had that name, and both are kept.', { exact: false }).waitFor();
+    await page
+      .getByText('Imported “Desk Pi” as “Desk Pi (2)”: a saved profile already had that name, and both are kept.', { exact: false })
+      .waitFor();
     expect(await page.getByTestId('status').textContent()).not.toMatch(/Saved/);
     expect(await page.getByLabel('Profile name').inputValue()).toBe('Desk Pi (2)');
     await page.getByRole('button', { name: 'Open Desk Pi', exact: true }).click();

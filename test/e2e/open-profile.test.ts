@@ -15,7 +15,10 @@ describe.skipIf(!haveChromium)('a profile file opened with the app', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    fs.writeFileSync(file, JSON.stringify({ ...defaultProfile('qemu-virt'), name: 'Bench QEMU', xen: { version: '4.19', binary: 'xen-4.19-arm64' } }, null, 2));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ ...defaultProfile('qemu-virt'), name: 'Bench QEMU', xen: { version: '4.19', binary: 'xen-4.19-arm64' } }, null, 2),
+    );
     app = await startBrowserMode({}, [file]);
     browser = await launchChromium();
   }, 60_000);
@@ -37,7 +40,10 @@ describe.skipIf(!haveChromium)('a profile file opened with the app', () => {
     expect(background).toBe('rgb(17, 20, 24)');
     await page.screenshot({ path: path.join(resultsDir, 'open-profile-dark.png'), fullPage: true });
     expect(await a11yViolations(page)).toEqual([]);
-    await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Board and Xen/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Wizard steps' })
+      .getByRole('button', { name: /Board and Xen/ })
+      .click();
     expect(await page.getByTestId('xen-version').inputValue()).toBe('4.19');
     expect(await page.getByTestId('board-qemu-virt').isChecked()).toBe(true);
     await page.screenshot({ path: path.join(resultsDir, 'open-profile-dark-board.png'), fullPage: true });

@@ -26,7 +26,10 @@ async function screenshot(name: string): Promise<void> {
   shot += 1;
   await page.screenshot({ path: path.join(resultsDir, `pi4-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
   expect(await a11yViolations(page), `accessibility of ${name}`).toEqual([]);
-  expect(await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth), `horizontal scrolling on ${name}`).toBe(false);
+  expect(
+    await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth),
+    `horizontal scrolling on ${name}`,
+  ).toBe(false);
 }
 
 /** A close-up of one part of the page (the full-page shots of long steps are too small to read). */
@@ -80,7 +83,9 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
     await page.getByTestId('dom0-memory').fill('1536');
     await page.getByTestId('board-ram').selectOption('1024');
     expect(await value('dom0-memory')).toBe('768');
-    expect(await page.getByTestId('dom0-fit-note').textContent()).toBe('Dom0 memory lowered from 1536 MB to 768 MB, the most that fits a 1 GB Raspberry Pi 4 Model B in steps of 128 MB.');
+    expect(await page.getByTestId('dom0-fit-note').textContent()).toBe(
+      'Dom0 memory lowered from 1536 MB to 768 MB, the most that fits a 1 GB Raspberry Pi 4 Model B in steps of 128 MB.',
+    );
     expect(await page.getByText(/Dom0 and the DomUs share 864 MiB/).isVisible()).toBe(true);
     await screenshot('board-ram');
     // asking for more than fits is refused with the most that does
@@ -118,7 +123,9 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
     expect(await page.getByTestId('qemu-try').textContent()).toBe('Try on an emulated Pi 4');
     expect(await page.getByTestId('qemu-try').isDisabled()).toBe(true);
     // the reason names the fields to fix and their step, not only "the problems above"
-    expect(await page.getByTestId('qemu-why-disabled').textContent()).toMatch(/^Fix .*\(Components step\).* first: the list at the top of this step says what is wrong\.$/);
+    expect(await page.getByTestId('qemu-why-disabled').textContent()).toMatch(
+      /^Fix .*\(Components step\).* first: the list at the top of this step says what is wrong\.$/,
+    );
     await screenshot('review-disabled');
   });
 
@@ -138,13 +145,17 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
     expect(await value('component-kernel')).toMatch(/^xen\/vmlinuz-\d+\.\d+\.\d+-\d+-arm64\.gz$/);
     expect(await value('component-ramdisk')).toBe('xen/dom0-initramfs.cpio.gz');
     expect(await value('component-base')).toBe('');
-    expect(await page.getByTestId('firmware-files').textContent()).toMatch(/firmware\/start4\.elf — raspi-firmware .*firmware\/fixup4\.dat/);
+    expect(await page.getByTestId('firmware-files').textContent()).toMatch(
+      /firmware\/start4\.elf — raspi-firmware .*firmware\/fixup4\.dat/,
+    );
     const fetched = await page.getByTestId('parts-fetched').textContent();
     for (const pkg of ['u-boot-rpi', 'raspi-firmware', 'xen-hypervisor-4.17-arm64', 'linux-image-']) expect(fetched).toContain(pkg);
     expect(fetched).toMatch(/QEMU \d+\.\d+\.\d+ with raspi4b|the emulated Raspberry Pi 4 needs QEMU 9\.0/);
     raspi4b = /QEMU \d+\.\d+\.\d+ with raspi4b/.test(fetched ?? '');
     // the files are recognised where the profile names them, the gzip'd kernel by the Linux inside it
-    await expect.poll(() => page.getByTestId('recognised-kernel').textContent(), { timeout: 15_000 }).toMatch(/gzip compressed data — Linux 6\.\d+/);
+    await expect
+      .poll(() => page.getByTestId('recognised-kernel').textContent(), { timeout: 15_000 })
+      .toMatch(/gzip compressed data — Linux 6\.\d+/);
     expect(await page.locator('.field-problem').count()).toBe(0);
     // the user's own choices stay
     expect(await page.getByLabel('Profile name').inputValue()).toBe('Xen on Raspberry Pi 4');
@@ -163,7 +174,9 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
     for (const file of ['start4.elf', 'fixup4.dat', 'u-boot.bin', 'boot.scr', 'config.txt']) expect(bootPartition).toContain(file);
     expect(bootPartition).toMatch(/xen\/bcm2711-rpi-4-b\.dtbThe device tree Xen boots with/);
     expect(bootPartition).toMatch(/(^|\d)bcm2711-rpi-4-b\.dtbThe tree the firmware hands to U-Boot/);
-    expect(await page.getByTestId('preview-config.txt').textContent()).toMatch(/arm_64bit=1[\s\S]*enable_uart=1|enable_uart=1[\s\S]*arm_64bit=1/);
+    expect(await page.getByTestId('preview-config.txt').textContent()).toMatch(
+      /arm_64bit=1[\s\S]*enable_uart=1|enable_uart=1[\s\S]*arm_64bit=1/,
+    );
     expect(await page.getByTestId('qemu-try').isDisabled()).toBe(false);
     expect(await page.getByTestId('qemu-why-disabled').count()).toBe(0);
     await screenshot('review-fetched');
@@ -186,7 +199,9 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
     await screenshot('target-fresh');
     await page.getByTestId('write').click();
     await page.getByTestId('write-done').waitFor({ timeout: 180_000 });
-    expect(await page.getByTestId('fresh-card').textContent()).toMatch(/^A fresh card, built from nothing: a partition table and one FAT32 boot partition, \d+ MiB in all, holding the Raspberry Pi firmware, config\.txt, U-Boot, the boot scripts, Xen, Dom0’s kernel and ramdisk and the device tree\./);
+    expect(await page.getByTestId('fresh-card').textContent()).toMatch(
+      /^A fresh card, built from nothing: a partition table and one FAT32 boot partition, \d+ MiB in all, holding the Raspberry Pi firmware, config\.txt, U-Boot, the boot scripts, Xen, Dom0’s kernel and ramdisk and the device tree\./,
+    );
     // no source image: the hash shown is the built card's
     expect(await page.getByTestId('write-done').textContent()).toMatch(/Card image SHA-256: [0-9a-f]{64}/);
     expect(await page.getByTestId('write-done').textContent()).not.toMatch(/Source image/);
@@ -224,12 +239,26 @@ describe.skipIf(!haveChromium)('a Raspberry Pi 4 card from nothing but the app',
       await inDarkColours('review-tried', 'section.qemu');
       expect(await result.textContent()).toMatch(/^Booted: /);
       expect(await page.getByTestId('qemu-machine').textContent()).toMatch(/^Ran on: QEMU raspi4b, the emulated Raspberry Pi 4/);
-      for (const milestone of [/U-Boot found \/boot\.scr on the SD card/, /Loaded .* from the SD card/, /Xen 4\.17\.\d+ started/, /Dom0 userspace/, /toolstack started/, /Dom0 shell is ready/, /xl list shows Domain-0/]) {
+      for (const milestone of [
+        /U-Boot found \/boot\.scr on the SD card/,
+        /Loaded .* from the SD card/,
+        /Xen 4\.17\.\d+ started/,
+        /Dom0 userspace/,
+        /toolstack started/,
+        /Dom0 shell is ready/,
+        /xl list shows Domain-0/,
+      ]) {
         expect(timeline).toMatch(milestone);
       }
-      expect(await page.getByTestId('qemu-changes').textContent()).toMatch(/QEMU’s view of it with \d+ blocks? QEMU does not model disabled/);
-      expect(await page.getByTestId('qemu-substituted').textContent()).toMatch(/the Raspberry Pi firmware \(start4\.elf, fixup4\.dat\) and config\.txt: QEMU starts the card’s U-Boot itself/);
-      expect(await page.getByTestId('qemu-xl-list').textContent()).toMatch(/^xl list in Dom0: Domain-0 \(ID 0\), 768 MB, 1 vCPU, state r-----, [\d.]+ s of CPU time$/);
+      expect(await page.getByTestId('qemu-changes').textContent()).toMatch(
+        /QEMU’s view of it with \d+ blocks? QEMU does not model disabled/,
+      );
+      expect(await page.getByTestId('qemu-substituted').textContent()).toMatch(
+        /the Raspberry Pi firmware \(start4\.elf, fixup4\.dat\) and config\.txt: QEMU starts the card’s U-Boot itself/,
+      );
+      expect(await page.getByTestId('qemu-xl-list').textContent()).toMatch(
+        /^xl list in Dom0: Domain-0 \(ID 0\), 768 MB, 1 vCPU, state r-----, [\d.]+ s of CPU time$/,
+      );
       // the verdict's facts are as visible as the verdict: not folded into a details box
       expect(await page.getByTestId('qemu-changes').isVisible()).toBe(true);
       expect(await page.locator('[data-testid="qemu-result"] details').count()).toBe(0);
@@ -255,7 +284,11 @@ describe.skipIf(!haveChromium)('getting the parts without a network', () => {
     const bin = path.join(work, 'bin');
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, 'apt-get'), FAKE_APT_GET, { mode: 0o755 });
-    app = await startBrowserMode({ XEN_PI_IMAGER_CACHE: path.join(work, 'cache'), PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`, FAKE_APT_SLOW: slow });
+    app = await startBrowserMode({
+      XEN_PI_IMAGER_CACHE: path.join(work, 'cache'),
+      PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`,
+      FAKE_APT_SLOW: slow,
+    });
     browser = await launchChromium();
     await openPage(app);
   }, 120_000);
@@ -270,12 +303,16 @@ describe.skipIf(!haveChromium)('getting the parts without a network', () => {
   it('says Debian’s mirror cannot be reached, and what to do', async () => {
     await page.getByTestId('xen-offers-load').click();
     await page.getByTestId('error').waitFor({ timeout: 60_000 });
-    expect(await page.getByTestId('error').textContent()).toMatch(/^Debian’s package mirror cannot be reached: this computer seems to be offline\.Connect to the network and try again/);
+    expect(await page.getByTestId('error').textContent()).toMatch(
+      /^Debian’s package mirror cannot be reached: this computer seems to be offline\.Connect to the network and try again/,
+    );
     await next();
     await page.getByTestId('parts-fetch').click();
     const notice = page.getByRole('region', { name: 'Get everything from Debian' }).getByTestId('error');
     await notice.waitFor({ timeout: 60_000 });
-    expect(await notice.textContent()).toMatch(/seems to be offline\.Connect to the network and try again; parts already fetched stay in the cache/);
+    expect(await notice.textContent()).toMatch(
+      /seems to be offline\.Connect to the network and try again; parts already fetched stay in the cache/,
+    );
     expect(await page.getByTestId('parts-progress').textContent()).toMatch(/Reading Debian’s arm64 package lists/);
     expect(await value('component-xen')).toBe('xen-4.17-arm64'); // the profile is untouched
     await screenshot('components-offline');

@@ -28,16 +28,24 @@ let home: string;
 function runTrial(scenario: string): Promise<Trial> {
   const started = Date.now();
   const runner = path.join(__dirname, 'qemu-boot-runner.ts');
-  return runInPrivateNetwork(runner, [scenario], { XEN_PI_IMAGER_HOME: home, TRIAL_TIMEOUT: String(TRIAL_TIMEOUT_S) }).then(({ messages, stderr }) => {
-    const trial: Trial = { events: [], wallMs: Date.now() - started };
-    for (const message of messages as Array<{ type: string; name: string; payload: unknown; result: EmulatorResult; error: Trial['error'] }>) {
-      if (message.type === 'event') trial.events.push({ name: message.name, payload: message.payload });
-      if (message.type === 'result') trial.result = message.result;
-      if (message.type === 'error') trial.error = message.error;
-    }
-    if (!trial.result && !trial.error) throw new Error(`the runner printed no result; stderr: ${stderr.slice(-2000)}`);
-    return trial;
-  });
+  return runInPrivateNetwork(runner, [scenario], { XEN_PI_IMAGER_HOME: home, TRIAL_TIMEOUT: String(TRIAL_TIMEOUT_S) }).then(
+    ({ messages, stderr }) => {
+      const trial: Trial = { events: [], wallMs: Date.now() - started };
+      for (const message of messages as Array<{
+        type: string;
+        name: string;
+        payload: unknown;
+        result: EmulatorResult;
+        error: Trial['error'];
+      }>) {
+        if (message.type === 'event') trial.events.push({ name: message.name, payload: message.payload });
+        if (message.type === 'result') trial.result = message.result;
+        if (message.type === 'error') trial.error = message.error;
+      }
+      if (!trial.result && !trial.error) throw new Error(`the runner printed no result; stderr: ${stderr.slice(-2000)}`);
+      return trial;
+    },
+  );
 }
 
 function trialTempDirs(): string[] {
@@ -70,11 +78,29 @@ describe.skipIf(skip !== undefined)('trying the boot chain in QEMU', () => {
     expect(result.dom0.capabilities).toBe('control_d');
     expect(result.dom0.failures).toEqual([]);
     expect(result.milestones.map((m) => m.kind).filter((kind, i, all) => all.indexOf(kind) === i)).toEqual([
-      'uboot', 'boot-script-found', 'card-load', 'stage1', 'tftp-load', 'stage2', 'starting-kernel', 'xen', 'dom0-kernel', 'dom0-userspace', 'power-off',
+      'uboot',
+      'boot-script-found',
+      'card-load',
+      'stage1',
+      'tftp-load',
+      'stage2',
+      'starting-kernel',
+      'xen',
+      'dom0-kernel',
+      'dom0-userspace',
+      'power-off',
     ]);
     // every boot file came from our TFTP server, with the block size U-Boot asks for
-    const served = trial.events.filter((e) => e.name === 'tftp:transfer' && (e.payload as TftpDoneEvent).kind === 'done').map((e) => e.payload as TftpDoneEvent);
-    expect(served.map((t) => t.file)).toEqual(['boot2.scr', expect.stringMatching(/^vmlinuz-/), 'dom0-initramfs.cpio.gz', 'xen-4.17-arm64', 'virt.dtb']);
+    const served = trial.events
+      .filter((e) => e.name === 'tftp:transfer' && (e.payload as TftpDoneEvent).kind === 'done')
+      .map((e) => e.payload as TftpDoneEvent);
+    expect(served.map((t) => t.file)).toEqual([
+      'boot2.scr',
+      expect.stringMatching(/^vmlinuz-/),
+      'dom0-initramfs.cpio.gz',
+      'xen-4.17-arm64',
+      'virt.dtb',
+    ]);
     expect(served.every((t) => t.blksize === 1468 && t.client.address === '127.0.0.1')).toBe(true);
     const loads = result.milestones.filter((m) => m.kind === 'tftp-load').map((m) => [m.file, m.bytes]);
     expect(loads).toEqual(served.map((t) => [t.file, t.bytes]));
@@ -82,9 +108,13 @@ describe.skipIf(skip !== undefined)('trying the boot chain in QEMU', () => {
     const timeline = trial.events.filter((e) => e.name === 'emulator:timeline').map((e) => (e.payload as { entry: TimelineEntry }).entry);
     const transfers = timeline.flatMap((entry) => (entry.kind === 'transfer' && entry.state === 'done' ? [[entry.file, entry.bytes]] : []));
     expect(transfers).toEqual(served.map((t) => [t.file, t.bytes]));
-    expect(timeline.filter((entry) => entry.kind === 'milestone').map((entry) => entry.kind === 'milestone' && entry.milestone)).toEqual(result.milestones);
+    expect(timeline.filter((entry) => entry.kind === 'milestone').map((entry) => entry.kind === 'milestone' && entry.milestone)).toEqual(
+      result.milestones,
+    );
     expect(fs.readFileSync(result.consoleLogPath!, 'latin1')).toContain('XEN-PI-IMAGER-DOM0 capabilities control_d');
-    console.info(`QEMU boot to Dom0 userspace: ${(result.milestones.find((m) => m.kind === 'dom0-userspace')!.timeMs / 1000).toFixed(1)} s`);
+    console.info(
+      `QEMU boot to Dom0 userspace: ${(result.milestones.find((m) => m.kind === 'dom0-userspace')!.timeMs / 1000).toFixed(1)} s`,
+    );
   }, 180_000);
 
   it('says the TFTP server has no kernel file, seconds after stage 2 asks for it', async () => {
@@ -114,13 +144,16 @@ describe.skipIf(skip !== undefined)('trying the boot chain in QEMU', () => {
 
   it('leaves no QEMU process and no temporary folder behind', () => {
     expect(trialTempDirs().filter((dir) => !tempDirsBefore.includes(dir))).toEqual([]);
-    const processes = fs.readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).map((pid) => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        return '';
-      }
-    });
+    const processes = fs
+      .readdirSync('/proc')
+      .filter((pid) => /^\d+$/.test(pid))
+      .map((pid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        } catch {
+          return '';
+        }
+      });
     expect(processes.filter((cmd) => cmd.includes('xen-pi-imager-qemu-'))).toEqual([]);
   });
 });

@@ -34,7 +34,10 @@ describe.skipIf(!haveChromium)('a ready-made image and unsaved changes', () => {
     expect(await a11yViolations(page)).toEqual([]);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Board and Xen/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Wizard steps' })
+      .getByRole('button', { name: /Board and Xen/ })
+      .click();
     expect(await page.getByTestId('xen-version').inputValue()).toBe('4.18');
     expect(await page.getByTestId('board-rpi4').isChecked()).toBe(true);
   });
@@ -59,7 +62,10 @@ describe.skipIf(!haveChromium)('a ready-made image and unsaved changes', () => {
   it('refuses an image whose checksum does not match and says so', async () => {
     await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Start/ }).click();
     await page.getByLabel('SHA-256 (optional)').fill('0'.repeat(64));
-    await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Target/ }).click();
+    await page
+      .getByRole('navigation', { name: 'Wizard steps' })
+      .getByRole('button', { name: /Target/ })
+      .click();
     await page.getByTestId('target-file-path').fill(path.join(work, 'wrong.img'));
     await page.getByTestId('write').click();
     const failed = page.getByTestId('write-failed');

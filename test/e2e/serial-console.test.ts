@@ -30,7 +30,9 @@ const cspViolations: string[] = [];
 /** Calls one contract method over the app's WebSocket, as the page does (token in the URL). */
 function call(method: string, ...args: unknown[]): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${new URL(app.url).port}/api`, { headers: { cookie: `xpi_token=${app.token}`, origin: app.origin } });
+    const ws = new WebSocket(`ws://127.0.0.1:${new URL(app.url).port}/api`, {
+      headers: { cookie: `xpi_token=${app.token}`, origin: app.origin },
+    });
     ws.on('error', reject);
     ws.on('open', () => ws.send(JSON.stringify({ type: 'call', id: 1, method, args })));
     ws.on('message', (data) => {
@@ -141,7 +143,9 @@ describe.skipIf(!haveChromium || !haveSocat)('the serial console in the app (bro
       await page.emulateMedia({ colorScheme: scheme });
       await page.waitForTimeout(200);
       await page.getByTestId('serial-console').screenshot({ path: path.join(resultsDir, `serial-console-${scheme}.png`) });
-      const background = await page.locator('[data-testid="serial-terminal"] .xterm-scrollable-element').evaluate((element) => getComputedStyle(element).backgroundColor);
+      const background = await page
+        .locator('[data-testid="serial-terminal"] .xterm-scrollable-element')
+        .evaluate((element) => getComputedStyle(element).backgroundColor);
       expect(background).toBe(scheme === 'dark' ? 'rgb(11, 14, 18)' : 'rgb(255, 255, 255)');
     }
     await page.emulateMedia({ colorScheme: 'light' });

@@ -30,7 +30,10 @@ async function main(): Promise<void> {
   const parts = await fetchDebianParts({ xenVersion: '4.17' });
   const deviceTree = path.join(work, 'virt.dtb');
   await dumpVirtDeviceTree(tools, deviceTree);
-  const trial = qemuTrialProfile(defaultProfile('qemu-virt'), { deviceTree, parts: { xen: parts.xen, dom0Kernel: parts.kernel, dom0Ramdisk: parts.initramfs } });
+  const trial = qemuTrialProfile(defaultProfile('qemu-virt'), {
+    deviceTree,
+    parts: { xen: parts.xen, dom0Kernel: parts.kernel, dom0Ramdisk: parts.initramfs },
+  });
   const files = virtTrialFiles(readyBoot(prepareBoot(trial.profile, work)));
   const sdImage = path.join(work, 'sd.img');
   await createFatDiskImage(sdImage, { sizeMiB: cardSizeMiB(files.card), label: 'BOOT', files: files.card });
@@ -66,8 +69,10 @@ async function main(): Promise<void> {
   const started = Date.now();
   const waitFor = async (test: () => boolean, what: string) => {
     while (!test()) {
-      if (Date.now() - started > limitMs) throw new Error(`timed out waiting for ${what}; console so far:\n${consoleText.slice(-3000)}\nQEMU: ${qemuOutput}`);
-      if (qemu.exitCode !== null && !test()) throw new Error(`QEMU exited (${qemu.exitCode}) before ${what}: ${qemuOutput}\n${consoleText.slice(-3000)}`);
+      if (Date.now() - started > limitMs)
+        throw new Error(`timed out waiting for ${what}; console so far:\n${consoleText.slice(-3000)}\nQEMU: ${qemuOutput}`);
+      if (qemu.exitCode !== null && !test())
+        throw new Error(`QEMU exited (${qemu.exitCode}) before ${what}: ${qemuOutput}\n${consoleText.slice(-3000)}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
@@ -83,7 +88,10 @@ async function main(): Promise<void> {
     await type(' ');
     await waitFor(() => /\n=> $/.test(consoleText), 'U-Boot’s prompt');
     await type('version\r');
-    await waitFor(() => /=> version\r?\n(?:\r?\n)?U-Boot 20\d\d\.\d\d/.test(consoleText) && /\n=> $/.test(consoleText), 'the version command’s answer');
+    await waitFor(
+      () => /=> version\r?\n(?:\r?\n)?U-Boot 20\d\d\.\d\d/.test(consoleText) && /\n=> $/.test(consoleText),
+      'the version command’s answer',
+    );
     print({ type: 'step', step: 'version' });
     await type('boot\r');
 

@@ -20,9 +20,14 @@ interface Run {
 }
 
 async function runBoot(home: string): Promise<Run> {
-  const { messages, stderr } = await runInPrivateNetwork(path.join(__dirname, 'serial-qemu-runner.ts'), [], { XEN_PI_IMAGER_HOME: home, TRIAL_TIMEOUT: '150' });
+  const { messages, stderr } = await runInPrivateNetwork(path.join(__dirname, 'serial-qemu-runner.ts'), [], {
+    XEN_PI_IMAGER_HOME: home,
+    TRIAL_TIMEOUT: '150',
+  });
   const run: Run = { steps: [], states: [] };
-  for (const message of messages as Array<{ type: string; name?: string; payload?: Run['states'][number] } & Run['steps'][number] & Run['done'] & { error: Run['error'] }>) {
+  for (const message of messages as Array<
+    { type: string; name?: string; payload?: Run['states'][number] } & Run['steps'][number] & Run['done'] & { error: Run['error'] }
+  >) {
     if (message.type === 'step') run.steps.push(message);
     if (message.type === 'event' && message.name === 'serial:state') run.states.push(message.payload!);
     if (message.type === 'done') run.done = message;
@@ -54,7 +59,13 @@ describe.skipIf(skip !== undefined)('the serial console on a real boot (QEMU vir
     expect(milestones).toEqual(expect.arrayContaining(['uboot', 'stage1', 'stage2', 'xen', 'dom0-kernel', 'dom0-userspace']));
     expect(timeline.some((e) => e.kind === 'failure')).toBe(false);
     const transfers = timeline.flatMap((e) => (e.kind === 'transfer' && e.state === 'done' ? [e] : []));
-    expect(transfers.map((t) => t.file)).toEqual(['boot2.scr', expect.stringMatching(/^vmlinuz-/), 'dom0-initramfs.cpio.gz', 'xen-4.17-arm64', 'virt.dtb']);
+    expect(transfers.map((t) => t.file)).toEqual([
+      'boot2.scr',
+      expect.stringMatching(/^vmlinuz-/),
+      'dom0-initramfs.cpio.gz',
+      'xen-4.17-arm64',
+      'virt.dtb',
+    ]);
     expect(transfers.every((t) => t.rate! > 0 && /\/s\)$/.test(t.label))).toBe(true);
     // the kernel's transfer sits between stage 2 starting and U-Boot handing over to Xen
     const at = (kind: string) => timeline.findIndex((e) => e.kind === 'milestone' && e.milestone.kind === kind);
@@ -63,7 +74,9 @@ describe.skipIf(skip !== undefined)('the serial console on a real boot (QEMU vir
     // so only the order the console cannot invert is asserted: the kernel's transfer before U-Boot hands over to Xen.
     expect(at('stage1')).toBeGreaterThanOrEqual(0);
     expect(kernel).toBeLessThan(at('starting-kernel'));
-    console.info(`Boot on the pty to Dom0 userspace: ${(timeline.find((e) => e.kind === 'milestone' && e.milestone.kind === 'dom0-userspace')!.timeMs / 1000).toFixed(1)} s`);
+    console.info(
+      `Boot on the pty to Dom0 userspace: ${(timeline.find((e) => e.kind === 'milestone' && e.milestone.kind === 'dom0-userspace')!.timeMs / 1000).toFixed(1)} s`,
+    );
   });
 
   it('takes keystrokes: stops U-Boot’s autoboot and runs `version` at its prompt', () => {

@@ -25,7 +25,10 @@ async function screenshot(name: string): Promise<void> {
   shot += 1;
   await page.screenshot({ path: path.join(resultsDir, `wizard-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
   expect(await a11yViolations(page), `accessibility of the ${name} step`).toEqual([]);
-  expect(await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth), `horizontal scrolling on the ${name} step`).toBe(false);
+  expect(
+    await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth),
+    `horizontal scrolling on the ${name} step`,
+  ).toBe(false);
 }
 
 async function fill(testId: string, value: string): Promise<void> {
@@ -41,7 +44,9 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     components = writeTestComponents(path.join(work, 'components'));
     base = buildRpiLikeImage(work, 'raspios.img', { bootMiB: 36, rootMiB: 12, rootDataBytes: 1024 * 1024 });
     // Debian's arm64 parts for "Try in QEMU" are cached where the QEMU e2e test keeps them
-    app = await startBrowserMode({ XEN_PI_IMAGER_CACHE: process.env.XEN_PI_IMAGER_CACHE ?? path.join(__dirname, '..', '..', '.cache', 'emulator') });
+    app = await startBrowserMode({
+      XEN_PI_IMAGER_CACHE: process.env.XEN_PI_IMAGER_CACHE ?? path.join(__dirname, '..', '..', '.cache', 'emulator'),
+    });
     browser = await launchChromium();
     page = await openStartPage(browser, app);
   }, 120_000);
@@ -70,7 +75,9 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     // a plain Image can be stored gzip'd beside it (Xen decompresses it): the field then names the .gz, and says what it saves
     await page.getByTestId('kernel-gzip').click();
     await expect.poll(() => page.getByTestId('component-kernel').inputValue()).toBe(`${components.kernel}.gz`);
-    expect(await page.getByTestId('kernel-gzip-saved').textContent()).toMatch(/^Stored gzip’d: 512 KiB → \d+ KiB, \d+ KiB less to load at every boot\.$/);
+    expect(await page.getByTestId('kernel-gzip-saved').textContent()).toMatch(
+      /^Stored gzip’d: 512 KiB → \d+ KiB, \d+ KiB less to load at every boot\.$/,
+    );
     expect(fs.existsSync(`${components.kernel}.gz`)).toBe(true);
     await expect.poll(() => page.getByTestId('recognised-kernel').textContent()).toMatch(/gzip compressed data — Linux 6\.1\.0-test/);
     expect(await page.getByTestId('recognised-dtb').textContent()).toMatch(/Device Tree Blob/);
@@ -78,7 +85,9 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     await next();
 
     await page.getByTestId('sync-console').check();
-    expect(await page.getByTestId('xen-cmdline').textContent()).toMatch(/^console=dtuart dtuart=\/soc\/serial@7e215040 sync_console dom0_mem=\d+M dom0_max_vcpus=1/);
+    expect(await page.getByTestId('xen-cmdline').textContent()).toMatch(
+      /^console=dtuart dtuart=\/soc\/serial@7e215040 sync_console dom0_mem=\d+M dom0_max_vcpus=1/,
+    );
     await page.getByTestId('uart-pl011').check();
     expect(await page.getByTestId('config-lines').textContent()).toContain('dtoverlay=disable-bt');
     expect(await page.getByTestId('xen-cmdline').textContent()).toContain('dtuart=/soc/serial@7e201000');
@@ -129,7 +138,10 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
     await page.getByTestId('tftp-transfers').getByText('done').waitFor();
     // a client asking for more than the server allows in flight: the panel says what was lowered
     execFileSync('atftp', ['--option', 'blksize 65464', '--option', 'windowsize 64', '-g', '-r', 'boot2.scr', '-l', out, '127.0.0.1']);
-    await page.getByTestId('tftp-limits').getByText(/asked windowsize 64 at blksize 65464 for boot2\.scr: answered 1/).waitFor();
+    await page
+      .getByTestId('tftp-limits')
+      .getByText(/asked windowsize 64 at blksize 65464 for boot2\.scr: answered 1/)
+      .waitFor();
     await screenshot('network-transfers');
     await page.getByTestId('tftp-stop').click();
     await page.getByText('Stopped').waitFor();
@@ -163,7 +175,10 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
   it.skipIf(!isRoot || !checkQemu().available)(
     'tries the profile in QEMU from the Review step: Debian’s Xen and Dom0 boot, milestones and console on the page',
     async () => {
-      await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /Review/ }).click();
+      await page
+        .getByRole('navigation', { name: 'Wizard steps' })
+        .getByRole('button', { name: /Review/ })
+        .click();
       // the test components are headers only: Debian's Xen and kernel boot in their place, on QEMU virt
       await page.getByTestId('qemu-mode-debian').check();
       expect(await page.getByTestId('qemu-try').textContent()).toBe('Try on QEMU virt');
@@ -176,7 +191,9 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
       await screenshot('review-qemu');
       expect(await result.textContent()).toMatch(/^Booted: /);
       expect(await page.getByTestId('qemu-machine').textContent()).toMatch(/^Ran on: QEMU virt/);
-      expect(await page.getByTestId('qemu-substituted').textContent()).toMatch(/Xen \(Debian’s, not the profile’s\).*the device tree \(QEMU virt’s, not the Pi 4’s\)/);
+      expect(await page.getByTestId('qemu-substituted').textContent()).toMatch(
+        /Xen \(Debian’s, not the profile’s\).*the device tree \(QEMU virt’s, not the Pi 4’s\)/,
+      );
       const timeline = await page.getByRole('list', { name: 'Boot milestones' }).textContent();
       expect(timeline).toMatch(/U-Boot/);
       expect(timeline).toMatch(/Xen 4\.17/);

@@ -14,7 +14,14 @@ describe('import circles', () => {
       ['a.ts', ['a.ts']],
     ]);
     expect(importCycles(graph)).toEqual([['services/index.ts', 'services/tftp/service.ts'], ['a.ts']]);
-    expect(importCycles(new Map([['services/tftp/service.ts', ['services/host.ts']], ['services/host.ts', []]]))).toEqual([]);
+    expect(
+      importCycles(
+        new Map([
+          ['services/tftp/service.ts', ['services/host.ts']],
+          ['services/host.ts', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('has none in electron/ (services take their host types from services/host.ts, not the composition root)', () => {

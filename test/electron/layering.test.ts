@@ -18,7 +18,9 @@ async function lintAs(file: string, code: string): Promise<string[]> {
 /** Lints `import * as m from SPECIFIER` in `file`, once per specifier, expecting `errors` layering errors from each. */
 async function expectImports(file: string, specifiers: string[], errors: 0 | 1): Promise<void> {
   for (const specifier of specifiers) {
-    expect(await lintAs(file, `import * as m from '${specifier}';\nexport const x = m;\n`), `${file} imports ${specifier}`).toHaveLength(errors);
+    expect(await lintAs(file, `import * as m from '${specifier}';\nexport const x = m;\n`), `${file} imports ${specifier}`).toHaveLength(
+      errors,
+    );
   }
 }
 
@@ -27,7 +29,9 @@ describe('layering (ESLint, error level)', () => {
     expect(await lintAs('shared/bad.ts', "import fs from 'node:fs';\nexport const x = fs;\n")).toHaveLength(1);
     expect(await lintAs('shared/bad.ts', "import { readFileSync } from 'fs';\nexport const x = readFileSync;\n")).toHaveLength(1);
     expect(await lintAs('shared/bad.ts', "import { app } from 'electron';\nexport const x = app;\n")).toHaveLength(1);
-    expect(await lintAs('shared/bad.ts', "import { createServices } from '../electron/services';\nexport const x = createServices;\n")).toHaveLength(1);
+    expect(
+      await lintAs('shared/bad.ts', "import { createServices } from '../electron/services';\nexport const x = createServices;\n"),
+    ).toHaveLength(1);
     expect(await lintAs('shared/bad.ts', "import { useState } from 'react';\nexport const x = useState;\n")).toHaveLength(1);
     expect(await lintAs('shared/good.ts', "import { ImagerError } from './errors';\nexport const x = ImagerError;\n")).toHaveLength(0);
   });
@@ -53,9 +57,13 @@ describe('layering (ESLint, error level)', () => {
 
   it('keeps the renderer away from electron/ and Node built-ins', async () => {
     expect(await lintAs('renderer/src/bad.ts', "import { ipcRenderer } from 'electron';\nexport const x = ipcRenderer;\n")).toHaveLength(1);
-    expect(await lintAs('renderer/src/bad.ts', "import { createServices } from '../../electron/services';\nexport const x = createServices;\n")).toHaveLength(1);
+    expect(
+      await lintAs('renderer/src/bad.ts', "import { createServices } from '../../electron/services';\nexport const x = createServices;\n"),
+    ).toHaveLength(1);
     expect(await lintAs('renderer/src/bad.ts', "import path from 'node:path';\nexport const x = path;\n")).toHaveLength(1);
-    expect(await lintAs('renderer/src/good.ts', "import { methodNames } from '../../shared/api';\nexport const x = methodNames;\n")).toHaveLength(0);
+    expect(
+      await lintAs('renderer/src/good.ts', "import { methodNames } from '../../shared/api';\nexport const x = methodNames;\n"),
+    ).toHaveLength(0);
   });
 
   it('lets the views reach the host only through the actions module', async () => {
@@ -64,7 +72,9 @@ describe('layering (ESLint, error level)', () => {
     expect(await lintAs('renderer/src/components/Bad.tsx', viaClient)).toHaveLength(1);
     expect(await lintAs('renderer/src/wizard/bad.ts', viaClient)).toHaveLength(1);
     expect(await lintAs('renderer/src/steps/Bad.tsx', "import fs from 'node:fs';\nexport const x = fs;\n")).toHaveLength(1);
-    expect(await lintAs('renderer/src/steps/Good.tsx', "import { listProfiles } from '../actions';\nexport const x = listProfiles;\n")).toHaveLength(0);
+    expect(
+      await lintAs('renderer/src/steps/Good.tsx', "import { listProfiles } from '../actions';\nexport const x = listProfiles;\n"),
+    ).toHaveLength(0);
     expect(await lintAs('renderer/src/actions.ts', "import { api } from './api/client';\nexport const x = api;\n")).toHaveLength(0);
   });
 
@@ -76,7 +86,11 @@ describe('layering (ESLint, error level)', () => {
   });
 
   it('keeps the services below main, web and the CLI, and away from the writer’s code', async () => {
-    await expectImports('electron/services/drives/bad.ts', ['../../main/index', '../../web/server', '../../cli/main', '../main', '../../writer/flash'], 1);
+    await expectImports(
+      'electron/services/drives/bad.ts',
+      ['../../main/index', '../../web/server', '../../cli/main', '../main', '../../writer/flash'],
+      1,
+    );
     await expectImports('electron/services/drives/good.ts', ['../../node/fat'], 0);
   });
 
@@ -92,8 +106,12 @@ describe('layering (ESLint, error level)', () => {
   });
 
   it('lets nothing import renderer/', async () => {
-    expect(await lintAs('electron/main/bad.ts', "import { api } from '../../renderer/src/api/client';\nexport const x = api;\n")).toHaveLength(1);
-    expect(await lintAs('electron/services/bad.ts', "import { api } from '../../renderer/src/api/client';\nexport const x = api;\n")).toHaveLength(1);
+    expect(
+      await lintAs('electron/main/bad.ts', "import { api } from '../../renderer/src/api/client';\nexport const x = api;\n"),
+    ).toHaveLength(1);
+    expect(
+      await lintAs('electron/services/bad.ts', "import { api } from '../../renderer/src/api/client';\nexport const x = api;\n"),
+    ).toHaveLength(1);
   });
 });
 

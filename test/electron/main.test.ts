@@ -5,7 +5,10 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 type Handler = (...args: unknown[]) => unknown;
 
 const recorded = vi.hoisted(() => ({
-  windows: [] as { options: Record<string, unknown>; contents: { id: number; handlers: Map<string, Handler>; openHandler?: Handler; mainFrame: unknown } }[],
+  windows: [] as {
+    options: Record<string, unknown>;
+    contents: { id: number; handlers: Map<string, Handler>; openHandler?: Handler; mainFrame: unknown };
+  }[],
   ipcHandlers: new Map<string, Handler>(),
   permissionRequest: undefined as Handler | undefined,
   permissionCheck: undefined as Handler | undefined,
@@ -19,7 +22,15 @@ const recorded = vi.hoisted(() => ({
 vi.mock('electron', () => {
   let nextId = 1;
   class BrowserWindow {
-    webContents: { id: number; handlers: Map<string, Handler>; openHandler?: Handler; mainFrame: unknown; on: Handler; setWindowOpenHandler: Handler; send: Handler };
+    webContents: {
+      id: number;
+      handlers: Map<string, Handler>;
+      openHandler?: Handler;
+      mainFrame: unknown;
+      on: Handler;
+      setWindowOpenHandler: Handler;
+      send: Handler;
+    };
     constructor(options: Record<string, unknown>) {
       const contents = {
         id: nextId++,
@@ -70,10 +81,25 @@ vi.mock('electron', () => {
   const Menu = { setApplicationMenu: () => undefined };
   // the user picks /home/me/parts/xen in the open dialog and cancels the save dialog
   const dialog = {
-    showOpenDialog: async (...args: unknown[]) => (recorded.dialogs.push({ kind: 'open', options: args.at(-1) as Record<string, unknown> }), { canceled: false, filePaths: ['/home/me/parts/xen'] }),
-    showSaveDialog: async (...args: unknown[]) => (recorded.dialogs.push({ kind: 'save', options: args.at(-1) as Record<string, unknown> }), { canceled: true, filePath: '' }),
+    showOpenDialog: async (...args: unknown[]) => (
+      recorded.dialogs.push({ kind: 'open', options: args.at(-1) as Record<string, unknown> }),
+      { canceled: false, filePaths: ['/home/me/parts/xen'] }
+    ),
+    showSaveDialog: async (...args: unknown[]) => (
+      recorded.dialogs.push({ kind: 'save', options: args.at(-1) as Record<string, unknown> }),
+      { canceled: true, filePath: '' }
+    ),
   };
-  return { app, BrowserWindow, session, ipcMain, shell, Menu, dialog, default: { app, BrowserWindow, session, ipcMain, shell, Menu, dialog } };
+  return {
+    app,
+    BrowserWindow,
+    session,
+    ipcMain,
+    shell,
+    Menu,
+    dialog,
+    default: { app, BrowserWindow, session, ipcMain, shell, Menu, dialog },
+  };
 });
 
 describe('Electron main process', () => {
@@ -110,7 +136,10 @@ describe('Electron main process', () => {
 
   it('sets a strict Content-Security-Policy on every response', () => {
     let headers: Record<string, string[]> = {};
-    recorded.headers!({ responseHeaders: {} }, (result: { responseHeaders: Record<string, string[]> }) => (headers = result.responseHeaders));
+    recorded.headers!(
+      { responseHeaders: {} },
+      (result: { responseHeaders: Record<string, string[]> }) => (headers = result.responseHeaders),
+    );
     expect(headers['Content-Security-Policy']?.[0]).toMatch(/default-src 'none'.*script-src 'self'/);
   });
 
@@ -129,7 +158,10 @@ describe('Electron main process', () => {
     const contents = recorded.windows[0]!.contents;
     const trusted = { sender: { id: contents.id, mainFrame: contents.mainFrame }, senderFrame: contents.mainFrame };
     await expect(handler(trusted, 'appInfo', [])).resolves.toMatchObject({ ok: true, value: { transport: 'electron' } });
-    await expect(handler(trusted, 'openExternal', ['file:///etc/passwd'])).resolves.toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    await expect(handler(trusted, 'openExternal', ['file:///etc/passwd'])).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' },
+    });
     const foreignFrame = { url: 'https://evil.example/' };
     const stranger = { sender: { id: 999, mainFrame: foreignFrame }, senderFrame: foreignFrame };
     await expect(handler(stranger, 'appInfo', [])).resolves.toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED' } });
@@ -141,13 +173,21 @@ describe('Electron main process', () => {
     const handler = recorded.ipcHandlers.get('imager:invoke')!;
     const contents = recorded.windows[0]!.contents;
     const trusted = { sender: { id: contents.id, mainFrame: contents.mainFrame }, senderFrame: contents.mainFrame };
-    const picked = await handler(trusted, 'filesPick', [{ want: 'file', title: 'Xen hypervisor', extensions: ['gz'], start: '/home/me/parts' }]);
+    const picked = await handler(trusted, 'filesPick', [
+      { want: 'file', title: 'Xen hypervisor', extensions: ['gz'], start: '/home/me/parts' },
+    ]);
     expect(picked).toEqual({ ok: true, value: '/home/me/parts/xen' });
-    expect(recorded.dialogs.at(-1)).toMatchObject({ kind: 'open', options: { title: 'Xen hypervisor', defaultPath: '/home/me/parts', properties: ['openFile', 'showHiddenFiles'] } });
+    expect(recorded.dialogs.at(-1)).toMatchObject({
+      kind: 'open',
+      options: { title: 'Xen hypervisor', defaultPath: '/home/me/parts', properties: ['openFile', 'showHiddenFiles'] },
+    });
     await expect(handler(trusted, 'filesPick', [{ want: 'folder', title: 'Export folder' }])).resolves.toMatchObject({ ok: true });
     expect(recorded.dialogs.at(-1)?.options.properties).toEqual(['openDirectory', 'showHiddenFiles']);
     await expect(handler(trusted, 'filesPick', [{ want: 'new-file', title: 'Image file' }])).resolves.toEqual({ ok: true, value: null });
     expect(recorded.dialogs.at(-1)?.kind).toBe('save');
-    await expect(handler(trusted, 'filesPick', [{ want: 'anything', title: 'x' }])).resolves.toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    await expect(handler(trusted, 'filesPick', [{ want: 'anything', title: 'x' }])).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' },
+    });
   });
 });

@@ -42,7 +42,10 @@ export function writeTestComponents(dir: string): TestComponents {
   fs.writeFileSync(at('xen'), arm64Image(256 * 1024, 'Xen'));
   fs.writeFileSync(at('Image'), arm64Image(512 * 1024));
   fs.writeFileSync(at('u-boot.bin'), randomBytes(150_000));
-  fs.writeFileSync(at('board.dts'), '/dts-v1/;\n/ { compatible = "raspberrypi,4-model-b"; #address-cells = <2>; #size-cells = <1>; chosen { }; };\n');
+  fs.writeFileSync(
+    at('board.dts'),
+    '/dts-v1/;\n/ { compatible = "raspberrypi,4-model-b"; #address-cells = <2>; #size-cells = <1>; chosen { }; };\n',
+  );
   execFileSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', at('board.dtb'), at('board.dts')], { stdio: 'pipe' });
   fs.writeFileSync(at('init'), '#!/bin/sh\necho hello from dom0\n');
   execFileSync('sh', ['-c', 'echo init | cpio -o -H newc > initrd.cpio 2>/dev/null'], { cwd: dir });

@@ -68,7 +68,13 @@ export function buildRpiLikeImage(dir: string, name = 'base.img', options: TestI
   try {
     const bootFat = path.join(work, 'boot.fat');
     run('mkfs.vfat', ['-F', '32', '-n', 'bootfs', '-C', bootFat, String(bootMiB * 1024)]);
-    const bootFiles = { 'config.txt': RPI_OS_CONFIG_TXT, 'cmdline.txt': 'console=serial0,115200 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait\n', 'start4.elf': randomBytes(200_000), 'fixup4.dat': randomBytes(5_000), ...options.bootFiles };
+    const bootFiles = {
+      'config.txt': RPI_OS_CONFIG_TXT,
+      'cmdline.txt': 'console=serial0,115200 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait\n',
+      'start4.elf': randomBytes(200_000),
+      'fixup4.dat': randomBytes(5_000),
+      ...options.bootFiles,
+    };
     for (const [file, content] of Object.entries(bootFiles)) {
       if (content === null) continue;
       const local = path.join(work, 'f-' + file.replace(/\//g, '_'));
@@ -95,7 +101,13 @@ export function buildRpiLikeImage(dir: string, name = 'base.img', options: TestI
     });
     copyInto(bootFat, imagePath, bootOffset);
     copyInto(rootExt4, imagePath, rootOffset);
-    return { path: imagePath, size, boot: { offset: bootOffset, size: bootMiB * MiB }, root: { offset: rootOffset, size: rootMiB * MiB }, rootFiles };
+    return {
+      path: imagePath,
+      size,
+      boot: { offset: bootOffset, size: bootMiB * MiB },
+      root: { offset: rootOffset, size: rootMiB * MiB },
+      rootFiles,
+    };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -117,7 +129,7 @@ export function extractRange(source: string, offset: number, size: number, into:
   const out = fs.openSync(into, 'w');
   try {
     const chunk = Buffer.alloc(4 * MiB);
-    for (let done = 0; done < size; ) {
+    for (let done = 0; done < size;) {
       const got = fs.readSync(fd, chunk, 0, Math.min(chunk.length, size - done), offset + done);
       if (got === 0) break;
       fs.writeSync(out, chunk, 0, got);

@@ -19,7 +19,9 @@ export interface PtyPair {
 export async function startPtyPair(dir: string, names = { adapter: 'adapter', board: 'board' }): Promise<PtyPair> {
   const adapter = path.join(dir, names.adapter);
   const board = path.join(dir, names.board);
-  const child: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${adapter}`, `pty,raw,echo=0,link=${board}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${adapter}`, `pty,raw,echo=0,link=${board}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const started = Date.now();

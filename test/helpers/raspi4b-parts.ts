@@ -12,8 +12,19 @@ function expand(pattern: string): string[] {
   const segmentEnd = pattern.indexOf('/', star);
   const segment = pattern.slice(parent.length + 1, segmentEnd < 0 ? undefined : segmentEnd);
   const rest = segmentEnd < 0 ? '' : pattern.slice(segmentEnd);
-  const matcher = new RegExp(`^${segment.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  const names = fs.existsSync(parent) ? fs.readdirSync(parent).filter((name) => matcher.test(name)).sort().reverse() : [];
+  const matcher = new RegExp(
+    `^${segment
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  const names = fs.existsSync(parent)
+    ? fs
+        .readdirSync(parent)
+        .filter((name) => matcher.test(name))
+        .sort()
+        .reverse()
+    : [];
   return names.flatMap((name) => expand(path.join(parent, name) + rest));
 }
 
@@ -26,7 +37,11 @@ const env = process.env;
 /** QEMU with raspi4b: XEN_PI_IMAGER_QEMU_RASPI4B, else the QEMU 10 unpacked on the project's build machines. */
 export const raspi4bQemu = firstExisting([env.XEN_PI_IMAGER_QEMU_RASPI4B, '/work/qemu10/root/usr/bin/qemu-system-aarch64']);
 /** Debian's u-boot-rpi build for the Pi 4. */
-export const rpi4Uboot = firstExisting([env.XEN_PI_IMAGER_RPI4_UBOOT, '/usr/lib/u-boot/rpi_4/u-boot.bin', '/work/arm64/ub/usr/lib/u-boot/rpi_4/u-boot.bin']);
+export const rpi4Uboot = firstExisting([
+  env.XEN_PI_IMAGER_RPI4_UBOOT,
+  '/usr/lib/u-boot/rpi_4/u-boot.bin',
+  '/work/arm64/ub/usr/lib/u-boot/rpi_4/u-boot.bin',
+]);
 /** The upstream tree as Debian's arm64 kernel package ships it. */
 export const bcm2711Dtb = firstExisting([
   env.XEN_PI_IMAGER_BCM2711_DTB,
@@ -37,7 +52,9 @@ export const dtc = findExecutable('dtc');
 
 /** Why a test needing the named parts cannot run here, or undefined when it can. */
 export function missingParts(parts: Record<string, string | undefined>): string | undefined {
-  const missing = Object.entries(parts).filter(([, file]) => !file).map(([name]) => name);
+  const missing = Object.entries(parts)
+    .filter(([, file]) => !file)
+    .map(([name]) => name);
   return missing.length ? `skipped: no ${missing.join(', ')} on this machine` : undefined;
 }
 

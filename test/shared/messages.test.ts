@@ -18,10 +18,13 @@ describe('error codes and their messages', () => {
 
   it('declares no code that nothing reports (the compiler already refuses an undeclared one)', () => {
     const root = path.resolve(__dirname, '../..');
-    const sources = ['shared', 'electron', 'renderer'].flatMap((folder) =>
-      readdirSync(path.join(root, folder), { recursive: true, encoding: 'utf8' })
-        .filter((file) => /\.tsx?$/.test(file) && !/(^|\/)(errors|messages)\.ts$/.test(file))
-        .map((file) => readFileSync(path.join(root, folder, file), 'utf8'))).join('\n');
+    const sources = ['shared', 'electron', 'renderer']
+      .flatMap((folder) =>
+        readdirSync(path.join(root, folder), { recursive: true, encoding: 'utf8' })
+          .filter((file) => /\.tsx?$/.test(file) && !/(^|\/)(errors|messages)\.ts$/.test(file))
+          .map((file) => readFileSync(path.join(root, folder, file), 'utf8')),
+      )
+      .join('\n');
     expect(codes.filter((code) => !sources.includes(`'${code}'`))).toEqual([]);
   });
 
@@ -36,8 +39,9 @@ describe('error codes and their messages', () => {
   it('shows the error’s own hint first, and the code’s way forward when it has none', () => {
     expect(wayForwardOf({ code: 'NOT_FOUND', hint: 'Pick xen again.' })).toBe('Pick xen again.');
     expect(wayForwardOf({ code: 'NOT_FOUND' })).toBe(errorMessages.NOT_FOUND.wayForward);
-    expect(formatError({ code: 'CANCELLED', message: 'The write was cancelled.', subject: '/dev/sdb' }))
-      .toBe(`The write was cancelled. [/dev/sdb]\n  ${errorMessages.CANCELLED.wayForward}`);
+    expect(formatError({ code: 'CANCELLED', message: 'The write was cancelled.', subject: '/dev/sdb' })).toBe(
+      `The write was cancelled. [/dev/sdb]\n  ${errorMessages.CANCELLED.wayForward}`,
+    );
   });
 
   it('reads a code from an older process that this one does not know as an internal error', () => {

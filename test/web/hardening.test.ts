@@ -112,7 +112,14 @@ async function rawWebSocket(): Promise<net.Socket> {
 }
 
 /** One frame as a client would send it (masked unless told not to), with every header bit under the test's control. */
-function frame(options: { opcode: number; payload?: Uint8Array; fin?: boolean; rsv1?: boolean; masked?: boolean; declaredLength?: number }): Buffer {
+function frame(options: {
+  opcode: number;
+  payload?: Uint8Array;
+  fin?: boolean;
+  rsv1?: boolean;
+  masked?: boolean;
+  declaredLength?: number;
+}): Buffer {
   const payload = Buffer.from(options.payload ?? []);
   const length = options.declaredLength ?? payload.length;
   const first = ((options.fin ?? true) ? 0x80 : 0) | (options.rsv1 ? 0x40 : 0) | options.opcode;

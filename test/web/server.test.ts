@@ -10,7 +10,11 @@ import { startWebServer, type WebServer } from '../../electron/web/server';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
-function get(port: number, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  port: number,
+  pathname: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get({ host: '127.0.0.1', port, path: pathname, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
       let body = '';
@@ -127,7 +131,11 @@ describe('browser-mode server', () => {
       expect(unknown).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } });
       const received = new Promise((resolve) => ws.once('message', (data) => resolve(JSON.parse(String(data)))));
       events.emit('app:log', { level: 'info', source: 'test', message: 'hello', time: 1 });
-      expect(await received).toEqual({ type: 'event', name: 'app:log', payload: { level: 'info', source: 'test', message: 'hello', time: 1 } });
+      expect(await received).toEqual({
+        type: 'event',
+        name: 'app:log',
+        payload: { level: 'info', source: 'test', message: 'hello', time: 1 },
+      });
     } finally {
       ws.close();
     }

@@ -40,7 +40,20 @@ afterAll(async () => {
 
 /** drivelist hides loop devices: describe one by hand, sized by the kernel. */
 function loopDrive(loop: LoopDevice, overrides: Partial<DriveInfo> = {}): DriveInfo {
-  return { device: loop.device, raw: loop.device, description: 'Loop test card', size: loop.size, isSystem: false, isReadOnly: false, isRemovable: true, isCard: true, isUSB: false, isVirtual: true, mountpoints: [], ...overrides };
+  return {
+    device: loop.device,
+    raw: loop.device,
+    description: 'Loop test card',
+    size: loop.size,
+    isSystem: false,
+    isReadOnly: false,
+    isRemovable: true,
+    isCard: true,
+    isUSB: false,
+    isVirtual: true,
+    mountpoints: [],
+    ...overrides,
+  };
 }
 
 /** A "used card": a backing file full of random bytes, attached as a loop device. */
@@ -80,7 +93,13 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
     const onProgress = (p: FlashProgress) => events.push(p);
     writer.on('progress', onProgress);
     try {
-      const result = await writer.flash('two', request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }, { kind: 'file', path: file }]));
+      const result = await writer.flash(
+        'two',
+        request([
+          { kind: 'drive', device: loop.device, drive: loopDrive(loop) },
+          { kind: 'file', path: file },
+        ]),
+      );
       expect(result.targets).toEqual([
         { target: loop.device, ok: true, verified: true },
         { target: file, ok: true, verified: true },
@@ -151,11 +170,18 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
     };
     writer.on('progress', onProgress);
     try {
-      const result = await writer.flash('pulled', request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }], { image: big }));
+      const result = await writer.flash(
+        'pulled',
+        request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }], { image: big }),
+      );
       expect(pulled).toBe(true);
       const [target] = result.targets;
       expect(target).toMatchObject({ target: loop.device, ok: false, verified: false });
-      expect(target?.error).toMatchObject({ code: 'TARGET_REMOVED', subject: loop.device, details: { phase: 'flashing', device: loop.device } });
+      expect(target?.error).toMatchObject({
+        code: 'TARGET_REMOVED',
+        subject: loop.device,
+        details: { phase: 'flashing', device: loop.device },
+      });
       expect(target?.error?.details?.offset).toEqual(expect.any(Number));
       expect(target?.error?.hint).toBeTruthy();
     } finally {
@@ -183,9 +209,16 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
     };
     writer.on('progress', onProgress);
     try {
-      const result = await writer.flash('swapped', request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }], { image: big }));
+      const result = await writer.flash(
+        'swapped',
+        request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }], { image: big }),
+      );
       expect(swapped).toBe(true);
-      expect(result.targets[0]?.error).toMatchObject({ code: 'TARGET_REMOVED', subject: loop.device, details: { phase: 'flashing', systemCode: 'ENOSPC' } });
+      expect(result.targets[0]?.error).toMatchObject({
+        code: 'TARGET_REMOVED',
+        subject: loop.device,
+        details: { phase: 'flashing', systemCode: 'ENOSPC' },
+      });
     } finally {
       writer.off('progress', onProgress);
       loop.detach();
@@ -227,9 +260,17 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
       fs.writeFileSync(backing, '');
       fs.truncateSync(backing, 96 * MiB);
       const loop = attachLoop(backing);
-      const { result, last } = await flashWatchingProgress('full-loop', request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }]));
+      const { result, last } = await flashWatchingProgress(
+        'full-loop',
+        request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }]),
+      );
       const [target] = result.targets;
-      expect(target).toMatchObject({ target: loop.device, ok: false, verified: false, error: { code: 'NO_SPACE', details: { phase: 'flashing', systemCode: 'ENOSPC' } } });
+      expect(target).toMatchObject({
+        target: loop.device,
+        ok: false,
+        verified: false,
+        error: { code: 'NO_SPACE', details: { phase: 'flashing', systemCode: 'ENOSPC' } },
+      });
       expect(target?.error?.message).toMatch(/no space left \(ENOSPC\) at byte \d+/);
       expect(target?.error?.message).not.toMatch(/removed/);
       const stoppedAt = target?.error?.details?.offset as number;
@@ -246,7 +287,11 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
       const file = path.join(mountpoint, 'card.img');
       const { result, last } = await flashWatchingProgress('full-file', request([{ kind: 'file', path: file }]));
       const [target] = result.targets;
-      expect(target).toMatchObject({ target: file, ok: false, error: { code: 'NO_SPACE', subject: file, details: { systemCode: 'ENOSPC' } } });
+      expect(target).toMatchObject({
+        target: file,
+        ok: false,
+        error: { code: 'NO_SPACE', subject: file, details: { systemCode: 'ENOSPC' } },
+      });
       expect(target?.error?.message).toMatch(new RegExp(`The disk holding ${file} is full \\(ENOSPC\\): writing stopped at byte \\d+`));
       const stoppedAt = target?.error?.details?.offset as number;
       expect(target?.error?.message).toContain(`writing stopped at byte ${stoppedAt}.`);
@@ -280,8 +325,15 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
     const before = fs.readFileSync(backing).subarray(0, 1 * MiB);
     const target = { kind: 'drive' as const, device: loop.device, drive: loopDrive(loop, { isSystem: true }) };
     await expect(writer.flash('sys', request([target]))).rejects.toMatchObject({ code: 'DRIVE_REFUSED', subject: loop.device });
-    await expect(writer.flash('sys2', request([target], { confirmations: { systemDriveName: 'sda' } }))).rejects.toMatchObject({ code: 'DRIVE_REFUSED' });
-    expect(fs.readFileSync(backing).subarray(0, 1 * MiB).equals(before)).toBe(true);
+    await expect(writer.flash('sys2', request([target], { confirmations: { systemDriveName: 'sda' } }))).rejects.toMatchObject({
+      code: 'DRIVE_REFUSED',
+    });
+    expect(
+      fs
+        .readFileSync(backing)
+        .subarray(0, 1 * MiB)
+        .equals(before),
+    ).toBe(true);
     const allowed = await writer.flash('sys3', request([target], { confirmations: { systemDriveName: loop.name } }));
     expect(allowed.targets[0]).toMatchObject({ ok: true, verified: true });
   });
@@ -306,7 +358,12 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
     expect(mtoolsRead(backing, image.boot.offset, 'config.txt').toString()).toContain('kernel=u-boot.bin');
     const after = fs.readFileSync(backing);
     expect(after.subarray(image.root.offset).equals(before.subarray(image.root.offset))).toBe(true);
-    const again = await writer.editBoot({ target: { kind: 'file', path: backing }, configTxt: { consoleUart: 'pl011', kernel: 'u-boot.bin' }, files: [], confirmations: {} });
+    const again = await writer.editBoot({
+      target: { kind: 'file', path: backing },
+      configTxt: { consoleUart: 'pl011', kernel: 'u-boot.bin' },
+      files: [],
+      confirmations: {},
+    });
     expect(again).toMatchObject({ written: [], configTxtChanged: false });
   });
 
@@ -315,11 +372,16 @@ describe.skipIf(!isRoot)('the writer process (needs root for loop devices)', () 
     fs.writeFileSync(backing, '');
     fs.truncateSync(backing, 32 * MiB);
     const loop = attachLoop(backing);
-    await expect(writer.flash('small', request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }]))).rejects.toMatchObject({ code: 'DRIVE_REFUSED', details: { statuses: ['too-small'] } });
+    await expect(writer.flash('small', request([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }]))).rejects.toMatchObject({
+      code: 'DRIVE_REFUSED',
+      details: { statuses: ['too-small'] },
+    });
   });
 
   it('says so when the image is missing', async () => {
-    await expect(writer.flash('missing', request([{ kind: 'file', path: path.join(dir, 'x.img') }], { image: path.join(dir, 'nope.img') }))).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
+    await expect(
+      writer.flash('missing', request([{ kind: 'file', path: path.join(dir, 'x.img') }], { image: path.join(dir, 'nope.img') })),
+    ).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
   });
 });
 
@@ -327,7 +389,8 @@ describe('the writer process without root', () => {
   it('lists drives, and the real system drive carries the system flag', async () => {
     const drives = await writer.scan();
     expect(Array.isArray(drives)).toBe(true);
-    for (const drive of drives) expect(drive).toMatchObject({ device: expect.any(String), isSystem: expect.any(Boolean), mountpoints: expect.any(Array) });
+    for (const drive of drives)
+      expect(drive).toMatchObject({ device: expect.any(String), isSystem: expect.any(Boolean), mountpoints: expect.any(Array) });
     const rootDrive = drives.find((d) => d.mountpoints.some((m) => m.path === '/'));
     if (rootDrive) expect(rootDrive.isSystem).toBe(true);
   });
@@ -336,6 +399,10 @@ describe('the writer process without root', () => {
   it('refuses the real system drive without its typed name, before opening it', async (context) => {
     const system = (await writer.scan()).find((d) => d.isSystem && d.size !== null);
     if (!system) context.skip('no system drive visible to drivelist here');
-    else await expect(writer.verify('real-system', request([{ kind: 'drive', device: system.device }]))).rejects.toMatchObject({ code: 'DRIVE_REFUSED', subject: system.device });
+    else
+      await expect(writer.verify('real-system', request([{ kind: 'drive', device: system.device }]))).rejects.toMatchObject({
+        code: 'DRIVE_REFUSED',
+        subject: system.device,
+      });
   });
 });

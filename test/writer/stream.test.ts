@@ -27,7 +27,10 @@ import {
 
 const dir = tempDir('xpi-stream-');
 const uboot = randomBytes(300_000);
-const bootEdit: BootEditRequest = { configTxt: { consoleUart: 'mini', kernel: 'u-boot.bin' }, files: [{ name: 'u-boot.bin', base64: uboot.toString('base64') }] };
+const bootEdit: BootEditRequest = {
+  configTxt: { consoleUart: 'mini', kernel: 'u-boot.bin' },
+  files: [{ name: 'u-boot.bin', base64: uboot.toString('base64') }],
+};
 let writer: WriterClient;
 let image: TestImageLayout;
 let xz: string;
@@ -51,11 +54,33 @@ function usedCard(name: string): LoopDevice {
 }
 
 function loopDrive(loop: LoopDevice): DriveInfo {
-  return { device: loop.device, raw: loop.device, description: 'Loop test card', size: loop.size, isSystem: false, isReadOnly: false, isRemovable: true, isCard: true, isUSB: false, isVirtual: true, mountpoints: [] };
+  return {
+    device: loop.device,
+    raw: loop.device,
+    description: 'Loop test card',
+    size: loop.size,
+    isSystem: false,
+    isReadOnly: false,
+    isRemovable: true,
+    isCard: true,
+    isUSB: false,
+    isVirtual: true,
+    mountpoints: [],
+  };
 }
 
 function streamRequest(targets: FlashRequest['targets'], cacheAs: string, overrides: Partial<FlashRequest> = {}): FlashRequest {
-  return { image: xz, stream: { format: 'xz', cacheAs, imageBytes: image.size }, bootEdit, targets, verify: true, eject: false, mode: 'used', confirmations: {}, ...overrides };
+  return {
+    image: xz,
+    stream: { format: 'xz', cacheAs, imageBytes: image.size },
+    bootEdit,
+    targets,
+    verify: true,
+    eject: false,
+    mode: 'used',
+    confirmations: {},
+    ...overrides,
+  };
 }
 
 /** The card (or file) holds the composed image: table, both file systems clean, the boot files added, config.txt merged, root files intact. */
@@ -81,12 +106,26 @@ describe.skipIf(!isRoot)('streaming and composing in the writer (needs root for 
     const loop = usedCard('stream-card.img');
     const file = path.join(dir, 'stream-out.img');
     const cacheAs = path.join(dir, 'cache-1.partial');
-    const result = await writer.flash('stream', streamRequest([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }, { kind: 'file', path: file }], cacheAs));
+    const result = await writer.flash(
+      'stream',
+      streamRequest(
+        [
+          { kind: 'drive', device: loop.device, drive: loopDrive(loop) },
+          { kind: 'file', path: file },
+        ],
+        cacheAs,
+      ),
+    );
     expect(result.targets).toEqual([
       { target: loop.device, ok: true, verified: true },
       { target: file, ok: true, verified: true },
     ]);
-    expect(result).toMatchObject({ imageBytes: image.size, sourceSha256: sha256(fs.readFileSync(xz)), cachedAs: cacheAs, bootEdit: { written: ['config.txt', 'u-boot.bin'], configTxtChanged: true } });
+    expect(result).toMatchObject({
+      imageBytes: image.size,
+      sourceSha256: sha256(fs.readFileSync(xz)),
+      cachedAs: cacheAs,
+      bootEdit: { written: ['config.txt', 'u-boot.bin'], configTxtChanged: true },
+    });
     // The cache keeps the image as downloaded; the edit went only to the targets.
     expect(fs.readFileSync(cacheAs).equals(fs.readFileSync(image.path))).toBe(true);
     expectComposedCard(loop.device);
@@ -97,7 +136,15 @@ describe.skipIf(!isRoot)('streaming and composing in the writer (needs root for 
   it('writes a raw image with the boot partition composed in memory, leaving the image file untouched', async () => {
     const loop = usedCard('raw-card.img');
     const before = sha256(fs.readFileSync(image.path));
-    const result = await writer.flash('raw', { image: image.path, bootEdit, targets: [{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }], verify: true, eject: false, mode: 'used', confirmations: {} });
+    const result = await writer.flash('raw', {
+      image: image.path,
+      bootEdit,
+      targets: [{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }],
+      verify: true,
+      eject: false,
+      mode: 'used',
+      confirmations: {},
+    });
     expect(result.targets[0]).toMatchObject({ ok: true, verified: true });
     expect(result.writtenBytes).toBeLessThan(image.size / 2);
     expect(sha256(fs.readFileSync(image.path))).toBe(before);
@@ -111,7 +158,9 @@ describe.skipIf(!isRoot)('streaming and composing in the writer (needs root for 
     damaged.fill(0x55, Math.floor(damaged.length / 2), Math.floor(damaged.length / 2) + 4096);
     fs.writeFileSync(broken, damaged);
     const cacheAs = path.join(dir, 'cache-broken.partial');
-    await expect(writer.flash('broken', streamRequest([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }], cacheAs, { image: broken }))).rejects.toMatchObject({ code: 'SOURCE_CORRUPT', subject: broken, details: { phase: 'decompressing' } });
+    await expect(
+      writer.flash('broken', streamRequest([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }], cacheAs, { image: broken })),
+    ).rejects.toMatchObject({ code: 'SOURCE_CORRUPT', subject: broken, details: { phase: 'decompressing' } });
     expect(fs.existsSync(cacheAs)).toBe(false);
     expect(await writer.ping()).toEqual({ pid: writer.pid });
   });
@@ -121,6 +170,9 @@ describe.skipIf(!isRoot)('streaming and composing in the writer (needs root for 
     const cacheAs = path.join(dir, 'cache-sum.partial');
     const wrong = 'ab'.repeat(32);
     const request = streamRequest([{ kind: 'drive', device: loop.device, drive: loopDrive(loop) }], cacheAs);
-    await expect(writer.flash('sum', { ...request, stream: { ...request.stream!, sha256: wrong } })).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH', details: { expected: wrong, actual: sha256(fs.readFileSync(xz)) } });
+    await expect(writer.flash('sum', { ...request, stream: { ...request.stream!, sha256: wrong } })).rejects.toMatchObject({
+      code: 'CHECKSUM_MISMATCH',
+      details: { expected: wrong, actual: sha256(fs.readFileSync(xz)) },
+    });
   });
 });

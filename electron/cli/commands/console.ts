@@ -34,7 +34,8 @@ const QUIT_KEY = 0x1d;
 function parseBaud(text: string | undefined): number {
   if (text === undefined) return DEFAULT_BAUD;
   const baud = Number(text);
-  if (!/^\d+$/.test(text) || baud < 50 || baud > 4_000_000) throw new UsageError(`--baud must be a whole number of bits per second (such as 115200), not "${text}".`);
+  if (!/^\d+$/.test(text) || baud < 50 || baud > 4_000_000)
+    throw new UsageError(`--baud must be a whole number of bits per second (such as 115200), not "${text}".`);
   return baud;
 }
 
@@ -96,12 +97,21 @@ export const consoleCommand: CliCommand = {
       allowPositionals: true,
     });
     if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
-    if (values.until !== undefined && values.until !== 'userspace') throw new UsageError(`--until takes "userspace" (Dom0's first program ran), not "${values.until}".`);
+    if (values.until !== undefined && values.until !== 'userspace')
+      throw new UsageError(`--until takes "userspace" (Dom0's first program ran), not "${values.until}".`);
     const baud = parseBaud(values.baud);
     const timeoutSeconds = parseTimeout(values.timeout);
     if (timeoutSeconds !== undefined && values.until === undefined) throw new UsageError('--timeout goes with --until userspace.');
     const port = values.port ? path.resolve(io.cwd, values.port) : await defaultPort();
-    return runConsole(io, { port, baud, json: values.json, timeline: values.timeline, until: values.until === 'userspace', ...(values.log && { log: path.resolve(io.cwd, values.log) }), ...(timeoutSeconds && { timeoutSeconds }) });
+    return runConsole(io, {
+      port,
+      baud,
+      json: values.json,
+      timeline: values.timeline,
+      until: values.until === 'userspace',
+      ...(values.log && { log: path.resolve(io.cwd, values.log) }),
+      ...(timeoutSeconds && { timeoutSeconds }),
+    });
   },
 };
 

@@ -19,7 +19,11 @@ export const drivesCommand: CliCommand = {
   summary: 'List the drives that can be written, with safety statuses',
   usage,
   async run(argv, io) {
-    const { values } = parseArgs({ args: argv, options: { all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } }, strict: true });
+    const { values } = parseArgs({
+      args: argv,
+      options: { all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+      strict: true,
+    });
     const writer = await WriterClient.start();
     try {
       const rows = driveRows(await writer.scan(), {}, values.all);
@@ -31,10 +35,22 @@ export const drivesCommand: CliCommand = {
         io.stdout(values.all ? 'No drives found.\n' : 'No removable drives found (run with --all to include system drives).\n');
         return 0;
       }
-      const table = rows.map((row) => [driveShortName(row), row.device, formatDriveSize(row.size), row.description, row.statuses.map((s) => s.code).join(',') || 'ok']);
+      const table = rows.map((row) => [
+        driveShortName(row),
+        row.device,
+        formatDriveSize(row.size),
+        row.description,
+        row.statuses.map((s) => s.code).join(',') || 'ok',
+      ]);
       const header = ['NAME', 'DEVICE', 'SIZE', 'DESCRIPTION', 'STATUS'];
       const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] ?? '').length)));
-      for (const line of [header, ...table]) io.stdout(line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd() + '\n');
+      for (const line of [header, ...table])
+        io.stdout(
+          line
+            .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+            .join('  ')
+            .trimEnd() + '\n',
+        );
       for (const row of rows) for (const status of row.statuses) io.stdout(`  ${driveShortName(row)}: ${status.reason}\n`);
       return 0;
     } finally {

@@ -3,7 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultProfile } from '../../../shared/profile/defaults';
-import { availableXenVersions, DEFAULT_XEN_VERSION, dumpVirtDeviceTree, fetchDebianParts, findQemuTools, installRpi4Parts } from '../../services/emulator';
+import {
+  availableXenVersions,
+  DEFAULT_XEN_VERSION,
+  dumpVirtDeviceTree,
+  fetchDebianParts,
+  findQemuTools,
+  installRpi4Parts,
+} from '../../services/emulator';
 import { checkXenVersion } from '../../../shared/xen-versions';
 import { dataPaths, userDataDir } from '../../node/paths';
 import { ensureUserFolder } from '../../node/user-files';
@@ -81,7 +88,9 @@ export const fetchPartsCommand: CliCommand = {
       if (values.json) io.stdout(JSON.stringify(offers, null, 2) + '\n');
       for (const offer of values.json ? [] : offers) {
         const meaning = checkXenVersion(offer.version, 'rpi4');
-        io.stdout(`Xen ${offer.version}  ${offer.package} ${offer.packageVersion}  (${offer.suites.join(', ')})${meaning.severity === 'ok' ? '' : `  ${meaning.message}`}\n`);
+        io.stdout(
+          `Xen ${offer.version}  ${offer.package} ${offer.packageVersion}  (${offer.suites.join(', ')})${meaning.severity === 'ok' ? '' : `  ${meaning.message}`}\n`,
+        );
       }
       if (!values.json && offers.length === 0) io.stdout('Debian’s archive offers no xen-hypervisor-*-arm64 package here.\n');
       return 0;
@@ -91,9 +100,31 @@ export const fetchPartsCommand: CliCommand = {
     // before downloading anything: a bad --out (/dev/null, a file, a place that takes no folders) is said first
     ensureUserFolder(out, { what: 'output folder', hint: 'Give --out a folder (it is created when missing) in a place you can write to.' });
     if (board === 'rpi4') {
-      const installed = await installRpi4Parts({ out, xenVersion, kernel, refresh: values.refresh, qemu: !values['no-qemu'], env: io.env, signal: io.signal, onProgress: say });
+      const installed = await installRpi4Parts({
+        out,
+        xenVersion,
+        kernel,
+        refresh: values.refresh,
+        qemu: !values['no-qemu'],
+        env: io.env,
+        signal: io.signal,
+        onProgress: say,
+      });
       if (values.json) {
-        io.stdout(JSON.stringify({ dir: out, profile: installed.profileFile, files: installed.files, parts: installed.parts.parts, packages: installed.parts.packages, qemu: installed.qemu }, null, 2) + '\n');
+        io.stdout(
+          JSON.stringify(
+            {
+              dir: out,
+              profile: installed.profileFile,
+              files: installed.files,
+              parts: installed.parts.parts,
+              packages: installed.parts.packages,
+              qemu: installed.qemu,
+            },
+            null,
+            2,
+          ) + '\n',
+        );
         return 0;
       }
       for (const part of installed.parts.parts) say(`  ${part.file.padEnd(34)} ${part.package} ${part.version}`);
@@ -116,7 +147,9 @@ export const fetchPartsCommand: CliCommand = {
     fs.copyFileSync(parts.xen, written.xen!);
     if (kernel === 'gzip') {
       const sizes = await gzipKernelFile(parts.kernel, written.kernel!);
-      say(`Dom0 kernel gzip'd: ${mib(sizes.originalSize)} → ${mib(sizes.size)} (${mib(sizes.originalSize - sizes.size)} less to load at every boot).`);
+      say(
+        `Dom0 kernel gzip'd: ${mib(sizes.originalSize)} → ${mib(sizes.size)} (${mib(sizes.originalSize - sizes.size)} less to load at every boot).`,
+      );
     } else fs.copyFileSync(parts.kernel, written.kernel!);
     fs.copyFileSync(parts.initramfs, written.initramfs!);
     try {
@@ -132,7 +165,9 @@ export const fetchPartsCommand: CliCommand = {
       io.stdout(JSON.stringify({ dir: out, files: written, packages: parts.packages, kernelAbi: parts.kernelAbi }, null, 2) + '\n');
     } else {
       for (const [role, file] of Object.entries(written)) say(`  ${role.padEnd(10)} ${file}`);
-      const versions = Object.values(parts.packages).map((p) => `${p.name} ${p.version}`).join(', ');
+      const versions = Object.values(parts.packages)
+        .map((p) => `${p.name} ${p.version}`)
+        .join(', ');
       say(`From ${versions}.`);
       say(`Try it: xen-pi-imager try --profile ${written.profile}`);
     }

@@ -50,7 +50,12 @@ function targetsFrom(values: string[]): { drives: FlashTarget[]; files: FlashTar
     const stat = fs.statSync(value, { throwIfNoEntry: false });
     if (stat && !stat.isBlockDevice() && !stat.isFile()) {
       // said before anything is composed: /dev/null, a folder or a FIFO can be neither a card nor an image file
-      throw new ImagerError({ code: 'NOT_A_TARGET', subject: value, message: `${value} is ${kindOf(stat)}, neither a drive nor an image file.`, hint: 'Give a drive (see `xen-pi-imager drives`) or a new .img file name as --target.' });
+      throw new ImagerError({
+        code: 'NOT_A_TARGET',
+        subject: value,
+        message: `${value} is ${kindOf(stat)}, neither a drive nor an image file.`,
+        hint: 'Give a drive (see `xen-pi-imager drives`) or a new .img file name as --target.',
+      });
     }
     if (stat?.isBlockDevice() || (!stat && value.startsWith('/dev/'))) {
       const drive = describeBlockDevice(value);
@@ -68,7 +73,10 @@ function progressLine(p: FlashProgress): string {
   return `${p.phase.padEnd(13)} ${p.percent.toFixed(0).padStart(3)}%  ${mb(p.bytes)}${p.totalBytes ? ` of ${mb(p.totalBytes)}` : ''}${speed}${eta}`;
 }
 
-function bootEdit(values: { profile?: string | undefined; 'boot-files'?: string | undefined }, io: CliIO): { edit: BootEdit; base?: string } {
+function bootEdit(
+  values: { profile?: string | undefined; 'boot-files'?: string | undefined },
+  io: CliIO,
+): { edit: BootEdit; base?: string } {
   let edit: BootEdit = { files: [] };
   let base: string | undefined;
   if (values.profile) {
@@ -141,7 +149,8 @@ export const flashCommand: CliCommand = {
       strict: true,
     });
     if (!values.profile && !values['boot-files']) throw new UsageError('Give --profile FILE (or --boot-files DIR).');
-    if (!values.target?.length) throw new UsageError('Give at least one --target (a drive such as /dev/sdb, or an image file such as card.img).');
+    if (!values.target?.length)
+      throw new UsageError('Give at least one --target (a drive such as /dev/sdb, or an image file such as card.img).');
     if (values.sha256 && !/^[0-9a-fA-F]{64}$/.test(values.sha256)) throw new UsageError('--sha256 must be 64 hexadecimal digits.');
     const paths = dataPaths(userDataDir(io.env));
     const { edit, base: profileBase } = bootEdit(values, io);
@@ -151,7 +160,12 @@ export const flashCommand: CliCommand = {
     for (const drive of await describedByTheOs(drives)) assertDriveWritable(drive, {}, { ...confirmationsOf(values), largeDrive: true });
     if (drives.length > 0 && !values.yes) {
       const names = drives.map((d) => (d.kind === 'drive' ? `${d.device} (${formatDriveSize(d.drive?.size ?? null)})` : '')).join(', ');
-      throw new ImagerError({ code: 'CONFIRMATION_NEEDED', subject: names, message: `This erases everything on ${names}.`, hint: 'Check the drive names with `xen-pi-imager drives`, then add --yes to go ahead.' });
+      throw new ImagerError({
+        code: 'CONFIRMATION_NEEDED',
+        subject: names,
+        message: `This erases everything on ${names}.`,
+        hint: 'Check the drive names with `xen-pi-imager drives`, then add --yes to go ahead.',
+      });
     }
     // image files: the folder must exist, and an existing file is replaced only with --yes (edit in place edits it instead)
     if (!values['edit-in-place']) {
@@ -160,7 +174,8 @@ export const flashCommand: CliCommand = {
         try {
           checkImageFileTarget(file.path, values.yes);
         } catch (error) {
-          if (error instanceof ImagerError && error.code === 'EXISTS') throw new ImagerError({ ...error.toJSON(), hint: 'Add --yes to replace it, or give another file name.' });
+          if (error instanceof ImagerError && error.code === 'EXISTS')
+            throw new ImagerError({ ...error.toJSON(), hint: 'Add --yes to replace it, or give another file name.' });
           throw error;
         }
       }
@@ -175,12 +190,17 @@ export const flashCommand: CliCommand = {
 
     // no base image: a fresh card built from the boot files alone
     const source = values.base ?? profileBase;
-    if (!source && values.sha256) throw new UsageError('--sha256 checks a base image: give --base IMAGE too (the profile names none, so a fresh card is built).');
+    if (!source && values.sha256)
+      throw new UsageError('--sha256 checks a base image: give --base IMAGE too (the profile names none, so a fresh card is built).');
     const controller = new AbortController();
     io.signal.addEventListener('abort', () => controller.abort(), { once: true });
     const result = await runFlash({
       jobId: randomUUID(),
-      ...(source && { source: /^https?:/i.test(source) ? source : path.resolve(values.base || !values.profile ? io.cwd : path.dirname(path.resolve(io.cwd, values.profile)), source) }),
+      ...(source && {
+        source: /^https?:/i.test(source)
+          ? source
+          : path.resolve(values.base || !values.profile ? io.cwd : path.dirname(path.resolve(io.cwd, values.profile)), source),
+      }),
       ...(values.sha256 && { sha256: values.sha256 }),
       targets: [...drives, ...files],
       edit,
@@ -199,31 +219,47 @@ export const flashCommand: CliCommand = {
       io.stdout(JSON.stringify({ type: 'result', ok: failed.length === 0, ...result }) + '\n');
     } else {
       if (result.composed.freshCardMiB) {
-        io.stdout(`Fresh card: MBR and a ${result.composed.freshCardMiB} MiB FAT32 image (no base image), SHA-256 ${result.composed.sourceSha256}\n`);
+        io.stdout(
+          `Fresh card: MBR and a ${result.composed.freshCardMiB} MiB FAT32 image (no base image), SHA-256 ${result.composed.sourceSha256}\n`,
+        );
         if (!result.composed.written.includes('start4.elf')) {
-          io.stdout('Warning: the card has no start4.elf and fixup4.dat, so a real Pi 4 will not start from it: name the firmware in the profile (xen-pi-imager fetch-parts --board rpi4 does), or use --base with a Raspberry Pi OS image.\n');
+          io.stdout(
+            'Warning: the card has no start4.elf and fixup4.dat, so a real Pi 4 will not start from it: name the firmware in the profile (xen-pi-imager fetch-parts --board rpi4 does), or use --base with a Raspberry Pi OS image.\n',
+          );
         }
-      }
-      else io.stdout(`Base image SHA-256: ${result.composed.sourceSha256}${result.composed.sha256Checked ? ' (matches)' : ''}\n`);
+      } else io.stdout(`Base image SHA-256: ${result.composed.sourceSha256}${result.composed.sha256Checked ? ' (matches)' : ''}\n`);
       if (result.composed.configTxtDiff) io.stdout(`config.txt changes:\n${result.composed.configTxtDiff}\n`);
       io.stdout(`Boot partition: ${result.composed.written.join(', ') || 'unchanged'}\n`);
       if (result.composed.replaced.length > 0) io.stdout(`${replacedFilesSentence(result.composed.replaced)}\n`);
       if (result.savedAs) io.stdout(`Saved ${result.savedAs}${result.savedVerified ? ', read back and verified' : ''}\n`);
       for (const target of result.flash?.targets ?? []) {
-        io.stdout(target.ok ? `${target.target}: written${target.verified ? ' and verified' : ''}\n` : `${target.target}: FAILED: ${formatError(target.error!)}\n`);
+        io.stdout(
+          target.ok
+            ? `${target.target}: written${target.verified ? ' and verified' : ''}\n`
+            : `${target.target}: FAILED: ${formatError(target.error!)}\n`,
+        );
       }
     }
     return failed.length === 0 ? 0 : 1;
   },
 };
 
-async function editInPlace(targets: FlashTarget[], edit: BootEdit, confirmations: { systemDriveName?: string; largeDrive: boolean }, json: boolean, io: CliIO): Promise<number> {
+async function editInPlace(
+  targets: FlashTarget[],
+  edit: BootEdit,
+  confirmations: { systemDriveName?: string; largeDrive: boolean },
+  json: boolean,
+  io: CliIO,
+): Promise<number> {
   const edited = await runEditInPlace({ jobId: 'cli', targets, edit, confirmations, signal: io.signal });
   for (const result of edited) {
     const target = targets.find((t) => (t.kind === 'drive' ? t.device : t.path) === result.target);
     const name = target?.kind === 'drive' && target.drive ? driveShortName(target.drive) : result.target;
     if (json) io.stdout(JSON.stringify({ type: 'result', ...result }) + '\n');
-    else if (result.ok) io.stdout(`${name}: boot partition updated (${result.written.join(', ') || 'nothing to change'}), read back and compared\n${result.configTxtDiff ?? ''}`);
+    else if (result.ok)
+      io.stdout(
+        `${name}: boot partition updated (${result.written.join(', ') || 'nothing to change'}), read back and compared\n${result.configTxtDiff ?? ''}`,
+      );
     else io.stderr(`${result.target}: ${formatError(result.error!)}\n`);
   }
   return edited.every((result) => result.ok) ? 0 : 1;

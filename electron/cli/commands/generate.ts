@@ -30,16 +30,31 @@ export function memoryMapTable(bundle: Pick<BootBundle, 'stage2Address' | 'memor
   const stage2 = bundle.stage2Address ?? 0;
   const rows = [
     ['stage2-script', hexAddress(stage2), hexAddress(stage2 + 0x200000), '(2 MiB slot)', ''],
-    ...bundle.memoryMap.map((e) => [e.role, hexAddress(e.address), hexAddress(e.end), `${e.size}${e.span > e.size ? ` (+BSS to ${e.span})` : ''}`, e.file]),
+    ...bundle.memoryMap.map((e) => [
+      e.role,
+      hexAddress(e.address),
+      hexAddress(e.end),
+      `${e.size}${e.span > e.size ? ` (+BSS to ${e.span})` : ''}`,
+      e.file,
+    ]),
   ];
   const header = ['what', 'address', 'end', 'bytes', 'file'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
 async function run(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { profile: { type: 'string' }, out: { type: 'string' } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { profile: { type: 'string' }, out: { type: 'string' } },
+    strict: true,
+    allowPositionals: true,
+  });
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
   if (!values.profile || !values.out) throw new UsageError('Both --profile FILE and --out DIR are required.');
   const profileFile = path.resolve(io.cwd, values.profile);
@@ -49,7 +64,12 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ImagerError({ code: 'INVALID_PROFILE', subject: values.profile, message: `${values.profile} is not valid JSON: ${(error as Error).message}.`, hint: 'Fix the JSON syntax, or give a profile file the app or `profile init` wrote.' });
+    throw new ImagerError({
+      code: 'INVALID_PROFILE',
+      subject: values.profile,
+      message: `${values.profile} is not valid JSON: ${(error as Error).message}.`,
+      hint: 'Fix the JSON syntax, or give a profile file the app or `profile init` wrote.',
+    });
   }
   const out = path.resolve(io.cwd, values.out);
   // before any work: a bad --out (a file, /dev/null, under a file) is said first; nothing is created yet
@@ -59,12 +79,24 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const problems = prepared?.problems ?? shape.problems;
   for (const problem of problems) io.stderr(`${problem.severity}: ${problem.path}: ${problem.message}\n`);
   if (!prepared || problems.some((p) => p.severity === 'error')) {
-    throw new ImagerError({ code: 'INVALID_PROFILE', subject: values.profile, message: 'The profile has errors, so no files were written.', hint: 'Fix the problems listed above (`xen-pi-imager profile check FILE` shows them too).' });
+    throw new ImagerError({
+      code: 'INVALID_PROFILE',
+      subject: values.profile,
+      message: 'The profile has errors, so no files were written.',
+      hint: 'Fix the problems listed above (`xen-pi-imager profile check FILE` shows them too).',
+    });
   }
   const written = writeBootFiles(prepared, out, baseDir, OUT_FOLDER);
   for (const notice of prepared.notices) io.stderr(`warning: ${notice}\n`);
-  io.stdout(`Wrote ${written.length} files to ${values.out}:\n${written.map((w) => `  ${w}`).join('\n')}\n\nMemory map:\n${memoryMapTable(prepared)}`);
+  io.stdout(
+    `Wrote ${written.length} files to ${values.out}:\n${written.map((w) => `  ${w}`).join('\n')}\n\nMemory map:\n${memoryMapTable(prepared)}`,
+  );
   return 0;
 }
 
-export const generateCommand: CliCommand = { name: 'generate', summary: "Write a profile's boot files (boot partition + TFTP root)", usage, run };
+export const generateCommand: CliCommand = {
+  name: 'generate',
+  summary: "Write a profile's boot files (boot partition + TFTP root)",
+  usage,
+  run,
+};

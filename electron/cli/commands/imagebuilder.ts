@@ -116,10 +116,21 @@ function cpuPoolsIn(dir: string, plan: ImageBuilderPlan): CpuPool[] {
 }
 
 const TEXT_LIMIT = 1_000_000;
-const DEVICE_TREE_FILE = { what: 'DEVICE_TREE', maxBytes: 64 * 1024 * 1024, hint: 'Give DEVICE_TREE the board\'s .dtb.' };
-const CONFIG_FILE = { what: 'ImageBuilder config', maxBytes: TEXT_LIMIT, hint: 'Give -c the config file (NAME=value lines), as uboot-script-gen takes it.' };
-const EXTRA_COMMANDS_FILE = { what: 'APPEND_EXTRA_CMDS file', maxBytes: TEXT_LIMIT, hint: 'Write the extra U-Boot commands as a plain text file.' };
-const OUTPUT_FOLDER = { what: 'folder for -d', hint: 'Give -d the folder that holds the files the config names; the outputs go there too.' };
+const DEVICE_TREE_FILE = { what: 'DEVICE_TREE', maxBytes: 64 * 1024 * 1024, hint: "Give DEVICE_TREE the board's .dtb." };
+const CONFIG_FILE = {
+  what: 'ImageBuilder config',
+  maxBytes: TEXT_LIMIT,
+  hint: 'Give -c the config file (NAME=value lines), as uboot-script-gen takes it.',
+};
+const EXTRA_COMMANDS_FILE = {
+  what: 'APPEND_EXTRA_CMDS file',
+  maxBytes: TEXT_LIMIT,
+  hint: 'Write the extra U-Boot commands as a plain text file.',
+};
+const OUTPUT_FOLDER = {
+  what: 'folder for -d',
+  hint: 'Give -d the folder that holds the files the config names; the outputs go there too.',
+};
 
 /** APPEND_EXTRA_CMDS must be plain ASCII text; its bytes go in as they are. */
 function extraCommands(dir: string, file: string): string {
@@ -128,8 +139,11 @@ function extraCommands(dir: string, file: string): string {
   const bytes = readUserFile(absolute, EXTRA_COMMANDS_FILE);
   if (detectFile(bytes.subarray(0, 65536), bytes.length).description !== 'ASCII text') {
     throw new ImagerError({
-      code: 'WRONG_FILE_TYPE', subject: 'APPEND_EXTRA_CMDS', details: { exitStatus: 1, imageBuilderMessage: `Wrong file type ${file}. It should be ASCII text, exiting.` },
-      message: `${file} (APPEND_EXTRA_CMDS) is not plain ASCII text.`, hint: 'Write the extra U-Boot commands as a plain text file.',
+      code: 'WRONG_FILE_TYPE',
+      subject: 'APPEND_EXTRA_CMDS',
+      details: { exitStatus: 1, imageBuilderMessage: `Wrong file type ${file}. It should be ASCII text, exiting.` },
+      message: `${file} (APPEND_EXTRA_CMDS) is not plain ASCII text.`,
+      hint: 'Write the extra U-Boot commands as a plain text file.',
     });
   }
   return bytes.toString('latin1');
@@ -142,7 +156,12 @@ function fromConfig<T>(file: string, step: () => T): T {
   } catch (error) {
     if (!(error instanceof ImagerError)) throw error;
     const imageBuilderMessage = typeof error.details?.imageBuilderMessage === 'string' ? error.details.imageBuilderMessage : error.message;
-    throw new ImagerError({ ...error.toJSON(), subject: `${file}${error.subject ? `, ${error.subject}` : ''}`, message: `${file}: ${error.message}`, details: { ...error.details, imageBuilderMessage } });
+    throw new ImagerError({
+      ...error.toJSON(),
+      subject: `${file}${error.subject ? `, ${error.subject}` : ''}`,
+      message: `${file}: ${error.message}`,
+      details: { ...error.details, imageBuilderMessage },
+    });
   }
 }
 
@@ -160,7 +179,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       configText = readUserTextFile(configFile, CONFIG_FILE);
     } catch (error) {
       // uboot-script-gen's own words for a config that is not there
-      if ((error as ImagerError).details?.systemCode === 'ENOENT') return fail(io, `${options.config}: No such file or directory`, error as ImagerError);
+      if ((error as ImagerError).details?.systemCode === 'ENOENT')
+        return fail(io, `${options.config}: No such file or directory`, error as ImagerError);
       throw error;
     }
     const plan = fromConfig(options.config, () =>
@@ -179,13 +199,20 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     for (const notice of result.notices) io.stdout(`${notice}\n`);
     for (const warning of plan.warnings) io.stderr(`xen-pi-imager imagebuilder: warning: ${warning}\n`);
     writeUserFile(outputs[0]!, result.text, OUTPUT_FOLDER);
-    writeUserFile(outputs[1]!, writeScriptImage(result.text, { loadAddress: result.scriptAddress, timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) }), OUTPUT_FOLDER);
+    writeUserFile(
+      outputs[1]!,
+      writeScriptImage(result.text, { loadAddress: result.scriptAddress, timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) }),
+      OUTPUT_FOLDER,
+    );
     const address = `0x${result.scriptAddress.toString(16).toUpperCase()}`;
     io.stdout(`Generated uboot script ${plan.scriptName}, to be loaded at address ${address}:\n`);
     io.stdout(`${plan.loadCommand} ${address} ${plan.scriptName}; source ${address}\n`);
     return 0;
   } catch (caught) {
-    const error = (caught as NodeJS.ErrnoException).code && !(caught instanceof ImagerError) ? userPathError(caught, dir, 'write', OUTPUT_FOLDER) : caught;
+    const error =
+      (caught as NodeJS.ErrnoException).code && !(caught instanceof ImagerError)
+        ? userPathError(caught, dir, 'write', OUTPUT_FOLDER)
+        : caught;
     for (const file of outputs) {
       try {
         if (statSync(file, { throwIfNoEntry: false })?.isFile()) rmSync(file, { force: true });

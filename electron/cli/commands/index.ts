@@ -11,4 +11,15 @@ import { tryCommand } from './try';
 import { fetchPartsCommand } from './fetch-parts';
 import { consoleCommand } from './console';
 
-export const commands: CliCommand[] = [serveUiCommand, drivesCommand, flashCommand, serveCommand, generateCommand, profileCommand, imagebuilderCommand, tryCommand, fetchPartsCommand, consoleCommand];
+export const commands: CliCommand[] = [
+  serveUiCommand,
+  drivesCommand,
+  flashCommand,
+  serveCommand,
+  generateCommand,
+  profileCommand,
+  imagebuilderCommand,
+  tryCommand,
+  fetchPartsCommand,
+  consoleCommand,
+];

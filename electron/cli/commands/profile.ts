@@ -29,7 +29,12 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ImagerError({ code: 'INVALID_PROFILE', subject: file, message: `${file} is not valid JSON: ${(error as Error).message}.`, hint: 'Fix the JSON syntax (a trailing comma, a missing quote), or give a profile file the app or `profile init` wrote.' });
+    throw new ImagerError({
+      code: 'INVALID_PROFILE',
+      subject: file,
+      message: `${file} is not valid JSON: ${(error as Error).message}.`,
+      hint: 'Fix the JSON syntax (a trailing comma, a missing quote), or give a profile file the app or `profile init` wrote.',
+    });
   }
 }
 
@@ -43,27 +48,49 @@ function readFilesAsWarnings(raw: unknown, baseDir: string): { components: Recor
   const { components, missing, absent } = readProfileFiles(parsed.data, baseDir);
   return {
     components,
-    missing: missing.map((problem) => (absent.has(problem.path) ? { ...problem, severity: 'warning', message: `${problem.message} It is needed to generate the boot files.` } : problem)),
+    missing: missing.map((problem) =>
+      absent.has(problem.path)
+        ? { ...problem, severity: 'warning', message: `${problem.message} It is needed to generate the boot files.` }
+        : problem,
+    ),
   };
 }
 
 function init(argv: string[], io: CliIO): number {
-  const { values, positionals } = parseArgs({ args: argv, options: { board: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { board: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false } },
+    strict: true,
+    allowPositionals: true,
+  });
   if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
   if (!values.board || !boardIds.includes(values.board as BoardId)) throw new UsageError(`--board must be one of ${boardIds.join(', ')}.`);
   if (!values.out) throw new UsageError('--out FILE is required.');
   const out = path.resolve(io.cwd, values.out);
   // something that is not a file (/dev/null, a folder) is refused by writeUserFile, --force or not
   if (statIfAny(out)?.isFile() && !values.force) {
-    throw new ImagerError({ code: 'EXISTS', subject: out, message: `${out} exists already.`, hint: 'Pass --force to overwrite it, or choose another name.' });
+    throw new ImagerError({
+      code: 'EXISTS',
+      subject: out,
+      message: `${out} exists already.`,
+      hint: 'Pass --force to overwrite it, or choose another name.',
+    });
   }
-  writeUserFile(out, JSON.stringify(defaultProfile(values.board as BoardId), null, 2) + '\n', { what: 'profile', hint: 'Give --out a file name in a folder that exists and that you can write to.' });
+  writeUserFile(out, JSON.stringify(defaultProfile(values.board as BoardId), null, 2) + '\n', {
+    what: 'profile',
+    hint: 'Give --out a file name in a folder that exists and that you can write to.',
+  });
   io.stdout(`Wrote a default ${values.board} profile to ${values.out}\n`);
   return 0;
 }
 
 function check(argv: string[], io: CliIO): number {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, strict: true, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean', default: false } },
+    strict: true,
+    allowPositionals: true,
+  });
   if (positionals.length !== 1) throw new UsageError('Give exactly one profile file.');
   const file = path.resolve(io.cwd, positionals[0]!);
   const raw = readJson(file);
@@ -76,9 +103,14 @@ function check(argv: string[], io: CliIO): number {
   if (values.json) {
     io.stdout(JSON.stringify({ ok, migratedFrom: result.migratedFrom ?? null, problems }, null, 2) + '\n');
   } else {
-    if (result.migratedFrom !== undefined) io.stdout(`Migrated from schemaVersion ${result.migratedFrom} (the file itself is unchanged).\n`);
+    if (result.migratedFrom !== undefined)
+      io.stdout(`Migrated from schemaVersion ${result.migratedFrom} (the file itself is unchanged).\n`);
     for (const problem of problems) io.stdout(`${problem.severity}: ${problem.path}: ${problem.message}\n`);
-    io.stdout(ok ? `${positionals[0]}: valid${problems.length ? ' (with warnings)' : ''}\n` : `${positionals[0]}: ${problems.filter((p) => p.severity === 'error').length} error(s)\n`);
+    io.stdout(
+      ok
+        ? `${positionals[0]}: valid${problems.length ? ' (with warnings)' : ''}\n`
+        : `${positionals[0]}: ${problems.filter((p) => p.severity === 'error').length} error(s)\n`,
+    );
   }
   return ok ? 0 : 1;
 }

@@ -33,11 +33,19 @@ function parsePort(text: string | undefined): number {
 }
 
 /** What to serve: a folder, or a profile's generated files and components. */
-function content(values: { root?: string | undefined; profile?: string | undefined }, io: CliIO): { options: TftpServerOptions; what: string } {
+function content(
+  values: { root?: string | undefined; profile?: string | undefined },
+  io: CliIO,
+): { options: TftpServerOptions; what: string } {
   if (values.root) {
     const root = path.resolve(io.cwd, values.root);
     if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) {
-      throw new ImagerError({ code: 'NOT_FOUND', subject: root, message: `${root} is not a folder.`, hint: 'Give --root the folder that holds the boot files.' });
+      throw new ImagerError({
+        code: 'NOT_FOUND',
+        subject: root,
+        message: `${root} is not a folder.`,
+        hint: 'Give --root the folder that holds the boot files.',
+      });
     }
     return { options: { root }, what: root };
   }
@@ -105,7 +113,9 @@ export const serveCommand: CliCommand = {
     const bound = await server.listen();
     io.stdout(`Serving ${what} over TFTP on ${bound.address}:${bound.port}. Press Ctrl-C to stop.\n`);
     if (bound.address === '127.0.0.1') {
-      const lan = localAddresses().filter((entry) => !entry.internal).map((entry) => `${entry.address} (${entry.interface})`);
+      const lan = localAddresses()
+        .filter((entry) => !entry.internal)
+        .map((entry) => `${entry.address} (${entry.interface})`);
       if (lan.length > 0) io.stdout(`Only this machine can reach it; for a Raspberry Pi, pass --address with one of: ${lan.join(', ')}.\n`);
     }
     await stopped;

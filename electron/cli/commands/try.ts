@@ -34,7 +34,8 @@ Options:
 function parseTimeout(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const seconds = Number(text);
-  if (!/^\d+$/.test(text) || seconds < 5 || seconds > 3600) throw new UsageError(`--timeout must be a whole number of seconds from 5 to 3600, not "${text}".`);
+  if (!/^\d+$/.test(text) || seconds < 5 || seconds > 3600)
+    throw new UsageError(`--timeout must be a whole number of seconds from 5 to 3600, not "${text}".`);
   return seconds;
 }
 
@@ -53,10 +54,17 @@ function report(result: EmulatorResult, io: CliIO): void {
     io.stdout(`  ${diagnosis.hint}\n`);
   }
   // as prominent as the verdict: what ran it, what the trial changed, and which of the user's files it did not boot
-  if (result.machine) io.stdout(`Ran on: QEMU ${result.machine === 'raspi4b' ? 'raspi4b, the emulated Raspberry Pi 4' : 'virt, with the profile retargeted'}\n`);
+  if (result.machine)
+    io.stdout(
+      `Ran on: QEMU ${result.machine === 'raspi4b' ? 'raspi4b, the emulated Raspberry Pi 4' : 'virt, with the profile retargeted'}\n`,
+    );
   if (result.changes.length > 0) io.stdout(`Changed for the emulator:\n${result.changes.map((change) => `  - ${change}\n`).join('')}`);
   const substituted = result.substituted ?? [];
-  io.stdout(substituted.length > 0 ? `Not booted from your files:\n${substituted.map((what) => `  - ${what}\n`).join('')}` : 'Every file it booted is the profile’s own.\n');
+  io.stdout(
+    substituted.length > 0
+      ? `Not booted from your files:\n${substituted.map((what) => `  - ${what}\n`).join('')}`
+      : 'Every file it booted is the profile’s own.\n',
+  );
   if (result.consoleLogPath) io.stdout(`Console log: ${result.consoleLogPath}\n`);
 }
 
@@ -83,7 +91,8 @@ export const tryCommand: CliCommand = {
     if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
     if (!values.profile) throw new UsageError('--profile FILE is required.');
     if (values.xen && !/^\d+\.\d+$/.test(values.xen)) throw new UsageError(`--xen must be a version like 4.17, not "${values.xen}".`);
-    if (values.kernel !== undefined && values.kernel !== 'gzip' && values.kernel !== 'image') throw new UsageError(`--kernel must be gzip or image, not "${values.kernel}".`);
+    if (values.kernel !== undefined && values.kernel !== 'gzip' && values.kernel !== 'image')
+      throw new UsageError(`--kernel must be gzip or image, not "${values.kernel}".`);
     const timeoutSeconds = parseTimeout(values.timeout);
     const options: EmulatorOptions = {
       ...(values.kernel && { kernel: values.kernel }),

@@ -33,7 +33,8 @@ export const serveUiCommand: CliCommand = {
     });
     if (positionals.length > 1) throw new UsageError('Give at most one profile file to open.');
     const port = values.port === undefined ? 0 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a number from 0 to 65535, not "${values.port}".`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port must be a number from 0 to 65535, not "${values.port}".`);
 
     const events = createEventHub();
     const services = createServices({

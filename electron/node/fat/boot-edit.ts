@@ -25,11 +25,15 @@ export interface BootEdit {
   requiredFiles?: string[];
 }
 
-
 export function bootFileBytes(file: BootFileInput): Uint8Array {
   if (file.bytes) return file.bytes;
   if (!file.path) {
-    throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: file.name, message: `The boot file ${file.name} has neither bytes nor a path.`, hint: 'This is a bug in the app; please report it.' });
+    throw new ImagerError({
+      code: 'INVALID_ARGUMENT',
+      subject: file.name,
+      message: `The boot file ${file.name} has neither bytes nor a path.`,
+      hint: 'This is a bug in the app; please report it.',
+    });
   }
   try {
     return fs.readFileSync(file.path);
@@ -69,9 +73,14 @@ function checkRequiredFiles(volume: FatVolume, edit: BootEdit): void {
 }
 
 /** The files the edit will write, in order, with their final bytes (config.txt merged against `existing`). */
-export function plannedBootFiles(volume: FatVolume, edit: BootEdit): { files: { name: string; bytes: Uint8Array }[]; diff: string; changed: boolean; replaced: string[] } {
+export function plannedBootFiles(
+  volume: FatVolume,
+  edit: BootEdit,
+): { files: { name: string; bytes: Uint8Array }[]; diff: string; changed: boolean; replaced: string[] } {
   checkRequiredFiles(volume, edit);
-  const files = edit.files.filter((f) => f.name.toLowerCase() !== 'config.txt' || !edit.configTxt).map((f) => ({ name: f.name, bytes: bootFileBytes(f) }));
+  const files = edit.files
+    .filter((f) => f.name.toLowerCase() !== 'config.txt' || !edit.configTxt)
+    .map((f) => ({ name: f.name, bytes: bootFileBytes(f) }));
   const replaced = files.filter((f) => f.name.toLowerCase() !== 'config.txt' && volume.exists(f.name)).map((f) => f.name);
   if (!edit.configTxt) return { files, diff: '', changed: false, replaced };
   const existingBytes = volume.readFile('config.txt');
@@ -82,19 +91,33 @@ export function plannedBootFiles(volume: FatVolume, edit: BootEdit): { files: { 
 }
 
 /** Edits the first FAT partition of an image file or a card (block device) and flushes it; with an overlay, `target` stays untouched. */
-export async function applyBootEdit(target: string, edit: BootEdit, overlay?: ImageOverlay): Promise<BootEditResult & { files: { name: string; bytes: Uint8Array }[] }> {
+export async function applyBootEdit(
+  target: string,
+  edit: BootEdit,
+  overlay?: ImageOverlay,
+): Promise<BootEditResult & { files: { name: string; bytes: Uint8Array }[] }> {
   const volume = await openFatPartition(target, overlay ? { overlay } : {});
   try {
     const plan = plannedBootFiles(volume, edit);
     for (const file of plan.files) volume.writeFile(file.name, file.bytes);
-    return { written: plan.files.map((f) => f.name), configTxtDiff: plan.diff, configTxtChanged: plan.changed, replaced: plan.replaced, files: plan.files };
+    return {
+      written: plan.files.map((f) => f.name),
+      configTxtDiff: plan.diff,
+      configTxtChanged: plan.changed,
+      replaced: plan.replaced,
+      files: plan.files,
+    };
   } finally {
     volume.close();
   }
 }
 
 /** Reads the files back (a fresh mount) and throws READBACK_FAILED naming the first that differs. */
-export async function compareBootFiles(target: string, files: { name: string; bytes: Uint8Array }[], overlay?: ImageOverlay): Promise<void> {
+export async function compareBootFiles(
+  target: string,
+  files: { name: string; bytes: Uint8Array }[],
+  overlay?: ImageOverlay,
+): Promise<void> {
   const volume = await openFatPartition(target, { readOnly: true, ...(overlay && { overlay }) });
   try {
     for (const file of files) {

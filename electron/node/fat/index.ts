@@ -30,7 +30,11 @@ export async function openFatPartition(target: string, options: OpenFatOptions =
 }
 
 /** Runs `edit` on the mounted partition and always unmounts, flushing what was written. */
-export async function withFatPartition<T>(target: string, options: OpenFatOptions, edit: (volume: FatVolume) => T | Promise<T>): Promise<T> {
+export async function withFatPartition<T>(
+  target: string,
+  options: OpenFatOptions,
+  edit: (volume: FatVolume) => T | Promise<T>,
+): Promise<T> {
   const volume = await openFatPartition(target, options);
   try {
     return await edit(volume);
@@ -52,7 +56,11 @@ export async function writeFatFiles(target: string, files: FatFileWrite[], optio
 }
 
 /** Reads files back from the first FAT partition; missing files map to undefined. */
-export async function readFatFiles(target: string, names: string[], options: OpenFatOptions = {}): Promise<Map<string, Uint8Array | undefined>> {
+export async function readFatFiles(
+  target: string,
+  names: string[],
+  options: OpenFatOptions = {},
+): Promise<Map<string, Uint8Array | undefined>> {
   return withFatPartition(target, { ...options, readOnly: true }, (volume) => new Map(names.map((name) => [name, volume.readFile(name)])));
 }
 

@@ -27,7 +27,8 @@ export class ImageOverlay {
 
   /** Stores `length` bytes of `source` (from `sourceOffset`) as the sectors at `offset`; both must be whole sectors. */
   write(source: Uint8Array, sourceOffset: number, length: number, offset: number): void {
-    if (offset % SECTOR !== 0 || length % SECTOR !== 0) throw new Error(`overlay writes must be whole sectors (offset ${offset}, length ${length})`);
+    if (offset % SECTOR !== 0 || length % SECTOR !== 0)
+      throw new Error(`overlay writes must be whole sectors (offset ${offset}, length ${length})`);
     for (let done = 0; done < length; done += SECTOR) {
       this.sectors.set(offset + done, source.slice(sourceOffset + done, sourceOffset + done + SECTOR));
     }

@@ -114,7 +114,10 @@ class RegionDisk implements FatFs.DiskIO {
 }
 
 function normalise(name: string): string {
-  const parts = name.replace(/\\/g, '/').split('/').filter((part) => part !== '' && part !== '.');
+  const parts = name
+    .replace(/\\/g, '/')
+    .split('/')
+    .filter((part) => part !== '' && part !== '.');
   if (parts.some((part) => part === '..')) {
     throw new ImagerError({
       code: 'INVALID_ARGUMENT',
@@ -158,7 +161,10 @@ export class FatVolume {
           code: 'IO_ERROR',
           subject: region.path,
           message: `Could not create a FAT${fatType} file system of ${region.size} bytes: ${fatResultText(result)}.`,
-          hint: fatType === 32 ? 'FAT32 needs at least 33 MiB; choose a larger size or FAT16.' : 'Choose a size between 3 MiB and 2 GiB for FAT16.',
+          hint:
+            fatType === 32
+              ? 'FAT32 needs at least 33 MiB; choose a larger size or FAT16.'
+              : 'Choose a size between 3 MiB and 2 GiB for FAT16.',
           details: { fatResult: result, systemError: disk.lastError?.message },
         });
       }

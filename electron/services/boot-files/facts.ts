@@ -49,7 +49,10 @@ function gzippedLinuxVersion(fd: number, size: number): string | undefined {
   }
 }
 
-const COMPONENT_FILE = { what: 'boot component', hint: 'Point the profile at the file itself (Xen, the kernel, the ramdisk, the device tree).' };
+const COMPONENT_FILE = {
+  what: 'boot component',
+  hint: 'Point the profile at the file itself (Xen, the kernel, the ramdisk, the device tree).',
+};
 
 /**
  * Facts of one file (following symlinks, like `stat -L`). Only regular files are read, opened without

@@ -24,7 +24,8 @@ async function rewrite(source: string, target: string, transform: NodeJS.ReadWri
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
       throw new ImagerError({
-        code: 'PERMISSION_DENIED', subject: target,
+        code: 'PERMISSION_DENIED',
+        subject: target,
         message: `${target} cannot be written here (${code}).`,
         hint: 'Copy the kernel into a folder you can write to (the app’s components folder, for instance) and choose it there.',
       });
@@ -40,9 +41,13 @@ export async function gzipKernelFile(source: string, target: string): Promise<{ 
   const detected = detectFile(facts.head, facts.size);
   if (detected.kind !== 'arm64-image') {
     throw new ImagerError({
-      code: 'WRONG_FILE_TYPE', subject: source,
+      code: 'WRONG_FILE_TYPE',
+      subject: source,
       message: `${source} is ${detected.description}, not a plain arm64 kernel Image, so there is nothing to gzip.`,
-      hint: detected.kind === 'gzip' ? 'It is gzip’d already: use it as it is.' : 'Choose the Dom0 kernel’s Image (Debian: /boot/vmlinuz-*-arm64).',
+      hint:
+        detected.kind === 'gzip'
+          ? 'It is gzip’d already: use it as it is.'
+          : 'Choose the Dom0 kernel’s Image (Debian: /boot/vmlinuz-*-arm64).',
     });
   }
   const size = await rewrite(source, target, createGzip({ level: 9 }));

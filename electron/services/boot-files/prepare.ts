@@ -81,7 +81,7 @@ function fileSha256(file: string): string {
   const fd = openSync(file, 'r');
   try {
     const buffer = Buffer.alloc(1024 * 1024);
-    for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, read));
+    for (let read; (read = readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, read));
   } finally {
     closeSync(fd);
   }
@@ -117,7 +117,10 @@ export function provenanceProblems(profile: Profile, baseDir: string, files: Pic
  */
 export function prepareBoot(profile: Profile, baseDir: string, env: NodeJS.ProcessEnv = process.env): PreparedBoot {
   const files = readProfileFiles(profile, baseDir);
-  const named = componentCopies(profile).map((copy) => ({ ...copy, ...(files.components[copy.source] && { size: files.components[copy.source]!.size }) }));
+  const named = componentCopies(profile).map((copy) => ({
+    ...copy,
+    ...(files.components[copy.source] && { size: files.components[copy.source]!.size }),
+  }));
   // what the files are is checked too (a kernel given as Xen, the two swapped) before anything is generated from them
   const rules = [...profileRuleProblems(profile), ...componentIdentityProblems(profile, files.components)];
   // generation needs every file but u-boot.bin (the scripts only name it): without one, its own error says enough
@@ -134,7 +137,10 @@ export function warningsOf(bundle: Pick<BootBundle, 'problems' | 'notices'>): st
 }
 
 /** The bundle when the profile can boot; throws INVALID_PROFILE listing every error by JSON path when it cannot. */
-export function readyBoot(prepared: PreparedBoot, hint = 'Fix the profile (in the app, or check it with `xen-pi-imager profile check FILE`).'): PreparedBoot {
+export function readyBoot(
+  prepared: PreparedBoot,
+  hint = 'Fix the profile (in the app, or check it with `xen-pi-imager profile check FILE`).',
+): PreparedBoot {
   const errors = prepared.problems.filter((p) => p.severity === 'error');
   if (errors.length === 0) return prepared;
   throw new ImagerError({

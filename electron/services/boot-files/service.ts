@@ -112,12 +112,19 @@ export function exportPrepared(prepared: PreparedBoot, dir: string, role?: UserF
 /** Generates a profile's boot files and writes them to a folder; refuses with every problem when the profile is not ready. */
 export function exportBoot(profile: Profile, componentsDir: string, dir: string, env: NodeJS.ProcessEnv = process.env): ExportResult {
   if (!path.isAbsolute(dir)) {
-    throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: dir, message: `"${dir}" is not a full path.`, hint: 'Give the folder as a full path, such as /home/me/xen-tftp.' });
+    throw new ImagerError({
+      code: 'INVALID_ARGUMENT',
+      subject: dir,
+      message: `"${dir}" is not a full path.`,
+      hint: 'Give the folder as a full path, such as /home/me/xen-tftp.',
+    });
   }
   return { dir, written: exportPrepared(prepareBoot(profile, componentsDir, env), dir) };
 }
 
-export function createBootService(componentsDir: string): DomainService<'componentInspect' | 'componentGzip' | 'bootPreview' | 'bootExport'> {
+export function createBootService(
+  componentsDir: string,
+): DomainService<'componentInspect' | 'componentGzip' | 'bootPreview' | 'bootExport'> {
   return {
     componentInspect: async (file) => inspectComponent(componentsDir, file),
     componentGzip: async (file) => gzipComponent(file, resolveComponent(componentsDir, file)),

@@ -29,7 +29,12 @@ export function describeBlockDevice(device: string): DriveInfo | undefined {
   } catch {
     // no /proc: no mount facts
   }
-  const mine = mounts.filter((m) => m.source === device || m.source.startsWith(device + 'p') || /^\d+$/.test(m.source.slice(device.length)) && m.source.startsWith(device));
+  const mine = mounts.filter(
+    (m) =>
+      m.source === device ||
+      m.source.startsWith(device + 'p') ||
+      (/^\d+$/.test(m.source.slice(device.length)) && m.source.startsWith(device)),
+  );
   return {
     device,
     raw: device,

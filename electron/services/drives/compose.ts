@@ -70,7 +70,10 @@ export function cleanCache(cacheDir: string): void {
   for (const dir of [dirs.downloads, dirs.bases, dirs.work]) {
     for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
       const owner = ownerOf(name);
-      const stale = dir === dirs.work ? owner === undefined || !pidAlive(owner) : name.endsWith('.partial') && (owner === undefined || !pidAlive(owner));
+      const stale =
+        dir === dirs.work
+          ? owner === undefined || !pidAlive(owner)
+          : name.endsWith('.partial') && (owner === undefined || !pidAlive(owner));
       if (stale) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
     }
   }
@@ -95,7 +98,10 @@ export function checkFreeSpace(dir: string, needed: number, what: string): void 
   }
 }
 
-export async function localSource(options: Pick<ComposeOptions, 'source' | 'onProgress' | 'signal'> & { hash?: boolean }, paths: ReturnType<typeof cachePaths>): Promise<{ file: string; sha256: string; displayName: string }> {
+export async function localSource(
+  options: Pick<ComposeOptions, 'source' | 'onProgress' | 'signal'> & { hash?: boolean },
+  paths: ReturnType<typeof cachePaths>,
+): Promise<{ file: string; sha256: string; displayName: string }> {
   const progress = (p: SourceProgress) => options.onProgress?.(p);
   if (isUrl(options.source)) {
     const name = path.basename(new URL(options.source).pathname) || 'image';
@@ -105,7 +111,13 @@ export async function localSource(options: Pick<ComposeOptions, 'source' | 'onPr
   }
   const stat = fs.statSync(options.source, { throwIfNoEntry: false });
   if (!stat) {
-    throw new ImagerError({ code: 'SOURCE_NOT_FOUND', subject: options.source, message: `The base image ${options.source} does not exist.`, hint: 'Check the path, or give an http(s) address.', details: { phase: 'preparing' } });
+    throw new ImagerError({
+      code: 'SOURCE_NOT_FOUND',
+      subject: options.source,
+      message: `The base image ${options.source} does not exist.`,
+      hint: 'Check the path, or give an http(s) address.',
+      details: { phase: 'preparing' },
+    });
   }
   if (!stat.isFile()) {
     throw new ImagerError({
@@ -116,11 +128,21 @@ export async function localSource(options: Pick<ComposeOptions, 'source' | 'onPr
       details: { phase: 'preparing' },
     });
   }
-  return { file: options.source, sha256: options.hash === false ? '' : await sha256File(options.source, progress, options.signal), displayName: options.source };
+  return {
+    file: options.source,
+    sha256: options.hash === false ? '' : await sha256File(options.source, progress, options.signal),
+    displayName: options.source,
+  };
 }
 
 /** Decompresses the base image once per source hash; later runs reuse it. */
-export async function decompressedBase(file: string, displayName: string, sha256: string, options: Pick<ComposeOptions, 'onProgress' | 'signal'>, paths: ReturnType<typeof cachePaths>): Promise<{ base: string; reused: boolean }> {
+export async function decompressedBase(
+  file: string,
+  displayName: string,
+  sha256: string,
+  options: Pick<ComposeOptions, 'onProgress' | 'signal'>,
+  paths: ReturnType<typeof cachePaths>,
+): Promise<{ base: string; reused: boolean }> {
   const format = isUrl(displayName) ? sourceFormat(displayName) : formatOf(file, displayName);
   if (format === 'raw') return { base: file, reused: false };
   const base = path.join(paths.bases, `${sha256}.img`);
@@ -163,7 +185,9 @@ export async function composeImage(options: ComposeOptions): Promise<ComposedIma
       options.onProgress?.({ phase: 'composing', bytes: 0 });
       // Nothing to add (a ready-made image such as EVE's live.raw): leave its partitions alone.
       const editing = Boolean(options.configTxt) || options.files.length > 0;
-      const edit = editing ? await applyBootEdit(image, options) : { written: [], configTxtDiff: '', configTxtChanged: false, replaced: [], files: [] };
+      const edit = editing
+        ? await applyBootEdit(image, options)
+        : { written: [], configTxtDiff: '', configTxtChanged: false, replaced: [], files: [] };
       if (editing) await compareBootFiles(image, edit.files);
       return {
         image,
@@ -194,7 +218,12 @@ export async function saveImage(image: string, destination: string, onProgress?:
     onProgress?.({ phase: 'saving', bytes: 0, totalBytes: fs.statSync(image).size });
     if (destination.toLowerCase().endsWith('.xz')) {
       if (!findExecutable('xz')) {
-        throw new ImagerError({ code: 'NOT_AVAILABLE', subject: 'xz', message: 'Saving a .img.xz needs the xz program.', hint: 'Install xz-utils, or save as .img.' });
+        throw new ImagerError({
+          code: 'NOT_AVAILABLE',
+          subject: 'xz',
+          message: 'Saving a .img.xz needs the xz program.',
+          hint: 'Install xz-utils, or save as .img.',
+        });
       }
       await new Promise<void>((resolve, reject) => {
         const fd = fs.openSync(partial, 'w');
@@ -203,7 +232,18 @@ export async function saveImage(image: string, destination: string, onProgress?:
         let err = '';
         child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
         child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve() : reject(new ImagerError({ code: 'IO_ERROR', subject: destination, message: `xz failed: ${err.trim()}.`, hint: 'Check the free space where you save it.' }))));
+        child.on('close', (code) =>
+          code === 0
+            ? resolve()
+            : reject(
+                new ImagerError({
+                  code: 'IO_ERROR',
+                  subject: destination,
+                  message: `xz failed: ${err.trim()}.`,
+                  hint: 'Check the free space where you save it.',
+                }),
+              ),
+        );
       });
     } else {
       fs.copyFileSync(image, partial, fs.constants.COPYFILE_FICLONE);

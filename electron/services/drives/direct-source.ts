@@ -68,7 +68,9 @@ export function checksumMismatch(source: string, actual: string, expected: strin
     code: 'CHECKSUM_MISMATCH',
     subject: source,
     message: `The SHA-256 of ${path.basename(source)} is ${actual}, not the expected ${expected.toLowerCase()}${written ? '; the cards hold this image, not the one you meant' : ''}.`,
-    hint: written ? 'Download the image again (or check the checksum you entered) and write the cards again.' : 'The file is damaged or not the one you meant: download it again, or check the checksum you entered.',
+    hint: written
+      ? 'Download the image again (or check the checksum you entered) and write the cards again.'
+      : 'The file is damaged or not the one you meant: download it again, or check the checksum you entered.',
     details: { phase: written ? 'verifying' : 'preparing', actual, expected: expected.toLowerCase() },
   });
 }
@@ -115,7 +117,13 @@ export async function prepareDirectSource(options: DirectSourceOptions): Promise
   const cached = knownHash ? path.join(paths.bases, `${knownHash}.img`) : undefined;
   if (cached && fs.existsSync(cached)) {
     cleanup();
-    return { image: cached, imageBytes: fs.statSync(cached).size, reusedBase: true, ...(sourcePath && { sourcePath }), finish: async () => knownHash as string };
+    return {
+      image: cached,
+      imageBytes: fs.statSync(cached).size,
+      reusedBase: true,
+      ...(sourcePath && { sourcePath }),
+      finish: async () => knownHash as string,
+    };
   }
 
   const imageBytes = format === 'xz' && findExecutable('xz') ? await decompressedSize(local.file, format) : undefined;
@@ -131,10 +139,16 @@ export async function prepareDirectSource(options: DirectSourceOptions): Promise
       async finish(writerSha256, succeeded) {
         try {
           const sha256 = knownHash ?? writerSha256;
-          if (!sha256) throw new ImagerError({ code: 'INTERNAL', message: 'The writer did not report the SHA-256 of the image it streamed.', hint: 'Report a bug.' });
+          if (!sha256)
+            throw new ImagerError({
+              code: 'INTERNAL',
+              message: 'The writer did not report the SHA-256 of the image it streamed.',
+              hint: 'Report a bug.',
+            });
           if (!downloading) rememberHash(options.cacheDir, local.file, sha256);
           // A complete, correct image is worth keeping: the next card needs no decompression.
-          if (succeeded && fs.existsSync(partial) && (!expected || sha256 === expected)) fs.renameSync(partial, path.join(paths.bases, `${sha256}.img`));
+          if (succeeded && fs.existsSync(partial) && (!expected || sha256 === expected))
+            fs.renameSync(partial, path.join(paths.bases, `${sha256}.img`));
           return checked(sha256, true);
         } finally {
           fs.rmSync(partial, { force: true });
@@ -150,7 +164,13 @@ export async function prepareDirectSource(options: DirectSourceOptions): Promise
     checked(sha256, false);
     if (!downloading) rememberHash(options.cacheDir, local.file, sha256);
     const { base, reused } = await decompressedBase(local.file, local.displayName, sha256, options, paths);
-    return { image: base, imageBytes: fs.statSync(base).size, reusedBase: reused, ...(sourcePath && { sourcePath }), finish: async () => sha256 };
+    return {
+      image: base,
+      imageBytes: fs.statSync(base).size,
+      reusedBase: reused,
+      ...(sourcePath && { sourcePath }),
+      finish: async () => sha256,
+    };
   } finally {
     cleanup();
   }

@@ -33,7 +33,10 @@ export interface FlashRun {
 }
 
 export interface FlashRunResult {
-  composed: Pick<ComposedImage, 'imageBytes' | 'sourceSha256' | 'sha256Checked' | 'reusedBase' | 'written' | 'configTxtDiff' | 'configTxtChanged' | 'replaced'> & {
+  composed: Pick<
+    ComposedImage,
+    'imageBytes' | 'sourceSha256' | 'sha256Checked' | 'reusedBase' | 'written' | 'configTxtDiff' | 'configTxtChanged' | 'replaced'
+  > & {
     /** The card was built from nothing (no base image): its size. */
     freshCardMiB?: number;
   };
@@ -61,7 +64,9 @@ function composeProgress(jobId: string, onProgress: FlashRun['onProgress']) {
 /** The boot edit as the writer takes it; undefined when config.txt comes from a function (only the classic path can run it). */
 export function bootEditRequest(edit: BootEdit): BootEditRequest | undefined {
   if (typeof edit.configTxt === 'function') return undefined;
-  const files = edit.files.map((f) => (f.bytes ? { name: f.name, base64: Buffer.from(f.bytes).toString('base64') } : { name: f.name, ...(f.path && { path: f.path }) }));
+  const files = edit.files.map((f) =>
+    f.bytes ? { name: f.name, base64: Buffer.from(f.bytes).toString('base64') } : { name: f.name, ...(f.path && { path: f.path }) },
+  );
   return { ...(edit.configTxt && { configTxt: edit.configTxt }), files, ...(edit.requiredFiles && { requiredFiles: edit.requiredFiles }) };
 }
 
@@ -73,7 +78,8 @@ async function writeWith(run: FlashRun, request: FlashRequest): Promise<FlashRes
   const onAbort = () => void writer.cancel(run.jobId).catch(() => undefined);
   run.signal?.addEventListener('abort', onAbort);
   try {
-    if (run.signal?.aborted) throw new ImagerError({ code: 'CANCELLED', message: 'The write was cancelled.', hint: 'Start again when you are ready.' });
+    if (run.signal?.aborted)
+      throw new ImagerError({ code: 'CANCELLED', message: 'The write was cancelled.', hint: 'Start again when you are ready.' });
     return await writer.flash(run.jobId, request);
   } finally {
     run.signal?.removeEventListener('abort', onAbort);
@@ -116,7 +122,13 @@ async function runDirect(run: FlashRun, edit: BootEditRequest | undefined): Prom
   const sourceSha256 = await source.finish(flash.sourceSha256, Boolean(flash.cachedAs));
   const bootEdit = { replaced: [], ...(flash.bootEdit ?? { written: [], configTxtDiff: '', configTxtChanged: false }) };
   return {
-    composed: { imageBytes: flash.imageBytes, sourceSha256, sha256Checked: Boolean(run.sha256), reusedBase: source.reusedBase, ...bootEdit },
+    composed: {
+      imageBytes: flash.imageBytes,
+      sourceSha256,
+      sha256Checked: Boolean(run.sha256),
+      reusedBase: source.reusedBase,
+      ...bootEdit,
+    },
     flash,
   };
 }
@@ -140,7 +152,17 @@ export async function runFlash(run: FlashRun): Promise<FlashRunResult> {
     if (run.saveAs) {
       await saveImage(composed.image, run.saveAs);
       if (run.verify) {
-        run.onProgress?.({ jobId: run.jobId, phase: 'verifying', percent: 0, bytes: 0, totalBytes: composed.imageBytes, speed: 0, eta: null, activeTargets: 1, failedTargets: 0 });
+        run.onProgress?.({
+          jobId: run.jobId,
+          phase: 'verifying',
+          percent: 0,
+          bytes: 0,
+          totalBytes: composed.imageBytes,
+          speed: 0,
+          eta: null,
+          activeTargets: 1,
+          failedTargets: 0,
+        });
         await verifySavedImage(composed.image, run.saveAs, run.signal);
         savedVerified = true;
       }
@@ -170,7 +192,15 @@ async function runFreshCard(run: FlashRun): Promise<FlashRunResult> {
   const fresh = await composeFreshCard(run.edit, run.cacheDir);
   try {
     const result = await runFlash({ ...run, source: fresh.image, edit: { files: [] } });
-    return { ...result, composed: { ...result.composed, written: fresh.files, configTxtChanged: fresh.files.includes('config.txt'), freshCardMiB: fresh.sizeMiB } };
+    return {
+      ...result,
+      composed: {
+        ...result.composed,
+        written: fresh.files,
+        configTxtChanged: fresh.files.includes('config.txt'),
+        freshCardMiB: fresh.sizeMiB,
+      },
+    };
   } finally {
     fs.rmSync(fresh.image, { force: true });
   }
@@ -189,23 +219,52 @@ export interface EditInPlaceRun {
 /** Edit in place: only the boot partition of each card (which already holds the OS) changes, then its files are read back and compared. */
 export async function runEditInPlace(run: EditInPlaceRun): Promise<EditedTarget[]> {
   if (typeof run.edit.configTxt === 'function') {
-    throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: 'configTxt', message: 'Editing in place takes config.txt rules, not a function.', hint: 'This is a bug in the app; please report it.' });
+    throw new ImagerError({
+      code: 'INVALID_ARGUMENT',
+      subject: 'configTxt',
+      message: 'Editing in place takes config.txt rules, not a function.',
+      hint: 'This is a bug in the app; please report it.',
+    });
   }
   const configTxt = run.edit.configTxt;
   // Files cross the writer's JSON pipe: bytes as base64, local files by path (the writer reads them).
-  const files = run.edit.files.map((f) => (f.bytes ? { name: f.name, base64: Buffer.from(f.bytes).toString('base64') } : { name: f.name, ...(f.path && { path: f.path }) }));
+  const files = run.edit.files.map((f) =>
+    f.bytes ? { name: f.name, base64: Buffer.from(f.bytes).toString('base64') } : { name: f.name, ...(f.path && { path: f.path }) },
+  );
   const writer = await WriterClient.start({ ...run.writer, elevate: run.targets.some((t) => t.kind === 'drive') });
   const edited: EditedTarget[] = [];
   const progress = (done: number, failed: number) =>
-    run.onProgress?.({ jobId: run.jobId, phase: done < run.targets.length ? 'composing' : 'finishing', percent: (done / run.targets.length) * 100, bytes: done, totalBytes: run.targets.length, speed: 0, eta: null, activeTargets: run.targets.length - done - failed, failedTargets: failed });
+    run.onProgress?.({
+      jobId: run.jobId,
+      phase: done < run.targets.length ? 'composing' : 'finishing',
+      percent: (done / run.targets.length) * 100,
+      bytes: done,
+      totalBytes: run.targets.length,
+      speed: 0,
+      eta: null,
+      activeTargets: run.targets.length - done - failed,
+      failedTargets: failed,
+    });
   try {
     for (const target of run.targets) {
-      if (run.signal?.aborted) throw new ImagerError({ code: 'CANCELLED', message: 'Editing was cancelled.', hint: 'Start again when you are ready.' });
+      if (run.signal?.aborted)
+        throw new ImagerError({ code: 'CANCELLED', message: 'Editing was cancelled.', hint: 'Start again when you are ready.' });
       progress(edited.length, edited.filter((e) => !e.ok).length);
       const name = target.kind === 'drive' ? target.device : target.path;
       try {
-        const result = await writer.editBoot({ target, ...(configTxt && { configTxt }), files, ...(run.edit.requiredFiles && { requiredFiles: run.edit.requiredFiles }), confirmations: run.confirmations });
-        edited.push({ target: name, ok: true, written: result.written, ...(result.configTxtDiff && { configTxtDiff: result.configTxtDiff }) });
+        const result = await writer.editBoot({
+          target,
+          ...(configTxt && { configTxt }),
+          files,
+          ...(run.edit.requiredFiles && { requiredFiles: run.edit.requiredFiles }),
+          confirmations: run.confirmations,
+        });
+        edited.push({
+          target: name,
+          ok: true,
+          written: result.written,
+          ...(result.configTxtDiff && { configTxtDiff: result.configTxtDiff }),
+        });
       } catch (error) {
         edited.push({ target: name, ok: false, written: [], error: toErrorData(error) });
       }

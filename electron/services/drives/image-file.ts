@@ -24,12 +24,22 @@ export function checkImageFileTarget(file: string, overwrite: boolean): void {
     });
   }
   if (!folderStat.isDirectory()) {
-    throw new ImagerError({ code: 'NOT_FOUND', subject: folder, message: `${folder} is ${kindOf(folderStat)}, not a folder, so ${path.basename(resolved)} cannot be saved in it.`, hint: 'Choose a file name inside an existing folder.' });
+    throw new ImagerError({
+      code: 'NOT_FOUND',
+      subject: folder,
+      message: `${folder} is ${kindOf(folderStat)}, not a folder, so ${path.basename(resolved)} cannot be saved in it.`,
+      hint: 'Choose a file name inside an existing folder.',
+    });
   }
   const existing = fs.statSync(resolved, { throwIfNoEntry: false });
   if (!existing) return;
   if (!existing.isFile()) {
-    throw new ImagerError({ code: 'NOT_A_TARGET', subject: resolved, message: `${resolved} is ${kindOf(existing)}, not an image file.`, hint: 'Give a new .img or .img.xz file name.' });
+    throw new ImagerError({
+      code: 'NOT_A_TARGET',
+      subject: resolved,
+      message: `${resolved} is ${kindOf(existing)}, not an image file.`,
+      hint: 'Give a new .img or .img.xz file name.',
+    });
   }
   if (!overwrite) {
     throw new ImagerError({
@@ -51,8 +61,13 @@ async function firstDifference(image: string, stream: NodeJS.ReadableStream, sig
     const expected = Buffer.alloc(CHUNK);
     let offset = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      if (signal?.aborted) throw new ImagerError({ code: 'CANCELLED', message: 'Verifying the image file was cancelled.', hint: 'Write it again when you are ready.' });
-      for (let done = 0; done < chunk.length; ) {
+      if (signal?.aborted)
+        throw new ImagerError({
+          code: 'CANCELLED',
+          message: 'Verifying the image file was cancelled.',
+          hint: 'Write it again when you are ready.',
+        });
+      for (let done = 0; done < chunk.length;) {
         const length = Math.min(CHUNK, chunk.length - done);
         const read = fs.readSync(fd, expected, 0, length, offset);
         const got = chunk.subarray(done, done + length);
@@ -81,7 +96,19 @@ function savedBytes(saved: string): { stream: NodeJS.ReadableStream; done: Promi
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new ImagerError({ code: 'VERIFY_FAILED', subject: saved, message: `${saved} does not decompress: ${err.trim() || `xz exited with ${code}`}.`, hint: 'The disk may be failing: save the image again, or on another disk.', details: { phase: 'verifying' } }))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(
+            new ImagerError({
+              code: 'VERIFY_FAILED',
+              subject: saved,
+              message: `${saved} does not decompress: ${err.trim() || `xz exited with ${code}`}.`,
+              hint: 'The disk may be failing: save the image again, or on another disk.',
+              details: { phase: 'verifying' },
+            }),
+          ),
+    );
   });
   return { stream: child.stdout, done };
 }

@@ -46,13 +46,21 @@ export function baseImageForRequest(request: ParsedFlashStart, componentsDir: st
   const given = request.source || request.profile?.baseImage;
   if (!given) {
     if ((request.profile && isFreshCard(request.profile)) || (!request.profile && request.compose)) return undefined;
-    throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: 'source', message: 'No base image was chosen, and this board cannot start from a fresh card.', hint: 'Choose a base image (.img or .img.xz).' });
+    throw new ImagerError({
+      code: 'INVALID_ARGUMENT',
+      subject: 'source',
+      message: 'No base image was chosen, and this board cannot start from a fresh card.',
+      hint: 'Choose a base image (.img or .img.xz).',
+    });
   }
   return isUrl(given) ? given : resolveComponent(componentsDir, given);
 }
 
 function confirmationsOf(request: ParsedFlashStart): WriteConfirmations {
-  return { ...(request.systemDriveName && { systemDriveName: request.systemDriveName }), ...(request.confirmLargeDrive && { largeDrive: true }) };
+  return {
+    ...(request.systemDriveName && { systemDriveName: request.systemDriveName }),
+    ...(request.confirmLargeDrive && { largeDrive: true }),
+  };
 }
 
 export function createDrivesService(host: ServiceHost): DomainService<'drivesList' | 'flashStart' | 'flashCancel'> {
@@ -77,7 +85,14 @@ export function createDrivesService(host: ServiceHost): DomainService<'drivesLis
     const onProgress = (progress: FlashProgress) => host.emit('flash:progress', progress);
     try {
       if (request.editInPlace) {
-        const edited = await runEditInPlace({ jobId, targets: request.targets, edit, confirmations: confirmationsOf(request), signal: controller.signal, onProgress });
+        const edited = await runEditInPlace({
+          jobId,
+          targets: request.targets,
+          edit,
+          confirmations: confirmationsOf(request),
+          signal: controller.signal,
+          onProgress,
+        });
         host.emit('flash:done', { jobId, ok: edited.every((t) => t.ok), edited });
         return;
       }
@@ -121,7 +136,10 @@ export function createDrivesService(host: ServiceHost): DomainService<'drivesLis
     async drivesList(options = {}) {
       const client = await startScanner();
       const drives = await client.scan();
-      const context: SafetyContext = { ...(options.imageSize !== undefined && { imageSize: options.imageSize }), ...(options.sourcePath && { sourcePath: options.sourcePath }) };
+      const context: SafetyContext = {
+        ...(options.imageSize !== undefined && { imageSize: options.imageSize }),
+        ...(options.sourcePath && { sourcePath: options.sourcePath }),
+      };
       return driveRows(drives, context, options.all);
     },
     async flashStart(request) {

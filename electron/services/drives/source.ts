@@ -79,7 +79,9 @@ export async function sha256File(file: string, onProgress?: (p: SourceProgress) 
       callback();
     },
   });
-  await pipeline(fs.createReadStream(file, { highWaterMark: 4 << 20 }), meter(total, 'hashing', onProgress), sink, { ...(signal && { signal }) });
+  await pipeline(fs.createReadStream(file, { highWaterMark: 4 << 20 }), meter(total, 'hashing', onProgress), sink, {
+    ...(signal && { signal }),
+  });
   return hash.digest('hex');
 }
 
@@ -89,10 +91,22 @@ export async function download(url: string, file: string, onProgress?: (p: Sourc
   try {
     response = await fetch(url, { ...(signal && { signal }) });
   } catch (error) {
-    throw new ImagerError({ code: 'DOWNLOAD_FAILED', subject: url, message: `Could not download ${url}: ${(error as Error).message}.`, hint: 'Check the address and your network connection.', details: { phase: 'downloading' } });
+    throw new ImagerError({
+      code: 'DOWNLOAD_FAILED',
+      subject: url,
+      message: `Could not download ${url}: ${(error as Error).message}.`,
+      hint: 'Check the address and your network connection.',
+      details: { phase: 'downloading' },
+    });
   }
   if (!response.ok || !response.body) {
-    throw new ImagerError({ code: 'DOWNLOAD_FAILED', subject: url, message: `Downloading ${url} failed: HTTP ${response.status} ${response.statusText}.`, hint: 'Check the address; the image may have moved.', details: { phase: 'downloading', status: response.status } });
+    throw new ImagerError({
+      code: 'DOWNLOAD_FAILED',
+      subject: url,
+      message: `Downloading ${url} failed: HTTP ${response.status} ${response.statusText}.`,
+      hint: 'Check the address; the image may have moved.',
+      details: { phase: 'downloading', status: response.status },
+    });
   }
   const length = Number(response.headers.get('content-length')) || undefined;
   const hash = createHash('sha256');
@@ -101,14 +115,25 @@ export async function download(url: string, file: string, onProgress?: (p: Sourc
     await pipeline(
       Readable.fromWeb(response.body as NodeReadableStream),
       meter(length, 'downloading', onProgress),
-      new Transform({ transform(chunk: Buffer, _e, cb) { hash.update(chunk); cb(null, chunk); } }),
+      new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          hash.update(chunk);
+          cb(null, chunk);
+        },
+      }),
       fs.createWriteStream(partial),
       { ...(signal && { signal }) },
     );
     fs.renameSync(partial, file);
   } catch (error) {
     fs.rmSync(partial, { force: true });
-    throw new ImagerError({ code: 'DOWNLOAD_FAILED', subject: url, message: `Downloading ${url} stopped: ${(error as Error).message}.`, hint: 'Check your network connection and try again.', details: { phase: 'downloading' } });
+    throw new ImagerError({
+      code: 'DOWNLOAD_FAILED',
+      subject: url,
+      message: `Downloading ${url} stopped: ${(error as Error).message}.`,
+      hint: 'Check your network connection and try again.',
+      details: { phase: 'downloading' },
+    });
   }
   return hash.digest('hex');
 }
@@ -181,7 +206,14 @@ function corrupt(source: string, format: SourceFormat, detail: string): ImagerEr
   });
 }
 
-function runInto(command: string, args: string[], output: string, source: string, format: SourceFormat, signal?: AbortSignal): Promise<void> {
+function runInto(
+  command: string,
+  args: string[],
+  output: string,
+  source: string,
+  format: SourceFormat,
+  signal?: AbortSignal,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const fd = fs.openSync(output, 'w');
     const child = spawn(command, args, { stdio: ['ignore', fd, 'pipe'], ...(signal && { signal }) });
@@ -189,7 +221,11 @@ function runInto(command: string, args: string[], output: string, source: string
     let err = '';
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', (error) => reject(signal?.aborted ? cancelled() : corrupt(source, format, error.message)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(signal?.aborted ? cancelled() : corrupt(source, format, err.trim().split('\n').pop() ?? `exit ${code}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(signal?.aborted ? cancelled() : corrupt(source, format, err.trim().split('\n').pop() ?? `exit ${code}`)),
+    );
   });
 }
 
@@ -198,7 +234,13 @@ function cancelled(): ImagerError {
 }
 
 /** Writes the raw image of `source` (any supported format) to `output`. */
-export async function decompressTo(source: string, format: SourceFormat, output: string, onProgress?: (p: SourceProgress) => void, signal?: AbortSignal): Promise<void> {
+export async function decompressTo(
+  source: string,
+  format: SourceFormat,
+  output: string,
+  onProgress?: (p: SourceProgress) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   switch (format) {
     case 'bz2':
       throw new ImagerError({
@@ -217,14 +259,25 @@ export async function decompressTo(source: string, format: SourceFormat, output:
     case 'gz':
       try {
         const total = fs.statSync(source).size;
-        await pipeline(fs.createReadStream(source, { highWaterMark: 4 << 20 }), meter(total, 'decompressing', onProgress), zlib.createGunzip(), fs.createWriteStream(output), { ...(signal && { signal }) });
+        await pipeline(
+          fs.createReadStream(source, { highWaterMark: 4 << 20 }),
+          meter(total, 'decompressing', onProgress),
+          zlib.createGunzip(),
+          fs.createWriteStream(output),
+          { ...(signal && { signal }) },
+        );
       } catch (error) {
         throw signal?.aborted ? cancelled() : corrupt(source, format, (error as Error).message);
       }
       return;
     case 'zip': {
       if (!findExecutable('unzip')) {
-        throw new ImagerError({ code: 'NOT_AVAILABLE', subject: 'unzip', message: 'Reading .zip images needs the unzip program.', hint: 'Install it (Debian/Ubuntu: sudo apt-get install unzip), or extract the .img yourself.' });
+        throw new ImagerError({
+          code: 'NOT_AVAILABLE',
+          subject: 'unzip',
+          message: 'Reading .zip images needs the unzip program.',
+          hint: 'Install it (Debian/Ubuntu: sudo apt-get install unzip), or extract the .img yourself.',
+        });
       }
       const entry = await zipImageEntry(source).catch((error: Error) => {
         throw corrupt(source, format, error.message);
@@ -234,14 +287,27 @@ export async function decompressTo(source: string, format: SourceFormat, output:
   }
 }
 
-async function decompressXzWasm(source: string, output: string, onProgress?: (p: SourceProgress) => void, signal?: AbortSignal): Promise<void> {
-  const { XzReadableStream } = (await import('xz-decompress')) as { XzReadableStream: new (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array> };
+async function decompressXzWasm(
+  source: string,
+  output: string,
+  onProgress?: (p: SourceProgress) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { XzReadableStream } = (await import('xz-decompress')) as {
+    XzReadableStream: new (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
+  };
   const total = fs.statSync(source).size;
   try {
     // pipeline, not pipe: a read error must reach the decompressor (and this promise), not go unheard
-    const metered = pipelineCallback(fs.createReadStream(source, { highWaterMark: 4 << 20 }), meter(total, 'decompressing', onProgress), () => undefined);
+    const metered = pipelineCallback(
+      fs.createReadStream(source, { highWaterMark: 4 << 20 }),
+      meter(total, 'decompressing', onProgress),
+      () => undefined,
+    );
     const compressed = Readable.toWeb(metered) as ReadableStream<Uint8Array>;
-    await pipeline(Readable.fromWeb(new XzReadableStream(compressed) as NodeReadableStream), fs.createWriteStream(output), { ...(signal && { signal }) });
+    await pipeline(Readable.fromWeb(new XzReadableStream(compressed) as NodeReadableStream), fs.createWriteStream(output), {
+      ...(signal && { signal }),
+    });
   } catch (error) {
     throw signal?.aborted ? cancelled() : corrupt(source, 'xz', (error as Error).message);
   }

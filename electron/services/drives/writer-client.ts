@@ -32,7 +32,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** Where the writer's entry lives: next to the bundle in a build, or the source file when running from the tree. */
 export function writerScript(env: NodeJS.ProcessEnv = process.env): string {
   if (env.XEN_PI_IMAGER_WRITER) return env.XEN_PI_IMAGER_WRITER;
-  const candidates = [path.join(here, '../writer/index.mjs'), path.join(here, '../../out/writer/index.mjs'), path.join(here, '../../writer/index.ts')];
+  const candidates = [
+    path.join(here, '../writer/index.mjs'),
+    path.join(here, '../../out/writer/index.mjs'),
+    path.join(here, '../../writer/index.ts'),
+  ];
   // From source, prefer the TypeScript entry (a stale bundle would hide edits); from a bundle, the bundle.
   const fromSource = here.endsWith(path.join('electron', 'services', 'drives'));
   const ordered = fromSource ? [candidates[2], ...candidates.slice(0, 2)] : candidates;
@@ -43,7 +47,9 @@ export function writerScript(env: NodeJS.ProcessEnv = process.env): string {
 export function writerLaunch(options: WriterOptions = {}): WriterLaunch {
   const script = options.script ?? writerScript(options.env);
   // tsx by its file: `--import tsx` would resolve from the working folder, which may be anywhere
-  const runtimeArgs = script.endsWith('.ts') ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, script] : [script];
+  const runtimeArgs = script.endsWith('.ts')
+    ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, script]
+    : [script];
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
   const needsElevation = Boolean(options.elevate) && process.platform === 'linux' && process.getuid?.() !== 0;
@@ -129,14 +135,31 @@ export class WriterClient extends EventEmitter<WriterEvents> {
         client.stderr = (client.stderr + chunk.toString()).slice(-8192);
       });
       // 'error' can come more than once (a failed spawn, a failed kill): every one is handled.
-      child.on('error', (error) => reject(new ImagerError({ code: 'WRITER_FAILED', subject: launch.command, message: `Could not start the writer: ${error.message}.`, hint: 'Reinstall the app.' })));
+      child.on('error', (error) =>
+        reject(
+          new ImagerError({
+            code: 'WRITER_FAILED',
+            subject: launch.command,
+            message: `Could not start the writer: ${error.message}.`,
+            hint: 'Reinstall the app.',
+          }),
+        ),
+      );
       // A writer that dies or closes its stdin turns our next request into EPIPE on the pipe: fail the requests, not the app.
       child.stdin?.on('error', (error) => client.lostRequests(error));
       child.stdout?.on('error', () => undefined);
       child.stderr?.on('error', () => undefined);
       child.once('exit', (code, signal) => {
         client.exited = true;
-        const error = ready ? new ImagerError({ code: 'WRITER_FAILED', subject: 'writer', message: `The writer process stopped (exit code ${code ?? signal}).`, hint: 'Try again; if it persists, report a bug with the log.', details: { stderr: client.stderr.trim() } }) : elevationError(code, client.stderr);
+        const error = ready
+          ? new ImagerError({
+              code: 'WRITER_FAILED',
+              subject: 'writer',
+              message: `The writer process stopped (exit code ${code ?? signal}).`,
+              hint: 'Try again; if it persists, report a bug with the log.',
+              details: { stderr: client.stderr.trim() },
+            })
+          : elevationError(code, client.stderr);
         for (const pending of client.pending.values()) pending.reject(error);
         client.pending.clear();
         client.emit('exit', { code, signal });
@@ -198,7 +221,9 @@ export class WriterClient extends EventEmitter<WriterEvents> {
 
   private request<K extends WriterRequest['type']>(request: Omit<Extract<WriterRequest, { type: K }>, 'id'>): Promise<WriterResults[K]> {
     if (this.exited || this.child.stdin?.destroyed) {
-      return Promise.reject(new ImagerError({ code: 'WRITER_FAILED', subject: 'writer', message: 'The writer process is not running.', hint: 'Try again.' }));
+      return Promise.reject(
+        new ImagerError({ code: 'WRITER_FAILED', subject: 'writer', message: 'The writer process is not running.', hint: 'Try again.' }),
+      );
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -65,7 +65,9 @@ export function systemAptSources(etc = '/etc/apt'): AptSource[] {
 
 /** The Debian release (bookworm) the machine's sources serve. */
 export function debianRelease(sources: AptSource[]): string | undefined {
-  const suites = sources.flatMap((s) => s.suites).filter((suite) => /^[a-z]+$/.test(suite) && !['stable', 'testing', 'unstable', 'sid'].includes(suite));
+  const suites = sources
+    .flatMap((s) => s.suites)
+    .filter((suite) => /^[a-z]+$/.test(suite) && !['stable', 'testing', 'unstable', 'sid'].includes(suite));
   return suites[0];
 }
 
@@ -88,6 +90,7 @@ export function privateSourceList(sources: AptSource[], options: { backports?: b
     }
   }
   const main = sources.find((s) => s.suites.includes(release));
-  if (options.backports && main && !sources.some((s) => s.suites.includes(`${release}-backports`))) lines.add(entry(main, `${release}-backports`, ['main']));
+  if (options.backports && main && !sources.some((s) => s.suites.includes(`${release}-backports`)))
+    lines.add(entry(main, `${release}-backports`, ['main']));
   return lines.size > 0 ? [...lines].join('\n') + '\n' : undefined;
 }

@@ -50,9 +50,7 @@ function encodeEntry(raw: RawEntry, inode: number, mtime: number): Uint8Array[] 
   const nameBytes = encoder.encode(raw.name + '\0');
   const header =
     '070701' +
-    [inode, raw.mode, 0, 0, raw.nlink, mtime, raw.data.length, 0, 0, raw.rdevMajor, raw.rdevMinor, nameBytes.length, 0]
-      .map(hex8)
-      .join('');
+    [inode, raw.mode, 0, 0, raw.nlink, mtime, raw.data.length, 0, 0, raw.rdevMajor, raw.rdevMinor, nameBytes.length, 0].map(hex8).join('');
   const headerBytes = encoder.encode(header);
   return [
     headerBytes,

@@ -45,7 +45,8 @@ export async function readArMembers(file: string): Promise<ArMember[]> {
     let offset = AR_MAGIC.length;
     while (offset + AR_HEADER_SIZE <= fileSize) {
       await handle.read(header, 0, AR_HEADER_SIZE, offset);
-      if (header.toString('latin1', 58, 60) !== '`\n') throw badPackage(file, `${path.basename(file)} has a damaged ar header at byte ${offset}.`);
+      if (header.toString('latin1', 58, 60) !== '`\n')
+        throw badPackage(file, `${path.basename(file)} has a damaged ar header at byte ${offset}.`);
       // GNU ar ends short names with '/'; dpkg writes them space-padded
       const name = header.toString('latin1', 0, 16).trimEnd().replace(/\/$/, '');
       const size = Number.parseInt(header.toString('latin1', 48, 58).trim(), 10);

@@ -127,8 +127,15 @@ export async function withCacheLock<T>(root: string, work: () => Promise<T>): Pr
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const age = Date.now() - (await fsp.stat(lock).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-      if (age > 10 * 60_000) await fsp.rm(lock, { recursive: true, force: true }); // left by a killed process
-      else if (Date.now() > deadline) throw new ImagerError({ code: 'BUSY', subject: lock, message: 'Another process has been fetching the Debian parts for 10 minutes.', hint: `If none is running, delete ${lock}.` });
+      if (age > 10 * 60_000)
+        await fsp.rm(lock, { recursive: true, force: true }); // left by a killed process
+      else if (Date.now() > deadline)
+        throw new ImagerError({
+          code: 'BUSY',
+          subject: lock,
+          message: 'Another process has been fetching the Debian parts for 10 minutes.',
+          hint: `If none is running, delete ${lock}.`,
+        });
       else await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
@@ -330,7 +337,11 @@ export function privateApt(root: string, signal?: AbortSignal, config: { arch?: 
         .split('\n')
         .map((line) => line.split('|').map((field) => field.trim()))
         .filter((fields) => fields.length >= 3 && fields[2]!.includes('Packages'))
-        .map(([name, version, where]) => ({ name: name!, version: version!, suite: /\s(\S+?)\/\S+\s+\S+\s+Packages/.exec(where!)?.[1] ?? '' }));
+        .map(([name, version, where]) => ({
+          name: name!,
+          version: version!,
+          suite: /\s(\S+?)\/\S+\s+\S+\s+Packages/.exec(where!)?.[1] ?? '',
+        }));
     },
     /** Each package's candidate Version and Section (libs, admin...), from one `apt-cache show`. */
     async show(names: string[]): Promise<Map<string, { version: string; section: string }>> {
@@ -346,11 +357,23 @@ export function privateApt(root: string, signal?: AbortSignal, config: { arch?: 
     /** Package names matching an extended regular expression (`apt-cache search --names-only`). */
     async search(pattern: string): Promise<string[]> {
       const out = await run('apt-cache', ['search', '--names-only', pattern]);
-      return out.split('\n').map((line) => line.split(' - ')[0]!.trim()).filter(Boolean);
+      return out
+        .split('\n')
+        .map((line) => line.split(' - ')[0]!.trim())
+        .filter(Boolean);
     },
     /** Each package's Depends and Pre-Depends (the first of each set of alternatives, real packages only). */
     async depends(names: string[]): Promise<Map<string, string[]>> {
-      const out = await run('apt-cache', ['depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', ...names]);
+      const out = await run('apt-cache', [
+        'depends',
+        '--no-recommends',
+        '--no-suggests',
+        '--no-conflicts',
+        '--no-breaks',
+        '--no-replaces',
+        '--no-enhances',
+        ...names,
+      ]);
       const result = new Map<string, string[]>();
       let current: string[] | undefined;
       let alternative = false;
@@ -401,7 +424,11 @@ export function privateApt(root: string, signal?: AbortSignal, config: { arch?: 
 
 /** apt's failure as the user needs it: OFFLINE when its words say the mirror cannot be reached, else DOWNLOAD_FAILED. */
 function aptFailure(subject: string, message: string): ImagerError {
-  if (/Temporary failure resolving|Could not resolve|Failed to fetch|Unable to connect|Network is unreachable|Connection failed/i.test(message)) {
+  if (
+    /Temporary failure resolving|Could not resolve|Failed to fetch|Unable to connect|Network is unreachable|Connection failed/i.test(
+      message,
+    )
+  ) {
     return new ImagerError({
       code: 'OFFLINE',
       subject,
@@ -410,7 +437,12 @@ function aptFailure(subject: string, message: string): ImagerError {
       details: { apt: message },
     });
   }
-  return new ImagerError({ code: 'DOWNLOAD_FAILED', subject, message, hint: 'Check the network connection and that Debian’s package mirror is reachable, then try again.' });
+  return new ImagerError({
+    code: 'DOWNLOAD_FAILED',
+    subject,
+    message,
+    hint: 'Check the network connection and that Debian’s package mirror is reachable, then try again.',
+  });
 }
 
 function lastLines(text: string): string {
@@ -418,5 +450,9 @@ function lastLines(text: string): string {
 }
 
 function cancelled(): ImagerError {
-  return new ImagerError({ code: 'CANCELLED', message: 'Fetching the Debian parts was cancelled.', hint: 'Start it again when you are ready.' });
+  return new ImagerError({
+    code: 'CANCELLED',
+    message: 'Fetching the Debian parts was cancelled.',
+    hint: 'Start it again when you are ready.',
+  });
 }

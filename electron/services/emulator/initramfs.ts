@@ -84,10 +84,13 @@ export function boardDom0InitScript(moduleNames: string[], xenVersion: string): 
   const bin = `/usr/lib/xen-${xenVersion}/bin`;
   return [
     '#!/bin/sh',
-    '# Xen Pi Imager Dom0: busybox, the Xen modules and Xen\'s toolstack (xl), then a shell on the console.',
+    "# Xen Pi Imager Dom0: busybox, the Xen modules and Xen's toolstack (xl), then a shell on the console.",
     `export PATH=/bin:/sbin:/usr/bin:/usr/sbin:${bin}`,
     `export LD_LIBRARY_PATH=/${LIB_DIR}`,
-    ...reportLines(moduleNames, ['mkdir -p /dev/pts /run /var/run/xenstored /var/lib/xenstored /var/lib/xen /var/log/xen /var/lock /tmp', 'mount -t devpts devpts /dev/pts']),
+    ...reportLines(moduleNames, [
+      'mkdir -p /dev/pts /run /var/run/xenstored /var/lib/xenstored /var/lib/xen /var/log/xen /var/lock /tmp',
+      'mount -t devpts devpts /dev/pts',
+    ]),
     `if xenstored --pid-file=/run/xenstored.pid && xen-init-dom0; then echo "${m.toolstack}"; else echo "${m.failed} xenstored"; fi`,
     'for n in /sys/class/net/eth*; do [ -e "$n" ] && ip link set "${n##*/}" up; done',
     'hostname dom0',
@@ -101,7 +104,26 @@ export function boardDom0InitScript(moduleNames: string[], xenVersion: string): 
 export function buildBoardDom0Initramfs(inputs: BoardDom0Inputs): Uint8Array {
   const encoder = new TextEncoder();
   const bin = `usr/lib/xen-${inputs.xenVersion}/bin`;
-  const folders = ['bin', 'sbin', 'dev', 'etc', 'lib', 'lib/modules', LIB_DIR, 'proc', 'sys', 'run', 'root', 'var', 'usr', 'usr/bin', 'usr/sbin', 'usr/lib', `usr/lib/xen-${inputs.xenVersion}`, bin];
+  const folders = [
+    'bin',
+    'sbin',
+    'dev',
+    'etc',
+    'lib',
+    'lib/modules',
+    LIB_DIR,
+    'proc',
+    'sys',
+    'run',
+    'root',
+    'var',
+    'usr',
+    'usr/bin',
+    'usr/sbin',
+    'usr/lib',
+    `usr/lib/xen-${inputs.xenVersion}`,
+    bin,
+  ];
   const entries: CpioEntry[] = [
     ...folders.map((path): CpioEntry => ({ kind: 'directory', path })),
     { kind: 'directory', path: 'tmp', mode: 0o1777 },
@@ -111,16 +133,39 @@ export function buildBoardDom0Initramfs(inputs: BoardDom0Inputs): Uint8Array {
     ...inputs.modules.map((module): CpioEntry => ({ kind: 'file', path: `lib/modules/${module.name}`, data: module.data })),
     ...inputs.libraries.map((lib): CpioEntry => ({ kind: 'file', path: `${LIB_DIR}/${lib.soname}`, data: lib.data, mode: 0o755 })),
     ...inputs.programs.map((program): CpioEntry => ({ kind: 'file', path: `${bin}/${program.name}`, data: program.data, mode: 0o755 })),
-    ...inputs.programs.map((program): CpioEntry => ({ kind: 'symlink', path: `usr/sbin/${program.name}`, target: `../lib/xen-${inputs.xenVersion}/bin/${program.name}` })),
+    ...inputs.programs.map((program): CpioEntry => ({
+      kind: 'symlink',
+      path: `usr/sbin/${program.name}`,
+      target: `../lib/xen-${inputs.xenVersion}/bin/${program.name}`,
+    })),
     { kind: 'directory', path: 'etc/xen' },
-    { kind: 'file', path: 'etc/xen/xl.conf', data: encoder.encode('# xl defaults (see xl.conf(5)); none are needed to list and inspect domains\n') },
+    {
+      kind: 'file',
+      path: 'etc/xen/xl.conf',
+      data: encoder.encode('# xl defaults (see xl.conf(5)); none are needed to list and inspect domains\n'),
+    },
     { kind: 'file', path: 'etc/passwd', data: encoder.encode('root:x:0:0:root:/root:/bin/sh\n') },
     { kind: 'file', path: 'etc/group', data: encoder.encode('root:x:0:\n') },
-    { kind: 'file', path: 'etc/profile', data: encoder.encode(`export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/${bin}\nexport LD_LIBRARY_PATH=/${LIB_DIR}\nexport PS1='dom0# '\n`) },
-    { kind: 'file', path: 'init', data: encoder.encode(boardDom0InitScript(inputs.modules.map((module) => module.name), inputs.xenVersion)), mode: 0o755 },
+    {
+      kind: 'file',
+      path: 'etc/profile',
+      data: encoder.encode(`export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/${bin}\nexport LD_LIBRARY_PATH=/${LIB_DIR}\nexport PS1='dom0# '\n`),
+    },
+    {
+      kind: 'file',
+      path: 'init',
+      data: encoder.encode(
+        boardDom0InitScript(
+          inputs.modules.map((module) => module.name),
+          inputs.xenVersion,
+        ),
+      ),
+      mode: 0o755,
+    },
   ];
   const interpreter = inputs.interpreter.replace(/^\//, '');
   const loaderName = interpreter.slice(interpreter.lastIndexOf('/') + 1);
-  if (interpreter !== `${LIB_DIR}/${loaderName}`) entries.push({ kind: 'symlink', path: interpreter, target: `aarch64-linux-gnu/${loaderName}` });
+  if (interpreter !== `${LIB_DIR}/${loaderName}`)
+    entries.push({ kind: 'symlink', path: interpreter, target: `aarch64-linux-gnu/${loaderName}` });
   return new Uint8Array(gzipSync(writeCpio(entries), { level: 9 }));
 }

@@ -99,10 +99,18 @@ export async function installRpi4Parts(options: InstallRpi4Options): Promise<Ins
   // a profile the user edited is kept beside the new one, never lost
   if (fs.existsSync(profileFile) && fs.readFileSync(profileFile, 'utf8') !== text) fs.copyFileSync(profileFile, `${profileFile}.bak`);
   await writeFileAtomic(profileFile, text);
-  let qemu = await findRaspi4bQemu(options.env ?? process.env, cacheDir).then((r) => ({ ...(r.found && { found: r.found }), note: r.found ? `QEMU ${r.found.version} with raspi4b (${r.found.origin}): ${r.found.qemu}` : r.why }));
+  let qemu = await findRaspi4bQemu(options.env ?? process.env, cacheDir).then((r) => ({
+    ...(r.found && { found: r.found }),
+    note: r.found ? `QEMU ${r.found.version} with raspi4b (${r.found.origin}): ${r.found.qemu}` : r.why,
+  }));
   if (!qemu.found && options.qemu !== false) {
     try {
-      const found = await fetchBackportsQemu({ cacheDir, ...(options.signal && { signal: options.signal }), onProgress: progress, ...(options.env && { env: options.env }) });
+      const found = await fetchBackportsQemu({
+        cacheDir,
+        ...(options.signal && { signal: options.signal }),
+        onProgress: progress,
+        ...(options.env && { env: options.env }),
+      });
       qemu = { found, note: `QEMU ${found.version} with raspi4b (${found.origin}): ${found.qemu}` };
     } catch (error) {
       qemu = { note: `${qemu.note} Fetching one from Debian’s backports failed: ${(error as Error).message}` };

@@ -21,7 +21,12 @@ export function createPartsService(host: ServiceHost, options: { env?: NodeJS.Pr
     },
     async partsFetch(request): Promise<PartsFetchResult> {
       if (running) {
-        throw new ImagerError({ code: 'BUSY', subject: `fetch ${running.jobId}`, message: 'The parts are already being fetched.', hint: 'Wait for it to finish or cancel it first.' });
+        throw new ImagerError({
+          code: 'BUSY',
+          subject: `fetch ${running.jobId}`,
+          message: 'The parts are already being fetched.',
+          hint: 'Wait for it to finish or cancel it first.',
+        });
       }
       const jobId = nextJob++;
       const controller = new AbortController();

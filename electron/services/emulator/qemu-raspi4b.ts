@@ -44,7 +44,10 @@ export async function probeQemu(qemu: string): Promise<{ version: string; raspi4
  * The first QEMU with raspi4b among: XEN_PI_IMAGER_QEMU_RASPI4B, XEN_PI_IMAGER_QEMU, the system's, the app's cache.
  * Otherwise `found` is undefined and `why` says what there is (the system's QEMU version, or none).
  */
-export async function findRaspi4bQemu(env: NodeJS.ProcessEnv = process.env, cacheDir = partsCacheRoot(env)): Promise<{ found?: QemuFound; why: string }> {
+export async function findRaspi4bQemu(
+  env: NodeJS.ProcessEnv = process.env,
+  cacheDir = partsCacheRoot(env),
+): Promise<{ found?: QemuFound; why: string }> {
   const candidates: Array<[string | undefined, string]> = [
     [env.XEN_PI_IMAGER_QEMU_RASPI4B, 'XEN_PI_IMAGER_QEMU_RASPI4B'],
     [env.XEN_PI_IMAGER_QEMU, 'XEN_PI_IMAGER_QEMU'],
@@ -58,11 +61,17 @@ export async function findRaspi4bQemu(env: NodeJS.ProcessEnv = process.env, cach
     if (probe?.raspi4b) return { found: { qemu, version: probe.version, origin }, why: '' };
     seen.push(probe ? `QEMU ${probe.version} (${origin}) has no raspi4b machine` : `${qemu} does not run`);
   }
-  return { why: seen.length ? `${seen.join('; ')}: the emulated Raspberry Pi 4 needs QEMU 9.0 or newer.` : 'QEMU is not installed: the emulated Raspberry Pi 4 needs QEMU 9.0 or newer.' };
+  return {
+    why: seen.length
+      ? `${seen.join('; ')}: the emulated Raspberry Pi 4 needs QEMU 9.0 or newer.`
+      : 'QEMU is not installed: the emulated Raspberry Pi 4 needs QEMU 9.0 or newer.',
+  };
 }
 
 /** Downloads QEMU from <release>-backports into the cache and unpacks it (nothing is installed). */
-export async function fetchBackportsQemu(options: { cacheDir?: string; signal?: AbortSignal; onProgress?: (message: string) => void; env?: NodeJS.ProcessEnv } = {}): Promise<QemuFound> {
+export async function fetchBackportsQemu(
+  options: { cacheDir?: string; signal?: AbortSignal; onProgress?: (message: string) => void; env?: NodeJS.ProcessEnv } = {},
+): Promise<QemuFound> {
   const cacheDir = options.cacheDir ?? partsCacheRoot(options.env);
   const progress = options.onProgress ?? (() => {});
   const root = path.join(cacheDir, 'qemu-backports');

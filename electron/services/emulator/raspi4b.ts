@@ -44,26 +44,65 @@ function optionValue(value: string): string {
  */
 export function raspi4bBootArgs(options: { uboot: string; dtb: string; sdImage: string }): string[] {
   return [
-    '-M', RASPI4B_MACHINE,
-    '-display', 'none',
-    '-monitor', 'none',
+    '-M',
+    RASPI4B_MACHINE,
+    '-display',
+    'none',
+    '-monitor',
+    'none',
     '-no-reboot',
-    '-serial', 'null',
-    '-serial', 'stdio',
-    '-kernel', options.uboot,
-    '-dtb', options.dtb,
-    '-drive', `if=sd,file=${optionValue(options.sdImage)},format=raw`,
+    '-serial',
+    'null',
+    '-serial',
+    'stdio',
+    '-kernel',
+    options.uboot,
+    '-dtb',
+    options.dtb,
+    '-drive',
+    `if=sd,file=${optionValue(options.sdImage)},format=raw`,
   ];
 }
 
 /** The boot's machine, firmware and tree, with QEMU writing the tree it would pass to U-Boot and exiting. */
 function dumpDtbArgs(options: { uboot: string; deviceTree: string; rawFile: string }): string[] {
-  return ['-M', `${RASPI4B_MACHINE},dumpdtb=${optionValue(options.rawFile)}`, '-display', 'none', '-monitor', 'none', '-serial', 'null', '-serial', 'null', '-kernel', options.uboot, '-dtb', options.deviceTree];
+  return [
+    '-M',
+    `${RASPI4B_MACHINE},dumpdtb=${optionValue(options.rawFile)}`,
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'null',
+    '-serial',
+    'null',
+    '-kernel',
+    options.uboot,
+    '-dtb',
+    options.deviceTree,
+  ];
 }
 
 /** The same machine held before its first instruction (-S), its monitor on stdin/stdout. */
 function memoryMapArgs(options: { uboot: string; deviceTree: string }): string[] {
-  return ['-M', RASPI4B_MACHINE, '-display', 'none', '-serial', 'null', '-serial', 'null', '-monitor', 'stdio', '-S', '-kernel', options.uboot, '-dtb', options.deviceTree];
+  return [
+    '-M',
+    RASPI4B_MACHINE,
+    '-display',
+    'none',
+    '-serial',
+    'null',
+    '-serial',
+    'null',
+    '-monitor',
+    'stdio',
+    '-S',
+    '-kernel',
+    options.uboot,
+    '-dtb',
+    options.deviceTree,
+  ];
 }
 
 interface QemuOutput {
@@ -73,12 +112,20 @@ interface QemuOutput {
 
 /** QEMU's complaints, without the warnings about UI/audio modules of another build that an unpacked QEMU prints. */
 function qemuComplaint(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line && !/module/i.test(line));
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/module/i.test(line));
   return lines.slice(-4).join(' ');
 }
 
 /** Runs QEMU to completion; rejects with an ImagerError on failure, timeout or abort, always after QEMU has exited. */
-function runQemu(qemu: string, args: string[], task: string, options: { input?: string; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<QemuOutput> {
+function runQemu(
+  qemu: string,
+  args: string[],
+  task: string,
+  options: { input?: string; signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<QemuOutput> {
   const { signal, timeoutMs = QUERY_TIMEOUT_MS } = options;
   if (signal?.aborted) return Promise.reject(cancelled(task));
   return new Promise((resolve, reject) => {
@@ -91,12 +138,18 @@ function runQemu(qemu: string, args: string[], task: string, options: { input?: 
       child.kill('SIGKILL');
     };
     const onAbort = () => stop(cancelled(task));
-    const timer = setTimeout(() => stop(new ImagerError({
-      code: 'EMULATOR_FAILED',
-      subject: qemu,
-      message: `QEMU did not ${task} within ${timeoutMs / 1000} s and was stopped.`,
-      hint: RASPI4B_HINT,
-    })), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        stop(
+          new ImagerError({
+            code: 'EMULATOR_FAILED',
+            subject: qemu,
+            message: `QEMU did not ${task} within ${timeoutMs / 1000} s and was stopped.`,
+            hint: RASPI4B_HINT,
+          }),
+        ),
+      timeoutMs,
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -113,32 +166,40 @@ function runQemu(qemu: string, args: string[], task: string, options: { input?: 
     };
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (child.pid !== undefined) return; // a stream error after start; 'close' still follows
-      finish(new ImagerError({
-        code: 'NOT_AVAILABLE',
-        subject: qemu,
-        message: `QEMU could not be started (${error.code ?? error.message}).`,
-        hint: 'Install QEMU 9 or newer (Debian/Ubuntu: the qemu-system-arm package), or point the app at its qemu-system-aarch64.',
-      }));
+      finish(
+        new ImagerError({
+          code: 'NOT_AVAILABLE',
+          subject: qemu,
+          message: `QEMU could not be started (${error.code ?? error.message}).`,
+          hint: 'Install QEMU 9 or newer (Debian/Ubuntu: the qemu-system-arm package), or point the app at its qemu-system-aarch64.',
+        }),
+      );
     });
     child.on('close', (code, signalName) => {
       if (failure) return finish(failure);
       if (code === 0) return finish(undefined);
       const complaint = qemuComplaint(stderr);
       const noMachine = /unsupported machine type/i.test(stderr);
-      finish(new ImagerError({
-        code: noMachine ? 'NOT_AVAILABLE' : 'EMULATOR_FAILED',
-        subject: qemu,
-        message: noMachine
-          ? 'This QEMU has no raspi4b machine, so the boot cannot be tried on an emulated Pi 4.'
-          : `QEMU could not ${task} (${code !== null ? `exit status ${code}` : `killed by ${signalName}`})${complaint ? `: ${complaint}` : '.'}`,
-        hint: RASPI4B_HINT,
-      }));
+      finish(
+        new ImagerError({
+          code: noMachine ? 'NOT_AVAILABLE' : 'EMULATOR_FAILED',
+          subject: qemu,
+          message: noMachine
+            ? 'This QEMU has no raspi4b machine, so the boot cannot be tried on an emulated Pi 4.'
+            : `QEMU could not ${task} (${code !== null ? `exit status ${code}` : `killed by ${signalName}`})${complaint ? `: ${complaint}` : '.'}`,
+          hint: RASPI4B_HINT,
+        }),
+      );
     });
   });
 }
 
 function cancelled(task: string): ImagerError {
-  return new ImagerError({ code: 'CANCELLED', message: `Stopped before QEMU could ${task}: the request was cancelled.`, hint: 'Start it again when you are ready.' });
+  return new ImagerError({
+    code: 'CANCELLED',
+    message: `Stopped before QEMU could ${task}: the request was cancelled.`,
+    hint: 'Start it again when you are ready.',
+  });
 }
 
 /** Whether this QEMU emulates the Pi 4 (QEMU ≥ 9). Rejects with NOT_AVAILABLE when the binary cannot be run at all. */
@@ -153,7 +214,12 @@ export async function qemuVersion(qemuPath: string, signal?: AbortSignal): Promi
   const text = stdout.split('\n')[0]?.trim() ?? '';
   const match = /version (\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
   if (!match) {
-    throw new ImagerError({ code: 'EMULATOR_FAILED', subject: qemuPath, message: `This program does not report a QEMU version (it says "${text}").`, hint: RASPI4B_HINT });
+    throw new ImagerError({
+      code: 'EMULATOR_FAILED',
+      subject: qemuPath,
+      message: `This program does not report a QEMU version (it says "${text}").`,
+      hint: RASPI4B_HINT,
+    });
   }
   return { major: Number(match[1]), minor: Number(match[2]), micro: Number(match[3] ?? 0), text };
 }
@@ -186,10 +252,21 @@ export async function raspi4bDeviceTree(request: Raspi4bTreeRequest): Promise<{ 
   const limits = { ...(signal && { signal }), ...(timeoutMs !== undefined && { timeoutMs }) };
   try {
     await runQemu(qemu, dumpDtbArgs({ ...inputs, rawFile }), 'dump the raspi4b device tree', limits);
-    const rawTree = await fsp.readFile(rawFile).then((bytes) => new Uint8Array(bytes), () => {
-      throw new ImagerError({ code: 'EMULATOR_FAILED', subject: qemu, message: 'QEMU finished without writing the raspi4b device tree.', hint: RASPI4B_HINT });
+    const rawTree = await fsp.readFile(rawFile).then(
+      (bytes) => new Uint8Array(bytes),
+      () => {
+        throw new ImagerError({
+          code: 'EMULATOR_FAILED',
+          subject: qemu,
+          message: 'QEMU finished without writing the raspi4b device tree.',
+          hint: RASPI4B_HINT,
+        });
+      },
+    );
+    const memoryMap = await runQemu(qemu, memoryMapArgs(inputs), 'show the raspi4b memory map', {
+      ...limits,
+      input: 'info mtree -f\nquit\n',
     });
-    const memoryMap = await runQemu(qemu, memoryMapArgs(inputs), 'show the raspi4b memory map', { ...limits, input: 'info mtree -f\nquit\n' });
     const { blob, disabled } = disableUnmodelled(rawTree, parseFlatView(memoryMap.stdout, CPU_ADDRESS_SPACE));
     await fsp.writeFile(outFile, blob);
     return { disabled };

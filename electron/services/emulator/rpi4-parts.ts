@@ -11,7 +11,18 @@ import { EM_AARCH64, libraryClosure, moduleDepends, readElfDynamic } from './elf
 import { buildBoardDom0Initramfs } from './initramfs';
 
 /** The Xen modules Dom0 needs for the toolstack and backends, and the Pi 4's Ethernet (GENET, its MDIO bus and PHY). */
-export const RPI4_DOM0_MODULES = ['xen-privcmd', 'xenfs', 'xen-evtchn', 'xen-gntdev', 'xen-gntalloc', 'xen-netback', 'xen-blkback', 'genet', 'mdio-bcm-unimac', 'broadcom'];
+export const RPI4_DOM0_MODULES = [
+  'xen-privcmd',
+  'xenfs',
+  'xen-evtchn',
+  'xen-gntdev',
+  'xen-gntalloc',
+  'xen-netback',
+  'xen-blkback',
+  'genet',
+  'mdio-bcm-unimac',
+  'broadcom',
+];
 /** The toolstack programs: xl, and what `xl list` needs running first. */
 const TOOLSTACK = ['xl', 'xenstored', 'xen-init-dom0'];
 /** The Pi 4 firmware that starts U-Boot from a bare FAT partition (the Pi 4 boot loader itself is in its EEPROM). */
@@ -60,7 +71,9 @@ export interface XenVersionOffer {
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** The Xen versions Debian's archive has for arm64, newest first, with the suites that carry each. */
-export async function availableXenVersions(options: { cacheDir?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<XenVersionOffer[]> {
+export async function availableXenVersions(
+  options: { cacheDir?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {},
+): Promise<XenVersionOffer[]> {
   const root = path.join(options.cacheDir ?? partsCacheRoot(options.env), 'debian-arm64');
   return withCacheLock(root, async () => {
     const apt = privateApt(root, options.signal, { backports: true });
@@ -158,7 +171,10 @@ async function downloadAndBuild(cacheDir: string, options: Rpi4PartsOptions): Pr
   const kernelPath = `boot/vmlinuz-${kernelAbi}`;
   const treePath = `usr/lib/linux-image-${kernelAbi}/broadcom/${TREE}`;
   const moduleRe = /^lib\/modules\/[^/]+\/kernel\/.+\.ko(\.xz|\.zst|\.gz)?$/;
-  const kernelFiles = await readDebFiles(deb(names.kernel).file, (p) => p === kernelPath || p === treePath || moduleRe.test(p) || /^lib\/modules\/[^/]+\/modules\.builtin$/.test(p));
+  const kernelFiles = await readDebFiles(
+    deb(names.kernel).file,
+    (p) => p === kernelPath || p === treePath || moduleRe.test(p) || /^lib\/modules\/[^/]+\/modules\.builtin$/.test(p),
+  );
   const kernel = kernelFiles.get(kernelPath) ?? missing(kernelPath, deb(names.kernel));
   const tree = kernelFiles.get(treePath) ?? missing(treePath, deb(names.kernel));
   if (signal?.aborted) throw cancelled();
@@ -217,7 +233,10 @@ async function downloadAndBuild(cacheDir: string, options: Rpi4PartsOptions): Pr
 }
 
 /** The wanted modules and what they depend on (their .modinfo `depends=`), dependencies first; built-in ones skipped. */
-async function dom0Modules(kernelFiles: Map<string, Uint8Array>, kernelDeb: PackageVersion): Promise<Array<{ name: string; data: Uint8Array }>> {
+async function dom0Modules(
+  kernelFiles: Map<string, Uint8Array>,
+  kernelDeb: PackageVersion,
+): Promise<Array<{ name: string; data: Uint8Array }>> {
   const byName = new Map<string, [string, Uint8Array]>();
   for (const [file, data] of kernelFiles) {
     const match = /\/([^/]+)\.ko(\.xz|\.zst|\.gz)?$/.exec(file);
@@ -253,7 +272,13 @@ async function dom0Modules(kernelFiles: Map<string, Uint8Array>, kernelDeb: Pack
  * the packages' own dependencies (library packages, followed further only while a library is still missing), the
  * choice from the programs' DT_NEEDED entries.
  */
-async function toolstackFiles(apt: ReturnType<typeof privateApt>, utils: DownloadedDeb, xenVersion: string, progress: (m: string) => void, signal?: AbortSignal) {
+async function toolstackFiles(
+  apt: ReturnType<typeof privateApt>,
+  utils: DownloadedDeb,
+  xenVersion: string,
+  progress: (m: string) => void,
+  signal?: AbortSignal,
+) {
   const bin = `usr/lib/xen-${xenVersion}/bin/`;
   const found = await readDebFiles(utils.file, (p) => TOOLSTACK.some((name) => p === bin + name));
   const programs = TOOLSTACK.map((name) => ({ name, data: found.get(bin + name) ?? missing(bin + name, utils) }));
@@ -279,10 +304,19 @@ async function toolstackFiles(apt: ReturnType<typeof privateApt>, utils: Downloa
       for (const [file, data] of libs) candidates.set(file, data);
     }
     if (signal?.aborted) throw cancelled();
-    if (libraryClosure(programs.map((p) => p.data), candidates).missing.length === 0) break;
+    if (
+      libraryClosure(
+        programs.map((p) => p.data),
+        candidates,
+      ).missing.length === 0
+    )
+      break;
     frontier = next;
   }
-  const closure = libraryClosure(programs.map((p) => p.data), candidates);
+  const closure = libraryClosure(
+    programs.map((p) => p.data),
+    candidates,
+  );
   if (closure.missing.length > 0) {
     throw new ImagerError({
       code: 'NOT_FOUND',
@@ -296,5 +330,9 @@ async function toolstackFiles(apt: ReturnType<typeof privateApt>, utils: Downloa
 }
 
 function cancelled(): ImagerError {
-  return new ImagerError({ code: 'CANCELLED', message: 'Fetching the Raspberry Pi 4 parts was cancelled.', hint: 'Start it again when you are ready.' });
+  return new ImagerError({
+    code: 'CANCELLED',
+    message: 'Fetching the Raspberry Pi 4 parts was cancelled.',
+    hint: 'Start it again when you are ready.',
+  });
 }

@@ -38,13 +38,17 @@ export function raspi4bTwin(source: Profile): Raspi4bTwin {
     profile.boot.mode = 'sd';
     delete profile.boot.network;
     if (profile.boot.loadCommand && /^tftp/.test(profile.boot.loadCommand)) delete profile.boot.loadCommand;
-    changes.push('Booted as the profile’s SD-only twin: the emulated Pi 4 has no Ethernet, so every file is on its card (the TFTP chain itself is not tried)');
+    changes.push(
+      'Booted as the profile’s SD-only twin: the emulated Pi 4 has no Ethernet, so every file is on its card (the TFTP chain itself is not tried)',
+    );
   }
   const limit = domainMemoryLimit(boards.rpi4, RASPI4B_RAM_MIB).limitMiB;
   const domUs = profile.domUs.filter((d) => !d.noBoot).reduce((sum, d) => sum + d.memoryMb, 0);
   if (profile.dom0 && profile.dom0.memoryMb + domUs > limit) {
     const fitted = Math.max(128, Math.floor((limit - domUs) / 16) * 16);
-    changes.push(`Dom0 memory ${profile.dom0.memoryMb} MB → ${fitted} MB: QEMU’s raspi4b declares 960 MiB, as a 1 GB Pi 4 does (the card’s boot2.scr differs in dom0_mem)`);
+    changes.push(
+      `Dom0 memory ${profile.dom0.memoryMb} MB → ${fitted} MB: QEMU’s raspi4b declares 960 MiB, as a 1 GB Pi 4 does (the card’s boot2.scr differs in dom0_mem)`,
+    );
     profile.dom0.memoryMb = fitted;
     profile.ramMb = RASPI4B_RAM_MIB;
   }
@@ -55,7 +59,12 @@ export function raspi4bTwin(source: Profile): Raspi4bTwin {
  * Runs one trial on raspi4b; throws ImagerError for problems before QEMU starts. `prepared` is the profile's own bundle
  * (already checked): the twin reuses it when the emulator needs no change, so the profile is generated once.
  */
-export async function runRaspi4bTrial(request: TrialRequest, callbacks: TrialCallbacks, qemu: QemuFound, prepared?: PreparedBoot): Promise<TrialResult> {
+export async function runRaspi4bTrial(
+  request: TrialRequest,
+  callbacks: TrialCallbacks,
+  qemu: QemuFound,
+  prepared?: PreparedBoot,
+): Promise<TrialResult> {
   const { signal } = request;
   const env = request.env ?? process.env;
   const progress = callbacks.onProgress ?? (() => {});
@@ -79,28 +88,49 @@ export async function runRaspi4bTrial(request: TrialRequest, callbacks: TrialCal
     progress('Deriving the emulator’s device tree: QEMU’s view of the profile’s tree, the blocks it does not model disabled');
     const uboot = resolveComponent(request.componentsDir, profile.ubootBinary);
     const trialTree = path.join(workDir, 'trial.dtb');
-    const derived = await raspi4bDeviceTree({ qemu: qemu.qemu, uboot, deviceTree: resolveComponent(request.componentsDir, profile.deviceTree), outFile: trialTree, ...(signal && { signal }) });
+    const derived = await raspi4bDeviceTree({
+      qemu: qemu.qemu,
+      uboot,
+      deviceTree: resolveComponent(request.componentsDir, profile.deviceTree),
+      outFile: trialTree,
+      ...(signal && { signal }),
+    });
     const treeName = `${profile.boot.pathPrefix ? `${profile.boot.pathPrefix}/` : ''}${targetName(profile.deviceTree)}`;
     const changes = [
       ...twin.changes,
       `${treeName} on the trial’s card is QEMU’s view of it with ${derived.disabled.length} block${derived.disabled.length === 1 ? '' : 's'} QEMU does not model disabled (${derived.disabled.map((p) => p.split('/').pop()).join(', ')})`,
     ];
     for (const change of changes) progress(`For the emulator: ${change}`);
-    const trialEdit = { ...edit, files: edit.files.map((file) => (file.name === treeName ? { name: file.name, bytes: new Uint8Array(fs.readFileSync(trialTree)) } : file)) };
+    const trialEdit = {
+      ...edit,
+      files: edit.files.map((file) =>
+        file.name === treeName ? { name: file.name, bytes: new Uint8Array(fs.readFileSync(trialTree)) } : file,
+      ),
+    };
     if (isFreshCard(profile)) {
       progress('Building the card exactly as the Write step does (a fresh card: MBR and FAT32)');
       card = (await composeFreshCard(trialEdit, cacheDir)).image;
     } else {
       progress(`Building the card exactly as the Write step does (on ${profile.baseImage})`);
       const base = profile.baseImage!;
-      const composed = await composeImage({ source: isUrl(base) ? base : resolveComponent(request.componentsDir, base), cacheDir, ...trialEdit, ...(signal && { signal }) });
+      const composed = await composeImage({
+        source: isUrl(base) ? base : resolveComponent(request.componentsDir, base),
+        cacheDir,
+        ...trialEdit,
+        ...(signal && { signal }),
+      });
       card = composed.image;
     }
     // QEMU's SD model takes only power-of-two sizes: the trial's copy grows to the next one (the card itself does not)
     const size = fs.statSync(card).size;
     const pow2 = 2 ** Math.ceil(Math.log2(size));
     if (pow2 !== size) fs.truncateSync(card, pow2);
-    if (signal?.aborted) throw new ImagerError({ code: 'CANCELLED', message: 'The trial boot was cancelled before QEMU started.', hint: 'Start it again when you are ready.' });
+    if (signal?.aborted)
+      throw new ImagerError({
+        code: 'CANCELLED',
+        message: 'The trial boot was cancelled before QEMU started.',
+        hint: 'Start it again when you are ready.',
+      });
     const args = raspi4bBootArgs({ uboot, dtb: trialTree, sdImage: card });
     progress(`Starting ${[qemu.qemu, ...args].join(' ')}`);
     const child = spawn(qemu.qemu, args, { cwd: workDir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });

@@ -25,7 +25,12 @@ export { DEFAULT_TIMEOUT_SECONDS, type TrialCallbacks, type TrialRequest, type T
 const TRIAL_TFTP_ADDRESS = '127.0.0.1';
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new ImagerError({ code: 'CANCELLED', message: 'The trial boot was cancelled before QEMU started.', hint: 'Start it again when you are ready.' });
+  if (signal?.aborted)
+    throw new ImagerError({
+      code: 'CANCELLED',
+      message: 'The trial boot was cancelled before QEMU started.',
+      hint: 'Start it again when you are ready.',
+    });
 }
 
 export interface VirtTrialFiles {
@@ -42,7 +47,10 @@ export function virtTrialFiles(prepared: PreparedBoot): VirtTrialFiles {
   return {
     card: [
       ...prepared.bootPartition.generated.map((file) => ({ name: file.name, bytes: file.bytes })),
-      ...prepared.bootPartition.components.map((copy) => ({ name: copy.target, bytes: new Uint8Array(fs.readFileSync(componentPath(prepared, copy))) })),
+      ...prepared.bootPartition.components.map((copy) => ({
+        name: copy.target,
+        bytes: new Uint8Array(fs.readFileSync(componentPath(prepared, copy))),
+      })),
     ],
     tftpFiles: new Map(prepared.tftpRoot.generated.map((file) => [file.name, file.bytes] as const)),
     tftpDiskFiles: new Map(prepared.tftpRoot.components.map((copy) => [copy.target, componentPath(prepared, copy)] as const)),
@@ -104,7 +112,11 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
   // once to "Dom0 userspace reached" when the trial put Debian's in): told before anything starts.
   if (options.components !== 'debian') {
     const own = readProfileFiles(request.profile, request.componentsDir);
-    refuseProblems(request.profile, componentIdentityProblems(request.profile, own.components), 'Fix the profile first: the trial boots your own Xen and kernel.');
+    refuseProblems(
+      request.profile,
+      componentIdentityProblems(request.profile, own.components),
+      'Fix the profile first: the trial boots your own Xen and kernel.',
+    );
   }
   // a Raspberry Pi 4 profile boots on the emulated Pi 4 itself when this machine's QEMU can
   const machine = options.machine ?? 'auto';
@@ -114,7 +126,10 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     const found = await findRaspi4bQemu(env, request.cacheDir ?? partsCacheRoot(env));
     if (found.found && request.profile.board === 'rpi4') {
       // the profile as the user's own board would take it, before the emulator's twin changes anything
-      const prepared = readyBoot(prepareBoot(request.profile, request.componentsDir, env), 'Fix the profile first: the trial boots what the card would hold.');
+      const prepared = readyBoot(
+        prepareBoot(request.profile, request.componentsDir, env),
+        'Fix the profile first: the trial boots what the card would hold.',
+      );
       return runRaspi4bTrial(request, callbacks, found.found, prepared);
     }
     if (machine === 'raspi4b') {
@@ -160,7 +175,12 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     progress(`Writing the SD image (${files.card.map((file) => file.name).join(', ')})`);
     await createFatDiskImage(sdImage, { sizeMiB: cardSizeMiB(files.card), label: 'BOOT', files: files.card });
     if (trial.profile.boot.mode === 'tftp' && options.tftp !== 'external') {
-      server = createTftpServer({ files: files.tftpFiles, diskFiles: files.tftpDiskFiles, address: TRIAL_TFTP_ADDRESS, port: request.tftpPort ?? 69 });
+      server = createTftpServer({
+        files: files.tftpFiles,
+        diskFiles: files.tftpDiskFiles,
+        address: TRIAL_TFTP_ADDRESS,
+        port: request.tftpPort ?? 69,
+      });
       for (const name of ['request', 'progress', 'done', 'error'] as const) {
         server.on(name, (event: TftpTransferEvent) => {
           callbacks.onTftp?.(event);
@@ -168,7 +188,9 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
         });
       }
       const bound = await server.listen();
-      progress(`TFTP server on ${bound.address}:${bound.port} serving ${[...files.tftpFiles.keys(), ...files.tftpDiskFiles.keys()].join(', ')}`);
+      progress(
+        `TFTP server on ${bound.address}:${bound.port} serving ${[...files.tftpFiles.keys(), ...files.tftpDiskFiles.keys()].join(', ')}`,
+      );
     }
     throwIfAborted(signal);
     progress(`Starting ${qemuCommandLine(tools, sdImage)}`);
@@ -193,4 +215,3 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     await fsp.rm(workDir, { recursive: true, force: true });
   }
 }
-

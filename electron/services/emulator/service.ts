@@ -26,7 +26,12 @@ function resolveProfile(profile: Profile | string): { profile: Profile; componen
   if (typeof profile !== 'string') return { profile };
   const file = path.resolve(profile);
   if (!fs.existsSync(file)) {
-    throw new ImagerError({ code: 'NOT_FOUND', subject: file, message: `There is no profile file at ${file}.`, hint: 'Check the path, or save the profile first.' });
+    throw new ImagerError({
+      code: 'NOT_FOUND',
+      subject: file,
+      message: `There is no profile file at ${file}.`,
+      hint: 'Check the path, or save the profile first.',
+    });
   }
   return { profile: loadProfileFile(file), componentsBase: path.dirname(file) };
 }

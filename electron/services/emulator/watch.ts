@@ -113,7 +113,10 @@ export function watchBoot(
       if (event.type === 'milestone') {
         callbacks.onMilestone?.(event.milestone);
         const kind = event.milestone.kind;
-        if (interactive && (kind === 'dom0-shell' || kind === 'xl-list' || kind === 'power-off' || (kind === 'dom0-userspace' && recogniser.dom0.markerSeen))) {
+        if (
+          interactive &&
+          (kind === 'dom0-shell' || kind === 'xl-list' || kind === 'power-off' || (kind === 'dom0-userspace' && recogniser.dom0.markerSeen))
+        ) {
           clearTimeout(stopTimer);
           stopTimer = undefined;
           if (kind === 'dom0-shell') type('xl list\n');

@@ -26,7 +26,14 @@ export async function browsePlaces(componentsDir: string, home = os.homedir()): 
   const places: BrowsePlace[] = [];
   for (const place of candidates) {
     const real = await fs.realpath(place.path).catch(() => undefined);
-    if (!real || !(await fs.stat(real).then((s) => s.isDirectory(), () => false))) continue;
+    if (
+      !real ||
+      !(await fs.stat(real).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      continue;
     if (places.some((p) => p.path === real)) continue;
     places.push({ label: place.label, path: real });
   }
@@ -50,7 +57,12 @@ function outside(requested: string, places: BrowsePlace[]): ImagerError {
 /** Lists one folder inside the places; no path: the first place (home). Refuses anything that resolves outside them. */
 export async function listFolder(requested: string | undefined, places: BrowsePlace[], home = os.homedir()): Promise<FolderListing> {
   const first = places[0];
-  if (!first) throw new ImagerError({ code: 'NOT_AVAILABLE', message: 'There is no folder the file browser can show.', hint: 'Type the file’s full path into the field.' });
+  if (!first)
+    throw new ImagerError({
+      code: 'NOT_AVAILABLE',
+      message: 'There is no folder the file browser can show.',
+      hint: 'Type the file’s full path into the field.',
+    });
   const typed = requested === undefined || requested.trim() === '' ? first.path : cleanTypedPath(requested, home);
   if (typed.includes('\0')) throw outside(JSON.stringify(typed), places);
   const absolute = path.resolve(home, typed);
@@ -66,10 +78,20 @@ export async function listFolder(requested: string | undefined, places: BrowsePl
   if (!within(real)) throw outside(absolute, places);
   const info = await fs.stat(real);
   if (!info.isDirectory()) {
-    throw new ImagerError({ code: 'NOT_A_FOLDER', subject: absolute, message: `${absolute} is a file, not a folder.`, hint: 'Choose the folder that holds it.' });
+    throw new ImagerError({
+      code: 'NOT_A_FOLDER',
+      subject: absolute,
+      message: `${absolute} is a file, not a folder.`,
+      hint: 'Choose the folder that holds it.',
+    });
   }
   const dirents = await fs.readdir(real, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new ImagerError({ code: 'PERMISSION_DENIED', subject: real, message: `${real} cannot be read (${error.code ?? error.message}).`, hint: 'Choose another folder.' });
+    throw new ImagerError({
+      code: 'PERMISSION_DENIED',
+      subject: real,
+      message: `${real} cannot be read (${error.code ?? error.message}).`,
+      hint: 'Choose another folder.',
+    });
   });
   // hidden files stay hidden, as in a desktop file dialog; a huge folder is described only as far as a listing goes
   const shown = dirents.filter((dirent) => !dirent.name.startsWith('.')).slice(0, MAX_SCANNED);
@@ -92,7 +114,10 @@ async function describeEntry(entryPath: string, name: string, within: (file: str
   if (!real || !within(real)) return undefined;
   const info = await fs.stat(real).catch(() => undefined);
   if (!info || !(info.isDirectory() || info.isFile())) return undefined; // devices, sockets and FIFOs are no component
-  const readable = await fs.access(real, fs.constants.R_OK).then(() => true, () => false);
+  const readable = await fs.access(real, fs.constants.R_OK).then(
+    () => true,
+    () => false,
+  );
   if (!readable) return undefined;
   return info.isDirectory() ? { name, path: entryPath, kind: 'folder' } : { name, path: entryPath, kind: 'file', size: info.size };
 }

@@ -31,7 +31,12 @@ export function loadProfileFile(file: string): Profile {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ImagerError({ code: 'INVALID_PROFILE', subject: file, message: `${file} is not a profile: it is not valid JSON (${(error as Error).message}).`, hint: PROFILE_FILE.hint });
+    throw new ImagerError({
+      code: 'INVALID_PROFILE',
+      subject: file,
+      message: `${file} is not a profile: it is not valid JSON (${(error as Error).message}).`,
+      hint: PROFILE_FILE.hint,
+    });
   }
   return profileCodec.decode(json, file).profile;
 }
@@ -89,7 +94,13 @@ function withFilesFrom(text: string, folder: string, componentsDir?: string): st
   } catch {
     return text;
   }
-  return JSON.stringify(mapProfileFiles(decoded, (file) => (path.isAbsolute(file) ? file : path.resolve(folder, file))), null, 2) + '\n';
+  return (
+    JSON.stringify(
+      mapProfileFiles(decoded, (file) => (path.isAbsolute(file) ? file : path.resolve(folder, file))),
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 export function createProfilesService(profilesDir: string, emit: EmitImagerEvent): ProfilesService {

@@ -69,7 +69,12 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
 
   const fileOf = (id: string) => {
     if (!ID.test(id)) {
-      throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: id, message: `"${id}" is not a profile id.`, hint: 'Pick the profile from the list.' });
+      throw new ImagerError({
+        code: 'INVALID_ARGUMENT',
+        subject: id,
+        message: `"${id}" is not a profile id.`,
+        hint: 'Pick the profile from the list.',
+      });
     }
     return path.join(dir, id + EXT);
   };
@@ -78,7 +83,12 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
     const file = fileOf(id);
     const [text, info] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') {
-        throw new ImagerError({ code: 'NOT_FOUND', subject: file, message: `There is no profile "${id}".`, hint: 'It may have been deleted or renamed; pick one from the list.' });
+        throw new ImagerError({
+          code: 'NOT_FOUND',
+          subject: file,
+          message: `There is no profile "${id}".`,
+          hint: 'It may have been deleted or renamed; pick one from the list.',
+        });
       }
       throw error;
     });
@@ -91,7 +101,14 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
     }
     try {
       const { profile, migratedFrom } = codec.decode(json, file);
-      return { ...base, name: codec.nameOf(profile), description: codec.describe(profile), status: 'ok', profile, ...(migratedFrom !== undefined && { migratedFrom }) };
+      return {
+        ...base,
+        name: codec.nameOf(profile),
+        description: codec.describe(profile),
+        status: 'ok',
+        profile,
+        ...(migratedFrom !== undefined && { migratedFrom }),
+      };
     } catch (error) {
       const status: ProfileStatus = error instanceof ImagerError && error.code === 'PROFILE_TOO_NEW' ? 'unsupported' : 'damaged';
       const name = typeof (json as { name?: unknown })?.name === 'string' ? (json as { name: string }).name : id;
@@ -150,7 +167,13 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
     async load(id) {
       const entry = await loadOk(id);
       await remember(id);
-      return { id, profile: entry.profile, file: entry.file, modified: entry.modified, ...(entry.migratedFrom !== undefined && { migratedFrom: entry.migratedFrom }) };
+      return {
+        id,
+        profile: entry.profile,
+        file: entry.file,
+        modified: entry.modified,
+        ...(entry.migratedFrom !== undefined && { migratedFrom: entry.migratedFrom }),
+      };
     },
     async save(profile, id) {
       if (id === undefined) {
@@ -201,7 +224,12 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
         throw new ImagerError({ code: 'INVALID_ARGUMENT', subject: undoToken, message: 'That undo is not valid any more.' });
       }
       const id = undoToken.split('.')[0]!;
-      const target = (await fs.stat(fileOf(id)).then(() => true, () => false)) ? await freeId(id) : id;
+      const target = (await fs.stat(fileOf(id)).then(
+        () => true,
+        () => false,
+      ))
+        ? await freeId(id)
+        : id;
       await fs.rename(path.join(dir, TRASH, undoToken + EXT), fileOf(target));
       return summary(await read(target));
     },
@@ -228,7 +256,13 @@ export async function createProfileStore<P>(dir: string, codec: ProfileCodec<P>,
       if (!ID.test(id)) return undefined;
       const entry = await read(id).catch(() => undefined);
       if (entry?.status !== 'ok' || entry.profile === undefined) return undefined;
-      return { id, profile: entry.profile, file: entry.file, modified: entry.modified, ...(entry.migratedFrom !== undefined && { migratedFrom: entry.migratedFrom }) };
+      return {
+        id,
+        profile: entry.profile,
+        file: entry.file,
+        modified: entry.modified,
+        ...(entry.migratedFrom !== undefined && { migratedFrom: entry.migratedFrom }),
+      };
     },
     async exportText(id) {
       const entry = await loadOk(id);

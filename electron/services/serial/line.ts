@@ -30,7 +30,10 @@ const MAX_PENDING_WRITE_BYTES = 1024 * 1024;
 function groupOf(devicePath: string): string | undefined {
   try {
     const gid = fs.statSync(devicePath).gid;
-    const line = fs.readFileSync('/etc/group', 'utf8').split('\n').find((entry) => entry.split(':')[2] === String(gid));
+    const line = fs
+      .readFileSync('/etc/group', 'utf8')
+      .split('\n')
+      .find((entry) => entry.split(':')[2] === String(gid));
     return line?.split(':')[0] ?? String(gid);
   } catch {
     return undefined;
@@ -114,7 +117,10 @@ export async function openSerialLine(options: SerialLineOptions, handlers: Seria
     opened.on('close', (error: (Error & { disconnected?: boolean }) | null) => {
       if (opened !== port || state === 'closed') return;
       port = undefined;
-      setState('lost', `${options.path} went away${error?.disconnected ? ' (unplugged?)' : ''}: the console waits for it and carries on when it is back.`);
+      setState(
+        'lost',
+        `${options.path} went away${error?.disconnected ? ' (unplugged?)' : ''}: the console waits for it and carries on when it is back.`,
+      );
       retry = setTimeout(reconnect, interval);
     });
   };
@@ -150,15 +156,27 @@ export async function openSerialLine(options: SerialLineOptions, handlers: Seria
       const current = port;
       if (!current || state !== 'open') {
         return Promise.reject(
-          new ImagerError({ code: 'NOT_AVAILABLE', subject: options.path, message: `${options.path} is unplugged: nothing can be sent to the board.`, hint: 'Plug the adapter back in; the console reconnects by itself.' }),
+          new ImagerError({
+            code: 'NOT_AVAILABLE',
+            subject: options.path,
+            message: `${options.path} is unplugged: nothing can be sent to the board.`,
+            hint: 'Plug the adapter back in; the console reconnects by itself.',
+          }),
         );
       }
       if (current.writableLength > MAX_PENDING_WRITE_BYTES) {
         return Promise.reject(
-          new ImagerError({ code: 'BUSY', subject: options.path, message: `${options.path} is not taking the bytes sent to it.`, hint: 'Check the adapter and the wiring (TX to the Pi’s RX), then type again.' }),
+          new ImagerError({
+            code: 'BUSY',
+            subject: options.path,
+            message: `${options.path} is not taking the bytes sent to it.`,
+            hint: 'Check the adapter and the wiring (TX to the Pi’s RX), then type again.',
+          }),
         );
       }
-      return new Promise((resolve, reject) => current.write(bytes, (error) => (error ? reject(openError(options.path, error)) : resolve())));
+      return new Promise((resolve, reject) =>
+        current.write(bytes, (error) => (error ? reject(openError(options.path, error)) : resolve())),
+      );
     },
     close() {
       if (state === 'closed') return Promise.resolve();

@@ -119,8 +119,16 @@ export async function listSerialPorts(options: PortListOptions = {}): Promise<Se
   // serialport's Linux list runs udevadm and crashes the process where udevadm is missing (containers): read sysfs
   const ports = platform === 'linux' ? linuxPorts(options.sysRoot ?? '/sys', options.devRoot ?? '/dev') : await libraryPorts();
   const usb = ports.filter((port) => port.vendorId !== undefined && port.pluggedInAt !== undefined);
-  const newest = usb.reduce<(typeof usb)[number] | undefined>((best, port) => (!best || port.pluggedInAt! > best.pluggedInAt! ? port : best), undefined);
+  const newest = usb.reduce<(typeof usb)[number] | undefined>(
+    (best, port) => (!best || port.pluggedInAt! > best.pluggedInAt! ? port : best),
+    undefined,
+  );
   return ports
     .map((port) => ({ ...port, newest: port === newest }))
-    .sort((a, b) => Number(b.newest) - Number(a.newest) || Number(b.vendorId !== undefined) - Number(a.vendorId !== undefined) || a.path.localeCompare(b.path, 'en', { numeric: true }));
+    .sort(
+      (a, b) =>
+        Number(b.newest) - Number(a.newest) ||
+        Number(b.vendorId !== undefined) - Number(a.vendorId !== undefined) ||
+        a.path.localeCompare(b.path, 'en', { numeric: true }),
+    );
 }

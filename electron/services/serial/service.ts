@@ -9,7 +9,9 @@ import type { DomainService, ServiceHost } from '../host';
 import { listSerialPorts, type PortListOptions } from './ports';
 import { logFileName, openConsoleSession, type ConsoleSession } from './session';
 
-export type SerialService = DomainService<'serialPorts' | 'serialOpen' | 'serialWrite' | 'serialClose' | 'serialSessions' | 'serialTimeline' | 'serialSaveLog'> & {
+export type SerialService = DomainService<
+  'serialPorts' | 'serialOpen' | 'serialWrite' | 'serialClose' | 'serialSessions' | 'serialTimeline' | 'serialSaveLog'
+> & {
   /** A transfer of the app's TFTP server (or the trial's): joined to every open console's timeline. */
   observeTftp(event: TftpTransferEvent): void;
 };
@@ -38,7 +40,12 @@ export function createSerialService(host: ServiceHost, options: SerialServiceOpt
   function sessionOf(sessionId: number): ConsoleSession {
     const found = sessions.get(sessionId)?.session;
     if (!found) {
-      throw new ImagerError({ code: 'NOT_FOUND', subject: `serial session ${sessionId}`, message: 'That console session is closed.', hint: 'Open the serial port again.' });
+      throw new ImagerError({
+        code: 'NOT_FOUND',
+        subject: `serial session ${sessionId}`,
+        message: 'That console session is closed.',
+        hint: 'Open the serial port again.',
+      });
     }
     return found;
   }
@@ -62,7 +69,12 @@ export function createSerialService(host: ServiceHost, options: SerialServiceOpt
       const sessionId = nextSessionId++;
       const session = await openConsoleSession(
         sessionId,
-        { path: devicePath, baud, logFile: logFileName(options.logsDir, devicePath, Date.now()), ...(options.reconnectIntervalMs !== undefined && { reconnectIntervalMs: options.reconnectIntervalMs }) },
+        {
+          path: devicePath,
+          baud,
+          logFile: logFileName(options.logsDir, devicePath, Date.now()),
+          ...(options.reconnectIntervalMs !== undefined && { reconnectIntervalMs: options.reconnectIntervalMs }),
+        },
         {
           onData: (data, timeMs) => host.emit('serial:data', { sessionId, data, timeMs }),
           onState: (state, message) => host.emit('serial:state', { sessionId, state, message }),
@@ -89,7 +101,13 @@ export function createSerialService(host: ServiceHost, options: SerialServiceOpt
     },
     async serialSaveLog(sessionId) {
       const saved = await sessionOf(sessionId).flushLog();
-      if (!saved) throw new ImagerError({ code: 'NOT_AVAILABLE', subject: `serial session ${sessionId}`, message: 'This console keeps no log.', hint: 'Open the port again from the app.' });
+      if (!saved)
+        throw new ImagerError({
+          code: 'NOT_AVAILABLE',
+          subject: `serial session ${sessionId}`,
+          message: 'This console keeps no log.',
+          hint: 'Open the port again from the app.',
+        });
       return saved;
     },
     observeTftp(event) {

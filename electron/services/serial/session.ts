@@ -46,9 +46,16 @@ export function logFileName(logsDir: string, devicePath: string, openedAt: numbe
   return path.join(logsDir, `serial-${device}-${new Date(openedAt).toISOString().replace(/[:.]/g, '-')}.log`);
 }
 
-export async function openConsoleSession(sessionId: number, options: ConsoleSessionOptions, handlers: ConsoleSessionHandlers = {}): Promise<ConsoleSession> {
+export async function openConsoleSession(
+  sessionId: number,
+  options: ConsoleSessionOptions,
+  handlers: ConsoleSessionHandlers = {},
+): Promise<ConsoleSession> {
   const openedAt = Date.now();
-  const timeline = new BootTimeline({ startedAt: openedAt, ...(options.stallSeconds !== undefined && { stallSeconds: options.stallSeconds }) });
+  const timeline = new BootTimeline({
+    startedAt: openedAt,
+    ...(options.stallSeconds !== undefined && { stallSeconds: options.stallSeconds }),
+  });
   const stamps = new TimestampedLines();
   const elapsed = () => Date.now() - openedAt;
   const flushMs = options.flushMs ?? 15;
@@ -80,11 +87,22 @@ export async function openConsoleSession(sessionId: number, options: ConsoleSess
     log = fs.createWriteStream(options.logFile, { flags: 'a' });
     log.on('error', (error) => (logFailure = error));
   }
-  const info: SerialSessionInfo = { sessionId, path: options.path, baud: options.baud, state: 'open', openedAt, ...(options.logFile && { logPath: options.logFile }) };
+  const info: SerialSessionInfo = {
+    sessionId,
+    path: options.path,
+    baud: options.baud,
+    state: 'open',
+    openedAt,
+    ...(options.logFile && { logPath: options.logFile }),
+  };
   let line: SerialLine;
   try {
     line = await openSerialLine(
-      { path: options.path, baud: options.baud, ...(options.reconnectIntervalMs !== undefined && { reconnectIntervalMs: options.reconnectIntervalMs }) },
+      {
+        path: options.path,
+        baud: options.baud,
+        ...(options.reconnectIntervalMs !== undefined && { reconnectIntervalMs: options.reconnectIntervalMs }),
+      },
       {
         onData(bytes) {
           pending.push(bytes);

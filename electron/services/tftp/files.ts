@@ -24,9 +24,11 @@ export function normaliseName(requested: string): string {
   const kept: string[] = [];
   for (const segment of segments) {
     if (segment === '' || segment === '.') continue;
-    if (segment === '..') throw new TftpRefusal(TftpErrorCode.ACCESS_VIOLATION, 'Access violation', 'the name tries to leave the TFTP root (..)');
+    if (segment === '..')
+      throw new TftpRefusal(TftpErrorCode.ACCESS_VIOLATION, 'Access violation', 'the name tries to leave the TFTP root (..)');
     // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f]/.test(segment)) throw new TftpRefusal(TftpErrorCode.ACCESS_VIOLATION, 'Access violation', 'the name contains control characters');
+    if (/[\x00-\x1f]/.test(segment))
+      throw new TftpRefusal(TftpErrorCode.ACCESS_VIOLATION, 'Access violation', 'the name contains control characters');
     kept.push(segment);
   }
   if (kept.length === 0) throw new TftpRefusal(TftpErrorCode.FILE_NOT_FOUND, 'File not found', 'the name names no file');

@@ -43,7 +43,11 @@ export type Admission<S extends Slot> = { admit: true; shed?: S } | { admit: fal
  * transfer idle the longest gives way (of the same client for its share, of anyone for the total);
  * only when every transfer in the way is active is the request refused.
  */
-export function admit<S extends Slot>(slots: readonly S[], client: TftpPeer, limits: { maxTransfers: number; maxTransfersPerClient: number }): Admission<S> {
+export function admit<S extends Slot>(
+  slots: readonly S[],
+  client: TftpPeer,
+  limits: { maxTransfers: number; maxTransfersPerClient: number },
+): Admission<S> {
   const own = slots.filter((slot) => slot.client.address === client.address);
   if (own.length >= limits.maxTransfersPerClient) {
     const shed = longestIdle(own);

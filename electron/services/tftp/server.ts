@@ -186,7 +186,10 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
     socket.on('error', (error) => this.record('error', `listening socket: ${error.message}`));
     this.socket = socket;
     this.bound = { address: socket.address().address, port: socket.address().port };
-    this.record('info', `listening on ${this.bound.address}:${this.bound.port}${this.settings.root ? ` serving ${this.settings.root}` : ''}`);
+    this.record(
+      'info',
+      `listening on ${this.bound.address}:${this.bound.port}${this.settings.root ? ` serving ${this.settings.root}` : ''}`,
+    );
     return this.bound;
   }
 
@@ -212,7 +215,11 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
     if (opcode === Opcode.WRQ) {
       const name = safeName(packet);
       this.reply(client, TftpErrorCode.ACCESS_VIOLATION, 'Write requests are refused: this server is read-only');
-      return this.fail({ id: this.nextId++, file: name, client }, 'write requests are refused: the server is read-only', TftpErrorCode.ACCESS_VIOLATION);
+      return this.fail(
+        { id: this.nextId++, file: name, client },
+        'write requests are refused: the server is read-only',
+        TftpErrorCode.ACCESS_VIOLATION,
+      );
     }
     // stray DATA/ACK/OACK/ERROR packets and runts are ignored: answering an ERROR could start a loop
     if (opcode === -1 || (opcode >= Opcode.DATA && opcode <= Opcode.OACK)) return;
@@ -253,7 +260,13 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
     }
     if (admission.shed) this.shed(admission.shed, `${file} from ${who}`);
     const facts = { id: this.nextId++, file, client };
-    this.notify('request', { kind: 'request', ...facts, time: Date.now(), mode: request.mode, options: Object.fromEntries(request.options) });
+    this.notify('request', {
+      kind: 'request',
+      ...facts,
+      time: Date.now(),
+      mode: request.mode,
+      options: Object.fromEntries(request.options),
+    });
     this.record('info', `${who} asks for ${file}`, facts);
     const running = new Running(request.file, { ...facts, bytes: 0, startedAt: Date.now() });
     this.transfers.set(key, running); // claims the client's port while the file opens
@@ -274,14 +287,26 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
     if (this.transfers.get(key) === victim) this.transfers.delete(key); // its slot is free now, not when its socket closes
     const silent = ((performance.now() - victim.idleSince!) / 1000).toFixed(1);
     const victimWho = `${victim.client.address}:${victim.client.port}`;
-    victim.transfer!.abort(`ended to make room for another request: its client had made no progress for ${silent} s`, 'Transfer cancelled: the server needed its slot');
-    this.notices.report({ limit: 'shed', message: `ended ${victim.facts.file} for ${victimWho} (no progress for ${silent} s) to make room for ${newcomer}`, client: victim.client, file: victim.facts.file });
+    victim.transfer!.abort(
+      `ended to make room for another request: its client had made no progress for ${silent} s`,
+      'Transfer cancelled: the server needed its slot',
+    );
+    this.notices.report({
+      limit: 'shed',
+      message: `ended ${victim.facts.file} for ${victimWho} (no progress for ${silent} s) to make room for ${newcomer}`,
+      client: victim.client,
+      file: victim.facts.file,
+    });
   }
 
   private async startTransfer(request: TftpRequest, facts: Facts, key: string, running: Running): Promise<void> {
     if (request.opcode !== Opcode.RRQ) throw new TftpRefusal(TftpErrorCode.ACCESS_VIOLATION, 'Access violation');
     if (request.mode !== 'octet' && request.mode !== 'netascii') {
-      throw new TftpRefusal(TftpErrorCode.ILLEGAL_OPERATION, 'Unsupported transfer mode', `transfer mode "${request.mode}" is not supported (octet or netascii)`);
+      throw new TftpRefusal(
+        TftpErrorCode.ILLEGAL_OPERATION,
+        'Unsupported transfer mode',
+        `transfer mode "${request.mode}" is not supported (octet or netascii)`,
+      );
     }
     const { origin, size } = await this.find(request.file);
     if (!this.socket) {
@@ -308,13 +333,31 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
       negotiated,
       maxRetries: this.settings.maxRetries,
       progressIntervalMs: this.settings.progressIntervalMs,
-      onProgress: (bytes, ms) => this.notify('progress', { kind: 'progress', ...facts, time: Date.now(), bytes, ms, ...(request.mode === 'octet' && { total: size }) }),
+      onProgress: (bytes, ms) =>
+        this.notify('progress', {
+          kind: 'progress',
+          ...facts,
+          time: Date.now(),
+          bytes,
+          ms,
+          ...(request.mode === 'octet' && { total: size }),
+        }),
       onEnd: (outcome) => {
         if (this.transfers.get(key) === running) this.transfers.delete(key);
         this.bytesInFlight -= running.windowBytes;
         if (!outcome.ok) return this.fail(facts, outcome.why ?? 'the transfer failed', outcome.code);
         const rate = outcome.ms > 0 ? (outcome.bytes * 1000) / outcome.ms : 0;
-        const done: TftpDoneEvent = { kind: 'done', ...facts, time: Date.now(), bytes: outcome.bytes, ms: outcome.ms, rate, blksize: negotiated.blksize, windowsize: negotiated.windowsize, retransmissions: outcome.retransmissions };
+        const done: TftpDoneEvent = {
+          kind: 'done',
+          ...facts,
+          time: Date.now(),
+          bytes: outcome.bytes,
+          ms: outcome.ms,
+          rate,
+          blksize: negotiated.blksize,
+          windowsize: negotiated.windowsize,
+          retransmissions: outcome.retransmissions,
+        };
         this.record('info', `sent ${facts.file}: ${outcome.bytes} bytes in ${outcome.ms.toFixed(0)} ms (${formatRate(rate)})`, facts);
         this.notify('done', done);
       },
@@ -334,7 +377,8 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
       const { handle, size } = await openRegularFile(diskFile);
       return { origin: { handle, size }, size };
     }
-    if (this.settings.root === undefined) throw new TftpRefusal(TftpErrorCode.FILE_NOT_FOUND, 'File not found', 'not served (no such generated file, and no root folder)');
+    if (this.settings.root === undefined)
+      throw new TftpRefusal(TftpErrorCode.FILE_NOT_FOUND, 'File not found', 'not served (no such generated file, and no root folder)');
     const { handle, size } = await openConfined(this.settings.root, name);
     return { origin: { handle, size }, size };
   }
@@ -361,7 +405,10 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
   private tellLimit(notice: LimitNotice, suppressed: number): void {
     const quiet = notice.limit === 'timeout' || notice.limit === 'window';
     const more = suppressed > 0 ? ` (and ${suppressed} more like it since the last notice)` : '';
-    this.record(quiet ? 'info' : 'warn', `${notice.message}${more}`, { ...(notice.client && { client: notice.client }), ...(notice.file !== undefined && { file: notice.file }) });
+    this.record(quiet ? 'info' : 'warn', `${notice.message}${more}`, {
+      ...(notice.client && { client: notice.client }),
+      ...(notice.file !== undefined && { file: notice.file }),
+    });
     this.notify('limit', { kind: 'limit', ...notice, time: Date.now(), suppressed });
   }
 
@@ -383,7 +430,13 @@ class Server extends EventEmitter<TftpServerEvents> implements TftpServer {
   }
 
   private record(level: TftpLogEntry['level'], message: string, facts: { id?: number; file?: string; client?: TftpPeer } = {}): void {
-    this.entries.push({ time: Date.now(), level, message: printable(message), ...facts, ...(facts.file !== undefined && { file: printable(facts.file) }) });
+    this.entries.push({
+      time: Date.now(),
+      level,
+      message: printable(message),
+      ...facts,
+      ...(facts.file !== undefined && { file: printable(facts.file) }),
+    });
     if (this.entries.length > this.settings.logLimit) this.entries.splice(0, this.entries.length - this.settings.logLimit);
   }
 }

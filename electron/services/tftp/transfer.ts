@@ -134,7 +134,9 @@ export class Transfer {
     if (opcodeOf(packet) === Opcode.ERROR) {
       const error = decodeError(packet);
       const declined = error?.code === TftpErrorCode.OPTION_NEGOTIATION;
-      this.end({ why: declined ? `the client declined the options (${error?.message})` : `the client aborted: ${error?.message ?? 'error'}` });
+      this.end({
+        why: declined ? `the client declined the options (${error?.message})` : `the client aborted: ${error?.message ?? 'error'}`,
+      });
     }
     // anything else on a read transfer's port is ignored
   }
@@ -205,7 +207,8 @@ export class Transfer {
             this.waiting = false;
             this.pump();
           },
-          (error: unknown) => this.end({ why: `reading the file failed: ${(error as Error).message}`, code: TftpErrorCode.NOT_DEFINED, tell: 'Read error' }),
+          (error: unknown) =>
+            this.end({ why: `reading the file failed: ${(error as Error).message}`, code: TftpErrorCode.NOT_DEFINED, tell: 'Read error' }),
         );
         return;
       }
@@ -231,9 +234,10 @@ export class Transfer {
     const quiet = performance.now() - this.lastNewsAt;
     if (quiet < wait) return this.armTimer(wait - quiet);
     if (++this.retries > this.settings.maxRetries) {
-      const why = this.sent >= this.last
-        ? 'the last block was sent but its ACK never came (the client may well have the whole file)'
-        : `the client stopped answering (${this.settings.maxRetries} retransmissions without reply)`;
+      const why =
+        this.sent >= this.last
+          ? 'the last block was sent but its ACK never came (the client may well have the whole file)'
+          : `the client stopped answering (${this.settings.maxRetries} retransmissions without reply)`;
       return this.end({ why });
     }
     this.lastNewsAt = performance.now();

@@ -1,5 +1,13 @@
 // The UI's one way to the host: window.imager in Electron, a WebSocket in browser mode; same contract either way.
-import { eventNames, methodNames, type EventName, type ImagerBridge, type ImagerClient, type ImagerEvents, type MethodName } from '../../../shared/api';
+import {
+  eventNames,
+  methodNames,
+  type EventName,
+  type ImagerBridge,
+  type ImagerClient,
+  type ImagerEvents,
+  type MethodName,
+} from '../../../shared/api';
 import { fromErrorData, ImagerError } from '../../../shared/errors';
 import { WS_PATH, type ClientMessage, type ServerMessage } from '../../../shared/api/wire';
 
@@ -35,7 +43,13 @@ export function createWebSocketClient(url: string): ImagerClient {
         socket = undefined;
         for (const [id, call] of pending) {
           pending.delete(id);
-          call.reject(new ImagerError({ code: 'NOT_AVAILABLE', message: 'The connection to the app closed.', hint: 'Reload the page once the app runs again.' }));
+          call.reject(
+            new ImagerError({
+              code: 'NOT_AVAILABLE',
+              message: 'The connection to the app closed.',
+              hint: 'Reload the page once the app runs again.',
+            }),
+          );
         }
       };
       ws.onmessage = (message) => {

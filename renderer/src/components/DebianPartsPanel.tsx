@@ -57,9 +57,10 @@ export function DebianPartsPanel({ wizard }: Pick<StepProps, 'wizard'>) {
     <section aria-labelledby="debian-parts-title" className="card debian-parts" aria-busy={running}>
       <h3 id="debian-parts-title">Get everything from Debian</h3>
       <p className="field-hint card-intro">
-        U-Boot for the Pi 4, the Raspberry Pi firmware, Xen {series ?? draft.xen.version}, Debian’s arm64 kernel with the Pi 4’s device tree, and a Dom0
-        initramfs with a shell and Xen’s toolstack (<code>xl</code>): downloaded from Debian’s archive (about 100 MB the first time, then cached) into the
-        app’s components folder. The fields below then name them; your name, console, network and memory choices stay.
+        U-Boot for the Pi 4, the Raspberry Pi firmware, Xen {series ?? draft.xen.version}, Debian’s arm64 kernel with the Pi 4’s device
+        tree, and a Dom0 initramfs with a shell and Xen’s toolstack (<code>xl</code>): downloaded from Debian’s archive (about 100 MB the
+        first time, then cached) into the app’s components folder. The fields below then name them; your name, console, network and memory
+        choices stay.
       </p>
       <label className="choice">
         <input type="checkbox" checked={refresh} disabled={running} onChange={(e) => setRefresh(e.target.checked)} />

@@ -13,7 +13,14 @@ export function ExportPanel({ wizard, showError, disabled }: StepProps & { disab
       <h3 id="export-title">Export to a folder</h3>
       <div className="row export-row">
         <div className="grow">
-          <PathField label="Folder (full path)" value={folder} want="folder" placeholder="/home/me/xen-boot" testId="export-folder" onChange={setFolder} />
+          <PathField
+            label="Folder (full path)"
+            value={folder}
+            want="folder"
+            placeholder="/home/me/xen-boot"
+            testId="export-folder"
+            onChange={setFolder}
+          />
         </div>
         <button
           type="button"

@@ -21,7 +21,11 @@ export function Field({ label, hint, problem, children }: FieldProps) {
   return (
     <div className={`field${problem ? ` field-${problem.severity}` : ''}`}>
       <label htmlFor={id}>{label}</label>
-      {children({ id, ...(describedBy && { 'aria-describedby': describedBy }), ...(problem?.severity === 'error' && { 'aria-invalid': true }) })}
+      {children({
+        id,
+        ...(describedBy && { 'aria-describedby': describedBy }),
+        ...(problem?.severity === 'error' && { 'aria-invalid': true }),
+      })}
       {hint && (
         <p className="field-hint" id={hintId}>
           {hint}

@@ -57,10 +57,17 @@ export function FileBrowser({ request, onPick, onClose }: FileBrowserProps) {
   const wantsFolder = request.want === 'folder';
 
   return (
-    <dialog ref={dialog} className="confirm file-browser" aria-labelledby="file-browser-title" onCancel={(event) => (event.preventDefault(), onClose())} data-testid="file-browser">
+    <dialog
+      ref={dialog}
+      className="confirm file-browser"
+      aria-labelledby="file-browser-title"
+      onCancel={(event) => (event.preventDefault(), onClose())}
+      data-testid="file-browser"
+    >
       <h2 id="file-browser-title">{request.title}</h2>
       <p className="field-hint">
-        Files on the computer running the app{request.extensions?.length ? `; usually ${request.extensions.map((e) => `.${e}`).join(', ')}` : ''}.
+        Files on the computer running the app
+        {request.extensions?.length ? `; usually ${request.extensions.map((e) => `.${e}`).join(', ')}` : ''}.
       </p>
       <form
         className="row"
@@ -72,7 +79,13 @@ export function FileBrowser({ request, onPick, onClose }: FileBrowserProps) {
         <label htmlFor="file-browser-path" className="sr-only">
           Folder
         </label>
-        <input id="file-browser-path" className="mono grow path-input" value={typed} onChange={(e) => setTyped(e.target.value)} spellCheck={false} />
+        <input
+          id="file-browser-path"
+          className="mono grow path-input"
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+          spellCheck={false}
+        />
         <button type="submit" className="secondary">
           Go
         </button>
@@ -103,14 +116,22 @@ export function FileBrowser({ request, onPick, onClose }: FileBrowserProps) {
                       {entry.name}/
                     </button>
                   ) : (
-                    <button type="button" className="entry" disabled={request.want !== 'file'} onClick={() => choose(entry.path)} aria-label={`File ${entry.name}`}>
+                    <button
+                      type="button"
+                      className="entry"
+                      disabled={request.want !== 'file'}
+                      onClick={() => choose(entry.path)}
+                      aria-label={`File ${entry.name}`}
+                    >
                       {entry.name} <span className="meta">{entry.size !== undefined && formatDriveSize(entry.size)}</span>
                     </button>
                   )}
                 </li>
               ))}
               {listing.entries.length === 0 && <li className="field-hint">Nothing here.</li>}
-              {listing.truncated && <li className="field-hint">Only the first {listing.entries.length} entries are shown: type a narrower folder above.</li>}
+              {listing.truncated && (
+                <li className="field-hint">Only the first {listing.entries.length} entries are shown: type a narrower folder above.</li>
+              )}
             </ul>
           )}
         </div>
@@ -118,7 +139,13 @@ export function FileBrowser({ request, onPick, onClose }: FileBrowserProps) {
       {request.want === 'new-file' && listing && (
         <div className="row">
           <label htmlFor="file-browser-name">File name</label>
-          <input id="file-browser-name" className="mono grow path-input" value={newName} onChange={(e) => setNewName(e.target.value)} spellCheck={false} />
+          <input
+            id="file-browser-name"
+            className="mono grow path-input"
+            value={newName}
+            onChange={(e) => setNewName(e.target.value)}
+            spellCheck={false}
+          />
         </div>
       )}
       <div className="row confirm-actions">
@@ -131,7 +158,12 @@ export function FileBrowser({ request, onPick, onClose }: FileBrowserProps) {
           </button>
         )}
         {request.want === 'new-file' && listing && (
-          <button type="button" className="primary" disabled={!newName.trim() || newName.includes('/')} onClick={() => choose(`${listing.path.replace(/\/$/, '')}/${newName.trim()}`)}>
+          <button
+            type="button"
+            className="primary"
+            disabled={!newName.trim() || newName.includes('/')}
+            onClick={() => choose(`${listing.path.replace(/\/$/, '')}/${newName.trim()}`)}
+          >
             Save here
           </button>
         )}

@@ -7,7 +7,15 @@ import { ErrorNotice } from './ErrorNotice';
 
 const mib = (bytes: number) => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${Math.round(bytes / 1024)} KiB`);
 
-export function KernelGzipOffer({ file, info, onStored }: { file: string; info: ComponentInfo | undefined; onStored: (gzipped: GzippedKernel) => void }) {
+export function KernelGzipOffer({
+  file,
+  info,
+  onStored,
+}: {
+  file: string;
+  info: ComponentInfo | undefined;
+  onStored: (gzipped: GzippedKernel) => void;
+}) {
   const [busy, setBusy] = useState(false);
   const [stored, setStored] = useState<GzippedKernel>();
   const [error, setError] = useState<ImagerErrorData>();
@@ -29,13 +37,15 @@ export function KernelGzipOffer({ file, info, onStored }: { file: string; info: 
   const store = () => {
     setBusy(true);
     setError(undefined);
-    gzipKernel(file).then(
-      (gzipped) => {
-        setStored(gzipped);
-        onStored(gzipped);
-      },
-      (failure: ImagerErrorData) => setError(failure),
-    ).finally(() => setBusy(false));
+    gzipKernel(file)
+      .then(
+        (gzipped) => {
+          setStored(gzipped);
+          onStored(gzipped);
+        },
+        (failure: ImagerErrorData) => setError(failure),
+      )
+      .finally(() => setBusy(false));
   };
   return (
     <span className="block">

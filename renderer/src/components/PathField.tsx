@@ -27,7 +27,12 @@ export function PathField({ label, value, onChange, want, extensions, hint, prob
   const [browsing, setBrowsing] = useState(false);
   const [note, setNote] = useState<FieldProblem | undefined>();
   const [dragging, setDragging] = useState(false);
-  const request: PickRequest = { want, title: want === 'folder' ? `Choose a folder: ${label}` : `Choose ${label}`, ...(extensions && { extensions }), ...(value.trim() && { start: value.trim() }) };
+  const request: PickRequest = {
+    want,
+    title: want === 'folder' ? `Choose a folder: ${label}` : `Choose ${label}`,
+    ...(extensions && { extensions }),
+    ...(value.trim() && { start: value.trim() }),
+  };
 
   const set = (typed: string) => {
     setNote(undefined);
@@ -48,7 +53,11 @@ export function PathField({ label, value, onChange, want, extensions, hint, prob
     if (!file) return;
     const path = droppedFilePath(file);
     if (path) set(path);
-    else setNote({ severity: 'warning', message: `The browser does not tell the app where “${file.name}” lives: choose it with Browse…, or type its path.` });
+    else
+      setNote({
+        severity: 'warning',
+        message: `The browser does not tell the app where “${file.name}” lives: choose it with Browse…, or type its path.`,
+      });
   };
 
   return (
@@ -75,7 +84,13 @@ export function PathField({ label, value, onChange, want, extensions, hint, prob
               spellCheck={false}
               onChange={(event) => set(event.target.value)}
             />
-            <button type="button" className="secondary" onClick={browse} aria-label={`Browse for ${label}`} data-testid={testId && `${testId}-browse`}>
+            <button
+              type="button"
+              className="secondary"
+              onClick={browse}
+              aria-label={`Browse for ${label}`}
+              data-testid={testId && `${testId}-browse`}
+            >
               Browse…
             </button>
           </div>

@@ -83,27 +83,52 @@ export function QemuPanel({ wizard, info, disabledBecause }: StepProps & { disab
         <fieldset>
           <legend>What the trial boots</legend>
           <label className="choice">
-            <input type="radio" name="trial-mode" checked={mode === 'pi4'} onChange={() => setMode('pi4')} disabled={running} data-testid="qemu-mode-pi4" />
+            <input
+              type="radio"
+              name="trial-mode"
+              checked={mode === 'pi4'}
+              onChange={() => setMode('pi4')}
+              disabled={running}
+              data-testid="qemu-mode-pi4"
+            />
             <span>
               This profile’s card on an emulated Pi 4
               <small>
-                Your files, as the Write step puts them on the card. Needs QEMU 9.0 or newer (“Get everything from Debian” fetches one); without it the trial runs
-                on QEMU virt and says so.{draft.boot.mode === 'tftp' && ' The emulated Pi 4 has no Ethernet: a TFTP profile boots as its SD-only twin.'}
+                Your files, as the Write step puts them on the card. Needs QEMU 9.0 or newer (“Get everything from Debian” fetches one);
+                without it the trial runs on QEMU virt and says so.
+                {draft.boot.mode === 'tftp' && ' The emulated Pi 4 has no Ethernet: a TFTP profile boots as its SD-only twin.'}
               </small>
             </span>
           </label>
           <label className="choice">
-            <input type="radio" name="trial-mode" checked={mode === 'debian-virt'} onChange={() => setMode('debian-virt')} disabled={running} data-testid="qemu-mode-debian" />
+            <input
+              type="radio"
+              name="trial-mode"
+              checked={mode === 'debian-virt'}
+              onChange={() => setMode('debian-virt')}
+              disabled={running}
+              data-testid="qemu-mode-debian"
+            />
             <span>
               Debian’s Xen and kernel on QEMU virt
-              <small>Checks the boot scripts and the TFTP chain; Xen, the Dom0 kernel, its ramdisk and the device tree are Debian’s and QEMU’s, not yours.</small>
+              <small>
+                Checks the boot scripts and the TFTP chain; Xen, the Dom0 kernel, its ramdisk and the device tree are Debian’s and QEMU’s,
+                not yours.
+              </small>
             </span>
           </label>
         </fieldset>
       )}
       {!info.qemuAvailable && !pi4 && <p className="notice warn">{info.qemuNote}</p>}
       <div className="row">
-        <button type="button" className="primary" disabled={running || reason !== undefined} onClick={start} data-testid="qemu-try" aria-describedby={reason ? 'qemu-why-disabled' : undefined}>
+        <button
+          type="button"
+          className="primary"
+          disabled={running || reason !== undefined}
+          onClick={start}
+          data-testid="qemu-try"
+          aria-describedby={reason ? 'qemu-why-disabled' : undefined}
+        >
           {pi4 ? 'Try on an emulated Pi 4' : draft.board === 'rpi4' ? 'Try on QEMU virt' : 'Try in QEMU'}
         </button>
         {reason && (
@@ -127,7 +152,12 @@ export function QemuPanel({ wizard, info, disabledBecause }: StepProps & { disab
       {trialRun > 0 && (
         <div className="console-layout">
           <LazyConsoleView label="QEMU console" testId="qemu-console" attach={attachConsole} resetKey={trialRun} />
-          <TimelineView entries={entries} label="Boot milestones" testId="qemu-timeline" empty="The milestones appear here as the emulated board reaches them." />
+          <TimelineView
+            entries={entries}
+            label="Boot milestones"
+            testId="qemu-timeline"
+            empty="The milestones appear here as the emulated board reaches them."
+          />
         </div>
       )}
     </section>

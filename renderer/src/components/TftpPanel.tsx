@@ -31,11 +31,22 @@ function applyEvent(rows: TransferRow[], event: TftpTransferEvent): TransferRow[
   const base: TransferRow = existing ?? { id: event.id, file: event.file, client, state: 'asked', bytes: 0, detail: '' };
   const next: TransferRow =
     event.kind === 'request'
-      ? { ...base, state: 'asked', detail: Object.entries(event.options).map(([k, v]) => `${k}=${v}`).join(' ') }
+      ? {
+          ...base,
+          state: 'asked',
+          detail: Object.entries(event.options)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' '),
+        }
       : event.kind === 'progress'
         ? { ...base, state: 'sending', bytes: event.bytes, ...(event.total !== undefined && { total: event.total }) }
         : event.kind === 'done'
-          ? { ...base, state: 'done', bytes: event.bytes, detail: `${(event.rate / 1e6).toFixed(1)} MB/s, blksize ${event.blksize}${event.windowsize > 1 ? `, windowsize ${event.windowsize}` : ''}` }
+          ? {
+              ...base,
+              state: 'done',
+              bytes: event.bytes,
+              detail: `${(event.rate / 1e6).toFixed(1)} MB/s, blksize ${event.blksize}${event.windowsize > 1 ? `, windowsize ${event.windowsize}` : ''}`,
+            }
           : { ...base, state: 'failed', detail: event.why };
   return [next, ...rows.filter((row) => row.id !== event.id)].slice(0, MAX_ROWS);
 }
@@ -95,11 +106,20 @@ export function TftpPanel({ wizard, validation }: StepProps) {
         </span>
       </div>
       {/* an address that is not one at all has its own message on the field */}
-      {serverIp && addresses.length > 0 && !ours && serverIp !== '255.255.255.255' && validation.at('$.boot.network.serverIp')?.severity !== 'error' && (
-        <p className="notice warn">
-          {serverIp} is not an address of this computer ({addresses.filter((a) => !a.internal).map((a) => a.address).join(', ') || 'no network address found'}). The Pi will ask that address for its files.
-        </p>
-      )}
+      {serverIp &&
+        addresses.length > 0 &&
+        !ours &&
+        serverIp !== '255.255.255.255' &&
+        validation.at('$.boot.network.serverIp')?.severity !== 'error' && (
+          <p className="notice warn">
+            {serverIp} is not an address of this computer (
+            {addresses
+              .filter((a) => !a.internal)
+              .map((a) => a.address)
+              .join(', ') || 'no network address found'}
+            ). The Pi will ask that address for its files.
+          </p>
+        )}
       <div className="row">
         <label htmlFor="tftp-listen">Listen on</label>
         <select id="tftp-listen" value={listenAddress} onChange={(e) => setListen(e.target.value)} disabled={status?.running}>

@@ -29,7 +29,10 @@ export function XenOffersPanel({ board, chosen, onChoose }: XenOffersPanelProps)
   return (
     <section aria-labelledby="xen-offers-title" className="card xen-offers" aria-busy={loading}>
       <h3 id="xen-offers-title">Versions in Debian</h3>
-      <p className="field-hint card-intro">Which Xen releases Debian’s archive has for arm64, and what each means on this board. Reads Debian’s package lists over the network, so only when you ask.</p>
+      <p className="field-hint card-intro">
+        Which Xen releases Debian’s archive has for arm64, and what each means on this board. Reads Debian’s package lists over the network,
+        so only when you ask.
+      </p>
       <div className="row">
         <button type="button" className="secondary" onClick={load} disabled={loading} data-testid="xen-offers-load">
           {offers ? 'Look again' : 'Look up the versions in Debian'}
@@ -57,7 +60,13 @@ export function XenOffersPanel({ board, chosen, onChoose }: XenOffersPanelProps)
                   {offer.version === chosen ? (
                     <span className="ok">Chosen</span>
                   ) : (
-                    <button type="button" className="secondary" disabled={meaning.severity === 'error'} onClick={() => onChoose(offer.version)} aria-label={`Use Xen ${offer.version}`}>
+                    <button
+                      type="button"
+                      className="secondary"
+                      disabled={meaning.severity === 'error'}
+                      onClick={() => onChoose(offer.version)}
+                      aria-label={`Use Xen ${offer.version}`}
+                    >
                       Use
                     </button>
                   )}

@@ -11,7 +11,13 @@ import { adoptInjectedStyles } from './adopted-styles';
 const SCROLLBACK_LINES = 10_000;
 
 const THEMES: Record<'light' | 'dark', ITheme> = {
-  light: { background: '#ffffff', foreground: '#17191c', cursor: '#1d4ed8', selectionBackground: '#bfdbfe', selectionForeground: '#17191c' },
+  light: {
+    background: '#ffffff',
+    foreground: '#17191c',
+    cursor: '#1d4ed8',
+    selectionBackground: '#bfdbfe',
+    selectionForeground: '#17191c',
+  },
   dark: { background: '#0b0e12', foreground: '#e8eaed', cursor: '#93c5fd', selectionBackground: '#1e3a8a', selectionForeground: '#ffffff' },
 };
 
@@ -137,7 +143,14 @@ export function ConsoleView({ label, testId, attach, onInput, actions, resetKey 
           {note}
         </p>
       )}
-      <div className="terminal-host" ref={host} data-testid={testId} aria-label={label} role="group" onClick={() => terminal.current?.focus()} />
+      <div
+        className="terminal-host"
+        ref={host}
+        data-testid={testId}
+        aria-label={label}
+        role="group"
+        onClick={() => terminal.current?.focus()}
+      />
     </div>
   );
 }

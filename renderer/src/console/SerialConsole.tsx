@@ -41,10 +41,13 @@ export default function SerialConsole({ baud: requestedBaud }: { baud: number | 
   const sessionId = session?.sessionId;
 
   const refreshPorts = useCallback(() => {
-    listSerialPorts().then((list) => {
-      setPorts(list);
-      setPath((current) => current || (list.find((p) => p.newest) ?? list[0])?.openPath || '');
-    }, (reason: unknown) => setError(asErrorData(reason)));
+    listSerialPorts().then(
+      (list) => {
+        setPorts(list);
+        setPath((current) => current || (list.find((p) => p.newest) ?? list[0])?.openPath || '');
+      },
+      (reason: unknown) => setError(asErrorData(reason)),
+    );
   }, []);
 
   useEffect(() => {
@@ -55,12 +58,15 @@ export default function SerialConsole({ baud: requestedBaud }: { baud: number | 
     refreshPorts();
     void tftpStatus().then(setTftp, () => undefined);
     // a page loaded again finds the console it had open
-    void openSerialSessions().then((open) => {
-      const live = open.find((s) => s.state !== 'closed');
-      if (!live) return;
-      setSession(live);
-      void serialTimeline(live.sessionId).then(setEntries, () => undefined);
-    }, () => undefined);
+    void openSerialSessions().then(
+      (open) => {
+        const live = open.find((s) => s.state !== 'closed');
+        if (!live) return;
+        setSession(live);
+        void serialTimeline(live.sessionId).then(setEntries, () => undefined);
+      },
+      () => undefined,
+    );
   }, [refreshPorts]);
 
   useEffect(() => {
@@ -102,16 +108,22 @@ export default function SerialConsole({ baud: requestedBaud }: { baud: number | 
     setError(undefined);
     setSaved(undefined);
     openSerialPort(path, baud)
-      .then((opened) => {
-        setEntries([]);
-        setStateMessage('');
-        setSession(opened);
-      }, (reason: unknown) => setError(asErrorData(reason)))
+      .then(
+        (opened) => {
+          setEntries([]);
+          setStateMessage('');
+          setSession(opened);
+        },
+        (reason: unknown) => setError(asErrorData(reason)),
+      )
       .finally(() => setBusy(false));
   };
   const close = () => {
     if (sessionId === undefined) return;
-    void closeSerialPort(sessionId).then(() => setSession(undefined), (reason: unknown) => setError(asErrorData(reason)));
+    void closeSerialPort(sessionId).then(
+      () => setSession(undefined),
+      (reason: unknown) => setError(asErrorData(reason)),
+    );
   };
   const saveLog = () => {
     if (sessionId !== undefined) saveSerialLog(sessionId).then(setSaved, (reason: unknown) => setError(asErrorData(reason)));
@@ -133,15 +145,21 @@ export default function SerialConsole({ baud: requestedBaud }: { baud: number | 
       {!session && (
         <div className="serial-open">
           <p className="field-hint">
-            Wire a 3.3 V USB-UART adapter to the Pi’s GPIO 14 (TX, pin 8) and 15 (RX, pin 10) with ground on pin 6, plug it in, open it here, then power the
-            Pi.
+            Wire a 3.3 V USB-UART adapter to the Pi’s GPIO 14 (TX, pin 8) and 15 (RX, pin 10) with ground on pin 6, plug it in, open it
+            here, then power the Pi.
           </p>
           {ports && ports.length > 0 && (
             <fieldset>
               <legend>Serial ports on this computer</legend>
               {ports.map((port) => (
                 <label className="choice" key={port.path}>
-                  <input type="radio" name="serial-port" checked={path === port.openPath} onChange={() => setPath(port.openPath)} data-testid="serial-port" />
+                  <input
+                    type="radio"
+                    name="serial-port"
+                    checked={path === port.openPath}
+                    onChange={() => setPath(port.openPath)}
+                    data-testid="serial-port"
+                  />
                   <span>
                     {port.label}
                     {port.newest && <strong className="ok"> · plugged in last</strong>}
@@ -151,20 +169,32 @@ export default function SerialConsole({ baud: requestedBaud }: { baud: number | 
               ))}
             </fieldset>
           )}
-          {ports && ports.length === 0 && <p className="notice warn">No USB-UART adapter is plugged in. Plug one in and press Refresh, or type its device path.</p>}
+          {ports && ports.length === 0 && (
+            <p className="notice warn">No USB-UART adapter is plugged in. Plug one in and press Refresh, or type its device path.</p>
+          )}
           <div className="grid-2">
             <label className="field">
               <span>Device path</span>
-              <input type="text" value={path} onChange={(event) => setPath(event.target.value)} placeholder="/dev/ttyUSB0" spellCheck={false} className="mono" data-testid="serial-path" />
+              <input
+                type="text"
+                value={path}
+                onChange={(event) => setPath(event.target.value)}
+                placeholder="/dev/ttyUSB0"
+                spellCheck={false}
+                className="mono"
+                data-testid="serial-path"
+              />
             </label>
             <label className="field">
               <span>Baud rate (8N1, no flow control)</span>
               <select value={baud} onChange={(event) => setBaud(Number(event.target.value))} data-testid="serial-baud">
-                {[...new Set([...BAUD_RATES, baud])].sort((a, b) => a - b).map((rate) => (
-                  <option key={rate} value={rate}>
-                    {rate}
-                  </option>
-                ))}
+                {[...new Set([...BAUD_RATES, baud])]
+                  .sort((a, b) => a - b)
+                  .map((rate) => (
+                    <option key={rate} value={rate}>
+                      {rate}
+                    </option>
+                  ))}
               </select>
             </label>
           </div>
@@ -196,7 +226,12 @@ export default function SerialConsole({ baud: requestedBaud }: { baud: number | 
               resetKey={sessionId}
               actions={
                 <>
-                  <button type="button" onClick={() => type(XEN_SWITCH)} title="Sends Ctrl-A three times: Xen hands the keyboard between itself and Dom0" data-testid="xen-switch">
+                  <button
+                    type="button"
+                    onClick={() => type(XEN_SWITCH)}
+                    title="Sends Ctrl-A three times: Xen hands the keyboard between itself and Dom0"
+                    data-testid="xen-switch"
+                  >
                     Switch Xen/Dom0 input
                   </button>
                   <span className="field-hint" data-testid="xen-input">
@@ -211,7 +246,12 @@ export default function SerialConsole({ baud: requestedBaud }: { baud: number | 
                 </>
               }
             />
-            <TimelineView entries={entries} label="Boot timeline" testId="serial-timeline" empty="Power the Pi: U-Boot, each TFTP transfer, Xen and Dom0 appear here as they happen." />
+            <TimelineView
+              entries={entries}
+              label="Boot timeline"
+              testId="serial-timeline"
+              empty="Power the Pi: U-Boot, each TFTP transfer, Xen and Dom0 appear here as they happen."
+            />
           </div>
           {saved && (
             <p className="notice ok-border" role="status" data-testid="serial-saved">

@@ -27,11 +27,22 @@ function entryClass(entry: TimelineEntry): string {
   if (entry.kind === 'failure' || (entry.kind === 'transfer' && entry.state === 'failed')) return 'tl-failure';
   if (entry.kind === 'stall') return 'tl-stall';
   if (entry.kind === 'transfer') return 'tl-transfer';
-  if (entry.kind === 'milestone' && (entry.milestone.kind === 'dom0-userspace' || entry.milestone.kind === 'dom0-shell')) return 'tl-reached';
+  if (entry.kind === 'milestone' && (entry.milestone.kind === 'dom0-userspace' || entry.milestone.kind === 'dom0-shell'))
+    return 'tl-reached';
   return `tl-${entry.kind}`;
 }
 
-export function TimelineView({ entries, label, testId, empty }: { entries: TimelineEntry[]; label: string; testId: string; empty: string }) {
+export function TimelineView({
+  entries,
+  label,
+  testId,
+  empty,
+}: {
+  entries: TimelineEntry[];
+  label: string;
+  testId: string;
+  empty: string;
+}) {
   // a stall that later progress answered is history, not news: only the last one is shown
   const panel = useRef<HTMLDivElement>(null);
   const followNewest = useRef(true);

@@ -14,15 +14,25 @@ export function switchBoard(draft: Profile, board: BoardId): Profile {
   if (draft.board === board) return draft;
   const from = defaultProfile(draft.board);
   const to = defaultProfile(board);
-  const keep = (value: string | undefined, fromDefault: string | undefined, toDefault: string | undefined) => (value === fromDefault ? toDefault : value);
-  const network = draft.boot.network?.method === 'static' && draft.boot.network.serverIp === from.boot.network?.serverIp ? to.boot.network : draft.boot.network;
+  const keep = (value: string | undefined, fromDefault: string | undefined, toDefault: string | undefined) =>
+    value === fromDefault ? toDefault : value;
+  const network =
+    draft.boot.network?.method === 'static' && draft.boot.network.serverIp === from.boot.network?.serverIp
+      ? to.boot.network
+      : draft.boot.network;
   return fitDom0Memory({
     ...draft,
     board,
     ramMb: ramOnBoard(draft, board),
     name: draft.name === from.name ? to.name : draft.name,
     console: { ...draft.console, uart: to.console.uart },
-    boot: { ...draft.boot, memoryStart: to.boot.memoryStart, memoryEnd: to.boot.memoryEnd, stage2Address: to.boot.stage2Address, ...(network && { network }) },
+    boot: {
+      ...draft.boot,
+      memoryStart: to.boot.memoryStart,
+      memoryEnd: to.boot.memoryEnd,
+      stage2Address: to.boot.stage2Address,
+      ...(network && { network }),
+    },
     deviceTree: keep(draft.deviceTree, from.deviceTree, to.deviceTree) ?? to.deviceTree,
     ubootBinary: keep(draft.ubootBinary, from.ubootBinary, to.ubootBinary),
   });
@@ -57,10 +67,20 @@ export function BoardStep({ wizard, validation }: StepProps) {
         <legend>Board</legend>
         {boardIds.map((id) => (
           <label key={id} className="choice">
-            <input type="radio" name="board" checked={draft.board === id} onChange={() => change((d) => switchBoard(d, id))} data-testid={`board-${id}`} />
+            <input
+              type="radio"
+              name="board"
+              checked={draft.board === id}
+              onChange={() => change((d) => switchBoard(d, id))}
+              data-testid={`board-${id}`}
+            />
             <span>
               {boards[id].name}
-              <small>{id === 'rpi4' ? 'The real board: the card boots U-Boot, then Xen.' : 'Try a configuration on this computer before touching hardware (“Try in QEMU” on the Review step).'}</small>
+              <small>
+                {id === 'rpi4'
+                  ? 'The real board: the card boots U-Boot, then Xen.'
+                  : 'Try a configuration on this computer before touching hardware (“Try in QEMU” on the Review step).'}
+              </small>
             </span>
           </label>
         ))}
@@ -80,7 +100,11 @@ export function BoardStep({ wizard, validation }: StepProps) {
           <option key={v.version} value={v.version}>{`${v.version} (${v.year})`}</option>
         ))}
       </datalist>
-      <XenOffersPanel board={draft.board} chosen={draft.xen.version.trim()} onChoose={(v) => wizard.edit((d) => ({ ...d, xen: { ...d.xen, version: v } }))} />
+      <XenOffersPanel
+        board={draft.board}
+        chosen={draft.xen.version.trim()}
+        onChoose={(v) => wizard.edit((d) => ({ ...d, xen: { ...d.xen, version: v } }))}
+      />
 
       <h3>Memory and CPUs</h3>
       <div className="grid-2">
@@ -90,7 +114,12 @@ export function BoardStep({ wizard, validation }: StepProps) {
           problem={validation.at('$.ramMb')}
         >
           {(aria) => (
-            <select {...aria} value={memory.ramMiB} onChange={(e) => change((d) => withBoardRam(d, Number(e.target.value)))} data-testid="board-ram">
+            <select
+              {...aria}
+              value={memory.ramMiB}
+              onChange={(e) => change((d) => withBoardRam(d, Number(e.target.value)))}
+              data-testid="board-ram"
+            >
               {board.ramSizesMiB.map((size) => (
                 <option key={size} value={size}>
                   {ramLabel(size)}

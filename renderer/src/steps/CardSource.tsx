@@ -42,8 +42,8 @@ export function CardSourceChoice({ wizard, validation, source }: Pick<StepProps,
           <span>
             A fresh card (no base image)
             <small>
-              The app builds the whole card: a partition table and one FAT32 boot partition holding the firmware, config.txt, U-Boot, the boot
-              scripts{draft.boot.mode === 'sd' ? ' and every component' : ''}. Nothing to download; written in seconds.
+              The app builds the whole card: a partition table and one FAT32 boot partition holding the firmware, config.txt, U-Boot, the
+              boot scripts{draft.boot.mode === 'sd' ? ' and every component' : ''}. Nothing to download; written in seconds.
             </small>
           </span>
         </label>

@@ -115,7 +115,12 @@ function formatSize(bytes: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]} (${bytes.toLocaleString('en')} bytes)`;
 }
 
-function componentProblem(row: ComponentRow, info: ComponentInfo | undefined, validation: DraftValidation, profile: Profile): FieldProblem | undefined {
+function componentProblem(
+  row: ComponentRow,
+  info: ComponentInfo | undefined,
+  validation: DraftValidation,
+  profile: Profile,
+): FieldProblem | undefined {
   const fromProfile = validation.at(row.jsonPath);
   if (fromProfile?.severity === 'error') return fromProfile;
   if (!info) return fromProfile;
@@ -156,13 +161,16 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
     <div>
       {draft.board === 'rpi4' && <DebianPartsPanel wizard={wizard} />}
       <p className="field-hint">
-        Choose each file with Browse…, drop it on its field (desktop app), or type its full path. A relative name is looked up in the app’s components folder (where “Get everything from Debian” and{' '}
-        <code>xen-pi-imager fetch-parts</code> put Debian’s parts).
+        Choose each file with Browse…, drop it on its field (desktop app), or type its full path. A relative name is looked up in the app’s
+        components folder (where “Get everything from Debian” and <code>xen-pi-imager fetch-parts</code> put Debian’s parts).
       </p>
       {list.map((row) => {
         const value = row.value(draft) ?? '';
         const info = value ? infos[value] : undefined;
-        const recognised = info?.exists && info.size !== undefined ? `${formatSize(info.size)} — ${info.description}${info.linuxVersion ? ` — Linux ${info.linuxVersion}` : ''}` : undefined;
+        const recognised =
+          info?.exists && info.size !== undefined
+            ? `${formatSize(info.size)} — ${info.description}${info.linuxVersion ? ` — Linux ${info.linuxVersion}` : ''}`
+            : undefined;
         return (
           <PathField
             key={row.key}
@@ -193,13 +201,17 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
           <input
             type="checkbox"
             checked={draft.dom0.rootOnCard}
-            onChange={(e) => wizard.edit((p) => (p.dom0 ? { ...p, dom0: { ...p.dom0, rootOnCard: e.target.checked, ...(e.target.checked && { ramdisk: undefined }) } } : p))}
+            onChange={(e) =>
+              wizard.edit((p) =>
+                p.dom0 ? { ...p, dom0: { ...p.dom0, rootOnCard: e.target.checked, ...(e.target.checked && { ramdisk: undefined }) } } : p,
+              )
+            }
           />
           <span>
             Dom0’s root filesystem is the card’s second partition
             <small>
-              Instead of a ramdisk: Dom0 mounts {boards[draft.board].rootPartition} with rootwait, so it waits for the SD driver to find the card
-              (upstream Linux’s tree names the Pi 4’s SD slot mmcblk1: its Wi-Fi host comes first).
+              Instead of a ramdisk: Dom0 mounts {boards[draft.board].rootPartition} with rootwait, so it waits for the SD driver to find the
+              card (upstream Linux’s tree names the Pi 4’s SD slot mmcblk1: its Wi-Fi host comes first).
             </small>
           </span>
         </label>
@@ -214,7 +226,10 @@ export function ComponentsStep({ wizard, validation }: StepProps) {
           />
           <span>
             Boot Xen with the firmware’s own device tree
-            <small>Instead of loading the device tree above: the tree the Pi firmware hands U-Boot, with its memory, MAC address and overlays filled in.</small>
+            <small>
+              Instead of loading the device tree above: the tree the Pi firmware hands U-Boot, with its memory, MAC address and overlays
+              filled in.
+            </small>
           </span>
         </label>
       )}

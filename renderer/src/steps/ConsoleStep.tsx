@@ -22,7 +22,13 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
         <legend>Console UART</legend>
         {uarts.map(([choice, uart]) => (
           <label key={choice} className="choice">
-            <input type="radio" name="uart" checked={consoleUart(board, draft.console.uart) === uart} onChange={() => setConsole({ uart: choice })} data-testid={`uart-${choice}`} />
+            <input
+              type="radio"
+              name="uart"
+              checked={consoleUart(board, draft.console.uart) === uart}
+              onChange={() => setConsole({ uart: choice })}
+              data-testid={`uart-${choice}`}
+            />
             <span>
               {uart.label} — <code>dtuart={uart.dtuart}</code>
               <small>
@@ -38,7 +44,11 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
       </fieldset>
 
       <div className="grid-2">
-        <Field label="Baud rate" hint="Set once, in config.txt (init_uart_baud): U-Boot and Xen keep the rate the Pi firmware sets, and Dom0 talks through Xen (hvc0)." problem={validation.at('$.console.baud')}>
+        <Field
+          label="Baud rate"
+          hint="Set once, in config.txt (init_uart_baud): U-Boot and Xen keep the rate the Pi firmware sets, and Dom0 talks through Xen (hvc0)."
+          problem={validation.at('$.console.baud')}
+        >
           {(aria) => (
             <select {...aria} value={draft.console.baud} onChange={(e) => setConsole({ baud: Number(e.target.value) })}>
               {BAUD_RATES.map((rate) => (
@@ -51,7 +61,11 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
         </Field>
         <Field label="Xen log level (loglvl)" hint="How much Xen prints about itself.">
           {(aria) => (
-            <select {...aria} value={draft.console.logLevel} onChange={(e) => setConsole({ logLevel: e.target.value as Profile['console']['logLevel'] })}>
+            <select
+              {...aria}
+              value={draft.console.logLevel}
+              onChange={(e) => setConsole({ logLevel: e.target.value as Profile['console']['logLevel'] })}
+            >
               {LOG_LEVELS.map((level) => (
                 <option key={level}>{level}</option>
               ))}
@@ -60,7 +74,11 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
         </Field>
         <Field label="Guest log level (guest_loglvl)" hint="How much Xen prints about guests.">
           {(aria) => (
-            <select {...aria} value={draft.console.guestLogLevel} onChange={(e) => setConsole({ guestLogLevel: e.target.value as Profile['console']['guestLogLevel'] })}>
+            <select
+              {...aria}
+              value={draft.console.guestLogLevel}
+              onChange={(e) => setConsole({ guestLogLevel: e.target.value as Profile['console']['guestLogLevel'] })}
+            >
               {LOG_LEVELS.map((level) => (
                 <option key={level}>{level}</option>
               ))}
@@ -70,7 +88,12 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
         <div className="field">
           <span className="fieldset-label">Debugging</span>
           <label className="choice">
-            <input type="checkbox" checked={draft.console.syncConsole} onChange={(e) => setConsole({ syncConsole: e.target.checked })} data-testid="sync-console" />
+            <input
+              type="checkbox"
+              checked={draft.console.syncConsole}
+              onChange={(e) => setConsole({ syncConsole: e.target.checked })}
+              data-testid="sync-console"
+            />
             <span>
               sync_console
               <small>Xen flushes every character before going on: you see the last line before a crash. Slows the boot.</small>
@@ -94,7 +117,9 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
           monospace
           hint="Dom0’s console under Xen is hvc0."
           problem={validation.at('$.dom0.commandLine')}
-          onChange={(commandLine) => wizard.edit((d) => (d.dom0 ? { ...d, dom0: { ...d.dom0, commandLine: commandLine || undefined } } : d))}
+          onChange={(commandLine) =>
+            wizard.edit((d) => (d.dom0 ? { ...d, dom0: { ...d.dom0, commandLine: commandLine || undefined } } : d))
+          }
         />
       )}
 
@@ -102,7 +127,8 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
       {configLines !== undefined && (
         <>
           <p className="field-hint">
-            config.txt (merged into the card’s own; your other lines stay). enable_gic=1 keeps interrupts on the GIC-400, the only controller Xen drives:
+            config.txt (merged into the card’s own; your other lines stay). enable_gic=1 keeps interrupts on the GIC-400, the only
+            controller Xen drives:
           </p>
           <pre className="code-block" tabIndex={0} data-testid="config-lines">
             {configLines}
@@ -122,7 +148,8 @@ export function ConsoleStep({ wizard, validation }: StepProps) {
         </>
       )}
       <p className="field-hint">
-        Connect a 3.3 V USB serial adapter at {draft.console.baud} 8N1. Xen switches the console between itself and Dom0 when you press Ctrl-A three times.
+        Connect a 3.3 V USB serial adapter at {draft.console.baud} 8N1. Xen switches the console between itself and Dom0 when you press
+        Ctrl-A three times.
       </p>
     </div>
   );

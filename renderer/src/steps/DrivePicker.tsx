@@ -62,7 +62,11 @@ export function DrivePicker({ drives, showAll, setShowAll, target, set }: DriveP
                     type="checkbox"
                     disabled={never}
                     checked={target.devices.includes(drive.device)}
-                    onChange={(e) => set({ devices: e.target.checked ? [...target.devices, drive.device] : target.devices.filter((d) => d !== drive.device) })}
+                    onChange={(e) =>
+                      set({
+                        devices: e.target.checked ? [...target.devices, drive.device] : target.devices.filter((d) => d !== drive.device),
+                      })
+                    }
                   />
                   <span>
                     <span className="name">{drive.description || driveShortName(drive)}</span>{' '}
@@ -70,7 +74,10 @@ export function DrivePicker({ drives, showAll, setShowAll, target, set }: DriveP
                       {drive.device} · {formatDriveSize(drive.size)}
                     </span>
                     {drive.statuses.map((status) => (
-                      <small key={status.code} className={`block ${status.severity === 'error' ? 'field-problem error' : status.severity === 'warning' ? 'warn' : ''}`}>
+                      <small
+                        key={status.code}
+                        className={`block ${status.severity === 'error' ? 'field-problem error' : status.severity === 'warning' ? 'warn' : ''}`}
+                      >
                         {status.reason}
                       </small>
                     ))}
@@ -111,7 +118,15 @@ export function EraseConfirmation({ open, chosen, target, set, onCancel, onConfi
   const confirmations = { systemDriveName: target.systemDriveName, largeDrive: target.confirmLargeDrive };
   const confirmed = chosen.every((d) => unconfirmedStatuses(d, d.statuses, confirmations).length === 0);
   return (
-    <ConfirmDialog open={open} title="Erase and write?" confirmLabel="Erase and write" danger canConfirm={confirmed} onCancel={onCancel} onConfirm={onConfirm}>
+    <ConfirmDialog
+      open={open}
+      title="Erase and write?"
+      confirmLabel="Erase and write"
+      danger
+      canConfirm={confirmed}
+      onCancel={onCancel}
+      onConfirm={onConfirm}
+    >
       <p>Everything on these drives will be erased:</p>
       <ul>
         {chosen.map((d) => (

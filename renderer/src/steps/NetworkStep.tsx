@@ -23,17 +23,34 @@ export function NetworkStep(props: StepProps) {
       <fieldset>
         <legend>How stage 1 gets the rest</legend>
         <label className="choice">
-          <input type="radio" name="mode" checked={draft.boot.mode === 'tftp'} data-testid="mode-tftp" onChange={() => setBoot({ mode: 'tftp', network: network ?? { method: 'dhcp' } })} />
+          <input
+            type="radio"
+            name="mode"
+            checked={draft.boot.mode === 'tftp'}
+            data-testid="mode-tftp"
+            onChange={() => setBoot({ mode: 'tftp', network: network ?? { method: 'dhcp' } })}
+          />
           <span>
             Network boot (TFTP)
-            <small>The card holds only U-Boot and stage 1; Xen, Dom0 and the device tree come from this computer. Change them without touching the card.</small>
+            <small>
+              The card holds only U-Boot and stage 1; Xen, Dom0 and the device tree come from this computer. Change them without touching
+              the card.
+            </small>
           </span>
         </label>
         <label className="choice">
-          <input type="radio" name="mode" checked={draft.boot.mode === 'sd'} data-testid="mode-sd" onChange={() => setBoot({ mode: 'sd' })} />
+          <input
+            type="radio"
+            name="mode"
+            checked={draft.boot.mode === 'sd'}
+            data-testid="mode-sd"
+            onChange={() => setBoot({ mode: 'sd' })}
+          />
           <span>
             SD card only
-            <small>Everything goes on the card’s boot partition ({board.sdLoadCommand}: the card U-Boot found boot.scr on). No server needed.</small>
+            <small>
+              Everything goes on the card’s boot partition ({board.sdLoadCommand}: the card U-Boot found boot.scr on). No server needed.
+            </small>
           </span>
         </label>
       </fieldset>
@@ -49,7 +66,14 @@ export function NetworkStep(props: StepProps) {
                 checked={network?.method === 'static'}
                 data-testid="method-static"
                 onChange={() =>
-                  setBoot({ network: { method: 'static', serverIp: network?.serverIp ?? board.defaultServerIp ?? '', boardIp: '', netmask: '255.255.255.0' } as StaticNetwork })
+                  setBoot({
+                    network: {
+                      method: 'static',
+                      serverIp: network?.serverIp ?? board.defaultServerIp ?? '',
+                      boardIp: '',
+                      netmask: '255.255.255.0',
+                    } as StaticNetwork,
+                  })
                 }
               />
               <span>
@@ -58,7 +82,13 @@ export function NetworkStep(props: StepProps) {
               </span>
             </label>
             <label className="choice">
-              <input type="radio" name="method" checked={network?.method === 'dhcp'} data-testid="method-dhcp" onChange={() => setBoot({ network: { method: 'dhcp', ...(network?.serverIp && { serverIp: network.serverIp }) } })} />
+              <input
+                type="radio"
+                name="method"
+                checked={network?.method === 'dhcp'}
+                data-testid="method-dhcp"
+                onChange={() => setBoot({ network: { method: 'dhcp', ...(network?.serverIp && { serverIp: network.serverIp }) } })}
+              />
               <span>
                 DHCP
                 <small>Stage 1 runs dhcp; the TFTP server address can still be set here.</small>
@@ -83,13 +113,29 @@ export function NetworkStep(props: StepProps) {
                 wizard.edit((d) => {
                   const n = d.boot.network;
                   if (!n) return d;
-                  return { ...d, boot: { ...d.boot, network: n.method === 'static' ? { ...n, serverIp: value.trim() } : { method: 'dhcp', ...(optional(value) && { serverIp: value.trim() }) } } };
+                  return {
+                    ...d,
+                    boot: {
+                      ...d.boot,
+                      network:
+                        n.method === 'static'
+                          ? { ...n, serverIp: value.trim() }
+                          : { method: 'dhcp', ...(optional(value) && { serverIp: value.trim() }) },
+                    },
+                  };
                 })
               }
             />
             {network?.method === 'static' && (
               <>
-                <TextField label="Board address (ipaddr)" value={network.boardIp} monospace testId="board-ip" problem={validation.at('$.boot.network.boardIp')} onChange={(value) => setStatic({ boardIp: value.trim() })} />
+                <TextField
+                  label="Board address (ipaddr)"
+                  value={network.boardIp}
+                  monospace
+                  testId="board-ip"
+                  problem={validation.at('$.boot.network.boardIp')}
+                  onChange={(value) => setStatic({ boardIp: value.trim() })}
+                />
                 <TextField
                   label="Netmask (optional)"
                   value={network.netmask ?? ''}
@@ -112,7 +158,8 @@ export function NetworkStep(props: StepProps) {
           {validation.at('$.boot.network') && <p className="notice error">{validation.at('$.boot.network')!.message}</p>}
           <TftpPanel {...props} />
           <p className="row">
-            With the server running, watch the board ask for each file beside its console: <OpenConsoleButton baud={draft.console.baud} testId="network-open-console" />
+            With the server running, watch the board ask for each file beside its console:{' '}
+            <OpenConsoleButton baud={draft.console.baud} testId="network-open-console" />
           </p>
         </>
       )}

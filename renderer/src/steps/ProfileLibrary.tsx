@@ -33,7 +33,8 @@ export function ProfileLibrary({ wizard, replaceDraft, showError }: Pick<StepPro
   const open = (summary: ProfileSummary, note?: string) =>
     replaceDraft(async () => {
       const loaded = await loadProfile(summary.id);
-      const migrated = loaded.migratedFrom !== undefined ? ' It was made by an older version of the app: Save keeps it in today’s format.' : '';
+      const migrated =
+        loaded.migratedFrom !== undefined ? ' It was made by an older version of the app: Save keeps it in today’s format.' : '';
       return {
         profile: loaded.profile,
         savedId: loaded.id,
@@ -69,7 +70,11 @@ export function ProfileLibrary({ wizard, replaceDraft, showError }: Pick<StepPro
               onClick={() =>
                 replaceDraft(async () => {
                   go('board');
-                  return { profile: defaultProfile(id), saved: false, note: `A new profile from the ${boards[id].name} defaults: Save keeps it.` };
+                  return {
+                    profile: defaultProfile(id),
+                    saved: false,
+                    note: `A new profile from the ${boards[id].name} defaults: Save keeps it.`,
+                  };
                 })
               }
             >
@@ -127,7 +132,13 @@ export function ProfileLibrary({ wizard, replaceDraft, showError }: Pick<StepPro
                   <label htmlFor={`rename-${p.id}`} className="sr-only">
                     New name for {p.name}
                   </label>
-                  <input id={`rename-${p.id}`} className="profile-name-input" value={renaming.name} autoFocus onChange={(e) => setRenaming({ id: p.id, name: e.target.value })} />
+                  <input
+                    id={`rename-${p.id}`}
+                    className="profile-name-input"
+                    value={renaming.name}
+                    autoFocus
+                    onChange={(e) => setRenaming({ id: p.id, name: e.target.value })}
+                  />
                   <button type="submit" className="primary" disabled={!renaming.name.trim()}>
                     Rename
                   </button>
@@ -155,16 +166,40 @@ export function ProfileLibrary({ wizard, replaceDraft, showError }: Pick<StepPro
                 </span>
               )}
               <span className="actions">
-                <button type="button" className="primary" disabled={p.status !== 'ok'} onClick={() => open(p)} aria-label={`Open ${p.name}`}>
+                <button
+                  type="button"
+                  className="primary"
+                  disabled={p.status !== 'ok'}
+                  onClick={() => open(p)}
+                  aria-label={`Open ${p.name}`}
+                >
                   Open
                 </button>
-                <button type="button" className="secondary" disabled={p.status !== 'ok'} onClick={() => setRenaming({ id: p.id, name: p.name })} aria-label={`Rename ${p.name}`}>
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={p.status !== 'ok'}
+                  onClick={() => setRenaming({ id: p.id, name: p.name })}
+                  aria-label={`Rename ${p.name}`}
+                >
                   Rename
                 </button>
-                <button type="button" className="secondary" disabled={p.status !== 'ok'} onClick={() => act(duplicateProfile(p.id))} aria-label={`Duplicate ${p.name}`}>
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={p.status !== 'ok'}
+                  onClick={() => act(duplicateProfile(p.id))}
+                  aria-label={`Duplicate ${p.name}`}
+                >
                   Duplicate
                 </button>
-                <button type="button" className="secondary" disabled={p.status !== 'ok'} onClick={() => void downloadProfile(p).catch(showError)} aria-label={`Export ${p.name}`}>
+                <button
+                  type="button"
+                  className="secondary"
+                  disabled={p.status !== 'ok'}
+                  onClick={() => void downloadProfile(p).catch(showError)}
+                  aria-label={`Export ${p.name}`}
+                >
                   Export
                 </button>
                 <button

@@ -42,7 +42,9 @@ export function ReviewStep(props: StepProps) {
   const textFiles = preview.files.filter((file) => file.preview !== undefined);
   const listed = (where: Destination): ListedFile[] => [
     ...preview.files.filter((f) => f.destination === where).map((f) => ({ name: f.name, size: f.size, what: f.description })),
-    ...preview.components.filter((c) => c.destination === where).map((c) => ({ name: c.target, size: c.size, what: roleWords(c.role, c.target) })),
+    ...preview.components
+      .filter((c) => c.destination === where)
+      .map((c) => ({ name: c.target, size: c.size, what: roleWords(c.role, c.target) })),
   ];
   const tftpRoot = listed('tftp-root');
   const bootPartition = listed('boot-partition');
@@ -64,7 +66,12 @@ export function ReviewStep(props: StepProps) {
             <span className="field-hint grow">
               {file.description} · {file.destination === 'tftp-root' ? 'TFTP root' : 'boot partition'}
             </span>
-            <button type="button" className="secondary" onClick={() => void navigator.clipboard?.writeText(file.preview ?? '')} aria-label={`Copy ${file.name}`}>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => void navigator.clipboard?.writeText(file.preview ?? '')}
+              aria-label={`Copy ${file.name}`}
+            >
               Copy
             </button>
           </div>
@@ -165,7 +172,8 @@ function roleWords(role: string, target: string): string {
   if (role === 'xen') return 'Xen';
   if (role === 'dom0-kernel') return 'Dom0’s kernel';
   if (role === 'dom0-ramdisk') return 'Dom0’s ramdisk';
-  if (role.startsWith('firmware')) return target.endsWith('.dtb') ? 'The tree the firmware hands to U-Boot (not the one Xen boots with)' : 'Raspberry Pi firmware';
+  if (role.startsWith('firmware'))
+    return target.endsWith('.dtb') ? 'The tree the firmware hands to U-Boot (not the one Xen boots with)' : 'Raspberry Pi firmware';
   if (role.startsWith('overlay')) return 'Device-tree overlay';
   const domU = /^domU(\d+)-(kernel|ramdisk|passthrough-dtb)$/.exec(role);
   if (domU) return `DomU ${domU[1]}’s ${domU[2] === 'passthrough-dtb' ? 'passthrough tree' : domU[2]}`;

@@ -46,7 +46,11 @@ export function StartStep(props: StepProps) {
             label="SHA-256 (optional)"
             value={state.readyImage.sha256}
             hint="When given, the image is checked against it before anything is written."
-            problem={state.readyImage.sha256 && !/^[0-9a-fA-F]{64}$/.test(state.readyImage.sha256) ? { severity: 'error', message: 'A SHA-256 is 64 hexadecimal digits.' } : undefined}
+            problem={
+              state.readyImage.sha256 && !/^[0-9a-fA-F]{64}$/.test(state.readyImage.sha256)
+                ? { severity: 'error', message: 'A SHA-256 is 64 hexadecimal digits.' }
+                : undefined
+            }
             monospace
             onChange={(sha256) => setReadyImage({ ...state.readyImage, sha256: sha256.trim() })}
           />

@@ -27,7 +27,11 @@ export function TargetStep(props: StepProps) {
   const ready =
     profileErrors.length === 0 &&
     !needsSource &&
-    (target.kind === 'drive' ? chosen.length > 0 && blocked.length === 0 : target.kind === 'file' ? /\.img(\.xz)?$/.test(target.file.trim()) : target.folder.trim() !== '');
+    (target.kind === 'drive'
+      ? chosen.length > 0 && blocked.length === 0
+      : target.kind === 'file'
+        ? /\.img(\.xz)?$/.test(target.file.trim())
+        : target.folder.trim() !== '');
 
   const begin = () => (target.kind === 'drive' ? setConfirming(true) : startWrite(target));
 
@@ -36,14 +40,26 @@ export function TargetStep(props: StepProps) {
       <fieldset>
         <legend>Write to</legend>
         <label className="choice">
-          <input type="radio" name="target" checked={target.kind === 'drive'} onChange={() => set({ kind: 'drive' })} data-testid="target-drive" />
+          <input
+            type="radio"
+            name="target"
+            checked={target.kind === 'drive'}
+            onChange={() => set({ kind: 'drive' })}
+            data-testid="target-drive"
+          />
           <span>
             An SD card or USB drive
             <small>{info.driveWriteNote}</small>
           </span>
         </label>
         <label className="choice">
-          <input type="radio" name="target" checked={target.kind === 'file'} onChange={() => set({ kind: 'file' })} data-testid="target-file" />
+          <input
+            type="radio"
+            name="target"
+            checked={target.kind === 'file'}
+            onChange={() => set({ kind: 'file' })}
+            data-testid="target-file"
+          />
           <span>
             An image file
             <small>The composed card as a .img (or .img.xz), ready for any flasher.</small>
@@ -51,7 +67,13 @@ export function TargetStep(props: StepProps) {
         </label>
         {state.path === 'xen' && (
           <label className="choice">
-            <input type="radio" name="target" checked={target.kind === 'folder'} onChange={() => set({ kind: 'folder' })} data-testid="target-folder" />
+            <input
+              type="radio"
+              name="target"
+              checked={target.kind === 'folder'}
+              onChange={() => set({ kind: 'folder' })}
+              data-testid="target-folder"
+            />
             <span>
               A folder only
               <small>The TFTP root and the boot-partition files, to copy or serve yourself. Nothing is erased.</small>
@@ -63,16 +85,22 @@ export function TargetStep(props: StepProps) {
       {state.path === 'xen' && target.kind !== 'folder' && <CardSourceChoice wizard={wizard} validation={validation} source={cardSource} />}
       {freshWithoutFirmware && (
         <p className="notice warn" data-testid="fresh-without-firmware">
-          A fresh card needs the Raspberry Pi firmware (start4.elf, fixup4.dat) and the device tree it hands to U-Boot, and this profile names none: get
-          them with “Get everything from Debian” on the Components step, or start from a base image.
+          A fresh card needs the Raspberry Pi firmware (start4.elf, fixup4.dat) and the device tree it hands to U-Boot, and this profile
+          names none: get them with “Get everything from Debian” on the Components step, or start from a base image.
         </p>
       )}
       {needsSource && (
         <p className="notice warn" data-testid="needs-source">
-          {state.path === 'image' ? 'Choose the image to flash on the Start step.' : freshPossible ? 'Give the base image’s path above, or choose a fresh card.' : 'Give the base image’s path above.'}
+          {state.path === 'image'
+            ? 'Choose the image to flash on the Start step.'
+            : freshPossible
+              ? 'Give the base image’s path above, or choose a fresh card.'
+              : 'Give the base image’s path above.'}
         </p>
       )}
-      {profileErrors.length > 0 && <p className="notice error">The profile has {profileErrors.length} problem(s) to fix first — the step list marks where.</p>}
+      {profileErrors.length > 0 && (
+        <p className="notice error">The profile has {profileErrors.length} problem(s) to fix first — the step list marks where.</p>
+      )}
 
       {target.kind === 'drive' && <DrivePicker drives={drives} showAll={showAll} setShowAll={setShowAll} target={target} set={set} />}
       {target.kind === 'file' && (
@@ -84,7 +112,11 @@ export function TargetStep(props: StepProps) {
           testId="target-file-path"
           placeholder="/home/me/xen-rpi4.img"
           hint="Ends in .img, or .img.xz to compress it (xz, multi-threaded)."
-          problem={target.file && !/\.img(\.xz)?$/.test(target.file.trim()) ? { severity: 'error', message: 'The file name must end in .img or .img.xz.' } : undefined}
+          problem={
+            target.file && !/\.img(\.xz)?$/.test(target.file.trim())
+              ? { severity: 'error', message: 'The file name must end in .img or .img.xz.' }
+              : undefined
+          }
           onChange={(file) => set({ file })}
         />
       )}
@@ -103,7 +135,11 @@ export function TargetStep(props: StepProps) {
       <div className="row">
         <span className="header-spacer" />
         <button type="button" className="primary" disabled={!ready} onClick={begin} data-testid="write">
-          {target.kind === 'folder' ? 'Write the folder' : target.kind === 'file' ? 'Write the image file' : `Write ${chosen.length || ''} drive${chosen.length === 1 ? '' : 's'}`}
+          {target.kind === 'folder'
+            ? 'Write the folder'
+            : target.kind === 'file'
+              ? 'Write the image file'
+              : `Write ${chosen.length || ''} drive${chosen.length === 1 ? '' : 's'}`}
         </button>
       </div>
 

@@ -89,7 +89,9 @@ export function WriteStep(props: StepProps) {
   if (!outcome) {
     return (
       <div data-testid="writing" aria-busy="true">
-        {writesFreshCard(state) && request.target.kind !== 'folder' && <p>A fresh card: the app builds its partition table and FAT32 boot partition itself.</p>}
+        {writesFreshCard(state) && request.target.kind !== 'folder' && (
+          <p>A fresh card: the app builds its partition table and FAT32 boot partition itself.</p>
+        )}
         <p>
           <strong>{progress ? PHASE_WORDS[progress.phase] : 'Starting'}…</strong> {progress && `${Math.floor(progress.percent)} %`}
         </p>
@@ -111,7 +113,13 @@ export function WriteStep(props: StepProps) {
 
 /** What a fresh card holds, as a sentence's list. */
 function freshCardContents(sdOnly: boolean): string {
-  const items = ['the Raspberry Pi firmware', 'config.txt', 'U-Boot', 'the boot scripts', ...(sdOnly ? ['Xen', 'Dom0’s kernel and ramdisk', 'the device tree'] : [])];
+  const items = [
+    'the Raspberry Pi firmware',
+    'config.txt',
+    'U-Boot',
+    'the boot scripts',
+    ...(sdOnly ? ['Xen', 'Dom0’s kernel and ramdisk', 'the device tree'] : []),
+  ];
   return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
@@ -121,7 +129,10 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
   useEffect(() => {
     if (draft.boot.mode !== 'tftp') return;
     // the next step names this computer only when the profile's server address is one of its own
-    localAddresses().then((found) => setOwnAddresses(found.map((entry) => entry.address)), () => undefined);
+    localAddresses().then(
+      (found) => setOwnAddresses(found.map((entry) => entry.address)),
+      () => undefined,
+    );
   }, [draft.boot.mode]);
   if (outcome.kind === 'error' || (outcome.kind === 'flash' && outcome.done.error)) {
     const error = outcome.kind === 'error' ? outcome.error : outcome.done.error!;
@@ -142,14 +153,16 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
           <p>
             Written to <code>{outcome.result.dir}</code>:
           </p>
-          <pre className="code-block" tabIndex={0}>{outcome.result.written.join('\n')}</pre>
+          <pre className="code-block" tabIndex={0}>
+            {outcome.result.written.join('\n')}
+          </pre>
         </>
       ) : (
         <>
           {outcome.done.freshCardMiB !== undefined && (
             <p className="notice" data-testid="fresh-card">
-              <strong>A fresh card, built from nothing:</strong> a partition table and one FAT32 boot partition, {outcome.done.freshCardMiB} MiB in all,
-              holding {freshCardContents(draft.boot.mode === 'sd')}. No base image was used.
+              <strong>A fresh card, built from nothing:</strong> a partition table and one FAT32 boot partition, {outcome.done.freshCardMiB}{' '}
+              MiB in all, holding {freshCardContents(draft.boot.mode === 'sd')}. No base image was used.
             </p>
           )}
           <ul data-testid="written-where">
@@ -162,7 +175,12 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
             )}
             {outcome.done.result?.targets.map((t) => (
               <li key={t.target}>
-                <code>{t.target}</code>: {t.ok ? (t.verified ? 'written and verified' : 'written (not verified)') : `failed — ${t.error?.message ?? 'unknown error'}`}
+                <code>{t.target}</code>:{' '}
+                {t.ok
+                  ? t.verified
+                    ? 'written and verified'
+                    : 'written (not verified)'
+                  : `failed — ${t.error?.message ?? 'unknown error'}`}
               </li>
             ))}
           </ul>
@@ -185,13 +203,16 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
           {outcome.done.sourceSha256 && (
             <p className="field-hint">
               {/* a fresh card has no source image: the hash is of the card image the app built */}
-              {outcome.done.freshCardMiB !== undefined ? 'Card image SHA-256' : 'Source image SHA-256'}: <code className="break">{outcome.done.sourceSha256}</code>
+              {outcome.done.freshCardMiB !== undefined ? 'Card image SHA-256' : 'Source image SHA-256'}:{' '}
+              <code className="break">{outcome.done.sourceSha256}</code>
             </p>
           )}
           {outcome.done.configTxtDiff && (
             <>
               <p className="field-hint">config.txt on the card:</p>
-              <pre className="code-block" tabIndex={0}>{outcome.done.configTxtDiff}</pre>
+              <pre className="code-block" tabIndex={0}>
+                {outcome.done.configTxtDiff}
+              </pre>
             </>
           )}
         </>
@@ -201,12 +222,15 @@ function WriteResult({ outcome, wizard }: { outcome: Outcome } & StepProps) {
           <h3>What to do next</h3>
           <ol>
             <li>
-              Connect a 3.3 V USB serial adapter to the {board.name}’s UART (GPIO 14 TX, 15 RX, ground) and open it at {draft.console.baud} 8N1.
+              Connect a 3.3 V USB serial adapter to the {board.name}’s UART (GPIO 14 TX, 15 RX, ground) and open it at {draft.console.baud}{' '}
+              8N1.
             </li>
             {draft.boot.mode === 'tftp' && (
               <li data-testid="next-tftp">{tftpServerNextStep(draft.boot.network?.serverIp, ownAddresses)}</li>
             )}
-            <li>Put the card in the Pi and power it. U-Boot runs the boot script; Xen prints “(XEN) Xen version …”, then Dom0 boots on hvc0.</li>
+            <li>
+              Put the card in the Pi and power it. U-Boot runs the boot script; Xen prints “(XEN) Xen version …”, then Dom0 boots on hvc0.
+            </li>
             <li>Press Ctrl-A three times to switch the console between Xen and Dom0.</li>
           </ol>
           <p className="row">

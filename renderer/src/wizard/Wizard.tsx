@@ -104,7 +104,12 @@ export function Wizard({ info }: { info: AppInfo }) {
             const errors = stepErrors(id);
             return (
               <li key={id}>
-                <button type="button" aria-current={id === state.step ? 'step' : undefined} disabled={!state.visited.includes(id) && (id !== next || id === 'write')} onClick={() => go(id)}>
+                <button
+                  type="button"
+                  aria-current={id === state.step ? 'step' : undefined}
+                  disabled={!state.visited.includes(id) && (id !== next || id === 'write')}
+                  onClick={() => go(id)}
+                >
                   <span className="step-number">{i + 1}</span>
                   {step.title}
                   {errors > 0 && (
@@ -148,7 +153,9 @@ export function Wizard({ info }: { info: AppInfo }) {
           {status}
         </p>
         <h2 id="step-title" ref={heading} tabIndex={-1} data-testid="step-title">
-          <span className="sr-only">Step {stepNumber} of {order.length}: </span>
+          <span className="sr-only">
+            Step {stepNumber} of {order.length}:{' '}
+          </span>
           {current.title}
         </h2>
         <p className="step-purpose">{current.purpose}</p>

@@ -65,7 +65,11 @@ type Action =
 function reducer(state: WizardState, action: Action): WizardState {
   switch (action.type) {
     case 'go':
-      return { ...state, step: action.step, visited: state.visited.includes(action.step) ? state.visited : [...state.visited, action.step] };
+      return {
+        ...state,
+        step: action.step,
+        visited: state.visited.includes(action.step) ? state.visited : [...state.visited, action.step],
+      };
     case 'path':
       return { ...state, path: action.path };
     case 'edit':
@@ -86,7 +90,10 @@ function reducer(state: WizardState, action: Action): WizardState {
       return { ...state, savedId: action.savedId, draft: action.profile, savedJson: JSON.stringify(action.profile) };
     case 'renamed': {
       // the open profile renamed in the list: the draft and what it is compared with follow, so Save keeps the new name
-      const saved = state.savedJson !== undefined ? { savedJson: JSON.stringify({ ...(JSON.parse(state.savedJson) as Profile), name: action.name }) } : {};
+      const saved =
+        state.savedJson !== undefined
+          ? { savedJson: JSON.stringify({ ...(JSON.parse(state.savedJson) as Profile), name: action.name }) }
+          : {};
       return { ...state, draft: { ...state.draft, name: action.name }, ...saved };
     }
     case 'readyImage':
@@ -94,7 +101,12 @@ function reducer(state: WizardState, action: Action): WizardState {
     case 'target':
       return { ...state, target: action.target };
     case 'write':
-      return { ...state, write: { id: (state.write?.id ?? 0) + 1, target: action.target }, step: 'write', visited: state.visited.includes('write') ? state.visited : [...state.visited, 'write'] };
+      return {
+        ...state,
+        write: { id: (state.write?.id ?? 0) + 1, target: action.target },
+        step: 'write',
+        visited: state.visited.includes('write') ? state.visited : [...state.visited, 'write'],
+      };
   }
 }
 
@@ -126,7 +138,11 @@ export function useWizard(initialDraft: Profile) {
     go,
     edit,
     setPath: useCallback((path: WizardPath) => dispatch({ type: 'path', path }), []),
-    open: useCallback((profile: Profile, savedId?: string, saved = true) => dispatch({ type: 'open', profile, saved, ...(savedId !== undefined && { savedId }) }), []),
+    open: useCallback(
+      (profile: Profile, savedId?: string, saved = true) =>
+        dispatch({ type: 'open', profile, saved, ...(savedId !== undefined && { savedId }) }),
+      [],
+    ),
     markSaved: useCallback((savedId: string, profile: Profile) => dispatch({ type: 'saved', savedId, profile }), []),
     markRenamed: useCallback((name: string) => dispatch({ type: 'renamed', name }), []),
     setReadyImage: useCallback((readyImage: ReadyImage) => dispatch({ type: 'readyImage', readyImage }), []),

@@ -17,7 +17,10 @@ export interface DraftValidation {
 /** Which step edits which part of the profile. */
 const STEP_OF_PATH: Array<[RegExp, StepId]> = [
   [/^\$\.(board|ramMb|xen\.version|dom0\.(memoryMb|vcpus))/, 'board'],
-  [/^\$\.(xen\.binary|dom0\.(kernel|ramdisk|rootOnCard)|deviceTree|overlays|baseImage|ubootBinary|domUs|firmware|provenance)/, 'components'],
+  [
+    /^\$\.(xen\.binary|dom0\.(kernel|ramdisk|rootOnCard)|deviceTree|overlays|baseImage|ubootBinary|domUs|firmware|provenance)/,
+    'components',
+  ],
   [/^\$\.(console|xen\.(commandLine|extraArgs)|dom0\.commandLine)/, 'console'],
   [/^\$\.boot\.(mode|network)/, 'network'],
   [/^\$\.(boot|dom0|output|name)/, 'review'],

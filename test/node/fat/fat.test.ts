@@ -2,10 +2,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createFatDiskImage, findFatPartition, listFatFiles, openFatPartition, readFatFiles, writeFatFiles } from '../../../electron/node/fat';
+import {
+  createFatDiskImage,
+  findFatPartition,
+  listFatFiles,
+  openFatPartition,
+  readFatFiles,
+  writeFatFiles,
+} from '../../../electron/node/fat';
 import { readPartitionTableOf } from '../../../electron/node/fat/region';
 import { ImagerError } from '../../../shared/errors';
-import { attachLoop, buildRpiLikeImage, detachAllLoops, fsckFat, isRoot, MiB, mtoolsRead, RPI_OS_CONFIG_TXT, run, tempDir } from '../../helpers/disk-images';
+import {
+  attachLoop,
+  buildRpiLikeImage,
+  detachAllLoops,
+  fsckFat,
+  isRoot,
+  MiB,
+  mtoolsRead,
+  RPI_OS_CONFIG_TXT,
+  run,
+  tempDir,
+} from '../../helpers/disk-images';
 
 const dir = tempDir('xpi-fat-');
 afterEach(detachAllLoops);
@@ -36,7 +54,9 @@ describe('createFatDiskImage', () => {
     expect(fs.statSync(image).size).toBe(sizeMiB * MiB);
 
     const table = readPartitionTableOf(image);
-    expect(table?.partitions).toEqual([{ index: 1, offset: MiB, size: (sizeMiB - 1) * MiB, type: fatType === 32 ? '0c' : '0e', bootable: true }]);
+    expect(table?.partitions).toEqual([
+      { index: 1, offset: MiB, size: (sizeMiB - 1) * MiB, type: fatType === 32 ? '0c' : '0e', bootable: true },
+    ]);
     expect(run('sfdisk', ['--dump', image])).toContain('bootable');
 
     const fsck = fsckFat(image, MiB, result.partitionSize, dir);
@@ -55,14 +75,22 @@ describe('createFatDiskImage', () => {
 
   it('refuses a size FAT32 cannot hold and an invalid label, leaving no file behind', async () => {
     const image = path.join(dir, 'tiny.img');
-    await expect(createFatDiskImage(image, { sizeMiB: 8, fatType: 32, files: [] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', subject: 'sizeMiB' });
-    await expect(createFatDiskImage(image, { sizeMiB: 8, label: 'a/b', files: [] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', subject: 'label' });
+    await expect(createFatDiskImage(image, { sizeMiB: 8, fatType: 32, files: [] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      subject: 'sizeMiB',
+    });
+    await expect(createFatDiskImage(image, { sizeMiB: 8, label: 'a/b', files: [] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      subject: 'label',
+    });
     expect(fs.existsSync(image)).toBe(false);
   });
 
   it('reports a full partition as NO_SPACE', async () => {
     const image = path.join(dir, 'full.img');
-    await expect(createFatDiskImage(image, { sizeMiB: 4, files: [{ name: 'big.bin', bytes: new Uint8Array(8 * MiB) }] })).rejects.toMatchObject({
+    await expect(
+      createFatDiskImage(image, { sizeMiB: 4, files: [{ name: 'big.bin', bytes: new Uint8Array(8 * MiB) }] }),
+    ).rejects.toMatchObject({
       code: 'NO_SPACE',
       subject: 'big.bin',
     });

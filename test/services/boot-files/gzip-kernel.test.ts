@@ -18,7 +18,11 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** An arm64 Image: the header, then text that compresses as a kernel's does (about 3:1), then noise. */
 function writeImage(name: string): Buffer {
-  const body = Buffer.concat([Buffer.from(arm64Head(4 << 20)), Buffer.from('Linux version 6.1.0-57-arm64 (debian-kernel) '.repeat(60_000)), randomBytes(256 * 1024)]);
+  const body = Buffer.concat([
+    Buffer.from(arm64Head(4 << 20)),
+    Buffer.from('Linux version 6.1.0-57-arm64 (debian-kernel) '.repeat(60_000)),
+    randomBytes(256 * 1024),
+  ]);
   fs.writeFileSync(path.join(dir, name), body);
   return body;
 }
@@ -33,7 +37,12 @@ describe('a gzip’d Dom0 kernel', () => {
     expect(stored.size).toBeLessThan(image.length / 3);
     expect(gunzipSync(gz).equals(image)).toBe(true);
     // the wizard's line: the size once unpacked comes from the gzip trailer
-    expect(inspectComponent(dir, 'vmlinuz.gz')).toMatchObject({ kind: 'gzip', size: gz.length, unpackedSize: image.length, linuxVersion: '6.1.0-57-arm64' });
+    expect(inspectComponent(dir, 'vmlinuz.gz')).toMatchObject({
+      kind: 'gzip',
+      size: gz.length,
+      unpackedSize: image.length,
+      linuxVersion: '6.1.0-57-arm64',
+    });
     await gunzipKernelFile(stored.resolvedPath, path.join(dir, 'again'));
     expect(fs.readFileSync(path.join(dir, 'again')).equals(image)).toBe(true);
   });
@@ -41,9 +50,15 @@ describe('a gzip’d Dom0 kernel', () => {
   it('refuses what is not a plain Image, saying what it is', async () => {
     writeImage('vmlinuz');
     const { resolvedPath } = await gzipComponent('vmlinuz', path.join(dir, 'vmlinuz'));
-    await expect(gzipComponent('vmlinuz.gz', resolvedPath)).rejects.toMatchObject({ code: 'WRONG_FILE_TYPE', hint: expect.stringMatching(/gzip’d already/) });
+    await expect(gzipComponent('vmlinuz.gz', resolvedPath)).rejects.toMatchObject({
+      code: 'WRONG_FILE_TYPE',
+      hint: expect.stringMatching(/gzip’d already/),
+    });
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello\n');
-    await expect(gzipComponent('notes.txt', path.join(dir, 'notes.txt'))).rejects.toMatchObject({ code: 'WRONG_FILE_TYPE', message: expect.stringMatching(/not a plain arm64 kernel Image/) });
+    await expect(gzipComponent('notes.txt', path.join(dir, 'notes.txt'))).rejects.toMatchObject({
+      code: 'WRONG_FILE_TYPE',
+      message: expect.stringMatching(/not a plain arm64 kernel Image/),
+    });
     expect(fs.existsSync(path.join(dir, 'notes.txt.gz'))).toBe(false);
   });
 

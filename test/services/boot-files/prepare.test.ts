@@ -67,7 +67,14 @@ describe('a profile is generated once per request', () => {
     const file = path.join(work, 'profile.json');
     fs.writeFileSync(file, JSON.stringify(profile));
     const out: string[] = [];
-    const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => out.push(t), isTTY: false, env: {}, cwd: work, signal: new AbortController().signal };
+    const io = {
+      stdout: (t: string) => out.push(t),
+      stderr: (t: string) => out.push(t),
+      isTTY: false,
+      env: {},
+      cwd: work,
+      signal: new AbortController().signal,
+    };
     expect(await generateCommand.run(['--profile', file, '--out', path.join(work, 'generated')], io)).toBe(0);
     expect(out.join('')).toContain('Memory map:');
     expect(generations()).toBe(1);
@@ -87,7 +94,13 @@ describe('the boot bundle', () => {
 
   it('returns what generation refuses as a problem at the field to change, without throwing', () => {
     const wrongType = prepareBoot({ ...profile, xen: { ...profile.xen, binary: components.dtb } }, components.dir);
-    expect(wrongType.problems).toEqual([expect.objectContaining({ path: '$.xen.binary', severity: 'error', message: expect.stringMatching(/must be a kernel or Xen binary/) })]);
+    expect(wrongType.problems).toEqual([
+      expect.objectContaining({
+        path: '$.xen.binary',
+        severity: 'error',
+        message: expect.stringMatching(/must be a kernel or Xen binary/),
+      }),
+    ]);
     expect(wrongType.tftpRoot.generated).toEqual([]);
     const tight = prepareBoot({ ...profile, boot: { ...profile.boot, memoryEnd: '0x1400000' } }, components.dir);
     expect(tight.problems.map((p) => p.path)).toContain('$.boot.memoryEnd');

@@ -33,7 +33,9 @@ describe('a base image for a Pi 4', () => {
     const composing = composeImage({ source: base.path, cacheDir: path.join(dir, 'cache'), ...edit });
     await expect(composing).rejects.toMatchObject({
       code: 'NO_FIRMWARE',
-      message: expect.stringMatching(/^The base image’s boot partition has no fixup4\.dat: a Raspberry Pi 4 would not start from this card/),
+      message: expect.stringMatching(
+        /^The base image’s boot partition has no fixup4\.dat: a Raspberry Pi 4 would not start from this card/,
+      ),
       hint: expect.stringMatching(/Raspberry Pi OS image \(64-bit, for the Pi 4\), or leave the base image empty/),
     });
     // the writer's in-memory composition (cards and image files written straight from the base) refuses it too
@@ -42,13 +44,24 @@ describe('a base image for a Pi 4', () => {
 
   it('with neither start4.elf nor fixup4.dat names both', async () => {
     const base = buildRpiLikeImage(dir, 'no-firmware.img', { bootFiles: { 'start4.elf': null, 'fixup4.dat': null } });
-    const composing = composeImage({ source: base.path, cacheDir: path.join(dir, 'cache'), ...bootEditForProfile(sdOnly(), components.dir) });
-    await expect(composing).rejects.toMatchObject({ code: 'NO_FIRMWARE', message: expect.stringContaining('has no start4.elf and fixup4.dat') });
+    const composing = composeImage({
+      source: base.path,
+      cacheDir: path.join(dir, 'cache'),
+      ...bootEditForProfile(sdOnly(), components.dir),
+    });
+    await expect(composing).rejects.toMatchObject({
+      code: 'NO_FIRMWARE',
+      message: expect.stringContaining('has no start4.elf and fixup4.dat'),
+    });
   });
 
   it('SD-only says which of the image’s own files it replaced (its device tree)', async () => {
     const base = buildRpiLikeImage(dir, 'with-tree.img', { bootFiles: { 'bcm2711-rpi-4-b.dtb': 'Raspberry Pi OS tree' } });
-    const composed = await composeImage({ source: base.path, cacheDir: path.join(dir, 'cache'), ...bootEditForProfile(sdOnly(), components.dir) });
+    const composed = await composeImage({
+      source: base.path,
+      cacheDir: path.join(dir, 'cache'),
+      ...bootEditForProfile(sdOnly(), components.dir),
+    });
     try {
       expect(composed.replaced).toEqual(['bcm2711-rpi-4-b.dtb']);
     } finally {

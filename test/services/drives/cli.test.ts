@@ -6,7 +6,19 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../electron/cli/main';
 import type { CliIO } from '../../../electron/cli/command';
-import { attachLoop, buildRpiLikeImage, detachAllLoops, fsckExt4, fsckFat, isRoot, MiB, mtoolsRead, RPI_OS_CONFIG_TXT, tempDir, type TestImageLayout } from '../../helpers/disk-images';
+import {
+  attachLoop,
+  buildRpiLikeImage,
+  detachAllLoops,
+  fsckExt4,
+  fsckFat,
+  isRoot,
+  MiB,
+  mtoolsRead,
+  RPI_OS_CONFIG_TXT,
+  tempDir,
+  type TestImageLayout,
+} from '../../helpers/disk-images';
 
 const dir = tempDir('xpi-flash-cli-');
 const home = path.join(dir, 'home');
@@ -71,7 +83,11 @@ describe('xen-pi-imager flash', () => {
     const status = await runCli(['flash', '--boot-files', bootDir, '--base', baseXz, '--target', out, '--json'], cli.io);
     expect(cli.err()).toBe('');
     expect(status).toBe(0);
-    const lines = cli.out().trim().split('\n').map((l) => JSON.parse(l) as { type: string; phase?: string; ok?: boolean });
+    const lines = cli
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; phase?: string; ok?: boolean });
     expect(lines.at(-1)).toMatchObject({ type: 'result', ok: true, flash: { targets: [{ ok: true, verified: true }] } });
     expect(lines.some((l) => l.type === 'progress' && l.phase === 'flashing')).toBe(true);
     expectBootFiles(out, base.boot.offset);
@@ -110,7 +126,11 @@ describe('xen-pi-imager flash', () => {
     fs.truncateSync(backing, 96 * MiB);
     const loop = attachLoop(backing);
     const cliPath = path.join(process.cwd(), 'electron', 'cli', 'index.ts');
-    const run = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', cliPath, ...args], { env: { ...process.env, XEN_PI_IMAGER_HOME: home }, cwd: process.cwd() });
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', cliPath, ...args], {
+        env: { ...process.env, XEN_PI_IMAGER_HOME: home },
+        cwd: process.cwd(),
+      });
     const flashed = await run(['flash', '--boot-files', bootDir, '--base', base.path, '--target', loop.device, '--yes']);
     expect(flashed.stdout).toContain(`${loop.device}: written and verified`);
     expect(flashed.stdout).toContain('+kernel=u-boot.bin');

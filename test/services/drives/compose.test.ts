@@ -7,7 +7,17 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkFreeSpace, cleanCache, composeImage, saveImage, type ComposeOptions } from '../../../electron/services/drives/compose';
 import { CONFIG_TXT_MARKER } from '../../../shared/boot/config-txt';
-import { buildRpiLikeImage, fsckExt4, fsckFat, MiB, mtoolsRead, RPI_OS_CONFIG_TXT, sha256, tempDir, type TestImageLayout } from '../../helpers/disk-images';
+import {
+  buildRpiLikeImage,
+  fsckExt4,
+  fsckFat,
+  MiB,
+  mtoolsRead,
+  RPI_OS_CONFIG_TXT,
+  sha256,
+  tempDir,
+  type TestImageLayout,
+} from '../../helpers/disk-images';
 
 const dir = tempDir('xpi-compose-');
 let base: TestImageLayout;
@@ -64,7 +74,13 @@ describe('composing the card image', () => {
     const source = compressed('xz');
     const first = await composeImage(options(source));
     try {
-      expect(first).toMatchObject({ imageBytes: base.size, reusedBase: false, sha256Checked: false, configTxtChanged: true, written: ['config.txt', 'u-boot.bin', 'boot.scr'] });
+      expect(first).toMatchObject({
+        imageBytes: base.size,
+        reusedBase: false,
+        sha256Checked: false,
+        configTxtChanged: true,
+        written: ['config.txt', 'u-boot.bin', 'boot.scr'],
+      });
       expect(first.sourceSha256).toBe(sha256(fs.readFileSync(source)));
       expect(first.configTxtDiff).toContain('+kernel=u-boot.bin');
       expectComposed(first.image);
@@ -99,11 +115,16 @@ describe('composing the card image', () => {
     const { port } = server.address() as AddressInfo;
     try {
       const cacheDir = path.join(dir, 'cache-http');
-      const result = await composeImage(options(`http://127.0.0.1:${port}/images/base.img.xz`, { cacheDir, sha256: sha256(fs.readFileSync(source)) }));
+      const result = await composeImage(
+        options(`http://127.0.0.1:${port}/images/base.img.xz`, { cacheDir, sha256: sha256(fs.readFileSync(source)) }),
+      );
       expectComposed(result.image);
       result.discard();
       expect(fs.readdirSync(path.join(cacheDir, 'downloads'))).toEqual([]);
-      await expect(composeImage(options(`http://127.0.0.1:${port}/missing.img.xz`, { cacheDir }))).rejects.toMatchObject({ code: 'DOWNLOAD_FAILED', details: { status: 404 } });
+      await expect(composeImage(options(`http://127.0.0.1:${port}/missing.img.xz`, { cacheDir }))).rejects.toMatchObject({
+        code: 'DOWNLOAD_FAILED',
+        details: { status: 404 },
+      });
     } finally {
       server.close();
     }
@@ -120,7 +141,10 @@ describe('composing the card image', () => {
 
   it('refuses a wrong SHA-256, showing both sums', async () => {
     const wrong = 'ab'.repeat(32);
-    await expect(composeImage(options(compressed('xz'), { sha256: wrong }))).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH', details: { expected: wrong } });
+    await expect(composeImage(options(compressed('xz'), { sha256: wrong }))).rejects.toMatchObject({
+      code: 'CHECKSUM_MISMATCH',
+      details: { expected: wrong },
+    });
   });
 
   it('rejects .bz2 with a way out, and a broken .xz as corrupt, leaving nothing half-done', async () => {
@@ -134,7 +158,11 @@ describe('composing the card image', () => {
     const damaged = Buffer.from(good);
     damaged.fill(0x55, 2000, 6000);
     fs.writeFileSync(broken, damaged);
-    await expect(composeImage(options(broken, { cacheDir }))).rejects.toMatchObject({ code: 'SOURCE_CORRUPT', subject: broken, details: { phase: 'decompressing' } });
+    await expect(composeImage(options(broken, { cacheDir }))).rejects.toMatchObject({
+      code: 'SOURCE_CORRUPT',
+      subject: broken,
+      details: { phase: 'decompressing' },
+    });
     expect(fs.readdirSync(path.join(cacheDir, 'bases'))).toEqual([]);
     expect(fs.readdirSync(path.join(cacheDir, 'work'))).toEqual([]);
 

@@ -22,7 +22,12 @@ beforeAll(() => {
   const components = writeTestComponents(path.join(dir, 'components'));
   base = buildRpiLikeImage(dir, 'base.img', { bootMiB: 36, rootMiB: 12 });
   profile = { ...testProfile(components, 'sd'), baseImage: base.path };
-  services = createServices({ transport: 'browser', emit: (name, payload) => events.push({ name, payload }), openExternal: async () => undefined, userDataDir: path.join(dir, 'home') });
+  services = createServices({
+    transport: 'browser',
+    emit: (name, payload) => events.push({ name, payload }),
+    openExternal: async () => undefined,
+    userDataDir: path.join(dir, 'home'),
+  });
 });
 afterAll(async () => {
   await services?.dispose();
@@ -33,14 +38,19 @@ async function saveAs(file: string, extra: { overwrite?: boolean } = {}): Promis
   const reply = await dispatchCall(services, 'flashStart', [{ profile, targets: [], saveAs: file, ...extra }]);
   if (!reply.ok) throw Object.assign(new Error(reply.error.message), reply.error);
   const jobId = (reply.value as { jobId: string }).jobId;
-  await expect.poll(() => events.some((e) => e.name === 'flash:done' && (e.payload as FlashDone).jobId === jobId), { timeout: 60_000 }).toBe(true);
+  await expect
+    .poll(() => events.some((e) => e.name === 'flash:done' && (e.payload as FlashDone).jobId === jobId), { timeout: 60_000 })
+    .toBe(true);
   return events.find((e) => e.name === 'flash:done' && (e.payload as FlashDone).jobId === jobId)!.payload as FlashDone;
 }
 
 describe('an image file as the target', () => {
   it('refuses a folder that does not exist, naming it, and creates nothing', async () => {
     const missing = path.join(dir, 'no-such-folder');
-    await expect(saveAs(path.join(missing, 'card.img'))).rejects.toMatchObject({ code: 'NOT_FOUND', message: `The folder ${missing} does not exist, so card.img cannot be saved there.` });
+    await expect(saveAs(path.join(missing, 'card.img'))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: `The folder ${missing} does not exist, so card.img cannot be saved there.`,
+    });
     expect(fs.existsSync(missing)).toBe(false);
   });
 
@@ -56,7 +66,12 @@ describe('an image file as the target', () => {
   it('asks before replacing a file that exists (EXISTS), and replaces it once told to', async () => {
     const file = path.join(dir, 'keep.img.xz');
     fs.writeFileSync(file, 'the user’s own file');
-    await expect(saveAs(file)).rejects.toMatchObject({ code: 'EXISTS', subject: file, message: `${file} already exists (0 MiB).`, hint: 'Confirm to replace it, or choose another file name.' });
+    await expect(saveAs(file)).rejects.toMatchObject({
+      code: 'EXISTS',
+      subject: file,
+      message: `${file} already exists (0 MiB).`,
+      hint: 'Confirm to replace it, or choose another file name.',
+    });
     expect(fs.readFileSync(file, 'utf8')).toBe('the user’s own file');
     expect(await saveAs(file, { overwrite: true })).toMatchObject({ ok: true, savedAs: file, savedVerified: true });
     expect(execFileSync('xz', ['-t', file]).length).toBe(0);

@@ -12,7 +12,15 @@ import type { FlashProgress } from '../../../shared/drives/flash';
 import { defaultProfile } from '../../../shared/profile/defaults';
 import type { Profile } from '../../../shared/profile/schema';
 import { writeTestComponents } from '../../helpers/components';
-import { buildRpiLikeImage, fsckFat, mtoolsRead, RPI_OS_CONFIG_TXT, sha256, tempDir, type TestImageLayout } from '../../helpers/disk-images';
+import {
+  buildRpiLikeImage,
+  fsckFat,
+  mtoolsRead,
+  RPI_OS_CONFIG_TXT,
+  sha256,
+  tempDir,
+  type TestImageLayout,
+} from '../../helpers/disk-images';
 
 const dir = tempDir('xpi-drives-service-');
 const components = path.join(dir, 'components');
@@ -51,7 +59,12 @@ function waitForDone(jobId: string, timeoutMs = 60_000): Promise<FlashDone> {
 beforeAll(() => {
   uboot = fs.readFileSync(writeTestComponents(components).uboot);
   base = buildRpiLikeImage(components, 'base.img', { bootMiB: 36, rootMiB: 12, rootDataBytes: 1024 * 1024 });
-  services = createServices({ transport: 'browser', emit: (name, payload) => events.push({ name, payload }), openExternal: async () => undefined, userDataDir: dir });
+  services = createServices({
+    transport: 'browser',
+    emit: (name, payload) => events.push({ name, payload }),
+    openExternal: async () => undefined,
+    userDataDir: dir,
+  });
 });
 afterAll(async () => {
   await services?.dispose();
@@ -68,7 +81,11 @@ describe('flashStart through the contract', () => {
     const done = await waitForDone(jobId);
     expect(done).toMatchObject({ jobId, ok: true, result: { targets: [{ target, ok: true, verified: true }] } });
     expect(done.configTxtDiff).toContain('+kernel=u-boot.bin');
-    const phases = new Set(events.filter((e) => e.name === 'flash:progress' && (e.payload as FlashProgress).jobId === jobId).map((e) => (e.payload as FlashProgress).phase));
+    const phases = new Set(
+      events
+        .filter((e) => e.name === 'flash:progress' && (e.payload as FlashProgress).jobId === jobId)
+        .map((e) => (e.payload as FlashProgress).phase),
+    );
     expect([...phases]).toEqual(expect.arrayContaining(['composing', 'flashing', 'verifying']));
 
     const config = mtoolsRead(target, base.boot.offset, 'config.txt').toString();
@@ -91,10 +108,15 @@ describe('flashStart through the contract', () => {
     const card = path.join(dir, 'in-place.img');
     fs.copyFileSync(base.path, card);
     const before = fs.readFileSync(card);
-    const reply = await dispatchCall(services, 'flashStart', [{ profile: sdProfile(), targets: [{ kind: 'file', path: card }], editInPlace: true }]);
+    const reply = await dispatchCall(services, 'flashStart', [
+      { profile: sdProfile(), targets: [{ kind: 'file', path: card }], editInPlace: true },
+    ]);
     expect(reply.ok).toBe(true);
     const done = await waitForDone((reply as { value: { jobId: string } }).value.jobId);
-    expect(done).toMatchObject({ ok: true, edited: [{ target: card, ok: true, written: expect.arrayContaining(['config.txt', 'u-boot.bin', 'boot.scr', 'boot2.scr']) }] });
+    expect(done).toMatchObject({
+      ok: true,
+      edited: [{ target: card, ok: true, written: expect.arrayContaining(['config.txt', 'u-boot.bin', 'boot.scr', 'boot2.scr']) }],
+    });
     expect(done.result).toBeUndefined();
     expect(mtoolsRead(card, base.boot.offset, 'u-boot.bin').equals(uboot)).toBe(true);
     expect(mtoolsRead(card, base.boot.offset, 'config.txt').toString()).toMatch(/^kernel=u-boot\.bin$/m);
@@ -109,7 +131,9 @@ describe('flashStart through the contract', () => {
     const bases = path.join(dir, 'cache', 'bases');
     for (const round of [1, 2]) {
       const target = path.join(dir, 'out', `from-xz-${round}.img`);
-      const reply = await dispatchCall(services, 'flashStart', [{ profile: { ...sdProfile(), baseImage: 'base.img.xz' }, targets: [{ kind: 'file', path: target }], sha256: xzSha }]);
+      const reply = await dispatchCall(services, 'flashStart', [
+        { profile: { ...sdProfile(), baseImage: 'base.img.xz' }, targets: [{ kind: 'file', path: target }], sha256: xzSha },
+      ]);
       const done = await waitForDone((reply as { value: { jobId: string } }).value.jobId);
       expect(done).toMatchObject({ ok: true, sourceSha256: xzSha, result: { targets: [{ ok: true, verified: true }] } });
       expect(mtoolsRead(target, base.boot.offset, 'u-boot.bin').equals(uboot)).toBe(true);
@@ -128,11 +152,19 @@ describe('flashStart through the contract', () => {
   });
 
   it('refuses a request with nothing to write to, or no base image for a board that cannot start from a fresh card', async () => {
-    expect(await dispatchCall(services, 'flashStart', [{ profile: sdProfile(), targets: [] }])).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(await dispatchCall(services, 'flashStart', [{ profile: sdProfile(), targets: [] }])).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' },
+    });
     const { baseImage: _none, ...noBase } = sdProfile();
     // QEMU virt has no Raspberry Pi firmware: no fresh card for it (a Pi 4 profile without a base image gets one)
     const virt = defaultProfile('qemu-virt');
-    const reply = await dispatchCall(services, 'flashStart', [{ profile: { ...virt, boot: { ...virt.boot, mode: 'sd' }, baseImage: undefined }, targets: [{ kind: 'file', path: path.join(dir, 'x.img') }] }]);
+    const reply = await dispatchCall(services, 'flashStart', [
+      {
+        profile: { ...virt, boot: { ...virt.boot, mode: 'sd' }, baseImage: undefined },
+        targets: [{ kind: 'file', path: path.join(dir, 'x.img') }],
+      },
+    ]);
     expect(noBase.board).toBe('rpi4');
     expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(JSON.stringify(reply)).toMatch(/base image/);

@@ -16,7 +16,10 @@ describe('decompressing a base image', () => {
     const path0 = process.env.PATH;
     process.env.PATH = ''; // the built-in decompressor, which reads the file itself
     try {
-      await expect(decompressTo(source, 'xz', path.join(dir, 'out.img'))).rejects.toMatchObject({ code: 'SOURCE_CORRUPT', subject: source });
+      await expect(decompressTo(source, 'xz', path.join(dir, 'out.img'))).rejects.toMatchObject({
+        code: 'SOURCE_CORRUPT',
+        subject: source,
+      });
     } finally {
       process.env.PATH = path0;
     }

@@ -21,7 +21,10 @@ describe('the writer client', () => {
     );
     const writer = await WriterClient.start({ script });
     const exited = new Promise((resolve) => writer.once('exit', resolve));
-    await expect(writer.ping()).rejects.toMatchObject({ code: 'WRITER_FAILED', message: expect.stringMatching(/stopped taking requests \(EPIPE\)/) });
+    await expect(writer.ping()).rejects.toMatchObject({
+      code: 'WRITER_FAILED',
+      message: expect.stringMatching(/stopped taking requests \(EPIPE\)/),
+    });
     await exited;
     await expect(writer.scan()).rejects.toMatchObject({ code: 'WRITER_FAILED' });
   });

@@ -43,10 +43,24 @@ describe('a trial while the app’s TFTP server runs', () => {
   });
 
   it('is not in the way when it listens on one LAN address, nor when the trial serves nothing itself', async () => {
-    const emulator = createEmulatorService({ ...host, userDataDir: home }, { tftpPort: PORT, appTftpServer: async () => ({ address: '192.168.1.10', port: PORT }), env: { ...process.env, XEN_PI_IMAGER_QEMU: '/nonexistent/qemu' } });
+    const emulator = createEmulatorService(
+      { ...host, userDataDir: home },
+      {
+        tftpPort: PORT,
+        appTftpServer: async () => ({ address: '192.168.1.10', port: PORT }),
+        env: { ...process.env, XEN_PI_IMAGER_QEMU: '/nonexistent/qemu' },
+      },
+    );
     // the next refusal is about QEMU itself: the server check let it through
     await expect(emulator.emulatorTry(profileFile, { machine: 'virt' })).rejects.toMatchObject({ code: 'NOT_AVAILABLE' });
-    const loopback = createEmulatorService({ ...host, userDataDir: home }, { tftpPort: PORT, appTftpServer: async () => ({ address: '127.0.0.1', port: PORT }), env: { ...process.env, XEN_PI_IMAGER_QEMU: '/nonexistent/qemu' } });
+    const loopback = createEmulatorService(
+      { ...host, userDataDir: home },
+      {
+        tftpPort: PORT,
+        appTftpServer: async () => ({ address: '127.0.0.1', port: PORT }),
+        env: { ...process.env, XEN_PI_IMAGER_QEMU: '/nonexistent/qemu' },
+      },
+    );
     await expect(loopback.emulatorTry(profileFile, { machine: 'virt', tftp: 'external' })).rejects.toMatchObject({ code: 'NOT_AVAILABLE' });
     await expect(loopback.emulatorTry(profileFile, { machine: 'virt' })).rejects.toMatchObject({ code: 'TFTP_SERVER_RUNNING' });
   });

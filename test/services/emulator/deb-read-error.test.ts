@@ -18,7 +18,10 @@ describe.skipIf(!findExecutable('dpkg-deb'))('reading a package that goes away',
     fs.mkdirSync(path.join(root, 'DEBIAN'), { recursive: true });
     fs.mkdirSync(path.join(root, 'usr/share/x'), { recursive: true });
     fs.writeFileSync(path.join(root, 'usr/share/x/data'), 'x'.repeat(100_000));
-    fs.writeFileSync(path.join(root, 'DEBIAN/control'), 'Package: x\nVersion: 1\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDescription: t\n');
+    fs.writeFileSync(
+      path.join(root, 'DEBIAN/control'),
+      'Package: x\nVersion: 1\nArchitecture: all\nMaintainer: t <t@example.invalid>\nDescription: t\n',
+    );
     const deb = path.join(dir, `x-${compression}.deb`);
     execFileSync('dpkg-deb', [`-Z${compression}`, '--build', root, deb], { stdio: 'ignore' });
     const stream = await openDebTar(deb, 'data');

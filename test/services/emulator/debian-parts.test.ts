@@ -29,7 +29,11 @@ describe('uncompressing kernel modules', () => {
   fs.writeFileSync(path.join(dir, 'm.ko'), module);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  for (const [tool, ext] of [['xz', '.xz'], ['zstd', '.zst'], ['gzip', '.gz']] as const) {
+  for (const [tool, ext] of [
+    ['xz', '.xz'],
+    ['zstd', '.zst'],
+    ['gzip', '.gz'],
+  ] as const) {
     it.skipIf(!findExecutable(tool))(`reads .ko${ext} as newer kernels ship them`, async () => {
       const packed = execFileSync(tool, tool === 'xz' ? ['--check=crc32', '-c', 'm.ko'] : ['-c', 'm.ko'], { cwd: dir });
       expect(Buffer.from(await decompressModule(`xenfs.ko${ext}`, new Uint8Array(packed)))).toEqual(module);
@@ -68,7 +72,9 @@ describe.skipIf(!canFetch)('Debian’s arm64 Xen 4.17, kernel and busybox', () =
     execFileSync('dpkg-deb', ['-x', debOf(parts.packages.xen.name), path.join(work, 'theirs')]);
     await extractDeb(debOf(parts.packages.xen.name), path.join(work, 'ours'));
     const list = (root: string) =>
-      execFileSync('sh', ['-c', 'find . -printf "%y %m %s %T@ %p %l\\n" | sort; find . -type f -exec sha256sum {} + | sort'], { cwd: root }).toString();
+      execFileSync('sh', ['-c', 'find . -printf "%y %m %s %T@ %p %l\\n" | sort; find . -type f -exec sha256sum {} + | sort'], {
+        cwd: root,
+      }).toString();
     expect(list(path.join(work, 'ours'))).toBe(list(path.join(work, 'theirs')));
   });
 
@@ -77,7 +83,9 @@ describe.skipIf(!canFetch)('Debian’s arm64 Xen 4.17, kernel and busybox', () =
     const busybox = Buffer.from([...theirs.values()][0]!);
     const archive = gunzipSync(fs.readFileSync(parts.initramfs));
     const listing = execFileSync('cpio', ['-it', '--quiet'], { input: archive }).toString().split('\n');
-    expect(listing).toEqual(expect.arrayContaining(['init', 'bin/busybox', 'dev/console', 'lib/modules/xen-privcmd.ko', 'lib/modules/xenfs.ko']));
+    expect(listing).toEqual(
+      expect.arrayContaining(['init', 'bin/busybox', 'dev/console', 'lib/modules/xen-privcmd.ko', 'lib/modules/xenfs.ko']),
+    );
     expect(archive.includes(busybox)).toBe(true);
   });
 

@@ -63,8 +63,13 @@ describe('the private apt list', () => {
   });
 
   it('reads one-line sources.list entries, and gives up (undefined) when there is no Debian release to extend', () => {
-    const sources = parseAptSources('# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://m.example.invalid/debian bookworm main contrib\ndeb-src http://x.invalid/debian bookworm main\n', true);
-    expect(sources).toEqual([{ uri: 'http://m.example.invalid/debian', suites: ['bookworm'], components: ['main', 'contrib'], signedBy: '/k.gpg' }]);
+    const sources = parseAptSources(
+      '# comment\ndeb [arch=amd64 signed-by=/k.gpg] http://m.example.invalid/debian bookworm main contrib\ndeb-src http://x.invalid/debian bookworm main\n',
+      true,
+    );
+    expect(sources).toEqual([
+      { uri: 'http://m.example.invalid/debian', suites: ['bookworm'], components: ['main', 'contrib'], signedBy: '/k.gpg' },
+    ]);
     expect(privateSourceList(parseAptSources('deb http://x.invalid/ubuntu stable main\n', true))).toBeUndefined();
   });
 });

@@ -6,7 +6,12 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { writeCpio } from '../../../electron/services/emulator/cpio';
-import { boardDom0InitScript, buildBoardDom0Initramfs, buildDom0Initramfs, dom0InitScript } from '../../../electron/services/emulator/initramfs';
+import {
+  boardDom0InitScript,
+  buildBoardDom0Initramfs,
+  buildDom0Initramfs,
+  dom0InitScript,
+} from '../../../electron/services/emulator/initramfs';
 import { findExecutable } from '../../../electron/node/host-tools';
 
 const cpio = findExecutable('cpio');
@@ -53,7 +58,9 @@ describe('the Dom0 test initramfs', () => {
     const script = dom0InitScript(modules.map((m) => m.name));
     const lines = script.split('\n');
     expect(lines[0]).toBe('#!/bin/sh');
-    expect(lines.findIndex((l) => l.startsWith('insmod /lib/modules/xen-privcmd.ko'))).toBeLessThan(lines.findIndex((l) => l.startsWith('insmod /lib/modules/xenfs.ko')));
+    expect(lines.findIndex((l) => l.startsWith('insmod /lib/modules/xen-privcmd.ko'))).toBeLessThan(
+      lines.findIndex((l) => l.startsWith('insmod /lib/modules/xenfs.ko')),
+    );
     expect(script).toContain('mount -t xenfs xenfs /proc/xen');
     expect(script).toContain('echo "XEN-PI-IMAGER-DOM0 xen-version $(cat $v/major).$(cat $v/minor)$(cat $v/extra)"');
     expect(script).toContain('echo "XEN-PI-IMAGER-DOM0 capabilities $(cat /proc/xen/capabilities)"');

@@ -36,7 +36,11 @@ describe('fetching the Pi 4 parts without a network', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  const service = () => createPartsService({ transport: 'browser', emit, openExternal: async () => {}, userDataDir: path.join(work, 'home') }, { env: { ...process.env, XEN_PI_IMAGER_CACHE: path.join(work, 'cache') } });
+  const service = () =>
+    createPartsService(
+      { transport: 'browser', emit, openExternal: async () => {}, userDataDir: path.join(work, 'home') },
+      { env: { ...process.env, XEN_PI_IMAGER_CACHE: path.join(work, 'cache') } },
+    );
 
   it('says the mirror cannot be reached, with what to do, after showing the step it was on', async () => {
     await expect(service().partsFetch({ board: 'rpi4', xenVersion: '4.17' })).rejects.toMatchObject({
@@ -44,7 +48,9 @@ describe('fetching the Pi 4 parts without a network', () => {
       message: expect.stringMatching(/cannot be reached: this computer seems to be offline/),
       hint: expect.stringMatching(/Connect to the network/),
     });
-    expect(events.filter((e) => e.name === 'parts:progress').map((e) => (e.payload as { message: string }).message)).toEqual([expect.stringMatching(/^Reading Debian’s arm64 package lists/)]);
+    expect(events.filter((e) => e.name === 'parts:progress').map((e) => (e.payload as { message: string }).message)).toEqual([
+      expect.stringMatching(/^Reading Debian’s arm64 package lists/),
+    ]);
   });
 
   it('says the same when asked which Xen versions Debian has', async () => {

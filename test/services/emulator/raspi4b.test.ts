@@ -42,7 +42,10 @@ function fakeInputs(): { uboot: string; deviceTree: string } {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ImagerError> {
-  const error = await promise.then(() => undefined, (reason: unknown) => reason);
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
   if (error instanceof ImagerError) return error;
   throw new Error(`expected an ImagerError, got ${String(error)}`);
 }
@@ -63,10 +66,23 @@ async function untilFileExists(file: string): Promise<void> {
 describe('the raspi4b machine line', () => {
   it('boots U-Boot with the tree and the card, the mini UART (second serial) on stdio', () => {
     expect(raspi4bBootArgs({ uboot: '/p/u-boot.bin', dtb: '/p/bcm2711-rpi-4-b.dtb', sdImage: '/p/card.img' })).toEqual([
-      '-M', 'raspi4b', '-display', 'none', '-monitor', 'none', '-no-reboot',
-      '-serial', 'null', '-serial', 'stdio',
-      '-kernel', '/p/u-boot.bin', '-dtb', '/p/bcm2711-rpi-4-b.dtb',
-      '-drive', 'if=sd,file=/p/card.img,format=raw',
+      '-M',
+      'raspi4b',
+      '-display',
+      'none',
+      '-monitor',
+      'none',
+      '-no-reboot',
+      '-serial',
+      'null',
+      '-serial',
+      'stdio',
+      '-kernel',
+      '/p/u-boot.bin',
+      '-dtb',
+      '/p/bcm2711-rpi-4-b.dtb',
+      '-drive',
+      'if=sd,file=/p/card.img,format=raw',
     ]);
   });
 
@@ -75,55 +91,71 @@ describe('the raspi4b machine line', () => {
   });
 });
 
-const realMissing = missingParts({ 'QEMU with raspi4b (XEN_PI_IMAGER_QEMU_RASPI4B)': raspi4bQemu, 'rpi_4 u-boot.bin': rpi4Uboot, 'bcm2711-rpi-4-b.dtb': bcm2711Dtb, dtc });
+const realMissing = missingParts({
+  'QEMU with raspi4b (XEN_PI_IMAGER_QEMU_RASPI4B)': raspi4bQemu,
+  'rpi_4 u-boot.bin': rpi4Uboot,
+  'bcm2711-rpi-4-b.dtb': bcm2711Dtb,
+  dtc,
+});
 const skipNote = realMissing ? ` (${realMissing})` : '';
 
 describe('the real QEMU’s raspi4b', () => {
-  it.skipIf(!raspi4bQemu)(`is found by -machine help, on a QEMU 9 or newer${raspi4bQemu ? '' : ' (skipped: no QEMU with raspi4b)'}`, async () => {
-    expect(await hasRaspi4b(raspi4bQemu!)).toBe(true);
-    const version = await qemuVersion(raspi4bQemu!);
-    expect(version.major).toBeGreaterThanOrEqual(9);
-    expect(version.text).toMatch(/^QEMU emulator version \d+\.\d+/);
-  });
+  it.skipIf(!raspi4bQemu)(
+    `is found by -machine help, on a QEMU 9 or newer${raspi4bQemu ? '' : ' (skipped: no QEMU with raspi4b)'}`,
+    async () => {
+      expect(await hasRaspi4b(raspi4bQemu!)).toBe(true);
+      const version = await qemuVersion(raspi4bQemu!);
+      expect(version.major).toBeGreaterThanOrEqual(9);
+      expect(version.text).toMatch(/^QEMU emulator version \d+\.\d+/);
+    },
+  );
 
-  it.skipIf(realMissing)(`gives the card QEMU’s own tree with the unmapped blocks turned off and the mapped ones left on${skipNote}`, async () => {
-    const outFile = path.join(workDir, 'bcm2711-rpi-4-b.dtb');
-    const { disabled } = await raspi4bDeviceTree({ qemu: raspi4bQemu!, uboot: rpi4Uboot!, deviceTree: bcm2711Dtb!, outFile });
-    expect(disabled).toContain('/soc/hvs@7e400000');
-    expect(disabled).toContain('/soc/interrupt-controller@7ef00100'); // the block Dom0 died on
-    expect(disabled).toContain('/soc/avs-monitor@7d5d2000');
-    expect(disabled.every((nodePath) => nodePath.startsWith('/soc/'))).toBe(true);
+  it.skipIf(realMissing)(
+    `gives the card QEMU’s own tree with the unmapped blocks turned off and the mapped ones left on${skipNote}`,
+    async () => {
+      const outFile = path.join(workDir, 'bcm2711-rpi-4-b.dtb');
+      const { disabled } = await raspi4bDeviceTree({ qemu: raspi4bQemu!, uboot: rpi4Uboot!, deviceTree: bcm2711Dtb!, outFile });
+      expect(disabled).toContain('/soc/hvs@7e400000');
+      expect(disabled).toContain('/soc/interrupt-controller@7ef00100'); // the block Dom0 died on
+      expect(disabled).toContain('/soc/avs-monitor@7d5d2000');
+      expect(disabled.every((nodePath) => nodePath.startsWith('/soc/'))).toBe(true);
 
-    const source = dtcSource(outFile);
-    const statusOf = (name: string) => new RegExp(`\\t${name.replace('.', '\\.')} \\{[^}]*?status = "([^"]+)"`).exec(source)?.[1];
-    expect(statusOf('hvs@7e400000')).toBe('disabled');
-    expect(statusOf('interrupt-controller@7ef00100')).toBe('disabled');
-    expect(statusOf('serial@7e215040')).toBe('okay'); // the mini UART: the console
-    expect(statusOf('mmc@7e300000')).toBe('okay'); // where -drive if=sd lands
-    expect(statusOf('mmc@7e340000')).toBe('okay');
-    expect(source.match(/status = "disabled";/g)!.length).toBeGreaterThanOrEqual(disabled.length);
-    // QEMU's view, not the upstream file: its memory node, without the blocks it removes
-    expect(source).toContain('reg = <0x00 0x00 0x3c000000>;');
-    expect(source).not.toMatch(/pcie@7d500000 \{/);
-    // packed as dtc would pack it, and QEMU's raw dump cleaned up
-    expect(new Uint8Array(fs.readFileSync(outFile))).toEqual(dtcRepack(outFile));
-    expect(fs.readdirSync(workDir).filter((name) => name.endsWith('.raw'))).toEqual([]);
-  });
+      const source = dtcSource(outFile);
+      const statusOf = (name: string) => new RegExp(`\\t${name.replace('.', '\\.')} \\{[^}]*?status = "([^"]+)"`).exec(source)?.[1];
+      expect(statusOf('hvs@7e400000')).toBe('disabled');
+      expect(statusOf('interrupt-controller@7ef00100')).toBe('disabled');
+      expect(statusOf('serial@7e215040')).toBe('okay'); // the mini UART: the console
+      expect(statusOf('mmc@7e300000')).toBe('okay'); // where -drive if=sd lands
+      expect(statusOf('mmc@7e340000')).toBe('okay');
+      expect(source.match(/status = "disabled";/g)!.length).toBeGreaterThanOrEqual(disabled.length);
+      // QEMU's view, not the upstream file: its memory node, without the blocks it removes
+      expect(source).toContain('reg = <0x00 0x00 0x3c000000>;');
+      expect(source).not.toMatch(/pcie@7d500000 \{/);
+      // packed as dtc would pack it, and QEMU's raw dump cleaned up
+      expect(new Uint8Array(fs.readFileSync(outFile))).toEqual(dtcRepack(outFile));
+      expect(fs.readdirSync(workDir).filter((name) => name.endsWith('.raw'))).toEqual([]);
+    },
+  );
 });
 
 describe('when QEMU lets us down', () => {
   it('says QEMU cannot be started when there is no such program', async () => {
-    const error = await rejection(raspi4bDeviceTree({ qemu: path.join(workDir, 'no-such-qemu'), ...fakeInputs(), outFile: path.join(workDir, 'x.dtb') }));
+    const error = await rejection(
+      raspi4bDeviceTree({ qemu: path.join(workDir, 'no-such-qemu'), ...fakeInputs(), outFile: path.join(workDir, 'x.dtb') }),
+    );
     expect(error.code).toBe('NOT_AVAILABLE');
     expect(error.message).toMatch(/could not be started \(ENOENT\)/);
     await expect(hasRaspi4b(path.join(workDir, 'no-such-qemu'))).rejects.toMatchObject({ code: 'NOT_AVAILABLE' });
   });
 
   it('says this QEMU has no raspi4b (QEMU before 9)', async () => {
-    const { qemu } = fakeQemu('old-qemu', [
-      'if [ "$1" = "-machine" ]; then printf "Supported machines are:\\nraspi3b              Raspberry Pi 3B\\nvirt                 QEMU Virtual Machine\\n"; exit 0; fi',
-      'echo "qemu-system-aarch64: unsupported machine type" >&2; echo "Use -machine help to list supported machines" >&2; exit 1',
-    ].join('\n'));
+    const { qemu } = fakeQemu(
+      'old-qemu',
+      [
+        'if [ "$1" = "-machine" ]; then printf "Supported machines are:\\nraspi3b              Raspberry Pi 3B\\nvirt                 QEMU Virtual Machine\\n"; exit 0; fi',
+        'echo "qemu-system-aarch64: unsupported machine type" >&2; echo "Use -machine help to list supported machines" >&2; exit 1',
+      ].join('\n'),
+    );
     expect(await hasRaspi4b(qemu)).toBe(false);
     const error = await rejection(raspi4bDeviceTree({ qemu, ...fakeInputs(), outFile: path.join(workDir, 'x.dtb') }));
     expect(error.code).toBe('NOT_AVAILABLE');
@@ -132,23 +164,31 @@ describe('when QEMU lets us down', () => {
   });
 
   it('passes on QEMU’s own complaint, without its module-loading noise', async () => {
-    const { qemu } = fakeQemu('failing-qemu', [
-      'echo "qemu-system-aarch64: failed to open module: /usr/lib/x86_64-linux-gnu/qemu/audio-alsa.so: undefined symbol" >&2',
-      'echo "Only modules from the same build can be loaded." >&2',
-      'echo "qemu-system-aarch64: Error saving FDT to file: No space left on device" >&2',
-      'exit 1',
-    ].join('\n'));
+    const { qemu } = fakeQemu(
+      'failing-qemu',
+      [
+        'echo "qemu-system-aarch64: failed to open module: /usr/lib/x86_64-linux-gnu/qemu/audio-alsa.so: undefined symbol" >&2',
+        'echo "Only modules from the same build can be loaded." >&2',
+        'echo "qemu-system-aarch64: Error saving FDT to file: No space left on device" >&2',
+        'exit 1',
+      ].join('\n'),
+    );
     const error = await rejection(raspi4bDeviceTree({ qemu, ...fakeInputs(), outFile: path.join(workDir, 'x.dtb') }));
     expect(error.code).toBe('EMULATOR_FAILED');
-    expect(error.message).toBe('QEMU could not dump the raspi4b device tree (exit status 1): qemu-system-aarch64: Error saving FDT to file: No space left on device');
+    expect(error.message).toBe(
+      'QEMU could not dump the raspi4b device tree (exit status 1): qemu-system-aarch64: Error saving FDT to file: No space left on device',
+    );
   });
 
   it('says so when QEMU shows no memory map for the CPU', async () => {
     const inputs = fakeInputs();
-    const { qemu } = fakeQemu('mapless-qemu', [
-      `for arg in "$@"; do case "$arg" in raspi4b,dumpdtb=*) cp '${inputs.deviceTree}' "$(echo "\${arg#raspi4b,dumpdtb=}" | sed "s/,,/,/g")"; exit 0;; esac; done`,
-      'cat > /dev/null; echo "QEMU 10.0.2 monitor - type \'help\' for more information"; echo "(qemu) "',
-    ].join('\n'));
+    const { qemu } = fakeQemu(
+      'mapless-qemu',
+      [
+        `for arg in "$@"; do case "$arg" in raspi4b,dumpdtb=*) cp '${inputs.deviceTree}' "$(echo "\${arg#raspi4b,dumpdtb=}" | sed "s/,,/,/g")"; exit 0;; esac; done`,
+        'cat > /dev/null; echo "QEMU 10.0.2 monitor - type \'help\' for more information"; echo "(qemu) "',
+      ].join('\n'),
+    );
     const error = await rejection(raspi4bDeviceTree({ qemu, ...inputs, outFile: path.join(workDir, 'x.dtb') }));
     expect(error.code).toBe('EMULATOR_FAILED');
     expect(error.message).toMatch(/did not print its memory map/);
@@ -165,7 +205,9 @@ describe('when QEMU lets us down', () => {
   it('kills QEMU when the request is cancelled', async () => {
     const { qemu, pidFile } = fakeQemu('cancelled-qemu', 'exec sleep 600');
     const controller = new AbortController();
-    const pending = rejection(raspi4bDeviceTree({ qemu, ...fakeInputs(), outFile: path.join(workDir, 'x.dtb'), signal: controller.signal }));
+    const pending = rejection(
+      raspi4bDeviceTree({ qemu, ...fakeInputs(), outFile: path.join(workDir, 'x.dtb'), signal: controller.signal }),
+    );
     await untilFileExists(pidFile);
     const pid = Number(fs.readFileSync(pidFile, 'utf8'));
     expect(isRunning(pid)).toBe(true);
@@ -179,7 +221,9 @@ describe('when QEMU lets us down', () => {
     const { qemu, pidFile } = fakeQemu('unused-qemu', 'exit 0');
     const notATree = path.join(workDir, 'config.txt');
     fs.writeFileSync(notATree, 'arm_64bit=1\nenable_uart=1\n');
-    const error = await rejection(raspi4bDeviceTree({ qemu, uboot: fakeInputs().uboot, deviceTree: notATree, outFile: path.join(workDir, 'x.dtb') }));
+    const error = await rejection(
+      raspi4bDeviceTree({ qemu, uboot: fakeInputs().uboot, deviceTree: notATree, outFile: path.join(workDir, 'x.dtb') }),
+    );
     expect(error.code).toBe('BAD_DEVICE_TREE');
     expect(error.subject).toBe(notATree);
     expect(fs.existsSync(pidFile)).toBe(false);
@@ -188,14 +232,19 @@ describe('when QEMU lets us down', () => {
   it('names a missing U-Boot before running QEMU', async () => {
     const { qemu, pidFile } = fakeQemu('unused-qemu-2', 'exit 0');
     const missing = path.join(workDir, 'no-u-boot.bin');
-    const error = await rejection(raspi4bDeviceTree({ qemu, uboot: missing, deviceTree: fakeInputs().deviceTree, outFile: path.join(workDir, 'x.dtb') }));
+    const error = await rejection(
+      raspi4bDeviceTree({ qemu, uboot: missing, deviceTree: fakeInputs().deviceTree, outFile: path.join(workDir, 'x.dtb') }),
+    );
     expect(error.code).toBe('NOT_FOUND');
     expect(error.subject).toBe(missing);
     expect(fs.existsSync(pidFile)).toBe(false);
   });
 
   it('reads the version QEMU reports, and refuses a program that reports none', async () => {
-    const { qemu } = fakeQemu('versioned-qemu', 'echo "QEMU emulator version 9.2.0 (v9.2.0)"; echo "Copyright (c) 2003-2024 Fabrice Bellard"');
+    const { qemu } = fakeQemu(
+      'versioned-qemu',
+      'echo "QEMU emulator version 9.2.0 (v9.2.0)"; echo "Copyright (c) 2003-2024 Fabrice Bellard"',
+    );
     expect(await qemuVersion(qemu)).toEqual({ major: 9, minor: 2, micro: 0, text: 'QEMU emulator version 9.2.0 (v9.2.0)' });
     const { qemu: other } = fakeQemu('not-qemu', 'echo "hello"');
     await expect(qemuVersion(other)).rejects.toMatchObject({ code: 'EMULATOR_FAILED' });

@@ -26,8 +26,14 @@ describe('the emulator service', () => {
   afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
   it('says which packages to install when QEMU is missing', async () => {
-    const service = createEmulatorService({ transport: 'browser', emit, openExternal: async () => {}, userDataDir: home }, { env: { ...process.env, XEN_PI_IMAGER_QEMU: '/nonexistent/qemu-system-aarch64' } });
-    await expect(service.emulatorTry(profileFile)).rejects.toMatchObject({ code: 'NOT_AVAILABLE', hint: expect.stringMatching(/Install the qemu-system-arm package/) });
+    const service = createEmulatorService(
+      { transport: 'browser', emit, openExternal: async () => {}, userDataDir: home },
+      { env: { ...process.env, XEN_PI_IMAGER_QEMU: '/nonexistent/qemu-system-aarch64' } },
+    );
+    await expect(service.emulatorTry(profileFile)).rejects.toMatchObject({
+      code: 'NOT_AVAILABLE',
+      hint: expect.stringMatching(/Install the qemu-system-arm package/),
+    });
   });
 
   it('says so when the profile file does not exist', async () => {
@@ -41,24 +47,31 @@ describe('the emulator service', () => {
     expect(await service.emulatorCancel()).toBe(false);
   });
 
-  it.skipIf(!checkQemu().available)('streams the console, refuses a second trial, and cancels leaving no process or file behind', async () => {
-    const before = trialDirs();
-    const service = createEmulatorService({ transport: 'browser', emit, openExternal: async () => {}, userDataDir: home });
-    events.length = 0;
-    // no TFTP server of its own: nothing here needs port 69
-    const running = service.emulatorTry(profileFile, { tftp: 'external', timeoutSeconds: 60 });
-    await expect.poll(() => events.some((e) => e.name === 'emulator:milestone'), { timeout: 20_000 }).toBe(true);
-    expect(await service.emulatorStatus()).toMatchObject({ running: true, runId: 1 });
-    await expect(service.emulatorTry(profileFile)).rejects.toMatchObject({ code: 'BUSY' });
-    expect(await service.emulatorCancel()).toBe(true);
-    const result: EmulatorResult = await running;
-    expect(result).toMatchObject({ runId: 1, ok: false, diagnosis: { kind: 'cancelled', after: 'uboot' }, exitCode: null });
-    expect(result.changes.join(' ')).toMatch(/255\.255\.255\.255/);
-    const consoleText = events.filter((e) => e.name === 'emulator:console').map((e) => (e.payload as { text: string }).text).join('');
-    expect(consoleText).toContain('U-Boot 20');
-    expect(events.at(-1)).toMatchObject({ name: 'emulator:done', payload: { runId: 1, ok: false } });
-    expect(fs.readFileSync(result.consoleLogPath!, 'latin1')).toContain('U-Boot 20');
-    expect(trialDirs().filter((dir) => !before.includes(dir))).toEqual([]);
-    expect(await service.emulatorStatus()).toMatchObject({ running: false });
-  }, 40_000);
+  it.skipIf(!checkQemu().available)(
+    'streams the console, refuses a second trial, and cancels leaving no process or file behind',
+    async () => {
+      const before = trialDirs();
+      const service = createEmulatorService({ transport: 'browser', emit, openExternal: async () => {}, userDataDir: home });
+      events.length = 0;
+      // no TFTP server of its own: nothing here needs port 69
+      const running = service.emulatorTry(profileFile, { tftp: 'external', timeoutSeconds: 60 });
+      await expect.poll(() => events.some((e) => e.name === 'emulator:milestone'), { timeout: 20_000 }).toBe(true);
+      expect(await service.emulatorStatus()).toMatchObject({ running: true, runId: 1 });
+      await expect(service.emulatorTry(profileFile)).rejects.toMatchObject({ code: 'BUSY' });
+      expect(await service.emulatorCancel()).toBe(true);
+      const result: EmulatorResult = await running;
+      expect(result).toMatchObject({ runId: 1, ok: false, diagnosis: { kind: 'cancelled', after: 'uboot' }, exitCode: null });
+      expect(result.changes.join(' ')).toMatch(/255\.255\.255\.255/);
+      const consoleText = events
+        .filter((e) => e.name === 'emulator:console')
+        .map((e) => (e.payload as { text: string }).text)
+        .join('');
+      expect(consoleText).toContain('U-Boot 20');
+      expect(events.at(-1)).toMatchObject({ name: 'emulator:done', payload: { runId: 1, ok: false } });
+      expect(fs.readFileSync(result.consoleLogPath!, 'latin1')).toContain('U-Boot 20');
+      expect(trialDirs().filter((dir) => !before.includes(dir))).toEqual([]);
+      expect(await service.emulatorStatus()).toMatchObject({ running: false });
+    },
+    40_000,
+  );
 });

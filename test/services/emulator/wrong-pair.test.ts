@@ -50,12 +50,20 @@ describe('a trial of a swapped Xen and Dom0 kernel', () => {
     it(`fails with the reason before QEMU starts (machine ${machine})`, async () => {
       const progress: string[] = [];
       const trial = runTrial(
-        { profile: swapped('xen', 'vmlinuz'), options: { machine }, componentsDir: dir, cacheDir: path.join(dir, 'cache'), env: { ...process.env, XEN_PI_IMAGER_CACHE: path.join(dir, 'cache') } },
+        {
+          profile: swapped('xen', 'vmlinuz'),
+          options: { machine },
+          componentsDir: dir,
+          cacheDir: path.join(dir, 'cache'),
+          env: { ...process.env, XEN_PI_IMAGER_CACHE: path.join(dir, 'cache') },
+        },
         { onProgress: (message) => progress.push(message) },
       );
       await expect(trial).rejects.toMatchObject({
         code: 'INVALID_PROFILE',
-        message: expect.stringMatching(/\$\.xen\.binary: vmlinuz is a Linux kernel \(Linux 6\.1\.0-57-arm64\), not Xen.*\$\.dom0\.kernel: xen is Xen 4\.17, not a Linux kernel/),
+        message: expect.stringMatching(
+          /\$\.xen\.binary: vmlinuz is a Linux kernel \(Linux 6\.1\.0-57-arm64\), not Xen.*\$\.dom0\.kernel: xen is Xen 4\.17, not a Linux kernel/,
+        ),
         hint: expect.stringContaining('the trial boots your own Xen and kernel'),
       });
       expect(progress).toEqual([]);

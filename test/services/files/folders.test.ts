@@ -48,8 +48,19 @@ describe('the file browser’s folders', () => {
   });
 
   it('refuses every way out of the places, naming the places', async () => {
-    for (const hostile of [outsideDir(), path.join(home, '..', 'outside'), path.join(home, 'parts', 'escape'), '/', '/etc', '../../..', `${home}\0/../outside`]) {
-      await expect(listFolder(hostile, places, home), hostile).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringContaining(home) });
+    for (const hostile of [
+      outsideDir(),
+      path.join(home, '..', 'outside'),
+      path.join(home, 'parts', 'escape'),
+      '/',
+      '/etc',
+      '../../..',
+      `${home}\0/../outside`,
+    ]) {
+      await expect(listFolder(hostile, places, home), hostile).rejects.toMatchObject({
+        code: 'PERMISSION_DENIED',
+        message: expect.stringContaining(home),
+      });
     }
     const top = await listFolder(home, places, home);
     expect(top.parent).toBeUndefined(); // the folder above home is not a place
@@ -58,7 +69,10 @@ describe('the file browser’s folders', () => {
   it('understands ~ and quoted paths as typed, and says what is missing or not a folder', async () => {
     expect((await listFolder('~/parts', places, home)).path).toBe(path.join(home, 'parts'));
     expect((await listFolder(`'${home}/parts'`, places, home)).path).toBe(path.join(home, 'parts'));
-    await expect(listFolder('~/nowhere', places, home)).rejects.toMatchObject({ code: 'NOT_FOUND', message: `There is no folder ${path.join(home, 'nowhere')}.` });
+    await expect(listFolder('~/nowhere', places, home)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: `There is no folder ${path.join(home, 'nowhere')}.`,
+    });
     await expect(listFolder('~/parts/xen', places, home)).rejects.toMatchObject({ code: 'NOT_A_FOLDER' });
   });
 

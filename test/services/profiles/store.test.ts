@@ -22,7 +22,8 @@ const codec: ProfileCodec<Demo> = {
     if (typeof value.schemaVersion === 'number' && value.schemaVersion > 2) {
       throw new ImagerError({ code: 'PROFILE_TOO_NEW', message: `schema version ${value.schemaVersion} is newer than this app knows (2)` });
     }
-    if (value.schemaVersion !== 2 || typeof value.name !== 'string') throw new ImagerError({ code: 'INVALID_PROFILE', message: 'name: expected a string' });
+    if (value.schemaVersion !== 2 || typeof value.name !== 'string')
+      throw new ImagerError({ code: 'INVALID_PROFILE', message: 'name: expected a string' });
     return { profile: value as unknown as Demo };
   },
   encode: (p) => p,
@@ -83,7 +84,10 @@ describe('profile store', () => {
     expect(list.find((p) => p.id === 'broken')).toMatchObject({ status: 'damaged', problem: expect.stringMatching(/not valid JSON/) });
     expect(list.find((p) => p.id === 'wrong')).toMatchObject({ status: 'damaged', problem: 'name: expected a string' });
     await expect(store.load('broken')).rejects.toMatchObject({ code: 'PROFILE_DAMAGED', hint: expect.stringMatching(/kept/) });
-    await expect(store.save({ schemaVersion: 2, name: 'x', board: 'rpi4' }, 'broken')).rejects.toMatchObject({ code: 'PROFILE_DAMAGED', hint: expect.stringMatching(/Save as/) });
+    await expect(store.save({ schemaVersion: 2, name: 'x', board: 'rpi4' }, 'broken')).rejects.toMatchObject({
+      code: 'PROFILE_DAMAGED',
+      hint: expect.stringMatching(/Save as/),
+    });
     expect(readFileSync(path.join(dir, 'broken.json'), 'utf8')).toBe('{"schemaVersion": 2, "name": ');
   });
 

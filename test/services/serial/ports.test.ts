@@ -11,7 +11,10 @@ const sys = () => path.join(root, 'sys');
 const dev = () => path.join(root, 'dev');
 
 /** A USB adapter as the kernel shows it: the USB device's attributes, its interface, the tty under it, the node, the by-id link. */
-function plugUsb(tty: string, usb: { bus: string; vendor: string; product: string; manufacturer?: string; name?: string; serial?: string; byId?: string }) {
+function plugUsb(
+  tty: string,
+  usb: { bus: string; vendor: string; product: string; manufacturer?: string; name?: string; serial?: string; byId?: string },
+) {
   const device = path.join(sys(), 'devices', 'pci0000:00', 'usb1', usb.bus);
   const iface = path.join(device, `${usb.bus}:1.0`);
   fs.mkdirSync(path.join(iface, tty), { recursive: true });
@@ -52,7 +55,15 @@ afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 describe('listing serial ports', () => {
   it('names the usual adapters, gives their by-id names, and puts the one plugged in last first', async () => {
     const ftdiById = 'usb-FTDI_FT232R_USB_UART_A50285BI-if00-port0';
-    plugUsb('ttyUSB0', { bus: '1-1', vendor: '0403', product: '6001', manufacturer: 'FTDI', name: 'FT232R USB UART', serial: 'A50285BI', byId: ftdiById });
+    plugUsb('ttyUSB0', {
+      bus: '1-1',
+      vendor: '0403',
+      product: '6001',
+      manufacturer: 'FTDI',
+      name: 'FT232R USB UART',
+      serial: 'A50285BI',
+      byId: ftdiById,
+    });
     await new Promise((resolve) => setTimeout(resolve, 20));
     plugUsb('ttyUSB1', { bus: '1-2', vendor: '1a86', product: '7523', name: 'USB Serial' });
     legacyPort('ttyS0', '4'); // a real 16550A

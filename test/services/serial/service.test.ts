@@ -88,7 +88,12 @@ describe.skipIf(!haveSocat)('the serial console on a pty pair', () => {
     expect(Buffer.concat(typed).toString('utf8')).toBe(' version\rü\x01\x01\x01');
     // the U-Boot banner is the first milestone of the session's timeline
     const entries = await h.service.serialTimeline(session.sessionId);
-    expect(entries).toEqual([expect.objectContaining({ kind: 'milestone', milestone: expect.objectContaining({ kind: 'uboot', label: 'U-Boot 2023.01+dfsg-2 started' }) })]);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        kind: 'milestone',
+        milestone: expect.objectContaining({ kind: 'uboot', label: 'U-Boot 2023.01+dfsg-2 started' }),
+      }),
+    ]);
   });
 
   it('follows a whole boot on the timeline and writes a log with every line’s time', async () => {
@@ -140,7 +145,9 @@ describe.skipIf(!haveSocat)('the serial console on a pty pair', () => {
       if (!board.write(Buffer.from(chunk))) await new Promise((resolve) => board.once('drain', resolve));
     }
     await h.waitFor(() => received >= total, '50 MB at the console', 120_000);
-    console.info(`50 MiB through the pty pair in ${((Date.now() - started) / 1000).toFixed(1)} s; peak extra memory ${(peak / 1048576).toFixed(1)} MiB`);
+    console.info(
+      `50 MiB through the pty pair in ${((Date.now() - started) / 1000).toFixed(1)} s; peak extra memory ${(peak / 1048576).toFixed(1)} MiB`,
+    );
     expect(received).toBe(total);
     expect(receivedHash.digest('hex')).toBe(sentHash.digest('hex'));
     // the session keeps nothing of what passed: far less than the 50 MB that went through
@@ -156,7 +163,10 @@ describe.skipIf(!haveSocat)('the serial console on a pty pair', () => {
     await pair.unplug();
     await h.waitFor(() => states().some((s) => s.state === 'lost'), 'the lost state');
     expect(states()[0]!.message).toBe(`${pair.adapter} went away (unplugged?): the console waits for it and carries on when it is back.`);
-    await expect(h.service.serialWrite(session.sessionId, 'x')).rejects.toMatchObject({ code: 'NOT_AVAILABLE', message: expect.stringContaining('unplugged') });
+    await expect(h.service.serialWrite(session.sessionId, 'x')).rejects.toMatchObject({
+      code: 'NOT_AVAILABLE',
+      message: expect.stringContaining('unplugged'),
+    });
     expect(await h.service.serialSessions()).toEqual([expect.objectContaining({ sessionId: session.sessionId, state: 'lost' })]);
 
     pair = await startPtyPair(dir);
@@ -209,10 +219,14 @@ describe.skipIf(!haveSocat)('the serial console on a pty pair', () => {
       import { openSerialLine } from ${JSON.stringify(path.resolve(__dirname, '../../../electron/services/serial/line.ts'))};
       openSerialLine({ path: ${JSON.stringify(device)}, baud: 115200 }, { onData() {}, onState() {} })
         .then(() => console.log('opened'), (error) => console.log(JSON.stringify(error.toJSON())));`;
-    const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      cwd: path.resolve(__dirname, '../../..'),
-    });
+    const run = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        encoding: 'utf8',
+        cwd: path.resolve(__dirname, '../../..'),
+      },
+    );
     const error = JSON.parse(run.stdout.trim().split('\n').pop()!);
     expect(error).toMatchObject({
       code: 'PERMISSION_DENIED',

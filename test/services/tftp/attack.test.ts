@@ -35,7 +35,10 @@ beforeAll(async () => {
   dir = tempRoot('xpi-tftp-attack-');
   kernel = randomFile(dir, 'kernel.img', 4 * 1024 * 1024 + 3);
   port = await freePort();
-  serve = spawn(process.execPath, ['--import', 'tsx', 'electron/cli/index.ts', 'serve', '--root', dir, '--port', String(port)], { cwd: appRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  serve = spawn(process.execPath, ['--import', 'tsx', 'electron/cli/index.ts', 'serve', '--root', dir, '--port', String(port)], {
+    cwd: appRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   serve.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   serve.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   await vi.waitFor(() => expect(out).toContain('Press Ctrl-C to stop.'), { timeout: 30_000 });
@@ -54,8 +57,19 @@ describe('serve under attack', () => {
     const slotHosts = loopbackHosts(1, HOSTS);
     const amplifierHosts = loopbackHosts(2, HOSTS);
     const half = HOSTS / 2;
-    const slotAttack = (sources: string[]) => launchAttack({ port, file: 'kernel.img', sources, options: [['timeout', 255]], ackOack: false });
-    const amplification = (sources: string[]) => launchAttack({ port, file: 'kernel.img', sources, options: [['blksize', 65464], ['windowsize', 64]], ackOack: true });
+    const slotAttack = (sources: string[]) =>
+      launchAttack({ port, file: 'kernel.img', sources, options: [['timeout', 255]], ackOack: false });
+    const amplification = (sources: string[]) =>
+      launchAttack({
+        port,
+        file: 'kernel.img',
+        sources,
+        options: [
+          ['blksize', 65464],
+          ['windowsize', 64],
+        ],
+        ackOack: true,
+      });
     for (const wave of [0, 1]) {
       attacks.push(await slotAttack(slotHosts.slice(wave * half, (wave + 1) * half)));
       attacks.push(await amplification(amplifierHosts.slice(wave * half, (wave + 1) * half)));
@@ -75,15 +89,22 @@ describe('serve under attack', () => {
     expect(fs.readFileSync(copy).equals(kernel)).toBe(true);
 
     expect(received()).toBeLessThanOrEqual(bound);
-    expect(attacks.reduce((sum, attack) => sum + attack.drops(), 0), 'datagrams the attackers’ sockets dropped (not counted above)').toBe(0);
+    expect(
+      attacks.reduce((sum, attack) => sum + attack.drops(), 0),
+      'datagrams the attackers’ sockets dropped (not counted above)',
+    ).toBe(0);
     const peak = Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${serve.pid}/status`, 'utf8'))![1]) * 1024;
     expect(peak, `serve peaked at ${(peak / 2 ** 20).toFixed(0)} MiB`).toBeLessThan(200 * 2 ** 20);
 
     const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
     serve.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(out).toMatch(/limit: refused kernel\.img: 128 transfers already running, none of them idle \(at most 128\); told 127\.[12]\.0\.\d+:\d+ the server is busy/);
-    expect(out).toMatch(/limit: ended kernel\.img for 127\.[12]\.0\.\d+:\d+ \(no progress for [\d.]+ s\) to make room for kernel\.img from 127\.0\.0\.1:\d+/);
+    expect(out).toMatch(
+      /limit: refused kernel\.img: 128 transfers already running, none of them idle \(at most 128\); told 127\.[12]\.0\.\d+:\d+ the server is busy/,
+    );
+    expect(out).toMatch(
+      /limit: ended kernel\.img for 127\.[12]\.0\.\d+:\d+ \(no progress for [\d.]+ s\) to make room for kernel\.img from 127\.0\.0\.1:\d+/,
+    );
     expect(out).toMatch(/limit: 127\.1\.0\.\d+:\d+ asked timeout 255 s for kernel\.img: declined/);
     expect(out).toMatch(/limit: 127\.2\.0\.\d+:\d+ asked windowsize 64 at blksize 65464 for kernel\.img: answered 1/);
     expect(out).toMatch(/127\.0\.0\.1:\d+ got kernel\.img: 4194307 bytes/);

@@ -66,12 +66,20 @@ export async function launchAttack({ port, file, sources, options, ackOack }: At
   return {
     attackers,
     total: () =>
-      attackers.reduce((sum, one) => ({ bytes: sum.bytes + one.bytes, packets: sum.packets + one.packets, errors: sum.errors + one.errors, repeats: sum.repeats + one.repeats }), {
-        bytes: 0,
-        packets: 0,
-        errors: 0,
-        repeats: 0,
-      }),
+      attackers.reduce(
+        (sum, one) => ({
+          bytes: sum.bytes + one.bytes,
+          packets: sum.packets + one.packets,
+          errors: sum.errors + one.errors,
+          repeats: sum.repeats + one.repeats,
+        }),
+        {
+          bytes: 0,
+          packets: 0,
+          errors: 0,
+          repeats: 0,
+        },
+      ),
     drops: () => udpDrops(locals),
     close: async () => {
       await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));

@@ -38,13 +38,16 @@ function outFile(name: string): string {
 
 describe('curl (tftp://)', () => {
   // curl 7.88 cannot fetch a 0-byte file when it sends options (exit 71 against tftpd-hpa too): see below
-  it.each(['one-block.bin', 'four-blocks.bin', 'odd.bin', 'kernel.img'])('fetches %s byte-identical with its default options', async (name) => {
-    const target = outFile(name);
-    const result = await runTool('curl', ['-sS', '-o', target, `tftp://127.0.0.1:${running.port}/${name}`]);
-    expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
-    expect(fs.readFileSync(target).equals(files.get(name)!)).toBe(true);
-  });
+  it.each(['one-block.bin', 'four-blocks.bin', 'odd.bin', 'kernel.img'])(
+    'fetches %s byte-identical with its default options',
+    async (name) => {
+      const target = outFile(name);
+      const result = await runTool('curl', ['-sS', '-o', target, `tftp://127.0.0.1:${running.port}/${name}`]);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(fs.readFileSync(target).equals(files.get(name)!)).toBe(true);
+    },
+  );
 
   it('fetches with --tftp-blksize 1468 (U-Boot’s block size)', async () => {
     const target = outFile('kernel');
@@ -87,7 +90,17 @@ describe('tftp-hpa (no options)', () => {
 describe('atftp', () => {
   it('fetches with blksize 1468', async () => {
     const target = outFile('kernel');
-    const result = await runTool('atftp', ['--option', 'blksize 1468', '-g', '-r', 'kernel.img', '-l', target, '127.0.0.1', String(running.port)]);
+    const result = await runTool('atftp', [
+      '--option',
+      'blksize 1468',
+      '-g',
+      '-r',
+      'kernel.img',
+      '-l',
+      target,
+      '127.0.0.1',
+      String(running.port),
+    ]);
     expect(result.code).toBe(0);
     expect(fs.readFileSync(target).equals(files.get('kernel.img')!)).toBe(true);
   });
@@ -95,7 +108,19 @@ describe('atftp', () => {
   it('fetches with windowsize 8 (RFC 7440)', async () => {
     const target = outFile('kernel');
     const done = new Promise<TftpDoneEvent>((resolve) => running.server.once('done', resolve));
-    const result = await runTool('atftp', ['--option', 'blksize 1468', '--option', 'windowsize 8', '-g', '-r', 'kernel.img', '-l', target, '127.0.0.1', String(running.port)]);
+    const result = await runTool('atftp', [
+      '--option',
+      'blksize 1468',
+      '--option',
+      'windowsize 8',
+      '-g',
+      '-r',
+      'kernel.img',
+      '-l',
+      target,
+      '127.0.0.1',
+      String(running.port),
+    ]);
     expect(result.code).toBe(0);
     expect(fs.readFileSync(target).equals(files.get('kernel.img')!)).toBe(true);
     expect((await done).windowsize).toBe(8);
@@ -105,7 +130,17 @@ describe('atftp', () => {
     for (const name of ['one-uboot-block.bin', 'four-blocks.bin']) {
       const target = outFile(name);
       const blksize = name === 'one-uboot-block.bin' ? '1468' : '512';
-      const result = await runTool('atftp', ['--option', `blksize ${blksize}`, '-g', '-r', name, '-l', target, '127.0.0.1', String(running.port)]);
+      const result = await runTool('atftp', [
+        '--option',
+        `blksize ${blksize}`,
+        '-g',
+        '-r',
+        name,
+        '-l',
+        target,
+        '127.0.0.1',
+        String(running.port),
+      ]);
       expect(result.code).toBe(0);
       expect(fs.readFileSync(target).equals(files.get(name)!)).toBe(true);
     }
@@ -121,7 +156,12 @@ describe('a client that asks what U-Boot asks', () => {
     running.server.off('request', listener);
     expect(result.oack).toEqual({ timeout: '5', tsize: String(files.get('kernel.img')!.length), blksize: '1468' });
     expect(result.data.equals(files.get('kernel.img')!)).toBe(true);
-    expect(requests.at(-1)).toMatchObject({ kind: 'request', file: 'kernel.img', mode: 'octet', options: { blksize: '1468', timeout: '5', tsize: '0' } });
+    expect(requests.at(-1)).toMatchObject({
+      kind: 'request',
+      file: 'kernel.img',
+      mode: 'octet',
+      options: { blksize: '1468', timeout: '5', tsize: '0' },
+    });
   });
 
   it('gets a windowsize 16 acknowledged and the file in windows', async () => {
@@ -172,14 +212,25 @@ describe('a client that asks what U-Boot asks', () => {
 describe('block numbers past 65535', () => {
   it('rolls over with blksize 8 (65540 blocks) for the U-Boot-like client', async () => {
     const bytes = randomFile(root, 'rollover-8.bin', 8 * 65_540 + 3);
-    const result = await fetchFile({ port: running.port, file: 'rollover-8.bin', options: [['blksize', 8], ['windowsize', 32]] });
+    const result = await fetchFile({
+      port: running.port,
+      file: 'rollover-8.bin',
+      options: [
+        ['blksize', 8],
+        ['windowsize', 32],
+      ],
+    });
     expect(result.data.equals(bytes)).toBe(true);
   });
 
   it('rolls over at blksize 512 with tftp-hpa (65540 blocks, 32 MiB)', async () => {
     const bytes = randomFile(root, 'rollover-512.bin', 512 * 65_540);
     const target = outFile('rollover');
-    const result = await runTool('tftp', ['-m', 'binary', '127.0.0.1', String(running.port), '-c', 'get', 'rollover-512.bin', target], 60_000);
+    const result = await runTool(
+      'tftp',
+      ['-m', 'binary', '127.0.0.1', String(running.port), '-c', 'get', 'rollover-512.bin', target],
+      60_000,
+    );
     expect(result.code).toBe(0);
     expect(fs.readFileSync(target).equals(bytes)).toBe(true);
   }, 60_000);
@@ -191,7 +242,10 @@ describe('many clients', () => {
       const name = i % 2 === 0 ? 'kernel.img' : 'odd.bin';
       if (i % 3 === 0) return (await fetchFile({ port: running.port, file: name, options: ubootOptions(i % 2 ? 4 : 1) })).data;
       const target = outFile(`many-${i}`);
-      const args = i % 3 === 1 ? ['curl', ['-sS', '-o', target, `tftp://127.0.0.1:${running.port}/${name}`]] : ['tftp', ['-m', 'binary', '127.0.0.1', String(running.port), '-c', 'get', name, target]];
+      const args =
+        i % 3 === 1
+          ? ['curl', ['-sS', '-o', target, `tftp://127.0.0.1:${running.port}/${name}`]]
+          : ['tftp', ['-m', 'binary', '127.0.0.1', String(running.port), '-c', 'get', name, target]];
       const result = await runTool(args[0] as string, args[1] as string[]);
       expect(result.code).toBe(0);
       return fs.readFileSync(target);

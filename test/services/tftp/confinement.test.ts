@@ -43,9 +43,12 @@ async function refusal(file: string): Promise<number> {
 }
 
 describe('names', () => {
-  it.each(['../secret.txt', 'dtbs/../../secret.txt', '..\\secret.txt', 'dtbs\\..\\..\\secret.txt', '/../secret.txt', '..'])('refuses %s with error 2', async (name) => {
-    expect(await refusal(name)).toBe(2);
-  });
+  it.each(['../secret.txt', 'dtbs/../../secret.txt', '..\\secret.txt', 'dtbs\\..\\..\\secret.txt', '/../secret.txt', '..'])(
+    'refuses %s with error 2',
+    async (name) => {
+      expect(await refusal(name)).toBe(2);
+    },
+  );
 
   it('treats absolute paths as relative to the root (no escape)', async () => {
     expect(await refusal('/etc/passwd')).toBe(1);
@@ -100,7 +103,8 @@ describe('what a name may lead to', () => {
 describe('without /proc (macOS, Windows): the name resolved again after the open', () => {
   it('refuses what leads out, and opens what stays in', async () => {
     const open = (name: string) => openConfined(root, name, { askKernel: false });
-    for (const name of ['escape', 'passwd', 'private-dir/key', 'zero-link']) await expect(open(name), name).rejects.toMatchObject({ code: 2 });
+    for (const name of ['escape', 'passwd', 'private-dir/key', 'zero-link'])
+      await expect(open(name), name).rejects.toMatchObject({ code: 2 });
     await expect(open('fifo')).rejects.toMatchObject({ why: 'not a regular file (a folder, device, FIFO or socket)' });
     const inside = await open('board.dtb');
     expect(inside.size).toBe('a device tree'.length);
@@ -129,7 +133,9 @@ describe('a folder swapped for a symlink out of the root while requests run', ()
     fs.mkdirSync(path.join(base, 'outside'));
     fs.writeFileSync(path.join(base, 'outside', 'file'), 'SECRET');
     fs.symlinkSync(path.join(base, 'outside'), path.join(root, 'race.swap'));
-    const swapper = spawn('python3', ['-c', exchanger, path.join(root, 'race'), path.join(root, 'race.swap')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const swapper = spawn('python3', ['-c', exchanger, path.join(root, 'race'), path.join(root, 'race.swap')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const outcomes = { inside: 0, leaked: 0, refused: 0 };
     try {
       await new Promise<void>((resolve, reject) => {

@@ -373,14 +373,16 @@ export function strictFetch(options: StrictFetchOptions): Promise<StrictFetchRes
       if (opcode === 5) return finish(new TftpClientError(packet.readUInt16BE(2), packet.toString('latin1', 4, packet.length - 1)));
       if (opcode === 6) {
         const oack = parseOptions(packet.subarray(2));
-        if (oack.tsize !== undefined && Number(oack.tsize) !== expected.length) violations.push(`${file}: tsize ${oack.tsize}, the file has ${expected.length} bytes`);
+        if (oack.tsize !== undefined && Number(oack.tsize) !== expected.length)
+          violations.push(`${file}: tsize ${oack.tsize}, the file has ${expected.length} bytes`);
         blksize = Number(oack.blksize ?? 512);
         windowsize = Number(oack.windowsize ?? 1);
         if (options.ignoreFirst?.has(0) && !seen.has(0)) return void seen.add(0); // a lost OACK
         if (received === 0) options.onOack?.();
         return ack(0);
       }
-      if (opcode !== 3 || packet.length < 4) return void violations.push(`${file}: a packet with opcode ${opcode} and ${packet.length} bytes`);
+      if (opcode !== 3 || packet.length < 4)
+        return void violations.push(`${file}: a packet with opcode ${opcode} and ${packet.length} bytes`);
       dataPackets++;
       const index = check(packet);
       if (index === undefined) return;

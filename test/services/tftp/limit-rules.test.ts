@@ -15,8 +15,15 @@ describe('admission', () => {
   it('at a client’s share, ends that client’s longest idle transfer, or refuses if none is idle', () => {
     const idleLong = slot('10.0.0.1', 100);
     const idleShort = slot('10.0.0.1', 500);
-    expect(admit([slot('10.0.0.2', 1), idleShort, idleLong], { address: '10.0.0.1', port: 2 }, limits)).toEqual({ admit: true, shed: idleLong });
-    expect(admit([slot('10.0.0.2', 1), slot('10.0.0.1'), slot('10.0.0.1')], { address: '10.0.0.1', port: 2 }, limits)).toEqual({ admit: false, limit: 'per-client', running: 2 });
+    expect(admit([slot('10.0.0.2', 1), idleShort, idleLong], { address: '10.0.0.1', port: 2 }, limits)).toEqual({
+      admit: true,
+      shed: idleLong,
+    });
+    expect(admit([slot('10.0.0.2', 1), slot('10.0.0.1'), slot('10.0.0.1')], { address: '10.0.0.1', port: 2 }, limits)).toEqual({
+      admit: false,
+      limit: 'per-client',
+      running: 2,
+    });
   });
 
   it('at the total, ends anyone’s longest idle transfer, or refuses if every one is active', () => {
@@ -38,7 +45,10 @@ describe('notices', () => {
       const notices = new LimitNotices(10_000, (hit, suppressed) => told.push([hit.message, suppressed]));
       for (let n = 1; n <= 5; n++) notices.report(notice(n));
       notices.report({ limit: 'shed', message: 'another limit' });
-      expect(told).toEqual([['refusal 1', 0], ['another limit', 0]]);
+      expect(told).toEqual([
+        ['refusal 1', 0],
+        ['another limit', 0],
+      ]);
       vi.advanceTimersByTime(10_000);
       expect(told.at(-1)).toEqual(['refusal 5', 3]);
       notices.report(notice(6)); // within the next interval: held again
@@ -53,23 +63,82 @@ describe('notices', () => {
 
 describe('retransmission', () => {
   it('waits twice as long after each retransmission without news, up to 32 times the timeout', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 9].map((retries) => retransmitDelay(1000, retries))).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 32_000, 32_000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 9].map((retries) => retransmitDelay(1000, retries))).toEqual([
+      1000, 2000, 4000, 8000, 16_000, 32_000, 32_000, 32_000,
+    ]);
   });
 });
 
 describe('negotiation within the byte limits', () => {
-  const defaults = { maxBlksize: 65464, maxWindowsize: 64, defaultTimeoutMs: 1000, maxTimeoutSeconds: DEFAULT_LIMITS.maxTimeoutSeconds, maxWindowBytes: DEFAULT_LIMITS.maxWindowBytes };
+  const defaults = {
+    maxBlksize: 65464,
+    maxWindowsize: 64,
+    defaultTimeoutMs: 1000,
+    maxTimeoutSeconds: DEFAULT_LIMITS.maxTimeoutSeconds,
+    maxWindowBytes: DEFAULT_LIMITS.maxWindowBytes,
+  };
   const options = (entries: Array<[string, string]>) => new Map(entries);
 
   it('lowers the window to fit the bytes allowed, whichever order blksize and windowsize come in', () => {
-    expect(negotiate(options([['windowsize', '64'], ['blksize', '65464']]), 1, defaults)).toMatchObject({ windowsize: 1, windowAsked: 64, reply: [['windowsize', '1'], ['blksize', '65464']] });
-    expect(negotiate(options([['blksize', '1468'], ['windowsize', '64']]), 1, defaults)).toMatchObject({ windowsize: 44, windowAsked: 64 });
-    expect(negotiate(options([['blksize', '1468'], ['windowsize', '8']]), 1, defaults)).not.toHaveProperty('windowAsked');
-    expect(negotiate(options([['windowsize', '8']]), 1, { ...defaults, maxWindowBytes: 0 })).toMatchObject({ windowsize: 1, reply: [['windowsize', '1']] });
+    expect(
+      negotiate(
+        options([
+          ['windowsize', '64'],
+          ['blksize', '65464'],
+        ]),
+        1,
+        defaults,
+      ),
+    ).toMatchObject({
+      windowsize: 1,
+      windowAsked: 64,
+      reply: [
+        ['windowsize', '1'],
+        ['blksize', '65464'],
+      ],
+    });
+    expect(
+      negotiate(
+        options([
+          ['blksize', '1468'],
+          ['windowsize', '64'],
+        ]),
+        1,
+        defaults,
+      ),
+    ).toMatchObject({ windowsize: 44, windowAsked: 64 });
+    expect(
+      negotiate(
+        options([
+          ['blksize', '1468'],
+          ['windowsize', '8'],
+        ]),
+        1,
+        defaults,
+      ),
+    ).not.toHaveProperty('windowAsked');
+    expect(negotiate(options([['windowsize', '8']]), 1, { ...defaults, maxWindowBytes: 0 })).toMatchObject({
+      windowsize: 1,
+      reply: [['windowsize', '1']],
+    });
   });
 
   it('declines a timeout above the limit, keeping the server’s own', () => {
-    expect(negotiate(options([['timeout', '11'], ['tsize', '0']]), 9, defaults)).toEqual({ blksize: 512, windowsize: 1, timeoutMs: 1000, timeoutDeclined: 11, reply: [['tsize', '9']] });
-    expect(negotiate(options([['timeout', '10']]), 9, defaults)).toEqual({ blksize: 512, windowsize: 1, timeoutMs: 10_000, reply: [['timeout', '10']] });
+    expect(
+      negotiate(
+        options([
+          ['timeout', '11'],
+          ['tsize', '0'],
+        ]),
+        9,
+        defaults,
+      ),
+    ).toEqual({ blksize: 512, windowsize: 1, timeoutMs: 1000, timeoutDeclined: 11, reply: [['tsize', '9']] });
+    expect(negotiate(options([['timeout', '10']]), 9, defaults)).toEqual({
+      blksize: 512,
+      windowsize: 1,
+      timeoutMs: 10_000,
+      reply: [['timeout', '10']],
+    });
   });
 });

@@ -26,7 +26,9 @@ describe('listening', () => {
     await new Promise<void>((resolve) => squatter.bind(0, '127.0.0.1', () => resolve()));
     const { port } = squatter.address();
     try {
-      const error = await createTftpServer({ address: '127.0.0.1', port }).listen().catch((caught: unknown) => caught);
+      const error = await createTftpServer({ address: '127.0.0.1', port })
+        .listen()
+        .catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ImagerError);
       expect(error).toMatchObject({ code: 'ADDRESS_IN_USE', subject: `127.0.0.1:${port}` });
       expect((error as ImagerError).message).toMatch(/another program already uses UDP port \d+, probably another TFTP server \(tftpd-hpa/);
@@ -37,8 +39,13 @@ describe('listening', () => {
   });
 
   it('says the address is not this machine’s (EADDRNOTAVAIL)', async () => {
-    const error = await createTftpServer({ address: '192.0.2.77', port: 0 }).listen().catch((caught: unknown) => caught);
-    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/192\.0\.2\.77 is not an address of this machine/) });
+    const error = await createTftpServer({ address: '192.0.2.77', port: 0 })
+      .listen()
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/192\.0\.2\.77 is not an address of this machine/),
+    });
   });
 
   it.skipIf(!isRoot || unprivilegedPortStart <= 69)(

@@ -10,10 +10,20 @@ const limits = { maxBlksize: 65464, maxWindowsize: 64, defaultTimeoutMs: 1000, m
 
 describe('requests', () => {
   it('decodes name, mode and options (names lower-cased, first wins, trailing name ignored)', () => {
-    const packet = Buffer.concat([encodeRequest(1, 'Boot2.scr', 'OCTET', [['BLKSIZE', 1468], ['blksize', 512], ['tsize', 0]]), Buffer.from('orphan\0')]);
+    const packet = Buffer.concat([
+      encodeRequest(1, 'Boot2.scr', 'OCTET', [
+        ['BLKSIZE', 1468],
+        ['blksize', 512],
+        ['tsize', 0],
+      ]),
+      Buffer.from('orphan\0'),
+    ]);
     const request = decodeRequest(packet);
     expect(request).toMatchObject({ opcode: 1, file: 'Boot2.scr', mode: 'octet' });
-    expect([...request.options]).toEqual([['blksize', '1468'], ['tsize', '0']]);
+    expect([...request.options]).toEqual([
+      ['blksize', '1468'],
+      ['tsize', '0'],
+    ]);
   });
 
   it('refuses requests without terminators, a mode or a name', () => {
@@ -24,7 +34,12 @@ describe('requests', () => {
   });
 
   it('encodes OACK and ERROR, reads ACK block numbers', () => {
-    expect(encodeOack([['blksize', '1468'], ['tsize', '42']]).toString('latin1')).toBe('\0\x06blksize\x001468\0tsize\x0042\0');
+    expect(
+      encodeOack([
+        ['blksize', '1468'],
+        ['tsize', '42'],
+      ]).toString('latin1'),
+    ).toBe('\0\x06blksize\x001468\0tsize\x0042\0');
     expect(encodeError(2, 'Access violation').toString('latin1')).toBe('\0\x05\0\x02Access violation\0');
     expect(ackBlock(Buffer.from([0, 4, 0xff, 0xff]))).toBe(65535);
     expect(ackBlock(Buffer.from([0, 4, 1]))).toBeUndefined();
@@ -36,8 +51,27 @@ describe('negotiation', () => {
   const options = (entries: Array<[string, string]>) => new Map(entries);
 
   it('acknowledges what U-Boot asks, with the real size for tsize', () => {
-    const result = negotiate(options([['timeout', '5'], ['tsize', '0'], ['blksize', '1468'], ['windowsize', '8']]), 123456, limits);
-    expect(result).toEqual({ blksize: 1468, windowsize: 8, timeoutMs: 5000, reply: [['timeout', '5'], ['tsize', '123456'], ['blksize', '1468'], ['windowsize', '8']] });
+    const result = negotiate(
+      options([
+        ['timeout', '5'],
+        ['tsize', '0'],
+        ['blksize', '1468'],
+        ['windowsize', '8'],
+      ]),
+      123456,
+      limits,
+    );
+    expect(result).toEqual({
+      blksize: 1468,
+      windowsize: 8,
+      timeoutMs: 5000,
+      reply: [
+        ['timeout', '5'],
+        ['tsize', '123456'],
+        ['blksize', '1468'],
+        ['windowsize', '8'],
+      ],
+    });
   });
 
   it('clamps blksize to 8–65464 and windowsize to the server maximum; ignores invalid values', () => {

@@ -48,7 +48,13 @@ describe('text a client sends', () => {
   });
 
   it('escapes an unsupported mode, and option names and values', async () => {
-    const reply = await exchange(running.port, encodeRequest(1, 'boot2.scr', 'oct\x1b[5met', [['blk\x1bsize', '\x1b[31m1468'], ['tsize', 0]]));
+    const reply = await exchange(
+      running.port,
+      encodeRequest(1, 'boot2.scr', 'oct\x1b[5met', [
+        ['blk\x1bsize', '\x1b[31m1468'],
+        ['tsize', 0],
+      ]),
+    );
     expect(errorOf(reply)?.code).toBe(4);
     await vi.waitFor(() => expect(errors.at(-1)?.why).toBe('transfer mode "oct\\x1b[5met" is not supported (octet or netascii)'));
     expect(requests.at(-1)).toMatchObject({ mode: 'oct\\x1b[5met', options: { 'blk\\x1bsize': '\\x1b[31m1468', tsize: '0' } });
@@ -58,7 +64,9 @@ describe('text a client sends', () => {
   it('escapes the error message a client aborts with', async () => {
     const socket = dgram.createSocket('udp4');
     const aborted = new Promise<TftpErrorEvent>((resolve) => running.server.once('error', resolve));
-    socket.on('message', (_packet, rinfo) => socket.send(Buffer.from('\0\x05\0\x00\x1b[2Jgone\r\nforged\0', 'latin1'), rinfo.port, rinfo.address));
+    socket.on('message', (_packet, rinfo) =>
+      socket.send(Buffer.from('\0\x05\0\x00\x1b[2Jgone\r\nforged\0', 'latin1'), rinfo.port, rinfo.address),
+    );
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
     socket.send(encodeRequest(1, 'boot2.scr', 'octet'), running.port, '127.0.0.1');
     expect((await aborted).why).toBe('the client aborted: \\x1b[2Jgone\\x0d\\x0aforged');

@@ -3,7 +3,18 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TftpErrorEvent } from '../../../shared/api/tftp';
-import { encodeRequest, errorOf, exchange, fetchFile, lossyRelay, randomFile, startServer, tempRoot, ubootOptions, type RunningServer } from './helpers';
+import {
+  encodeRequest,
+  errorOf,
+  exchange,
+  fetchFile,
+  lossyRelay,
+  randomFile,
+  startServer,
+  tempRoot,
+  ubootOptions,
+  type RunningServer,
+} from './helpers';
 
 let root: string;
 let running: RunningServer;
@@ -44,7 +55,16 @@ describe('a lossy path (a relay that drops and duplicates packets)', () => {
   it('delivers a byte-identical file with windowsize 8, resending from the gap the client reports', async () => {
     const relay = await lossyRelay(running.port, { drop: 0.05, duplicate: 0.05, seed: 99 });
     try {
-      const result = await fetchFile({ port: relay.port, file: 'boot2.scr', options: [['blksize', 512], ['windowsize', 8]], timeoutMs: 100, retries: 50 });
+      const result = await fetchFile({
+        port: relay.port,
+        file: 'boot2.scr',
+        options: [
+          ['blksize', 512],
+          ['windowsize', 8],
+        ],
+        timeoutMs: 100,
+        retries: 50,
+      });
       expect(result.data.equals(payload)).toBe(true);
       expect(relay.dropped).toBeGreaterThan(5);
     } finally {
@@ -71,7 +91,9 @@ describe('refused requests', () => {
     const reply = await exchange(running.port, encodeRequest(2, 'boot2.scr', 'octet'));
     expect(errorOf(reply)?.code).toBe(2);
     // not errors.at(-1): an earlier test's abandoned transfer may end (timeout, no code) after this refusal was logged
-    await expect.poll(() => errors.filter((e) => e.file === 'boot2.scr' && e.code === 2)).toContainEqual(expect.objectContaining({ kind: 'error', file: 'boot2.scr', code: 2 }));
+    await expect
+      .poll(() => errors.filter((e) => e.file === 'boot2.scr' && e.code === 2))
+      .toContainEqual(expect.objectContaining({ kind: 'error', file: 'boot2.scr', code: 2 }));
     expect(fs.readFileSync(`${root}/boot2.scr`).equals(payload)).toBe(true);
   });
 
@@ -106,7 +128,13 @@ describe('refused requests', () => {
   });
 
   it('ignores runts and stray DATA/ACK/ERROR packets on the request port', async () => {
-    for (const packet of [Buffer.alloc(0), Buffer.from([0]), Buffer.from([0, 3, 0, 1, 9]), Buffer.from([0, 4, 0, 1]), Buffer.from('\0\x05\0\x01oops\0', 'latin1')]) {
+    for (const packet of [
+      Buffer.alloc(0),
+      Buffer.from([0]),
+      Buffer.from([0, 3, 0, 1, 9]),
+      Buffer.from([0, 4, 0, 1]),
+      Buffer.from('\0\x05\0\x01oops\0', 'latin1'),
+    ]) {
       expect(await exchange(running.port, packet, 150)).toBeUndefined();
     }
     await stillServes();
@@ -115,10 +143,24 @@ describe('refused requests', () => {
 
 describe('option values', () => {
   it('lowers a huge blksize to 65464, and a huge windowsize to what 64 KiB in flight allows (one block of 65464)', async () => {
-    const result = await fetchFile({ port: running.port, file: 'boot2.scr', options: [['blksize', '99999999999999999999'], ['windowsize', '4000000000']] });
+    const result = await fetchFile({
+      port: running.port,
+      file: 'boot2.scr',
+      options: [
+        ['blksize', '99999999999999999999'],
+        ['windowsize', '4000000000'],
+      ],
+    });
     expect(result.oack).toEqual({ blksize: '65464', windowsize: '1' });
     expect(result.data.equals(payload)).toBe(true);
-    const small = await fetchFile({ port: running.port, file: 'boot2.scr', options: [['windowsize', '4000000000'], ['blksize', '512']] });
+    const small = await fetchFile({
+      port: running.port,
+      file: 'boot2.scr',
+      options: [
+        ['windowsize', '4000000000'],
+        ['blksize', '512'],
+      ],
+    });
     expect(small.oack).toEqual({ windowsize: '64', blksize: '512' }); // the server's maximum windowsize
   });
 
@@ -126,20 +168,45 @@ describe('option values', () => {
     const result = await fetchFile({
       port: running.port,
       file: 'boot2.scr',
-      options: [['blksize', 4], ['timeout', 0], ['windowsize', 0], ['tsize', 'x'], ['multicast', ''], ['rollover', 1], ['blksize2', 2048], ['timeout', '300']],
+      options: [
+        ['blksize', 4],
+        ['timeout', 0],
+        ['windowsize', 0],
+        ['tsize', 'x'],
+        ['multicast', ''],
+        ['rollover', 1],
+        ['blksize2', 2048],
+        ['timeout', '300'],
+      ],
     });
     expect(result.oack).toBeUndefined();
     expect(result.data.equals(payload)).toBe(true);
   });
 
   it('takes the first of repeated options and matches names without regard to case', async () => {
-    const result = await fetchFile({ port: running.port, file: 'boot2.scr', options: [['BlkSize', 1024], ['blksize', 2048], ['TIMEOUT', 3]] });
+    const result = await fetchFile({
+      port: running.port,
+      file: 'boot2.scr',
+      options: [
+        ['BlkSize', 1024],
+        ['blksize', 2048],
+        ['TIMEOUT', 3],
+      ],
+    });
     expect(result.oack).toEqual({ blksize: '1024', timeout: '3' });
   });
 
   it('leaves tsize out in netascii mode (the size is not known before conversion)', async () => {
     fs.writeFileSync(`${root}/cmdline.txt`, 'console=hvc0\n');
-    const result = await fetchFile({ port: running.port, file: 'cmdline.txt', mode: 'NetASCII', options: [['tsize', 0], ['blksize', 1468]] });
+    const result = await fetchFile({
+      port: running.port,
+      file: 'cmdline.txt',
+      mode: 'NetASCII',
+      options: [
+        ['tsize', 0],
+        ['blksize', 1468],
+      ],
+    });
     expect(result.oack).toEqual({ blksize: '1468' });
     expect(result.data.toString('latin1')).toBe('console=hvc0\r\n');
   });

@@ -26,19 +26,46 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 const everyFile = () => [...onDisk, ...inMemory];
 
 /** Fetches every file with each option set, all at once, and returns every violation seen. */
-async function fetchAllAtOnce(port: number, optionSets: Array<StrictFetchOptions['options']>, extra: Partial<StrictFetchOptions> = {}): Promise<string[]> {
-  const fetches = optionSets.flatMap((options) => everyFile().map(([file, expected]) => strictFetch({ port, file, expected, ...(options && { options }), ...extra })));
+async function fetchAllAtOnce(
+  port: number,
+  optionSets: Array<StrictFetchOptions['options']>,
+  extra: Partial<StrictFetchOptions> = {},
+): Promise<string[]> {
+  const fetches = optionSets.flatMap((options) =>
+    everyFile().map(([file, expected]) => strictFetch({ port, file, expected, ...(options && { options }), ...extra })),
+  );
   const results = await Promise.all(fetches);
   const violations = results.flatMap((result) => result.violations);
   for (const result of results) if (result.serverPorts !== 1) violations.push(`answered from ${result.serverPorts} ports`);
   return violations;
 }
 
-const uboot: Array<[string, number]> = [['timeout', 5], ['tsize', 0], ['blksize', 1468]];
-const lockStepAndWindowed: Array<StrictFetchOptions['options']> = [uboot, [['blksize', 512]], [['tsize', 0], ['blksize', 1468], ['windowsize', 4]]];
+const uboot: Array<[string, number]> = [
+  ['timeout', 5],
+  ['tsize', 0],
+  ['blksize', 1468],
+];
+const lockStepAndWindowed: Array<StrictFetchOptions['options']> = [
+  uboot,
+  [['blksize', 512]],
+  [
+    ['tsize', 0],
+    ['blksize', 1468],
+    ['windowsize', 4],
+  ],
+];
 
 /** Options without `timeout`, so the server's short default retransmits a block the client ignored. */
-const quick: Array<StrictFetchOptions['options']> = [[['tsize', 0], ['blksize', 1468]], [['blksize', 512], ['windowsize', 3]]];
+const quick: Array<StrictFetchOptions['options']> = [
+  [
+    ['tsize', 0],
+    ['blksize', 1468],
+  ],
+  [
+    ['blksize', 512],
+    ['windowsize', 3],
+  ],
+];
 
 /** Ignores the first OACK and the first arrival of block 1, block 2 and the last block of every file, and sends each RRQ three times. */
 async function fetchWithLoss(port: number): Promise<string[]> {
@@ -50,7 +77,10 @@ async function fetchWithLoss(port: number): Promise<string[]> {
     }),
   );
   const results = await Promise.all(fetches);
-  return results.flatMap((result) => [...result.violations, ...(result.serverPorts !== 1 ? [`answered from ${result.serverPorts} ports`] : [])]);
+  return results.flatMap((result) => [
+    ...result.violations,
+    ...(result.serverPorts !== 1 ? [`answered from ${result.serverPorts} ports`] : []),
+  ]);
 }
 
 describe('the send path, in this process', () => {
@@ -80,7 +110,9 @@ describe('the send path, in this process', () => {
   it('fails the transfer with an error when the file shrinks under it, rather than ending it early', async () => {
     const expected = randomFile(root, 'shrinking.bin', 3 * 1024 * 1024 + 5);
     const cut = () => fs.truncateSync(path.join(root, 'shrinking.bin'), 1000);
-    const error = await strictFetch({ port: running.port, file: 'shrinking.bin', expected, options: uboot, onOack: cut }).catch((caught: unknown) => caught);
+    const error = await strictFetch({ port: running.port, file: 'shrinking.bin', expected, options: uboot, onOack: cut }).catch(
+      (caught: unknown) => caught,
+    );
     expect(error).toBeInstanceOf(TftpClientError);
     expect(error).toMatchObject({ code: 0, message: 'Read error' });
     expect(running.server.log.map((entry) => entry.message)).toContain(

@@ -63,7 +63,15 @@ describe('the tftp service', () => {
     cleanups.push(() => service.dispose?.());
     const port = await freePort();
     await service.tftpStart({ root, address: '127.0.0.1', port });
-    const result = await fetchFile({ port, file: 'boot2.scr', options: [['timeout', 255], ['blksize', 65464], ['windowsize', 64]] });
+    const result = await fetchFile({
+      port,
+      file: 'boot2.scr',
+      options: [
+        ['timeout', 255],
+        ['blksize', 65464],
+        ['windowsize', 64],
+      ],
+    });
     expect(result.oack).toEqual({ blksize: '65464', windowsize: '1' });
     expect(limits.map((event) => event.limit)).toEqual(['timeout', 'window']);
     expect(limits[0]).toMatchObject({ kind: 'limit', file: 'boot2.scr', client: { address: '127.0.0.1' }, suppressed: 0 });

@@ -86,7 +86,12 @@ function ubootFetch(port: number, file: string, version: '2023.01' | '2023.04', 
       }
     });
     socket.bind(0, '127.0.0.1', () => {
-      const options: Array<[string, number]> = [['timeout', TIMEOUT_S], ['tsize', 0], ['blksize', BLKSIZE], ['windowsize', WINDOW]];
+      const options: Array<[string, number]> = [
+        ['timeout', TIMEOUT_S],
+        ['tsize', 0],
+        ['blksize', BLKSIZE],
+        ['windowsize', WINDOW],
+      ];
       socket.send(encodeRequest(1, file, 'octet', options), port, '127.0.0.1');
       rearm();
     });

@@ -51,19 +51,25 @@ describe('config.txt merge', () => {
 
   it('replaces a conflicting value instead of adding a second key', () => {
     const merged = mergeConfigTxt('arm_64bit=0\nkernel=kernel8.img\nenable_uart=1\n', { consoleUart: 'mini' });
-    expect(merged.text).toBe('arm_64bit=1\nkernel=u-boot.bin\nenable_uart=1\n\n' + `${CONFIG_TXT_MARKER}\nenable_gic=1\ninit_uart_baud=115200\n`);
+    expect(merged.text).toBe(
+      'arm_64bit=1\nkernel=u-boot.bin\nenable_uart=1\n\n' + `${CONFIG_TXT_MARKER}\nenable_gic=1\ninit_uart_baud=115200\n`,
+    );
     expect(merged.diff).toContain('-arm_64bit=0\n-kernel=kernel8.img\n+arm_64bit=1\n+kernel=u-boot.bin\n');
   });
 
   it('respects sections: a [pi4] value is replaced, a [pi3] value is left alone', () => {
     const text = '[pi3]\nkernel=pi3.img\n[pi4]\nkernel=kernel8.img\nenable_uart=0\n[all]\narm_64bit=1\n';
     const merged = mergeConfigTxt(text, { consoleUart: 'mini' });
-    expect(merged.text).toBe(`[pi3]\nkernel=pi3.img\n[pi4]\nkernel=u-boot.bin\nenable_uart=1\n[all]\narm_64bit=1\n\n${CONFIG_TXT_MARKER}\nenable_gic=1\ninit_uart_baud=115200\n`);
+    expect(merged.text).toBe(
+      `[pi3]\nkernel=pi3.img\n[pi4]\nkernel=u-boot.bin\nenable_uart=1\n[all]\narm_64bit=1\n\n${CONFIG_TXT_MARKER}\nenable_gic=1\ninit_uart_baud=115200\n`,
+    );
   });
 
   it('opens an [all] section when the file ends inside a model section', () => {
     const merged = mergeConfigTxt('[pi3]\nkernel=pi3.img\n', { consoleUart: 'mini' });
-    expect(merged.text).toBe(`[pi3]\nkernel=pi3.img\n\n[all]\n${CONFIG_TXT_MARKER}\narm_64bit=1\nkernel=u-boot.bin\nenable_uart=1\nenable_gic=1\ninit_uart_baud=115200\n`);
+    expect(merged.text).toBe(
+      `[pi3]\nkernel=pi3.img\n\n[all]\n${CONFIG_TXT_MARKER}\narm_64bit=1\nkernel=u-boot.bin\nenable_uart=1\nenable_gic=1\ninit_uart_baud=115200\n`,
+    );
   });
 
   it('does not count settings under a conditional filter such as [gpio4=1]', () => {
@@ -73,8 +79,13 @@ describe('config.txt merge', () => {
   });
 
   it('adds dtoverlay=disable-bt for the PL011 console, or turns miniuart-bt into it', () => {
-    expect(mergeConfigTxt(undefined, { consoleUart: 'pl011' }).text).toContain('enable_uart=1\nenable_gic=1\ninit_uart_baud=115200\ndtoverlay=disable-bt\n');
-    const swapped = mergeConfigTxt('dtoverlay=miniuart-bt\narm_64bit=1\nkernel=u-boot.bin\nenable_uart=1\nenable_gic=1\ninit_uart_baud=115200\n', { consoleUart: 'pl011' });
+    expect(mergeConfigTxt(undefined, { consoleUart: 'pl011' }).text).toContain(
+      'enable_uart=1\nenable_gic=1\ninit_uart_baud=115200\ndtoverlay=disable-bt\n',
+    );
+    const swapped = mergeConfigTxt(
+      'dtoverlay=miniuart-bt\narm_64bit=1\nkernel=u-boot.bin\nenable_uart=1\nenable_gic=1\ninit_uart_baud=115200\n',
+      { consoleUart: 'pl011' },
+    );
     expect(swapped.text).toBe('dtoverlay=disable-bt\narm_64bit=1\nkernel=u-boot.bin\nenable_uart=1\nenable_gic=1\ninit_uart_baud=115200\n');
     const kept = mergeConfigTxt('dtoverlay=vc4-kms-v3d\ndtoverlay=disable-bt\n', { consoleUart: 'pl011' });
     expect(kept.text.match(/disable-bt/g)).toHaveLength(1);
@@ -88,7 +99,9 @@ describe('config.txt merge', () => {
 
   it('keeps CRLF line endings and a missing final newline elsewhere', () => {
     const merged = mergeConfigTxt('dtparam=audio=on\r\narm_64bit=1\r\n', { consoleUart: 'mini' });
-    expect(merged.text).toBe(`dtparam=audio=on\r\narm_64bit=1\r\n\r\n${CONFIG_TXT_MARKER}\r\nkernel=u-boot.bin\r\nenable_uart=1\r\nenable_gic=1\r\ninit_uart_baud=115200\r\n`);
+    expect(merged.text).toBe(
+      `dtparam=audio=on\r\narm_64bit=1\r\n\r\n${CONFIG_TXT_MARKER}\r\nkernel=u-boot.bin\r\nenable_uart=1\r\nenable_gic=1\r\ninit_uart_baud=115200\r\n`,
+    );
     const complete = 'arm_64bit=1\nkernel=u-boot.bin\nenable_uart=1\nenable_gic=1\ninit_uart_baud=115200';
     expect(mergeConfigTxt(complete, { consoleUart: 'mini' })).toEqual({ text: complete, diff: '', changed: false });
   });
@@ -104,7 +117,9 @@ describe('config.txt merge', () => {
   });
 
   it('sets the console rate the firmware programs the UART with, replacing an old one', () => {
-    expect(mergeConfigTxt(undefined, configTxtWantedFor({ console: { uart: 'mini', baud: 230400 } })).text).toContain('\ninit_uart_baud=230400\n');
+    expect(mergeConfigTxt(undefined, configTxtWantedFor({ console: { uart: 'mini', baud: 230400 } })).text).toContain(
+      '\ninit_uart_baud=230400\n',
+    );
     const replaced = mergeConfigTxt('init_uart_baud=9600\n', { consoleUart: 'mini', baud: 921600 });
     expect(replaced.text.match(/init_uart_baud=\d+/g)).toEqual(['init_uart_baud=921600']);
   });

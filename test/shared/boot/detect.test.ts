@@ -25,7 +25,11 @@ function makeSamples(): Record<string, string> {
   sample('hello.txt', 'hello\n');
   execFileSync('sh', ['-c', `cd ${dir} && echo hello.txt | cpio -o -H newc > initrd.cpio 2>/dev/null`]);
   sample('initrd.cpio.gz', gzipSync(readFileSync(path.join(dir, 'initrd.cpio'))));
-  execFileSync('mkimage', ['-A', 'arm64', '-T', 'kernel', '-C', 'none', '-a', '0', '-e', '0', '-d', path.join(dir, 'hello.txt'), path.join(dir, 'uImage')], { stdio: 'pipe' });
+  execFileSync(
+    'mkimage',
+    ['-A', 'arm64', '-T', 'kernel', '-C', 'none', '-a', '0', '-e', '0', '-d', path.join(dir, 'hello.txt'), path.join(dir, 'uImage')],
+    { stdio: 'pipe' },
+  );
   return {
     image: sample('Image', image),
     dtb: path.join(dir, 'tree.dtb'),
@@ -33,7 +37,10 @@ function makeSamples(): Record<string, string> {
     gzip: path.join(dir, 'initrd.cpio.gz'),
     text: path.join(dir, 'hello.txt'),
     utf8: sample('utf8.txt', 'grüße\n'),
-    data: sample('random.bin', Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)),
+    data: sample(
+      'random.bin',
+      Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251),
+    ),
     empty: sample('empty', ''),
     uimage: path.join(dir, 'uImage'),
     elf: process.execPath,
@@ -62,11 +69,24 @@ describe('file type recognition', () => {
   });
 
   it('recognises gzip, cpio, device trees and U-Boot images by their magic', () => {
-    const kinds = Object.fromEntries(Object.entries(samples).map(([name, file]) => {
-      const bytes = readFileSync(file);
-      return [name, detectFile(bytes.subarray(0, 65536), bytes.length).kind];
-    }));
-    expect(kinds).toEqual({ image: 'arm64-image', dtb: 'dtb', cpio: 'cpio', gzip: 'gzip', text: 'text', utf8: 'text', data: 'data', empty: 'empty', uimage: 'uimage', elf: 'elf' });
+    const kinds = Object.fromEntries(
+      Object.entries(samples).map(([name, file]) => {
+        const bytes = readFileSync(file);
+        return [name, detectFile(bytes.subarray(0, 65536), bytes.length).kind];
+      }),
+    );
+    expect(kinds).toEqual({
+      image: 'arm64-image',
+      dtb: 'dtb',
+      cpio: 'cpio',
+      gzip: 'gzip',
+      text: 'text',
+      utf8: 'text',
+      data: 'data',
+      empty: 'empty',
+      uimage: 'uimage',
+      elf: 'elf',
+    });
   });
 
   it('finds the Linux version banner and its major.minor', () => {

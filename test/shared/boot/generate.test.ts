@@ -24,18 +24,26 @@ describe('generateBootFiles', () => {
     expect(files['boot.scr']!.destination).toBe('boot-partition');
     expect(files['boot2.scr']!.destination).toBe('tftp-root');
     expect(files['boot.source']!.preview).toBe(
-      'setenv serverip 192.168.1.10\nsetenv ipaddr 192.168.1.50\nsetenv netmask 255.255.255.0\n'
-      + 'setenv tftpblocksize 1468\nsetenv tftpwindowsize 16\nsetenv tftptimeout 1000\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n',
+      'setenv serverip 192.168.1.10\nsetenv ipaddr 192.168.1.50\nsetenv netmask 255.255.255.0\n' +
+        'setenv tftpblocksize 1468\nsetenv tftpwindowsize 16\nsetenv tftptimeout 1000\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n',
     );
     const stage1 = readScriptImage(files['boot.scr']!.bytes);
     expect([stage1.loadAddress, stage1.timestamp]).toEqual([0x2400000, 1_700_000_000]);
     expect(readScriptImage(files['boot2.scr']!.bytes)).toMatchObject({ loadAddress: 0xc00000, source: files['boot2.source']!.preview });
     expect(files['config.txt']!.preview).toContain('kernel=u-boot.bin\nenable_uart=1\n');
     expect(result.memoryMap.map((e) => e.role)).toEqual(['dom0-kernel', 'dom0-ramdisk', 'xen', 'device-tree']);
-    expect(result.components).toEqual(expect.arrayContaining([
-      { role: 'xen', field: '$.xen.binary', source: 'xen-4.17-arm64', target: 'xen-4.17-arm64', destination: 'tftp-root' },
-      { role: 'u-boot', field: '$.ubootBinary', source: '/usr/lib/u-boot/rpi_4/u-boot.bin', target: 'u-boot.bin', destination: 'boot-partition' },
-    ]));
+    expect(result.components).toEqual(
+      expect.arrayContaining([
+        { role: 'xen', field: '$.xen.binary', source: 'xen-4.17-arm64', target: 'xen-4.17-arm64', destination: 'tftp-root' },
+        {
+          role: 'u-boot',
+          field: '$.ubootBinary',
+          source: '/usr/lib/u-boot/rpi_4/u-boot.bin',
+          target: 'u-boot.bin',
+          destination: 'boot-partition',
+        },
+      ]),
+    );
   });
 
   it('asks U-Boot for windows of 16 and 1468-byte blocks from the built-in server, lock-step from another one', () => {
@@ -44,7 +52,9 @@ describe('generateBootFiles', () => {
       if (tftp) profile.boot.tftp = tftp;
       return byName(generateBootFiles(profile, components, { timestamp: 0 }).files)['boot.source']!.preview;
     };
-    expect(stage1Of(undefined)).toContain('setenv tftpblocksize 1468\nsetenv tftpwindowsize 16\nsetenv tftptimeout 1000\ntftpb 0xC00000 boot2.scr\n');
+    expect(stage1Of(undefined)).toContain(
+      'setenv tftpblocksize 1468\nsetenv tftpwindowsize 16\nsetenv tftptimeout 1000\ntftpb 0xC00000 boot2.scr\n',
+    );
     expect(stage1Of({ server: 'built-in', windowsize: 1 })).toContain('setenv tftpwindowsize 1\nsetenv tftptimeout 1000\n');
     // another server: U-Boot's own defaults (1468, lock-step), unless the profile names a value
     expect(stage1Of({ server: 'external' })).not.toMatch(/tftpwindowsize|tftpblocksize|tftptimeout/);
@@ -54,7 +64,7 @@ describe('generateBootFiles', () => {
     expect(byName(generateBootFiles(sdOnly, components, { timestamp: 0 }).files)['boot.source']!.preview).not.toContain('tftp');
   });
 
-  it('places the files after a gzip\'d Dom0 kernel by its compressed size (Xen decompresses it elsewhere)', () => {
+  it("places the files after a gzip'd Dom0 kernel by its compressed size (Xen decompresses it elsewhere)", () => {
     const profile = defaultProfile('rpi4');
     profile.dom0!.kernel = 'vmlinuz.gz';
     const compressed = gzipped('vmlinuz.gz', 9_000_000, arm64Head(40_000_000));
@@ -68,9 +78,17 @@ describe('generateBootFiles', () => {
   it('builds the Xen command line from the console and Dom0 settings', () => {
     const p = defaultProfile('rpi4');
     expect(xenCommandLineFor(p)).toBe('console=dtuart dtuart=/soc/serial@7e215040 dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native');
-    expect(xenCommandLineFor(p, { series: '4.19', schedulers: ['credit2', 'null'] })).toBe('console=dtuart dtuart=/soc/serial@7e215040 dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null');
-    const debug: Profile = { ...p, console: { ...p.console, uart: 'pl011', syncConsole: true, logLevel: 'all', guestLogLevel: 'all' }, xen: { ...p.xen, extraArgs: 'iommu=no' } };
-    expect(xenCommandLineFor(debug)).toBe('console=dtuart dtuart=/soc/serial@7e201000 sync_console dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native loglvl=all guest_loglvl=all iommu=no');
+    expect(xenCommandLineFor(p, { series: '4.19', schedulers: ['credit2', 'null'] })).toBe(
+      'console=dtuart dtuart=/soc/serial@7e215040 dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null',
+    );
+    const debug: Profile = {
+      ...p,
+      console: { ...p.console, uart: 'pl011', syncConsole: true, logLevel: 'all', guestLogLevel: 'all' },
+      xen: { ...p.xen, extraArgs: 'iommu=no' },
+    };
+    expect(xenCommandLineFor(debug)).toBe(
+      'console=dtuart dtuart=/soc/serial@7e201000 sync_console dom0_mem=1024M dom0_max_vcpus=1 bootscrub=0 vwfi=native loglvl=all guest_loglvl=all iommu=no',
+    );
     expect(byName(generateBootFiles(debug, components, { timestamp: 0 }).files)['config.txt']!.preview).toContain('dtoverlay=disable-bt');
     expect(xenCommandLineFor(defaultProfile('qemu-virt'))).toContain('dtuart=/pl011@9000000');
   });
@@ -87,7 +105,11 @@ describe('generateBootFiles', () => {
 
   it('puts everything on the card in SD-only mode, loading from the card U-Boot found boot.scr on', () => {
     const p = defaultProfile('rpi4');
-    const sd: Profile = { ...p, boot: { ...p.boot, mode: 'sd', network: undefined }, dom0: { ...p.dom0!, ramdisk: undefined, rootOnCard: true } };
+    const sd: Profile = {
+      ...p,
+      boot: { ...p.boot, mode: 'sd', network: undefined },
+      dom0: { ...p.dom0!, ramdisk: undefined, rootOnCard: true },
+    };
     const result = generateBootFiles(sd, components, { timestamp: 0 });
     const files = byName(result.files);
     // upstream's tree makes the SD slot U-Boot's mmc 1, Raspberry Pi OS's mmc 0: distro boot's devnum says which
@@ -98,20 +120,32 @@ describe('generateBootFiles', () => {
 
   it('roots Dom0 on the card as upstream Linux names the Pi 4 SD slot, and waits for it (rootwait)', () => {
     const p = defaultProfile('rpi4');
-    const sd: Profile = { ...p, boot: { ...p.boot, mode: 'sd', network: undefined }, dom0: { ...p.dom0!, ramdisk: undefined, rootOnCard: true } };
+    const sd: Profile = {
+      ...p,
+      boot: { ...p.boot, mode: 'sd', network: undefined },
+      dom0: { ...p.dom0!, ramdisk: undefined, rootOnCard: true },
+    };
     expect(generateBootFiles(sd, components, { timestamp: 0 }).stage2.dom0CommandLine).toMatch(/ root=\/dev\/mmcblk1p2 rootwait$/);
     expect(dom0CommandLineFor(sd)).toMatch(/ root=\/dev\/mmcblk1p2 rootwait$/);
     const tftpRoot = generateBootFiles({ ...p, dom0: { ...p.dom0!, rootOnCard: true } }, components, { timestamp: 0 });
     expect(tftpRoot.stage2.dom0CommandLine).toMatch(/ root=\/dev\/mmcblk1p2 rootwait$/);
     // the user's own root= stays, and still gets rootwait; a rootwait already there is not doubled
-    const own = generateBootFiles({ ...sd, dom0: { ...sd.dom0!, commandLine: 'console=hvc0 root=PARTUUID=1234abcd-02' } }, components, { timestamp: 0 });
+    const own = generateBootFiles({ ...sd, dom0: { ...sd.dom0!, commandLine: 'console=hvc0 root=PARTUUID=1234abcd-02' } }, components, {
+      timestamp: 0,
+    });
     expect(own.stage2.dom0CommandLine).toBe('console=hvc0 root=PARTUUID=1234abcd-02 rootwait');
-    const waiting = generateBootFiles({ ...sd, dom0: { ...sd.dom0!, commandLine: 'console=hvc0 root=/dev/mmcblk1p2 rootwait=5' } }, components, { timestamp: 0 });
+    const waiting = generateBootFiles(
+      { ...sd, dom0: { ...sd.dom0!, commandLine: 'console=hvc0 root=/dev/mmcblk1p2 rootwait=5' } },
+      components,
+      { timestamp: 0 },
+    );
     expect(waiting.stage2.dom0CommandLine).toBe('console=hvc0 root=/dev/mmcblk1p2 rootwait=5');
     // a ramdisk root needs no waiting
     expect(generateBootFiles(p, components, { timestamp: 0 }).stage2.dom0CommandLine).not.toContain('rootwait');
     const q = defaultProfile('qemu-virt');
-    expect(generateBootFiles({ ...q, dom0: { ...q.dom0!, rootOnCard: true } }, components, { timestamp: 0 }).stage2.dom0CommandLine).toMatch(/root=\/dev\/vda2 rootwait$/);
+    expect(
+      generateBootFiles({ ...q, dom0: { ...q.dom0!, rootOnCard: true } }, components, { timestamp: 0 }).stage2.dom0CommandLine,
+    ).toMatch(/root=\/dev\/vda2 rootwait$/);
   });
 
   it('names the UART for Xen by its device-tree path, which holds when a tree swaps serial0 and serial1', () => {
@@ -131,13 +165,17 @@ describe('generateBootFiles', () => {
     expect(files['boot2.source']!.preview).not.toMatch(/dtuart=\S+:|115200|230400/);
     // and the files agree whatever the rate: config.txt names exactly the profile's
     for (const baud of [9600, 115200, 921600]) {
-      const preview = byName(generateBootFiles({ ...p, console: { ...p.console, baud } }, components, { timestamp: 0 }).files)['config.txt']!.preview;
+      const preview = byName(generateBootFiles({ ...p, console: { ...p.console, baud } }, components, { timestamp: 0 }).files)[
+        'config.txt'
+      ]!.preview;
       expect(preview.match(/init_uart_baud=(\d+)/g)).toEqual([`init_uart_baud=${baud}`]);
     }
   });
 
   it('writes enable_gic=1 into the Pi 4 config.txt: Xen drives only the GIC-400', () => {
-    expect(byName(generateBootFiles(defaultProfile('rpi4'), components, { timestamp: 0 }).files)['config.txt']!.preview).toContain('\nenable_gic=1\n');
+    expect(byName(generateBootFiles(defaultProfile('rpi4'), components, { timestamp: 0 }).files)['config.txt']!.preview).toContain(
+      '\nenable_gic=1\n',
+    );
   });
 
   it('recognises Xen for arm64 by its Image header, EFI stub or not, and keeps its BSS clear of the device tree', () => {
@@ -150,7 +188,7 @@ describe('generateBootFiles', () => {
     expect(result.memoryMap.find((e) => e.role === 'device-tree')!.address).toBe(xen.address + 0x400000); // 3.05 MiB rounds up to 4
   });
 
-  it('boots with the firmware\'s own device tree when asked: copied from ${fdt_addr} into the last slot, no tree file copied', () => {
+  it("boots with the firmware's own device tree when asked: copied from ${fdt_addr} into the last slot, no tree file copied", () => {
     const p: Profile = { ...defaultProfile('rpi4'), deviceTreeSource: 'firmware' };
     const result = generateBootFiles(p, components, { timestamp: 0 });
     const text = result.stage2.text;
@@ -172,7 +210,11 @@ describe('generateBootFiles', () => {
   });
 
   it('warns about an old Dom0 kernel read from the Image', () => {
-    const result = generateBootFiles(defaultProfile('rpi4'), { ...components, vmlinuz: { ...components.vmlinuz!, linuxVersion: '5.4.0' } }, { timestamp: 0 });
+    const result = generateBootFiles(
+      defaultProfile('rpi4'),
+      { ...components, vmlinuz: { ...components.vmlinuz!, linuxVersion: '5.4.0' } },
+      { timestamp: 0 },
+    );
     expect(result.warnings[0]).toMatch(/older than 5\.9/);
   });
 });

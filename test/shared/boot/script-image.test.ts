@@ -17,10 +17,14 @@ function mkimage(source: Uint8Array, load: number, name: string | undefined, epo
   const out = path.join(dir, 'out.scr');
   writeFileSync(src, source);
   const hex = `0x${load.toString(16)}`;
-  execFileSync('mkimage', ['-A', 'arm64', '-T', 'script', '-C', 'none', '-a', hex, '-e', hex, ...(name !== undefined ? ['-n', name] : []), '-d', src, out], {
-    env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
-    stdio: 'pipe',
-  });
+  execFileSync(
+    'mkimage',
+    ['-A', 'arm64', '-T', 'script', '-C', 'none', '-a', hex, '-e', hex, ...(name !== undefined ? ['-n', name] : []), '-d', src, out],
+    {
+      env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
+      stdio: 'pipe',
+    },
+  );
   return readFileSync(out);
 }
 
@@ -63,9 +67,23 @@ describe('U-Boot script image', () => {
   });
 
   it('reads back the source, name, addresses and timestamp', () => {
-    const image = writeScriptImage('booti 0x2800000 - 0x2A00000\n', { loadAddress: 0xc00000, entryPoint: 0xc00040, name: 'boot2', timestamp: 42 });
+    const image = writeScriptImage('booti 0x2800000 - 0x2A00000\n', {
+      loadAddress: 0xc00000,
+      entryPoint: 0xc00040,
+      name: 'boot2',
+      timestamp: 42,
+    });
     const read = readScriptImage(image);
-    expect(read).toMatchObject({ source: 'booti 0x2800000 - 0x2A00000\n', loadAddress: 0xc00000, entryPoint: 0xc00040, name: 'boot2', timestamp: 42, type: 6, arch: 22, os: 5 });
+    expect(read).toMatchObject({
+      source: 'booti 0x2800000 - 0x2A00000\n',
+      loadAddress: 0xc00000,
+      entryPoint: 0xc00040,
+      name: 'boot2',
+      timestamp: 42,
+      type: 6,
+      arch: 22,
+      os: 5,
+    });
     expect(read.imageSize).toBe(image.length);
   });
 
@@ -92,7 +110,11 @@ describe('U-Boot script image', () => {
     expect(codeOf(good.subarray(0, 10))).toMatch(/shorter than a U-Boot image header/);
     const kernelImage = path.join(dir, 'kernel.img');
     writeFileSync(path.join(dir, 'k.bin'), 'not a kernel');
-    execFileSync('mkimage', ['-A', 'arm64', '-T', 'kernel', '-C', 'none', '-a', '0', '-e', '0', '-d', path.join(dir, 'k.bin'), kernelImage], { stdio: 'pipe' });
+    execFileSync(
+      'mkimage',
+      ['-A', 'arm64', '-T', 'kernel', '-C', 'none', '-a', '0', '-e', '0', '-d', path.join(dir, 'k.bin'), kernelImage],
+      { stdio: 'pipe' },
+    );
     expect(codeOf(readFileSync(kernelImage))).toMatch(/not a script/);
   });
 

@@ -15,31 +15,49 @@ describe('stage 1', () => {
   });
 
   it('adds netmask and gateway when given', () => {
-    const text = stage1Script({ ...base, mode: 'tftp', network: { method: 'static', serverIp: '10.0.0.1', boardIp: '10.0.1.2', netmask: '255.255.0.0', gateway: '10.0.0.254' } });
-    expect(text).toBe('setenv serverip 10.0.0.1\nsetenv ipaddr 10.0.1.2\nsetenv netmask 255.255.0.0\nsetenv gatewayip 10.0.0.254\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n');
+    const text = stage1Script({
+      ...base,
+      mode: 'tftp',
+      network: { method: 'static', serverIp: '10.0.0.1', boardIp: '10.0.1.2', netmask: '255.255.0.0', gateway: '10.0.0.254' },
+    });
+    expect(text).toBe(
+      'setenv serverip 10.0.0.1\nsetenv ipaddr 10.0.1.2\nsetenv netmask 255.255.0.0\nsetenv gatewayip 10.0.0.254\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n',
+    );
   });
 
   it('uses DHCP without autoload, then the TFTP server set by hand', () => {
     expect(stage1Script({ ...base, mode: 'tftp', network: { method: 'dhcp', serverIp: '192.168.1.10' } })).toBe(
       'setenv autoload no\ndhcp\nsetenv serverip 192.168.1.10\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n',
     );
-    expect(stage1Script({ ...base, mode: 'tftp', network: { method: 'dhcp' } })).toBe('setenv autoload no\ndhcp\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n');
+    expect(stage1Script({ ...base, mode: 'tftp', network: { method: 'dhcp' } })).toBe(
+      'setenv autoload no\ndhcp\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n',
+    );
   });
 
-  it('sets U-Boot\'s TFTP windowsize and block size before the first TFTP load, so every later load uses them', () => {
+  it("sets U-Boot's TFTP windowsize and block size before the first TFTP load, so every later load uses them", () => {
     const text = stage1Script({ ...base, mode: 'tftp', network: { method: 'dhcp' }, tftp: { windowsize: 16, blocksize: 1468 } });
-    expect(text).toBe('setenv autoload no\ndhcp\nsetenv tftpblocksize 1468\nsetenv tftpwindowsize 16\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n');
+    expect(text).toBe(
+      'setenv autoload no\ndhcp\nsetenv tftpblocksize 1468\nsetenv tftpwindowsize 16\ntftpb 0xC00000 boot2.scr\nsource 0xC00000\n',
+    );
     expect(stage1Script({ ...base, mode: 'tftp', network: { method: 'dhcp' }, tftp: {} })).not.toContain('tftpwindowsize');
     expect(stage1Script({ ...base, mode: 'sd', tftp: { windowsize: 16 } })).not.toContain('tftpwindowsize');
   });
 
   it('loads stage 2 from the card in SD-only mode', () => {
-    expect(stage1Script({ ...base, mode: 'sd', sdLoadCommand: rpi4.sdLoadCommand })).toBe('load mmc ${devnum}:1 0xC00000 boot2.scr\nsource 0xC00000\n');
+    expect(stage1Script({ ...base, mode: 'sd', sdLoadCommand: rpi4.sdLoadCommand })).toBe(
+      'load mmc ${devnum}:1 0xC00000 boot2.scr\nsource 0xC00000\n',
+    );
   });
 
   it('works with the QEMU board addresses and its broadcast server address', () => {
     const q = boards['qemu-virt'];
-    const text = stage1Script({ mode: 'tftp', network: { method: 'static', serverIp: q.defaultServerIp!, boardIp: '10.0.2.15' }, stage2Address: q.stage2Address, stage1Address: q.scriptAddress, stage2Name: 'boot2.scr' });
+    const text = stage1Script({
+      mode: 'tftp',
+      network: { method: 'static', serverIp: q.defaultServerIp!, boardIp: '10.0.2.15' },
+      stage2Address: q.stage2Address,
+      stage1Address: q.scriptAddress,
+      stage2Name: 'boot2.scr',
+    });
     expect(text).toContain('tftpb 0x40C00000 boot2.scr\nsource 0x40C00000\n');
   });
 

@@ -84,7 +84,7 @@ describe('stage 2 (ImageBuilder 2023.2, non-FIT)', () => {
     expect(result.text).toContain('fdt set /chosen/dom0 reg <0x0 0xE00000 0x0 0x300000 >');
   });
 
-  it('accepts an exact memory fit and refuses one byte more with ImageBuilder\'s exit status', () => {
+  it("accepts an exact memory fit and refuses one byte more with ImageBuilder's exit status", () => {
     const base = workedExample(); // the DTB ends below 0x2C00000; the check keeps 2 MiB spare after it
     expect(() => generateStage2({ ...base, memoryEnd: 0x2e00000 })).not.toThrow();
     const error = failure({ ...base, memoryEnd: 0x2e00000 - 1 });
@@ -93,10 +93,16 @@ describe('stage 2 (ImageBuilder 2023.2, non-FIT)', () => {
   });
 
   it('counts a gzip ramdisk by its compressed size and checks the cpio inside', () => {
-    const result = generateStage2({ ...workedExample(), dom0: { kernel: kernel('Image', MiB), ramdisk: gzipped('initrd.cpio.gz', 777, cpioHead()) } });
+    const result = generateStage2({
+      ...workedExample(),
+      dom0: { kernel: kernel('Image', MiB), ramdisk: gzipped('initrd.cpio.gz', 777, cpioHead()) },
+    });
     expect(result.memoryMap[1]).toMatchObject({ role: 'dom0-ramdisk', size: 777 });
     expect(result.text).toContain('reg <0x0 0x1000000 0x0 0x309 >');
-    const wrong = failure({ ...workedExample(), dom0: { kernel: kernel('Image', MiB), ramdisk: gzipped('initrd.gz', 777, new TextEncoder().encode('hello')) } });
+    const wrong = failure({
+      ...workedExample(),
+      dom0: { kernel: kernel('Image', MiB), ramdisk: gzipped('initrd.gz', 777, new TextEncoder().encode('hello')) },
+    });
     expect(wrong.code).toBe('WRONG_FILE_TYPE');
     expect(wrong.details?.imageBuilderMessage).toBe('Wrong file type initrd.gz. It should be cpio archive, exiting.');
   });
@@ -106,7 +112,9 @@ describe('stage 2 (ImageBuilder 2023.2, non-FIT)', () => {
       'Wrong file type xen. It should be executable\\|data, exiting.',
     );
     expect(failure({ ...workedExample(), deviceTree: text('board.dtb', 'not a tree\n') }).subject).toBe('device-tree');
-    expect(failure({ ...workedExample(), dom0: { kernel: kernel('Image', MiB), ramdisk: kernel('initrd', MiB) } }).subject).toBe('dom0-ramdisk');
+    expect(failure({ ...workedExample(), dom0: { kernel: kernel('Image', MiB), ramdisk: kernel('initrd', MiB) } }).subject).toBe(
+      'dom0-ramdisk',
+    );
     expect(() => generateStage2({ ...workedExample(), xen: data('xen', 900_000), deviceTree: data('x.dtb', 100) })).not.toThrow();
   });
 
@@ -120,7 +128,14 @@ describe('stage 2 (ImageBuilder 2023.2, non-FIT)', () => {
       ...workedExample(),
       dom0: { kernel: kernel('Image', MiB) },
       domUs: [
-        { kernel: kernel('domU0/Image', MiB), ramdisk: cpio('domU0/rootfs.cpio', 1000), passthroughDtb: dtb('domU0/pass.dtb', 300), memoryMb: 256, vcpus: 2, commandLine: 'console=ttyAMA0 root=/dev/ram0' },
+        {
+          kernel: kernel('domU0/Image', MiB),
+          ramdisk: cpio('domU0/rootfs.cpio', 1000),
+          passthroughDtb: dtb('domU0/pass.dtb', 300),
+          memoryMb: 256,
+          vcpus: 2,
+          commandLine: 'console=ttyAMA0 root=/dev/ram0',
+        },
         { kernel: kernel('domU1/Image', MiB), staticMemory: [{ base: 0x30000000, size: 0x10000000 }], colors: '4-7', viommu: true },
       ],
     });
@@ -198,9 +213,13 @@ describe('stage 2 (ImageBuilder 2023.2, non-FIT)', () => {
 
   it('writes the default Xen command line with its three optional words (trailing spaces when empty)', () => {
     const result = generateStage2({ ...workedExample(), xenCommandLine: undefined });
-    expect(result.text).toContain('xen,xen-bootargs "console=dtuart dtuart=serial0 dom0_mem=1500M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null   "');
+    expect(result.text).toContain(
+      'xen,xen-bootargs "console=dtuart dtuart=serial0 dom0_mem=1500M dom0_max_vcpus=1 bootscrub=0 vwfi=native sched=null   "',
+    );
     const sized = generateStage2({ ...workedExample(), xenCommandLine: '', dom0MemoryMb: 800, dom0Vcpus: 2, dom0Colors: '1-3' });
-    expect(sized.xenCommandLine).toBe('console=dtuart dtuart=serial0 dom0_mem=800M dom0_max_vcpus=2 bootscrub=0 vwfi=native sched=null  dom0_colors=1-3 ');
+    expect(sized.xenCommandLine).toBe(
+      'console=dtuart dtuart=serial0 dom0_mem=800M dom0_max_vcpus=2 bootscrub=0 vwfi=native sched=null  dom0_colors=1-3 ',
+    );
   });
 
   it('applies the root= rules to the Dom0 command line', () => {
@@ -208,11 +227,15 @@ describe('stage 2 (ImageBuilder 2023.2, non-FIT)', () => {
       generateStage2({ ...workedExample(), loadCommand, dom0: { kernel: kernel('Image', MiB), ...dom0 } }).dom0CommandLine;
     expect(cmd({ commandLine: 'console=hvc0 root=/dev/sda1' })).toBe('console=hvc0 root=/dev/sda1');
     expect(cmd({ commandLine: 'console=hvc0' })).toBe('console=hvc0 root=/dev/ram0');
-    expect(cmd({ rootfsOnDisk: true }, 'load mmc 0:1')).toBe('console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused root=/dev/mmcblk0p2');
+    expect(cmd({ rootfsOnDisk: true }, 'load mmc 0:1')).toBe(
+      'console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused root=/dev/mmcblk0p2',
+    );
     expect(cmd({ rootfsOnDisk: true }, 'load scsi 1:2')).toBe('console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused root=/dev/sdb3');
     expect(failure({ ...workedExample(), dom0: { kernel: kernel('Image', MiB), rootfsOnDisk: true } }).code).toBe('ROOT_DEVICE_UNKNOWN');
-    expect(failure({ ...workedExample(), loadCommand: 'fatload usb 0:1', dom0: { kernel: kernel('Image', MiB), rootfsOnDisk: true } }).details?.imageBuilderMessage)
-      .toBe('Only mmc and scsi are supported for automatically setting the root partition.');
+    expect(
+      failure({ ...workedExample(), loadCommand: 'fatload usb 0:1', dom0: { kernel: kernel('Image', MiB), rootfsOnDisk: true } }).details
+        ?.imageBuilderMessage,
+    ).toBe('Only mmc and scsi are supported for automatically setting the root partition.');
   });
 
   it('loads overlays after Xen and applies them right after the resize', () => {
@@ -241,9 +264,13 @@ describe('stage 2 (ImageBuilder 2023.2, non-FIT)', () => {
 
   it('appends extra commands before the boot line, and with BOOT_CMD none stores the addresses instead', () => {
     const extra = generateStage2({ ...workedExample(), extraCommands: 'echo hello\nsetenv bootdelay 0\n' });
-    expect(extra.text.endsWith('setenv fdt_high 0xffffffffffffffff\necho hello\nsetenv bootdelay 0\nbooti 0x2800000 - 0x2A00000\n')).toBe(true);
+    expect(extra.text.endsWith('setenv fdt_high 0xffffffffffffffff\necho hello\nsetenv bootdelay 0\nbooti 0x2800000 - 0x2A00000\n')).toBe(
+      true,
+    );
     const none = generateStage2({ ...workedExample(), bootCommand: 'none' });
-    expect(none.text.endsWith('setenv fdt_high 0xffffffffffffffff\nsetenv host_kernel_addr 0x2800000\nsetenv host_fdt_addr 0x2A00000\n')).toBe(true);
+    expect(
+      none.text.endsWith('setenv fdt_high 0xffffffffffffffff\nsetenv host_kernel_addr 0x2800000\nsetenv host_fdt_addr 0x2A00000\n'),
+    ).toBe(true);
   });
 
   it('marks passthrough nodes, skips NOBOOT DomUs silently and rootfs DomUs with a notice', () => {
@@ -255,7 +282,9 @@ describe('stage 2 (ImageBuilder 2023.2, non-FIT)', () => {
         { kernel: kernel('c', MiB) },
       ],
     });
-    expect(result.text).toContain('fdt set /soc/serial@7e201000 xen,passthrough\nfdt set /soc/spi@7e204000 xen,passthrough\nfdt mknod /chosen domU2\n');
+    expect(result.text).toContain(
+      'fdt set /soc/serial@7e201000 xen,passthrough\nfdt set /soc/spi@7e204000 xen,passthrough\nfdt mknod /chosen domU2\n',
+    );
     expect(result.text).not.toContain('domU0');
     expect(result.text).not.toContain('tftpb 0x2200000 a');
     expect(result.notices).toEqual(['Skipping DomU[1]: cannot handle non-ramdisk rootfs for dom0less VMs.']);

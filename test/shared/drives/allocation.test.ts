@@ -50,7 +50,16 @@ describe('the used-blocks map', () => {
     const blockSize = 1024 << superblock.getUint32(0x18, true);
     const descriptors = layout.root.offset + (superblock.getUint32(0x14, true) + 1) * blockSize;
     const firstBitmap = layout.root.offset + new DataView(bytes.buffer, bytes.byteOffset + descriptors, 4).getUint32(0, true) * blockSize;
-    const points = [MiB, firstBitmap, firstBitmap + 100, layout.boot.offset + 64 * 1024, layout.boot.offset + layout.boot.size / 2, layout.root.offset + 1024, layout.root.offset + 2 * MiB, bytes.length - MiB];
+    const points = [
+      MiB,
+      firstBitmap,
+      firstBitmap + 100,
+      layout.boot.offset + 64 * 1024,
+      layout.boot.offset + layout.boot.size / 2,
+      layout.root.offset + 1024,
+      layout.root.offset + 2 * MiB,
+      bytes.length - MiB,
+    ];
     for (const available of points) {
       const partial = usedRanges(prefixReader(available), bytes.length);
       expect({ available, covers: covers(partial.ranges, final) }).toEqual({ available, covers: true });

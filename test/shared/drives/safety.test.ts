@@ -1,6 +1,15 @@
 // Drive safety rules: every drive row gets the right statuses, and a system drive is never written without the typed name.
 import { describe, expect, it } from 'vitest';
-import { assertDriveWritable, driveStatuses, isPathOnMountpoint, isShownByDefault, LARGE_DRIVE_BYTES, sourceDrive, unconfirmedStatuses, writeBlockers } from '../../../shared/drives/safety';
+import {
+  assertDriveWritable,
+  driveStatuses,
+  isPathOnMountpoint,
+  isShownByDefault,
+  LARGE_DRIVE_BYTES,
+  sourceDrive,
+  unconfirmedStatuses,
+  writeBlockers,
+} from '../../../shared/drives/safety';
 import { driveShortName, formatDriveSize, type DriveInfo } from '../../../shared/drives/types';
 import { ImagerError } from '../../../shared/errors';
 
@@ -58,7 +67,9 @@ describe('drive statuses', () => {
   });
 
   it('warns when the size is unknown', () => {
-    expect(driveStatuses(drive({ size: null }), { imageSize: 1e9 })).toEqual([expect.objectContaining({ code: 'size-unknown', severity: 'warning', override: 'none' })]);
+    expect(driveStatuses(drive({ size: null }), { imageSize: 1e9 })).toEqual([
+      expect.objectContaining({ code: 'size-unknown', severity: 'warning', override: 'none' }),
+    ]);
   });
 
   it('marks the drive that holds the source image, by the longest mountpoint', () => {
@@ -116,14 +127,18 @@ describe('write confirmation', () => {
     expect(writeBlockers(large, {}).map((s) => s.code)).toEqual(['large']);
     expect(writeBlockers(large, {}, { largeDrive: true })).toEqual([]);
     const small = drive({ size: 1e9, isSystem: true });
-    expect(writeBlockers(small, { imageSize: 2e9 }, { systemDriveName: 'sdb', largeDrive: true }).map((s) => s.code)).toEqual(['too-small']);
+    expect(writeBlockers(small, { imageSize: 2e9 }, { systemDriveName: 'sdb', largeDrive: true }).map((s) => s.code)).toEqual([
+      'too-small',
+    ]);
   });
 
   it('lifts the statuses a drive list showed by the same rule the writer applies', () => {
     const shown = driveStatuses(drive({ device: '/dev/sdb', isSystem: true, size: 1e12 }));
     expect(unconfirmedStatuses({ device: '/dev/sdb' }, shown, { systemDriveName: 'sdb' }).map((s) => s.code)).toEqual(['large']);
     expect(unconfirmedStatuses({ device: '/dev/sdb' }, shown, { systemDriveName: ' /dev/sdb ', largeDrive: true })).toEqual([]);
-    expect(unconfirmedStatuses({ device: '/dev/sdb' }, shown, { systemDriveName: 'sda', largeDrive: true }).map((s) => s.code)).toEqual(['system']);
+    expect(unconfirmedStatuses({ device: '/dev/sdb' }, shown, { systemDriveName: 'sda', largeDrive: true }).map((s) => s.code)).toEqual([
+      'system',
+    ]);
   });
 });
 

@@ -20,13 +20,33 @@ describe('trimming a dumped device tree', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtb-'));
     try {
       const raw = path.join(dir, 'raw.dtb');
-      execFileSync(qemu!, ['-machine', `virt,virtualization=on,gic-version=3,dumpdtb=${raw}`, '-cpu', 'cortex-a57', '-smp', '2', '-m', '2048', '-display', 'none', '-nic', 'none', '-bios', uboot!], { stdio: 'ignore' });
+      execFileSync(
+        qemu!,
+        [
+          '-machine',
+          `virt,virtualization=on,gic-version=3,dumpdtb=${raw}`,
+          '-cpu',
+          'cortex-a57',
+          '-smp',
+          '2',
+          '-m',
+          '2048',
+          '-display',
+          'none',
+          '-nic',
+          'none',
+          '-bios',
+          uboot!,
+        ],
+        { stdio: 'ignore' },
+      );
       const blob = new Uint8Array(fs.readFileSync(raw));
       const trimmed = trimDeviceTree(blob);
       expect(blob.length).toBe(1024 * 1024);
       expect(trimmed.length).toBeLessThan(16 * 1024);
       fs.writeFileSync(path.join(dir, 'trimmed.dtb'), trimmed);
-      const source = (file: string) => execFileSync(dtc!, ['-I', 'dtb', '-O', 'dts', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+      const source = (file: string) =>
+        execFileSync(dtc!, ['-I', 'dtb', '-O', 'dts', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
       expect(source(path.join(dir, 'trimmed.dtb'))).toBe(source(raw));
       expect(source(raw)).toContain('pl011@9000000');
       // as small as dtc makes it, give or take its string-table packing

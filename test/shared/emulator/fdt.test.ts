@@ -70,18 +70,24 @@ describe('device tree blobs', () => {
   });
 
   const upstreamMissing = missingParts({ dtc, 'bcm2711-rpi-4-b.dtb': bcm2711Dtb });
-  it.skipIf(upstreamMissing)(`writes back the upstream bcm2711-rpi-4-b.dtb exactly as dtc reads it${upstreamMissing ? ` (${upstreamMissing})` : ''}`, () => {
-    const input = new Uint8Array(fs.readFileSync(bcm2711Dtb!));
-    const { theirs, ours, ourBlob } = roundTrip(input, 'upstream');
-    expect(theirs).toContain('hvs@7e400000');
-    expect(ours).toBe(theirs);
-    // packed as dtc packs it, down to sharing the tails of property names
-    expect(ourBlob).toEqual(dtcRepack(path.join(workDir, 'upstream.in.dtb')));
-  });
+  it.skipIf(upstreamMissing)(
+    `writes back the upstream bcm2711-rpi-4-b.dtb exactly as dtc reads it${upstreamMissing ? ` (${upstreamMissing})` : ''}`,
+    () => {
+      const input = new Uint8Array(fs.readFileSync(bcm2711Dtb!));
+      const { theirs, ours, ourBlob } = roundTrip(input, 'upstream');
+      expect(theirs).toContain('hvs@7e400000');
+      expect(ours).toBe(theirs);
+      // packed as dtc packs it, down to sharing the tails of property names
+      expect(ourBlob).toEqual(dtcRepack(path.join(workDir, 'upstream.in.dtb')));
+    },
+  );
 
   it.skipIf(!dtc)(`reads names, strings, cells and the reservation map as dtc wrote them${dtc ? '' : ' (skipped: no dtc)'}`, () => {
     const tree = parseFdt(miniBlob());
-    expect(tree.reservations).toEqual([{ address: 0n, size: 0x1000n }, { address: 0x1f0000000n, size: 0x200000n }]);
+    expect(tree.reservations).toEqual([
+      { address: 0n, size: 0x1000n },
+      { address: 0x1f0000000n, size: 0x200000n },
+    ]);
     expect(tree.bootCpuId).toBe(0);
     expect(tree.root.name).toBe('');
     expect(getString(tree.root, 'model')).toBe('Mini Pi 4');
@@ -124,7 +130,14 @@ describe('device tree blobs', () => {
   it('lists every node with its full path and its ancestors, parents first', () => {
     const root = node('', {}, [node('soc', {}, [node('serial@7e215040'), node('i2c@7e804000', {}, [node('eeprom@50')])]), node('chosen')]);
     const entries = [...walkNodes(root)];
-    expect(entries.map((entry) => entry.path)).toEqual(['/', '/soc', '/soc/serial@7e215040', '/soc/i2c@7e804000', '/soc/i2c@7e804000/eeprom@50', '/chosen']);
+    expect(entries.map((entry) => entry.path)).toEqual([
+      '/',
+      '/soc',
+      '/soc/serial@7e215040',
+      '/soc/i2c@7e804000',
+      '/soc/i2c@7e804000/eeprom@50',
+      '/chosen',
+    ]);
     expect(entries[4]!.ancestors.map((ancestor) => ancestor.name)).toEqual(['', 'soc', 'i2c@7e804000']);
   });
 
@@ -160,10 +173,22 @@ describe('carrying reg through ranges to CPU addresses', () => {
   const twoWindows = node('dual@7e100000', { reg: [0x7e100000, 0x100, 0x10000000, 0x100] });
   const inner = node('gpio@7e200000', { reg: [0x200000, 0x100] });
   const nested = node('bus@7e000000', { '#address-cells': [1], '#size-cells': [1], ranges: [0x0, 0x7e000000, 0x01000000] }, [inner]);
-  const soc = node('soc', { '#address-cells': [1], '#size-cells': [1], ranges: [0x7e000000, 0x0, 0xfe000000, 0x01800000, 0x40000000, 0x0, 0xff800000, 0x00800000] }, [uart, i2c, twoWindows, nested]);
+  const soc = node(
+    'soc',
+    {
+      '#address-cells': [1],
+      '#size-cells': [1],
+      ranges: [0x7e000000, 0x0, 0xfe000000, 0x01800000, 0x40000000, 0x0, 0xff800000, 0x00800000],
+    },
+    [uart, i2c, twoWindows, nested],
+  );
   const v3d = node('gpu@7ec00000', { reg: [0x0, 0x7ec00000, 0x4000] });
   const pcieWindow = node('window@600000000', { reg: [0x6, 0x0, 0x1000] });
-  const scb = node('scb', { '#address-cells': [2], '#size-cells': [1], ranges: [0x0, 0x7c000000, 0x0, 0xfc000000, 0x03800000, 0x6, 0x0, 0x6, 0x0, 0x40000000] }, [v3d, pcieWindow]);
+  const scb = node(
+    'scb',
+    { '#address-cells': [2], '#size-cells': [1], ranges: [0x0, 0x7c000000, 0x0, 0xfc000000, 0x03800000, 0x6, 0x0, 0x6, 0x0, 0x40000000] },
+    [v3d, pcieWindow],
+  );
   const cma = node('nvram@1000', { reg: [0x0, 0x1000, 0x1000] });
   const reserved = node('reserved-memory', { '#address-cells': [2], '#size-cells': [1], ranges: true }, [cma]);
   const defaults = node('mystery', { ranges: true }, [node('thing@100000000', { reg: [0x1, 0x0, 0x10] })]);

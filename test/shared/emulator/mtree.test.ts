@@ -58,7 +58,9 @@ describe('QEMU memory maps', () => {
   });
 
   it('says QEMU printed no memory map when there is none, or an empty one', () => {
-    expect(flatViewError('QEMU 10.0.2 monitor - type \'help\' for more information\n(qemu) ', 'cpu-memory-0').message).toMatch(/did not print its memory map/);
+    expect(flatViewError("QEMU 10.0.2 monitor - type 'help' for more information\n(qemu) ", 'cpu-memory-0').message).toMatch(
+      /did not print its memory map/,
+    );
     const empty = 'FlatView #0\n AS "cpu-memory-0", root: system\n Root memory region: system\n No rendered FlatView\n\n';
     expect(flatViewError(empty, 'cpu-memory-0').message).toMatch(/shows nothing at all/);
   });

@@ -20,7 +20,16 @@ describe('the emulated Pi 4’s console', () => {
     recogniser.finish(null, 99_999);
     const kinds = recogniser.milestones.map((m) => m.kind);
     expect(kinds.filter((k) => k === 'card-load')).toHaveLength(6); // boot2.scr, kernel, ramdisk, Xen, tree (+ boot.scr)
-    expect(kinds.slice(kinds.indexOf('starting-kernel'))).toEqual(['starting-kernel', 'xen', 'dom0-kernel', 'dom0-userspace', 'toolstack', 'dom0-shell', 'xl-list', 'power-off']);
+    expect(kinds.slice(kinds.indexOf('starting-kernel'))).toEqual([
+      'starting-kernel',
+      'xen',
+      'dom0-kernel',
+      'dom0-userspace',
+      'toolstack',
+      'dom0-shell',
+      'xl-list',
+      'power-off',
+    ]);
     expect(recogniser.diagnosis).toBeUndefined();
     expect(recogniser.dom0.xlListLine).toMatch(/^Domain-0\s+0\s+512\s+1\s/);
     expect(recogniser.milestones.find((m) => m.kind === 'xl-list')!.label).toBe('xl list shows Domain-0 (512 MB, 1 vCPU)');

@@ -26,29 +26,32 @@ function node(name: string, properties: Record<string, string | number[] | true>
 const status = (blob: Uint8Array, nodePath: string) => getString(findNode(parseFdt(blob).root, nodePath)!, 'status');
 
 describe('the raspi4b card’s device tree', () => {
-  it.skipIf(!dtc)(`turns off exactly the enabled nodes QEMU does not map, in a bcm2711-shaped tree${dtc ? '' : ' (skipped: no dtc)'}`, () => {
-    const source = path.join(workDir, 'mini.dtb');
-    dtcCompile(path.join(fixtures, 'mini-bcm2711.dts'), source);
-    const { blob, disabled } = disableUnmodelled(new Uint8Array(fs.readFileSync(source)), cpuRegions);
-    // unmapped: the HVS and AVS monitor on /soc, the PCIe bridge on /scb (status "ok" counts as enabled)
-    expect(disabled).toEqual(['/soc/hvs@7e400000', '/soc/avs-monitor@7d5d2000', '/scb/pcie@7d500000']);
-    const result = path.join(workDir, 'mini.out.dtb');
-    fs.writeFileSync(result, blob);
-    const text = dtcSource(result);
-    expect(text).toMatch(/hvs@7e400000 \{[^}]*status = "disabled";/);
-    expect(text).toMatch(/pcie@7d500000 \{[^}]*status = "disabled";/);
-    // mapped or not judged: unchanged
-    expect(status(blob, '/soc/serial@7e215040')).toBe('okay');
-    expect(status(blob, '/emmc2bus/mmc@7e340000')).toBeUndefined();
-    expect(status(blob, '/scb/gpu@7ec00000')).toBeUndefined(); // QEMU's placeholder for the V3D counts as mapped
-    expect(status(blob, '/soc/i2c@7e804000/eeprom@50')).toBeUndefined(); // I²C address: not translatable
-    expect(status(blob, '/reserved-memory/nvram@fe000000')).toBeUndefined(); // unmapped, but RAM carve-outs are not devices
-    expect(status(blob, '/soc/pwm@7e20c000')).toBe('disabled'); // was already
-    // and nothing but status lines changed
-    const withoutStatus = (dts: string) => dts.replace(/^\s*status = "[^"]*";\n/gm, '');
-    expect(withoutStatus(text)).toBe(withoutStatus(dtcSource(source)));
-    expect(text.match(/status = "disabled";/g)).toHaveLength(4);
-  });
+  it.skipIf(!dtc)(
+    `turns off exactly the enabled nodes QEMU does not map, in a bcm2711-shaped tree${dtc ? '' : ' (skipped: no dtc)'}`,
+    () => {
+      const source = path.join(workDir, 'mini.dtb');
+      dtcCompile(path.join(fixtures, 'mini-bcm2711.dts'), source);
+      const { blob, disabled } = disableUnmodelled(new Uint8Array(fs.readFileSync(source)), cpuRegions);
+      // unmapped: the HVS and AVS monitor on /soc, the PCIe bridge on /scb (status "ok" counts as enabled)
+      expect(disabled).toEqual(['/soc/hvs@7e400000', '/soc/avs-monitor@7d5d2000', '/scb/pcie@7d500000']);
+      const result = path.join(workDir, 'mini.out.dtb');
+      fs.writeFileSync(result, blob);
+      const text = dtcSource(result);
+      expect(text).toMatch(/hvs@7e400000 \{[^}]*status = "disabled";/);
+      expect(text).toMatch(/pcie@7d500000 \{[^}]*status = "disabled";/);
+      // mapped or not judged: unchanged
+      expect(status(blob, '/soc/serial@7e215040')).toBe('okay');
+      expect(status(blob, '/emmc2bus/mmc@7e340000')).toBeUndefined();
+      expect(status(blob, '/scb/gpu@7ec00000')).toBeUndefined(); // QEMU's placeholder for the V3D counts as mapped
+      expect(status(blob, '/soc/i2c@7e804000/eeprom@50')).toBeUndefined(); // I²C address: not translatable
+      expect(status(blob, '/reserved-memory/nvram@fe000000')).toBeUndefined(); // unmapped, but RAM carve-outs are not devices
+      expect(status(blob, '/soc/pwm@7e20c000')).toBe('disabled'); // was already
+      // and nothing but status lines changed
+      const withoutStatus = (dts: string) => dts.replace(/^\s*status = "[^"]*";\n/gm, '');
+      expect(withoutStatus(text)).toBe(withoutStatus(dtcSource(source)));
+      expect(text.match(/status = "disabled";/g)).toHaveLength(4);
+    },
+  );
 
   it('leaves memory banks and CPUs alone even where no region answers', () => {
     const root = node('', { '#address-cells': [2], '#size-cells': [1] }, [

@@ -41,12 +41,18 @@ describe('a Raspberry Pi profile as the emulator boots it', () => {
   });
 
   it('points a hand-written Xen command line at the virt board’s UART', () => {
-    const own = qemuTrialProfile({ ...rpi, xen: { ...rpi.xen, commandLine: 'console=dtuart dtuart=serial1 dom0_mem=512M' } }, { deviceTree: 'x' });
+    const own = qemuTrialProfile(
+      { ...rpi, xen: { ...rpi.xen, commandLine: 'console=dtuart dtuart=serial1 dom0_mem=512M' } },
+      { deviceTree: 'x' },
+    );
     expect(own.profile.xen.commandLine).toBe('console=dtuart dtuart=/pl011@9000000 dom0_mem=512M');
   });
 
   it('loads QEMU’s own tree in place of the Pi firmware’s, and says so', () => {
-    const trial = qemuTrialProfile({ ...rpi, deviceTreeSource: 'firmware', console: { ...rpi.console, baud: 230400 } }, { deviceTree: 'virt.dtb' });
+    const trial = qemuTrialProfile(
+      { ...rpi, deviceTreeSource: 'firmware', console: { ...rpi.console, baud: 230400 } },
+      { deviceTree: 'virt.dtb' },
+    );
     expect(trial.profile).toMatchObject({ deviceTreeSource: 'file', deviceTree: 'virt.dtb', console: { baud: 115200 } });
     expect(trial.changes.join('\n')).toMatch(/firmware’s device tree replaced by QEMU’s own/);
   });
@@ -59,7 +65,10 @@ describe('a Raspberry Pi profile as the emulator boots it', () => {
   });
 
   it('swaps in Debian’s parts when asked, and stays a valid profile', () => {
-    const debian = qemuTrialProfile(rpi, { deviceTree: 'virt.dtb', parts: { xen: '/c/xen-4.17-arm64', dom0Kernel: '/c/vmlinuz', dom0Ramdisk: '/c/initrd' } });
+    const debian = qemuTrialProfile(rpi, {
+      deviceTree: 'virt.dtb',
+      parts: { xen: '/c/xen-4.17-arm64', dom0Kernel: '/c/vmlinuz', dom0Ramdisk: '/c/initrd' },
+    });
     expect(debian.profile.xen.binary).toBe('/c/xen-4.17-arm64');
     expect(debian.profile.dom0).toMatchObject({ kernel: '/c/vmlinuz', ramdisk: '/c/initrd' });
     expect(profileSchema.safeParse(debian.profile).success).toBe(true);

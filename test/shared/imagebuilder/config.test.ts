@@ -55,12 +55,24 @@ const components: Record<string, ComponentFacts> = {
 function stage2OfPlan(plan: ImageBuilderPlan) {
   const c = (p: string) => ({ path: p, ...components[p]! });
   return generateStage2({
-    memoryStart: plan.memoryStart, memoryEnd: plan.memoryEnd, loadCommand: plan.loadCommand, bootCommand: plan.bootCommand,
-    xen: c(plan.xen), ...(plan.xenCommandLine && { xenCommandLine: plan.xenCommandLine }),
-    ...(plan.dom0MemoryMb && { dom0MemoryMb: plan.dom0MemoryMb }), ...(plan.dom0Vcpus && { dom0Vcpus: plan.dom0Vcpus }),
-    ...(plan.dom0 && { dom0: { ...plan.dom0, kernel: c(plan.dom0.kernel), ramdisk: plan.dom0.ramdisk ? c(plan.dom0.ramdisk) : undefined } }),
-    domUs: plan.domUs.map(({ kernel, ramdisk, passthroughDtb: _dtb, ...d }) => ({ ...d, kernel: c(kernel), ...(ramdisk && { ramdisk: c(ramdisk) }) })),
-    deviceTree: c(plan.deviceTree), overlays: plan.overlays.map(c),
+    memoryStart: plan.memoryStart,
+    memoryEnd: plan.memoryEnd,
+    loadCommand: plan.loadCommand,
+    bootCommand: plan.bootCommand,
+    xen: c(plan.xen),
+    ...(plan.xenCommandLine && { xenCommandLine: plan.xenCommandLine }),
+    ...(plan.dom0MemoryMb && { dom0MemoryMb: plan.dom0MemoryMb }),
+    ...(plan.dom0Vcpus && { dom0Vcpus: plan.dom0Vcpus }),
+    ...(plan.dom0 && {
+      dom0: { ...plan.dom0, kernel: c(plan.dom0.kernel), ramdisk: plan.dom0.ramdisk ? c(plan.dom0.ramdisk) : undefined },
+    }),
+    domUs: plan.domUs.map(({ kernel, ramdisk, passthroughDtb: _dtb, ...d }) => ({
+      ...d,
+      kernel: c(kernel),
+      ...(ramdisk && { ramdisk: c(ramdisk) }),
+    })),
+    deviceTree: c(plan.deviceTree),
+    overlays: plan.overlays.map(c),
   });
 }
 
@@ -81,24 +93,47 @@ describe('ImageBuilder config', () => {
     const vars = parseImageBuilderConfig(`A="x y" # comment\nB='lit $A'\nC=$A-\${A}\nD[2]="two"\nexport E=\\\n5\nF="multi\nline"\nG=a#b\n`);
     expect(vars.scalars).toEqual({ A: 'x y', B: 'lit $A', C: 'x y-x y', E: '5', F: 'multi\nline', G: 'a#b' });
     expect(vars.arrays).toEqual({ D: { 2: 'two' } });
-    expect(parseImageBuilderConfig(readme).arrays.DOMU_RAMDISK).toEqual({ 0: 'zynqmp-dom1/domU-ramdisk.cpio', 1: 'zynqmp-dom1/domU-ramdisk.cpio' });
+    expect(parseImageBuilderConfig(readme).arrays.DOMU_RAMDISK).toEqual({
+      0: 'zynqmp-dom1/domU-ramdisk.cpio',
+      1: 'zynqmp-dom1/domU-ramdisk.cpio',
+    });
   });
 
   it('refuses shell beyond assignments, naming the line', () => {
-    for (const [text, line] of [['A=1\nif true; then B=2; fi\n', 2], ['A=$(date)\n', 1], ['A="open\n', 1], ['A=1 B=2 cmd\n', 1], ['X[i]=1\n', 1]] as const) {
+    for (const [text, line] of [
+      ['A=1\nif true; then B=2; fi\n', 2],
+      ['A=$(date)\n', 1],
+      ['A="open\n', 1],
+      ['A=1 B=2 cmd\n', 1],
+      ['X[i]=1\n', 1],
+    ] as const) {
       expect(() => parseImageBuilderConfig(text)).toThrow(`Line ${line}:`);
     }
   });
 
   it('plans the README example with hex and decimal numbers', () => {
     const plan = planFromVariables(parseImageBuilderConfig(readme));
-    expect(plan).toMatchObject({ memoryStart: 0, memoryEnd: 0x80000000, loadCommand: 'tftpb', xen: 'xen', overlays: ['host_dt_overlay.dtbo'], sourceName: 'boot.source', scriptName: 'boot.scr' });
+    expect(plan).toMatchObject({
+      memoryStart: 0,
+      memoryEnd: 0x80000000,
+      loadCommand: 'tftpb',
+      xen: 'xen',
+      overlays: ['host_dt_overlay.dtbo'],
+      sourceName: 'boot.source',
+      scriptName: 'boot.scr',
+    });
     expect(plan.domUs[0]).toMatchObject({ colors: '6-14', kernel: 'zynqmp-dom1/Image-domU' });
     expect(plan.domUs[1]).toMatchObject({ memoryMb: 512, vcpus: 1 });
   });
 
   it('lets -t and -o override the config, with the shorthands', () => {
-    expect(['tftp', 'sd', 'scsi', 'usb', 'ext4load mmc 1:2'].map(expandLoadCommand)).toEqual(['tftpb', 'load mmc 0:1', 'load scsi 0:1', 'fatload usb 0:1', 'ext4load mmc 1:2']);
+    expect(['tftp', 'sd', 'scsi', 'usb', 'ext4load mmc 1:2'].map(expandLoadCommand)).toEqual([
+      'tftpb',
+      'load mmc 0:1',
+      'load scsi 0:1',
+      'fatload usb 0:1',
+      'ext4load mmc 1:2',
+    ]);
     const plan = planFromVariables(parseImageBuilderConfig(readme), { loadCommand: 'sd', outputName: 'xen' });
     expect(plan).toMatchObject({ loadCommand: 'load mmc 0:1', sourceName: 'xen.source', scriptName: 'xen.scr' });
   });
@@ -112,23 +147,37 @@ describe('ImageBuilder config', () => {
     expect(refusal(minimal + 'BOOT_CMD=bootm\n').subject).toBe('BOOT_CMD');
     expect(refusal(minimal.replace('MEMORY_END=0x3c000000', 'MEMORY_END=lots')).subject).toBe('MEMORY_END');
     const noLoad = refusal(minimal.replace('LOAD_CMD=tftpb\n', ''));
-    expect(noLoad.details).toMatchObject({ exitStatus: 1, imageBuilderMessage: 'LOAD_CMD not set, either specify it in the config or set it with the -t option' });
+    expect(noLoad.details).toMatchObject({
+      exitStatus: 1,
+      imageBuilderMessage: 'LOAD_CMD not set, either specify it in the config or set it with the -t option',
+    });
     expect(refusal(minimal + 'FIT=x\n').details?.exitStatus).toBe(1);
     // newer upstream options are refused by name rather than booted without
     expect(refusal(minimal + 'XEN_POLICY="xenpolicy"\n').message).toMatch(/^XEN_POLICY is not supported: loading an XSM/);
     expect(refusal(minimal + 'NUM_DOMUS=1\nDOMU_KERNEL[0]=Image\nDOMU_CAPS[0]="hardware"\n').subject).toBe('DOMU_CAPS');
     expect(refusal(minimal + 'NUM_DOMUS=1\nDOMU_KERNEL[0]=Image\nDOMU_VPL011[0]=0\n').subject).toBe('DOMU_VPL011');
-    expect(() => planFromVariables(parseImageBuilderConfig(minimal + 'NUM_DOMUS=1\nDOMU_KERNEL[0]=Image\nDOMU_VPL011[0]=1\n'))).not.toThrow();
+    expect(() =>
+      planFromVariables(parseImageBuilderConfig(minimal + 'NUM_DOMUS=1\nDOMU_KERNEL[0]=Image\nDOMU_VPL011[0]=1\n')),
+    ).not.toThrow();
   });
 
   it('plans boot-time CPU pools: CPUs from the first word, the scheduler from the last, and each DomU’s pool', () => {
-    const plan = planFromVariables(parseImageBuilderConfig(minimal + 'NUM_CPUPOOLS=2\nCPUPOOL[0]="cpu@1,cpu@2 null"\nCPUPOOL[1]="cpu@3"\nNUM_DOMUS=2\nDOMU_KERNEL[0]=a\nDOMU_CPUPOOL[0]=1\nDOMU_KERNEL[1]=b\nDOMU_CPUPOOL[1]=x\n'));
+    const plan = planFromVariables(
+      parseImageBuilderConfig(
+        minimal +
+          'NUM_CPUPOOLS=2\nCPUPOOL[0]="cpu@1,cpu@2 null"\nCPUPOOL[1]="cpu@3"\nNUM_DOMUS=2\nDOMU_KERNEL[0]=a\nDOMU_CPUPOOL[0]=1\nDOMU_KERNEL[1]=b\nDOMU_CPUPOOL[1]=x\n',
+      ),
+    );
     expect(plan.cpuPools).toEqual([{ cpus: ['cpu@1', 'cpu@2'], scheduler: 'null' }, { cpus: ['cpu@3'] }]);
     expect(plan.domUs.map((d) => d.cpupool)).toEqual([1, undefined]); // `test x -eq 1` is false in bash too
   });
 
   it('round-trips: config -> profile -> generate gives the same stage 2 as the config itself', () => {
-    for (const text of [readme, readme.replace('LOAD_CMD="tftpb"', 'LOAD_CMD="load mmc 0:1"').replace(/^XEN_CMD=.*$/m, ''), readme.replace(/^DOM0_.*$/gm, '')]) {
+    for (const text of [
+      readme,
+      readme.replace('LOAD_CMD="tftpb"', 'LOAD_CMD="load mmc 0:1"').replace(/^XEN_CMD=.*$/m, ''),
+      readme.replace(/^DOM0_.*$/gm, ''),
+    ]) {
       const plan = planFromVariables(parseImageBuilderConfig(text));
       const direct = stage2OfPlan(plan);
       const profile = profileSchema.parse(planToProfile(plan));

@@ -11,7 +11,8 @@ const rpi4 = (edit: (p: Profile) => void): Profile => {
   edit(profile);
   return profile;
 };
-const errorsAt = (profile: Profile, path: string) => validateProfile(profile).problems.filter((p) => p.severity === 'error' && p.path === path);
+const errorsAt = (profile: Profile, path: string) =>
+  validateProfile(profile).problems.filter((p) => p.severity === 'error' && p.path === path);
 
 describe('board RAM', () => {
   it('knows what U-Boot declares on each Pi 4 (a 1 GB board and QEMU raspi4b: 960 MiB at 0x0)', () => {
@@ -21,11 +22,24 @@ describe('board RAM', () => {
   });
 
   it('refuses Dom0 memory that a 1 GB Pi 4 cannot give, naming the most that fits', () => {
-    const [problem] = errorsAt(rpi4((p) => Object.assign(p, { ramMb: 1024 }) && (p.dom0!.memoryMb = 1024)), '$.dom0.memoryMb');
+    const [problem] = errorsAt(
+      rpi4((p) => Object.assign(p, { ramMb: 1024 }) && (p.dom0!.memoryMb = 1024)),
+      '$.dom0.memoryMb',
+    );
     expect(problem?.message).toMatch(/Dom0 needs 1024 MB, but U-Boot declares 960 MiB on a 1 GB Raspberry Pi 4/);
     expect(problem?.message).toMatch(/Lower Dom0's memory to 864 MB or less/);
-    expect(errorsAt(rpi4((p) => Object.assign(p, { ramMb: 1024 }) && (p.dom0!.memoryMb = 512)), '$.dom0.memoryMb')).toEqual([]);
-    expect(errorsAt(rpi4((p) => Object.assign(p, { ramMb: 4096 }) && (p.dom0!.memoryMb = 1024)), '$.dom0.memoryMb')).toEqual([]);
+    expect(
+      errorsAt(
+        rpi4((p) => Object.assign(p, { ramMb: 1024 }) && (p.dom0!.memoryMb = 512)),
+        '$.dom0.memoryMb',
+      ),
+    ).toEqual([]);
+    expect(
+      errorsAt(
+        rpi4((p) => Object.assign(p, { ramMb: 4096 }) && (p.dom0!.memoryMb = 1024)),
+        '$.dom0.memoryMb',
+      ),
+    ).toEqual([]);
   });
 
   it('counts the DomUs that boot, not those marked noBoot', () => {
@@ -40,11 +54,36 @@ describe('board RAM', () => {
   });
 
   it('refuses a RAM size the board is not sold with, and absurd memory and vCPU counts as errors', () => {
-    expect(errorsAt(rpi4((p) => (p.ramMb = 3000)), '$.ramMb')[0]?.message).toMatch(/1 GB, 2 GB, 4 GB, 8 GB of RAM, not 3000 MB/);
-    expect(errorsAt(rpi4((p) => (p.dom0!.memoryMb = 1e12)), '$.dom0.memoryMb')[0]?.message).toMatch(/no board has more than 1 TB/);
-    expect(errorsAt(rpi4((p) => (p.dom0!.memoryMb = 100000)), '$.dom0.memoryMb')[0]?.message).toMatch(/U-Boot declares 3968 MiB/);
-    expect(errorsAt(rpi4((p) => (p.dom0!.vcpus = 100000)), '$.dom0.vcpus')[0]?.message).toMatch(/1024 vCPUs/);
-    expect(errorsAt(rpi4((p) => (p.dom0!.vcpus = 5)), '$.dom0.vcpus')[0]?.message).toMatch(/has 4 cores: give it 4 or fewer/);
+    expect(
+      errorsAt(
+        rpi4((p) => (p.ramMb = 3000)),
+        '$.ramMb',
+      )[0]?.message,
+    ).toMatch(/1 GB, 2 GB, 4 GB, 8 GB of RAM, not 3000 MB/);
+    expect(
+      errorsAt(
+        rpi4((p) => (p.dom0!.memoryMb = 1e12)),
+        '$.dom0.memoryMb',
+      )[0]?.message,
+    ).toMatch(/no board has more than 1 TB/);
+    expect(
+      errorsAt(
+        rpi4((p) => (p.dom0!.memoryMb = 100000)),
+        '$.dom0.memoryMb',
+      )[0]?.message,
+    ).toMatch(/U-Boot declares 3968 MiB/);
+    expect(
+      errorsAt(
+        rpi4((p) => (p.dom0!.vcpus = 100000)),
+        '$.dom0.vcpus',
+      )[0]?.message,
+    ).toMatch(/1024 vCPUs/);
+    expect(
+      errorsAt(
+        rpi4((p) => (p.dom0!.vcpus = 5)),
+        '$.dom0.vcpus',
+      )[0]?.message,
+    ).toMatch(/has 4 cores: give it 4 or fewer/);
   });
 });
 
@@ -58,7 +97,9 @@ describe('fresh card', () => {
     });
     expect(isFreshCard(profile)).toBe(true);
     const targets = componentCopies(profile).map((c) => c.target);
-    expect(targets).toEqual(expect.arrayContaining(['start4.elf', 'fixup4.dat', 'bcm2711-rpi-4-b.dtb', 'overlays/disable-bt.dtbo', 'xen/bcm2711-rpi-4-b.dtb']));
+    expect(targets).toEqual(
+      expect.arrayContaining(['start4.elf', 'fixup4.dat', 'bcm2711-rpi-4-b.dtb', 'overlays/disable-bt.dtbo', 'xen/bcm2711-rpi-4-b.dtb']),
+    );
     // with a base image the card keeps its own firmware and its own (downstream) tree
     expect(componentCopies({ ...profile, baseImage: 'raspios.img.xz' }).map((c) => c.target)).not.toContain('start4.elf');
   });
@@ -66,7 +107,11 @@ describe('fresh card', () => {
   it('warns that a fresh card has no disable-bt overlay for the PL011 console', () => {
     const warnings = validateProfile(rpi4((p) => (p.console.uart = 'pl011'))).problems.filter((p) => p.path === '$.console.uart');
     expect(warnings[0]?.message).toMatch(/disable-bt\.dtbo, which a fresh card does not have/);
-    expect(validateProfile(rpi4((p) => Object.assign(p, { baseImage: 'os.img' }) && (p.console.uart = 'pl011'))).problems.filter((p) => p.path === '$.console.uart')).toEqual([]);
+    expect(
+      validateProfile(rpi4((p) => Object.assign(p, { baseImage: 'os.img' }) && (p.console.uart = 'pl011'))).problems.filter(
+        (p) => p.path === '$.console.uart',
+      ),
+    ).toEqual([]);
   });
 
   it('writes config.txt whole on a fresh card with the three lines the firmware needs', () => {

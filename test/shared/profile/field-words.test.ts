@@ -32,7 +32,9 @@ describe('profile problems in the user’s words', () => {
   });
 
   it('names the field in a bad address and keeps the schema’s own example', () => {
-    const problems = problemsAfter((p) => (p.boot = { ...p.boot, mode: 'tftp', network: { method: 'static', serverIp: '192.168.1.300', boardIp: '192.168.1.20' } }));
+    const problems = problemsAfter(
+      (p) => (p.boot = { ...p.boot, mode: 'tftp', network: { method: 'static', serverIp: '192.168.1.300', boardIp: '192.168.1.20' } }),
+    );
     expect(problems['$.boot.network.serverIp']).toBe(
       'The TFTP server address must be an IPv4 address: four numbers 0-255 separated by dots, such as 192.168.1.10.',
     );

@@ -7,15 +7,36 @@ import type { Profile } from '../../../shared/profile/schema';
 describe('the board’s network settings', () => {
   const tftp = (network: Record<string, string>) => {
     const profile = defaultProfile('rpi4');
-    profile.boot.network = { method: 'static', serverIp: '192.168.1.10', boardIp: '192.168.1.50', ...network } as Profile['boot']['network'];
+    profile.boot.network = {
+      method: 'static',
+      serverIp: '192.168.1.10',
+      boardIp: '192.168.1.50',
+      ...network,
+    } as Profile['boot']['network'];
     return validateProfile(profile).problems.filter((p) => p.path.startsWith('$.boot.network'));
   };
 
   it('refuses .0 and .255 for the board, a non-contiguous netmask, and a broadcast server', () => {
-    expect(tftp({ boardIp: '192.168.1.255' })).toEqual([{ path: '$.boot.network.boardIp', severity: 'error', message: expect.stringMatching(/^The board’s address: 192\.168\.1\.255 is the broadcast address/) }]);
-    expect(tftp({ boardIp: '192.168.1.0', netmask: '255.255.255.0' })).toEqual([{ path: '$.boot.network.boardIp', severity: 'error', message: expect.stringContaining('is the address of the network 192.168.1.0/24 itself') }]);
-    expect(tftp({ netmask: '255.0.255.0' })).toEqual([{ path: '$.boot.network.netmask', severity: 'error', message: expect.stringContaining('is not a netmask') }]);
-    expect(tftp({ serverIp: '192.168.1.255', netmask: '255.255.255.0' })).toContainEqual(expect.objectContaining({ path: '$.boot.network.serverIp', severity: 'error' }));
+    expect(tftp({ boardIp: '192.168.1.255' })).toEqual([
+      {
+        path: '$.boot.network.boardIp',
+        severity: 'error',
+        message: expect.stringMatching(/^The board’s address: 192\.168\.1\.255 is the broadcast address/),
+      },
+    ]);
+    expect(tftp({ boardIp: '192.168.1.0', netmask: '255.255.255.0' })).toEqual([
+      {
+        path: '$.boot.network.boardIp',
+        severity: 'error',
+        message: expect.stringContaining('is the address of the network 192.168.1.0/24 itself'),
+      },
+    ]);
+    expect(tftp({ netmask: '255.0.255.0' })).toEqual([
+      { path: '$.boot.network.netmask', severity: 'error', message: expect.stringContaining('is not a netmask') },
+    ]);
+    expect(tftp({ serverIp: '192.168.1.255', netmask: '255.255.255.0' })).toContainEqual(
+      expect.objectContaining({ path: '$.boot.network.serverIp', severity: 'error' }),
+    );
   });
 
   it('takes .0 and .255 inside a larger network, and a server on another network behind a gateway', () => {

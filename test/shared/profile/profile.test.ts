@@ -17,8 +17,18 @@ describe('profile', () => {
 
   it('migrates a version-1 profile to the current shape', () => {
     const v1: ProfileV1 = {
-      version: 1, board: 'rpi4', xenPath: '/boot/xen', kernelPath: 'Image', initrdPath: 'initrd.cpio', dtbPath: 'bcm2711-rpi-4-b.dtb',
-      serverIp: '192.168.1.10', boardIp: '192.168.1.50', uart: 'serial0', syncConsole: true, dom0MemoryMb: 800, memoryEnd: 0x3b400000,
+      version: 1,
+      board: 'rpi4',
+      xenPath: '/boot/xen',
+      kernelPath: 'Image',
+      initrdPath: 'initrd.cpio',
+      dtbPath: 'bcm2711-rpi-4-b.dtb',
+      serverIp: '192.168.1.10',
+      boardIp: '192.168.1.50',
+      uart: 'serial0',
+      syncConsole: true,
+      dom0MemoryMb: 800,
+      memoryEnd: 0x3b400000,
     };
     const { profile, migratedFrom } = migrateProfile(v1);
     expect(migratedFrom).toBe(1);
@@ -41,12 +51,18 @@ describe('profile', () => {
   });
 
   it('reports every shape problem with its JSON path', () => {
-    const bad = structuredClone(defaultProfile('rpi4')) as unknown as { boot: { network: { serverIp: string }; memoryEnd: string }; domUs: unknown[]; deviceTree?: string };
+    const bad = structuredClone(defaultProfile('rpi4')) as unknown as {
+      boot: { network: { serverIp: string }; memoryEnd: string };
+      domUs: unknown[];
+      deviceTree?: string;
+    };
     bad.boot.network.serverIp = '192.168.1.256';
     bad.boot.memoryEnd = '3C000000';
     bad.domUs = [{ kernel: '' }];
     delete bad.deviceTree;
-    const paths = validateProfile(bad).problems.map((p) => p.path).sort();
+    const paths = validateProfile(bad)
+      .problems.map((p) => p.path)
+      .sort();
     expect(paths).toEqual(['$.boot.memoryEnd', '$.boot.network.serverIp', '$.deviceTree', '$.domUs[0].kernel']);
   });
 
@@ -55,7 +71,11 @@ describe('profile', () => {
     const problems = validateProfile({
       ...p,
       xen: { ...p.xen, version: '4.13' },
-      boot: { ...p.boot, stage2Address: '0x2400000', network: { method: 'static', serverIp: '10.0.0.1', boardIp: '192.168.1.50', netmask: '255.255.255.0' } },
+      boot: {
+        ...p.boot,
+        stage2Address: '0x2400000',
+        network: { method: 'static', serverIp: '10.0.0.1', boardIp: '192.168.1.50', netmask: '255.255.255.0' },
+      },
       dom0: undefined,
     }).problems;
     expect(problems.map((x) => [x.path, x.severity])).toEqual([
@@ -66,7 +86,9 @@ describe('profile', () => {
     ]);
     const q = defaultProfile('qemu-virt');
     expect(validateProfile({ ...q, boot: { ...q.boot, stage2Address: '0x40200000' } }).problems[0]!.message).toMatch(/overwrite stage 1/);
-    expect(validateProfile({ ...q, boot: { ...q.boot, memoryEnd: '0x30000000' } }).problems.map((x) => x.path)).toContain('$.boot.memoryEnd');
+    expect(validateProfile({ ...q, boot: { ...q.boot, memoryEnd: '0x30000000' } }).problems.map((x) => x.path)).toContain(
+      '$.boot.memoryEnd',
+    );
   });
 
   it('takes the TFTP windowsize and block size as a setting, warning where some U-Boots or servers would not follow it', () => {
@@ -76,8 +98,16 @@ describe('profile', () => {
     expect(withTftp({ server: 'external', windowsize: 16 }).problems).toEqual([
       expect.objectContaining({ path: '$.boot.tftp.windowsize', severity: 'warning', message: expect.stringMatching(/2023\.01.*Keep 1/) }),
     ]);
-    expect(withTftp({ blocksize: 8192 }).problems).toEqual([expect.objectContaining({ path: '$.boot.tftp.blocksize', severity: 'warning' })]);
-    expect(withTftp({ windowsize: 0 }).problems).toEqual([expect.objectContaining({ path: '$.boot.tftp.windowsize', severity: 'error', message: expect.stringMatching(/^The TFTP window size must be 1 or more/) })]);
+    expect(withTftp({ blocksize: 8192 }).problems).toEqual([
+      expect.objectContaining({ path: '$.boot.tftp.blocksize', severity: 'warning' }),
+    ]);
+    expect(withTftp({ windowsize: 0 }).problems).toEqual([
+      expect.objectContaining({
+        path: '$.boot.tftp.windowsize',
+        severity: 'error',
+        message: expect.stringMatching(/^The TFTP window size must be 1 or more/),
+      }),
+    ]);
     expect(withTftp({ server: 'nearby' }).problems.map((x) => x.path)).toEqual(['$.boot.tftp.server']);
     expect(withTftp(undefined).profile!.boot.tftp).toBeUndefined(); // absent: the built-in server's defaults
   });

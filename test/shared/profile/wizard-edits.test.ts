@@ -6,7 +6,8 @@ import type { Profile } from '../../../shared/profile/schema';
 import { takeFetchedParts } from '../../../shared/profile/take-parts';
 import { xenOfferMeaning } from '../../../shared/xen-versions';
 
-const dom0Errors = (profile: Profile) => validateProfile(profile).problems.filter((p) => p.severity === 'error' && p.path === '$.dom0.memoryMb');
+const dom0Errors = (profile: Profile) =>
+  validateProfile(profile).problems.filter((p) => p.severity === 'error' && p.path === '$.dom0.memoryMb');
 
 describe('choosing the board’s RAM', () => {
   it('lowers a chosen Dom0 memory to the largest 128 MB step that fits a 1 GB Pi 4, and the check then passes', () => {
@@ -105,7 +106,10 @@ describe('taking the parts fetched from Debian', () => {
 
 describe('what a Xen version in Debian means on a Pi 4', () => {
   it('refuses one older than 4.14, explains a known one, and names the Dom0 kernel it needs', () => {
-    expect(xenOfferMeaning('4.11', 'rpi4')).toMatchObject({ severity: 'error', message: expect.stringMatching(/cannot boot a Raspberry Pi 4/) });
+    expect(xenOfferMeaning('4.11', 'rpi4')).toMatchObject({
+      severity: 'error',
+      message: expect.stringMatching(/cannot boot a Raspberry Pi 4/),
+    });
     const bookworm = xenOfferMeaning('4.17', 'rpi4');
     expect(bookworm.severity).toBe('ok');
     expect(bookworm.message).toMatch(/Xen 4\.17 runs on the Raspberry Pi 4 Model B\. .*Debian 12 ships\. Dom0 needs Linux 5\.9 or newer/);
