@@ -43,6 +43,12 @@ export function sameSubnet(a: string, b: string, netmask: string): boolean | und
 /** The broadcast address 255.255.255.255 (QEMU's user network relays it to the host's TFTP server). */
 export const LIMITED_BROADCAST = '255.255.255.255';
 
+/** A loopback address (127.x.x.x): wrong for a Pi on a LAN, yet what a trial or a test on this one computer uses, so only warned of. */
+export function isLoopback(address: string): boolean {
+  const value = parseIpv4(address);
+  return value !== undefined && Math.floor(value / 2 ** 24) === 127;
+}
+
 /**
  * Why an address cannot be a board's or a server's own on a LAN, or undefined when it can: not a network's own address
  * or its broadcast (with the netmask; without one, as on a /24 network, the usual home LAN; null: on another network,
@@ -53,7 +59,8 @@ export function hostAddressProblem(address: string, netmask?: string | null): st
   if (value === undefined) return undefined; // the shape check says so
   const first = Math.floor(value / 2 ** 24);
   if (first === 0) return `${address} is not an address a device can have (0.x.x.x means "this network").`;
-  if (first === 127) return `${address} is a loopback address: it never leaves the computer that uses it.`;
+  if (first === 127)
+    return `${address} is a loopback address: it never leaves the computer that uses it, so only an emulator on this computer reaches it, never a Pi.`;
   if (first >= 224) return `${address} is a multicast or reserved address, not one a device can have.`;
   if (netmask === null) return undefined; // on another network: its own netmask is not known here
   const prefix = netmask ? netmaskPrefix(netmask) : 24;

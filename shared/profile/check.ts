@@ -8,7 +8,7 @@ import { componentCopies, isFreshCard, type ComponentFacts } from '../boot/gener
 import { checkStage2Placement } from '../boot/stage1';
 import { SAFE_BLOCKSIZE } from '../boot/tftp-transfer';
 import { ImagerError } from '../errors';
-import { hostAddressProblem, LIMITED_BROADCAST, netmaskProblem, sameSubnet } from '../network/ipv4';
+import { hostAddressProblem, isLoopback, LIMITED_BROADCAST, netmaskProblem, sameSubnet } from '../network/ipv4';
 import { checkXenVersion } from '../xen-versions';
 import { fieldProblemSentence } from './field-words';
 import { migrateProfile } from './migrate';
@@ -99,15 +99,23 @@ function networkProblems(profile: Profile): ProfileProblem[] {
   if (netmask) problems.push({ path: '$.boot.network.netmask', severity: 'error', message: netmask });
   const usableMask = netmask ? undefined : network.netmask;
   const board = hostAddressProblem(network.boardIp, usableMask);
-  if (board) problems.push({ path: '$.boot.network.boardIp', severity: 'error', message: `The board’s address: ${board}` });
+  const severityOf = (address: string) => (isLoopback(address) ? 'warning' : 'error');
+  if (board)
+    problems.push({ path: '$.boot.network.boardIp', severity: severityOf(network.boardIp), message: `The board’s address: ${board}` });
   // the server and the gateway are checked against the board's network only when they are on it
   const onBoardNetwork = (address: string) =>
     usableMask && sameSubnet(address, network.boardIp, usableMask) === false ? null : usableMask;
   const server =
     network.serverIp === LIMITED_BROADCAST ? undefined : hostAddressProblem(network.serverIp, onBoardNetwork(network.serverIp));
-  if (server) problems.push({ path: '$.boot.network.serverIp', severity: 'error', message: `The TFTP server’s address: ${server}` });
+  if (server)
+    problems.push({
+      path: '$.boot.network.serverIp',
+      severity: severityOf(network.serverIp),
+      message: `The TFTP server’s address: ${server}`,
+    });
   const gateway = network.gateway && hostAddressProblem(network.gateway, onBoardNetwork(network.gateway));
-  if (gateway) problems.push({ path: '$.boot.network.gateway', severity: 'error', message: `The gateway’s address: ${gateway}` });
+  if (gateway)
+    problems.push({ path: '$.boot.network.gateway', severity: severityOf(network.gateway!), message: `The gateway’s address: ${gateway}` });
   if (network.serverIp === network.boardIp)
     problems.push({ path: '$.boot.network.boardIp', severity: 'error', message: "The board cannot have the TFTP server's address." });
   if (

@@ -182,7 +182,24 @@ describe.skipIf(!haveChromium)('the wizard, end to end', () => {
       // the test components are headers only: Debian's Xen and kernel boot in their place, on QEMU virt
       await page.getByTestId('qemu-mode-debian').check();
       expect(await page.getByTestId('qemu-try').textContent()).toBe('Try on QEMU virt');
+      // while the app's own TFTP server holds port 69 the trial says so and offers to stop it, instead of blaming another program
+      await page
+        .getByRole('navigation', { name: 'Wizard steps' })
+        .getByRole('button', { name: /Network boot/ })
+        .click();
+      await page.getByTestId('tftp-start').click();
+      await page.getByText(/Serving on 127\.0\.0\.1:69/).waitFor();
+      await page
+        .getByRole('navigation', { name: 'Wizard steps' })
+        .getByRole('button', { name: /Review/ })
+        .click();
+      await page.getByTestId('qemu-mode-debian').check();
       await page.getByTestId('qemu-try').click();
+      await page
+        .locator('section.qemu [data-testid="error"]')
+        .getByText(/The app’s own TFTP server \(Network boot step\)/)
+        .waitFor();
+      await page.getByTestId('qemu-stop-tftp').click();
       const result = page.getByTestId('qemu-result');
       // a trial refused before QEMU starts shows an error instead of a verdict: fail with its words, not a timeout
       const refused = page.locator('section.qemu [data-testid="error"]');

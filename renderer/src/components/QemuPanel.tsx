@@ -6,7 +6,7 @@ import type { TimelineEntry } from '../../../shared/console/timeline';
 import type { ImagerErrorData } from '../../../shared/errors';
 import type { Profile } from '../../../shared/profile/schema';
 import type { AppInfo } from '../../../shared/api';
-import { onHostEvent, stopEmulator, tryOnEmulator } from '../actions';
+import { onHostEvent, stopEmulator, stopTftpServer, tryOnEmulator } from '../actions';
 import type { StepProps } from '../wizard/step-props';
 import { ErrorNotice, asErrorData } from './ErrorNotice';
 import { LazyConsoleView } from '../console/LazyConsoleView';
@@ -148,6 +148,17 @@ export function QemuPanel({ wizard, info, disabledBecause }: StepProps & { disab
         )}
       </div>
       {error && <ErrorNotice error={error} />}
+      {error?.code === 'TFTP_SERVER_RUNNING' && !running && (
+        // the trial serves its own (retargeted) files on port 69, so it cannot share the server a real Pi may be using
+        <button
+          type="button"
+          className="secondary"
+          data-testid="qemu-stop-tftp"
+          onClick={() => void stopTftpServer().then(start, (failure: unknown) => setError(asErrorData(failure)))}
+        >
+          Stop the app’s TFTP server and try again
+        </button>
+      )}
       {result && <TrialVerdict result={result} />}
       {trialRun > 0 && (
         <div className="console-layout">

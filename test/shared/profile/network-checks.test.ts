@@ -43,4 +43,16 @@ describe('the board’s network settings', () => {
     expect(tftp({ boardIp: '10.0.1.255', serverIp: '10.0.2.0', netmask: '255.255.0.0' })).toEqual([]);
     expect(tftp({ serverIp: '10.9.9.255', netmask: '255.255.255.0', gateway: '192.168.1.1' })).toEqual([]);
   });
+
+  it('warns of loopback addresses (only an emulator on this computer reaches them) and refuses multicast', () => {
+    expect(tftp({ serverIp: '127.0.0.1', boardIp: '127.0.0.2' })).toEqual([
+      {
+        path: '$.boot.network.boardIp',
+        severity: 'warning',
+        message: expect.stringMatching(/127\.0\.0\.2 is a loopback address.*never a Pi/),
+      },
+      { path: '$.boot.network.serverIp', severity: 'warning', message: expect.stringMatching(/127\.0\.0\.1 is a loopback address/) },
+    ]);
+    expect(tftp({ boardIp: '224.0.0.5' })).toContainEqual(expect.objectContaining({ path: '$.boot.network.boardIp', severity: 'error' }));
+  });
 });
