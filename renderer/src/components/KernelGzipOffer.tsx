@@ -49,7 +49,7 @@ export function KernelGzipOffer({
   };
   return (
     <span className="block">
-      <button type="button" onClick={store} disabled={busy} data-testid="kernel-gzip">
+      <button type="button" className="secondary" onClick={store} disabled={busy} data-testid="kernel-gzip">
         {busy ? 'Compressing…' : 'Store it gzip’d'}
       </button>{' '}
       Xen decompresses a gzip’d Dom0 kernel itself: about a third of the bytes to load over TFTP or from the card.

@@ -212,16 +212,28 @@ describe.skipIf(!haveSocat)('the serial console on a pty pair', () => {
   });
 
   it.skipIf(process.getuid?.() !== 0)('tells a user outside the dialout group how to join it, without sudo for the app', () => {
+    // The child stays uid 0 (so it can read this checkout wherever CI cloned it, even a 0700 folder) but loses every
+    // capability and group: to it the port is then another user's, root:dialout 0660 as udev sets a USB-UART, in effect.
     const device = fs.realpathSync(pair.adapter);
-    fs.chownSync(device, 0, 20); // root:dialout, as udev sets a USB-UART
-    fs.chmodSync(device, 0o660);
+    fs.chownSync(device, 65534, 20); // an owner that is not the child, group dialout
+    fs.chmodSync(device, 0o060);
     const script = `
       import { openSerialLine } from ${JSON.stringify(path.resolve(__dirname, '../../../electron/services/serial/line.ts'))};
       openSerialLine({ path: ${JSON.stringify(device)}, baud: 115200 }, { onData() {}, onState() {} })
         .then(() => console.log('opened'), (error) => console.log(JSON.stringify(error.toJSON())));`;
     const run = spawnSync(
       'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
+      [
+        '--clear-groups',
+        '--inh-caps=-all',
+        '--bounding-set=-all',
+        process.execPath,
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        script,
+      ],
       {
         encoding: 'utf8',
         cwd: path.resolve(__dirname, '../../..'),
