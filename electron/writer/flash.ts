@@ -275,22 +275,27 @@ export class FlashJob {
     };
   }
 
+  /** The boot partition is being composed: no bytes move yet. */
+  private emitComposing(activeTargets: number): void {
+    this.emit({
+      jobId: this.jobId,
+      phase: 'composing',
+      percent: 0,
+      bytes: 0,
+      totalBytes: 0,
+      speed: 0,
+      eta: null,
+      activeTargets,
+      failedTargets: 0,
+    });
+  }
+
   /** A raw image: compose the boot partition into an overlay, map it, write the mapped chunks. */
   private async writeRaw(targets: EngineTarget[], imageBytes: number) {
     let bootEdit: BootEditOutcome | undefined;
     let overlay: ImageOverlay | undefined;
     if (this.request.bootEdit) {
-      this.emit({
-        jobId: this.jobId,
-        phase: 'composing',
-        percent: 0,
-        bytes: 0,
-        totalBytes: 0,
-        speed: 0,
-        eta: null,
-        activeTargets: targets.length,
-        failedTargets: 0,
-      });
+      this.emitComposing(targets.length);
       ({ overlay, outcome: bootEdit } = await composeOverlay(this.request.image, this.request.bootEdit));
     }
     const image = new ComposedImage(this.request.image, imageBytes, overlay);
@@ -334,18 +339,7 @@ export class FlashJob {
       everything: targets.some((t) => !t.onlyUsed),
       pool,
       isCancelled: () => this.cancelled,
-      onComposing: () =>
-        this.emit({
-          jobId: this.jobId,
-          phase: 'composing',
-          percent: 0,
-          bytes: 0,
-          totalBytes: 0,
-          speed: 0,
-          eta: null,
-          activeTargets: targets.length,
-          failedTargets: 0,
-        }),
+      onComposing: () => this.emitComposing(targets.length),
       log: this.log,
     });
     const outcome = await this.guard(writeChunks(streamed.chunks, targets, hooks)).finally(() => pool.dispose());

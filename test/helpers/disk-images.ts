@@ -1,4 +1,5 @@
 // Test fixtures for drives: small Raspberry-Pi-OS-like images (MBR, FAT32 boot, ext4 root) and loop devices that always get detached.
+import type { DriveInfo } from '../../shared/drives/types';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -211,4 +212,22 @@ export function detachAllLoops(): void {
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** drivelist hides loop devices: describe one by hand, sized by the kernel. */
+export function loopDrive(loop: LoopDevice, overrides: Partial<DriveInfo> = {}): DriveInfo {
+  return {
+    device: loop.device,
+    raw: loop.device,
+    description: 'Loop test card',
+    size: loop.size,
+    isSystem: false,
+    isReadOnly: false,
+    isRemovable: true,
+    isCard: true,
+    isUSB: false,
+    isVirtual: true,
+    mountpoints: [],
+    ...overrides,
+  };
 }

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FlashProgress, FlashRequest } from '../../shared/drives/flash';
-import type { DriveInfo } from '../../shared/drives/types';
 import { WriterClient } from '../../electron/services/drives/writer-client';
 import {
   attachLoop,
@@ -21,6 +20,7 @@ import {
   RPI_OS_CONFIG_TXT,
   tempDir,
   type LoopDevice,
+  loopDrive,
   type TestImageLayout,
 } from '../helpers/disk-images';
 
@@ -37,24 +37,6 @@ afterAll(async () => {
   await writer?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** drivelist hides loop devices: describe one by hand, sized by the kernel. */
-function loopDrive(loop: LoopDevice, overrides: Partial<DriveInfo> = {}): DriveInfo {
-  return {
-    device: loop.device,
-    raw: loop.device,
-    description: 'Loop test card',
-    size: loop.size,
-    isSystem: false,
-    isReadOnly: false,
-    isRemovable: true,
-    isCard: true,
-    isUSB: false,
-    isVirtual: true,
-    mountpoints: [],
-    ...overrides,
-  };
-}
 
 /** A "used card": a backing file full of random bytes, attached as a loop device. */
 function usedCard(name: string, size = 96 * MiB): { loop: LoopDevice; backing: string } {

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WriterClient } from '../../electron/services/drives/writer-client';
 import type { BootEditRequest, FlashRequest } from '../../shared/drives/flash';
-import type { DriveInfo } from '../../shared/drives/types';
 import {
   attachLoop,
   buildRpiLikeImage,
@@ -22,6 +21,7 @@ import {
   sha256,
   tempDir,
   type LoopDevice,
+  loopDrive,
   type TestImageLayout,
 } from '../helpers/disk-images';
 
@@ -51,22 +51,6 @@ function usedCard(name: string): LoopDevice {
   const backing = path.join(dir, name);
   fs.writeFileSync(backing, randomBytes(96 * MiB));
   return attachLoop(backing);
-}
-
-function loopDrive(loop: LoopDevice): DriveInfo {
-  return {
-    device: loop.device,
-    raw: loop.device,
-    description: 'Loop test card',
-    size: loop.size,
-    isSystem: false,
-    isReadOnly: false,
-    isRemovable: true,
-    isCard: true,
-    isUSB: false,
-    isVirtual: true,
-    mountpoints: [],
-  };
 }
 
 function streamRequest(targets: FlashRequest['targets'], cacheAs: string, overrides: Partial<FlashRequest> = {}): FlashRequest {
