@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { SerialPort } from 'serialport';
 import { ImagerError } from '../../../shared/errors';
 import type { SerialState } from '../../../shared/api/serial';
+import { serialBinding } from './binding';
 
 export interface SerialLineOptions {
   path: string;
@@ -81,7 +82,9 @@ export function openError(devicePath: string, error: Error): ImagerError {
 
 function openPort(options: SerialLineOptions): Promise<SerialPort> {
   return new Promise((resolve, reject) => {
-    const port = new SerialPort({
+    const settings = {
+      // serialport's binding with its spin on a hung-up line fixed (see binding.ts)
+      binding: serialBinding,
       path: options.path,
       baudRate: options.baud,
       dataBits: 8,
@@ -93,7 +96,8 @@ function openPort(options: SerialLineOptions): Promise<SerialPort> {
       hupcl: false,
       lock: true,
       autoOpen: false,
-    });
+    };
+    const port = new SerialPort(settings);
     port.open((error) => (error ? reject(openError(options.path, error)) : resolve(port)));
   });
 }
