@@ -5,10 +5,19 @@ import { Opcode } from './packets';
 /** Produces the next piece of the byte stream (at most `maxBytes` of the file), or null at its end. */
 type Producer = (maxBytes: number) => Promise<Buffer | null>;
 
+/**
+ * Reads the next bytes of the stream straight into `slots` (the payloads of consecutive packets, in
+ * order), filling each whole before the next; resolves with the bytes read, less than the slots hold
+ * only at the end of the stream. No copy in JavaScript: the kernel writes the file into the packets.
+ */
+export type SlotReader = (slots: Buffer[]) => Promise<number>;
+
 /** Bytes prepared ahead of the block being sent, per transfer at most: hides disk latency, bounds memory with many clients. */
 export const READ_AHEAD_BYTES = 1 << 20;
 /** Largest read from a file or slice of a memory buffer. */
 const PIECE_BYTES = 256 * 1024;
+/** Packets read by one readv: its vector stays within IOV_MAX (1024 on Linux and macOS). */
+const MAX_SLOTS = 1024;
 /** Acknowledged packets are dropped in batches, so releasing costs nothing per ACK. */
 const RELEASE_BATCH = 256;
 
@@ -33,7 +42,7 @@ export class BlockSource {
   private aheadPackets: number;
 
   constructor(
-    private readonly produce: Producer,
+    private readonly produce: Producer | { readSlots: SlotReader },
     readonly blksize: number,
     readAhead: number,
     private readonly onClose: () => Promise<void> = async () => {},
@@ -83,10 +92,42 @@ export class BlockSource {
     if (this.reading || this.failure || this.lastIndex === 0) return;
     // no bigger than the read-ahead: a transfer that has shown nothing yet holds one window, not a whole piece
     const blocks = Math.min(this.aheadPackets, Math.max(1, Math.floor(PIECE_BYTES / this.blksize)));
+    if (typeof this.produce !== 'function') return this.readIntoPackets(this.produce.readSlots, Math.min(blocks, MAX_SLOTS));
     this.reading = this.produce(blocks * this.blksize).then(
       (piece) => {
         this.reading = undefined;
         this.packetize(piece);
+      },
+      (error: unknown) => {
+        this.reading = undefined;
+        this.failure = error;
+      },
+    );
+  }
+
+  /** Builds `blocks` packets' headers in one buffer and has the file read into their payloads. */
+  private readIntoPackets(readSlots: SlotReader, blocks: number): void {
+    const { blksize } = this;
+    const stride = 4 + blksize;
+    const packed = Buffer.allocUnsafe(blocks * stride);
+    const first = this.base + this.packets.length;
+    const slots: Buffer[] = [];
+    for (let i = 0; i < blocks; i++) {
+      packed.writeUInt16BE(Opcode.DATA, i * stride);
+      packed.writeUInt16BE((first + i) & 0xffff, i * stride + 2);
+      slots.push(packed.subarray(i * stride + 4, (i + 1) * stride));
+    }
+    this.reading = readSlots(slots).then(
+      (bytesRead) => {
+        this.reading = undefined;
+        if (this.lastIndex !== Infinity) return;
+        const full = Math.floor(bytesRead / blksize);
+        for (let i = 0; i < full; i++) this.packets.push(packed.subarray(i * stride, (i + 1) * stride));
+        if (bytesRead === blocks * blksize) return;
+        // the end: the short block (possibly just its header) is the last
+        const short = bytesRead - full * blksize;
+        this.packets.push(packed.subarray(full * stride, full * stride + 4 + short));
+        this.lastIndex = first + full;
       },
       (error: unknown) => {
         this.reading = undefined;
@@ -146,6 +187,21 @@ export function openSource(origin: SourceOrigin, blksize: number, mode: 'octet' 
     const { handle, size } = origin;
     // exactly the size the OACK's tsize announced: bytes a writer appends meanwhile are not sent, and a
     // file cut short fails the transfer instead of ending it early with a plausible-looking short block
+    const readSlots: SlotReader = async (slots) => {
+      const wanted = Math.min(slots.length * blksize, size - position);
+      let done = 0;
+      while (done < wanted) {
+        // from the first slot not yet full: readv may stop short, like read
+        const at = Math.floor(done / blksize);
+        const pending = [slots[at]!.subarray(done - at * blksize), ...slots.slice(at + 1)];
+        const { bytesRead } = await handle.readv(trimmed(pending, wanted - done), position + done);
+        if (bytesRead === 0) throw new Error(`the file shrank to ${position + done} bytes while it was being sent (it had ${size})`);
+        done += bytesRead;
+      }
+      position += done;
+      return done;
+    };
+    if (mode === 'octet') return new BlockSource({ readSlots }, blksize, READ_AHEAD_BYTES, () => handle.close());
     produce = async (pieceSize) => {
       const wanted = Math.min(pieceSize, size - position);
       if (wanted <= 0) return null;
@@ -158,6 +214,17 @@ export function openSource(origin: SourceOrigin, blksize: number, mode: 'octet' 
     close = () => handle.close();
   }
   return new BlockSource(mode === 'netascii' ? netasciiProducer(produce) : produce, blksize, READ_AHEAD_BYTES, close);
+}
+
+/** The first `bytes` of a list of buffers, as a list (the last one cut). */
+function trimmed(buffers: Buffer[], bytes: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const buffer of buffers) {
+    if (bytes <= 0) break;
+    out.push(buffer.length > bytes ? buffer.subarray(0, bytes) : buffer);
+    bytes -= buffer.length;
+  }
+  return out;
 }
 
 /** Netascii (RFC 764 as RFC 1350 uses it): LF becomes CR LF, a bare CR becomes CR NUL. */

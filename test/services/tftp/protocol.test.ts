@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { negotiate } from '../../../electron/services/tftp/options';
 import { ackBlock, decodeRequest, encodeError, encodeOack, PacketError } from '../../../electron/services/tftp/packets';
+import type { FileHandle } from 'node:fs/promises';
 import { BlockSource, openSource, toNetascii } from '../../../electron/services/tftp/source';
 import { encodeRequest } from './helpers';
 
@@ -108,6 +109,35 @@ describe('block sources', () => {
     await long.load(65_538);
     expect([65_535, 65_536, 65_537, 65_538].map((i) => long.peek(i)!.readUInt16BE(2))).toEqual([65_535, 0, 1, 2]);
     expect(long.peek(65_538)!.length).toBe(4);
+  });
+
+  it('reads a file straight into its packets, even when the kernel returns less than asked each time', async () => {
+    const file = Buffer.from(Array.from({ length: 8 * 3000 + 5 }, (_, i) => (i * 7) & 0xff));
+    const calls: number[] = [];
+    // a FileHandle whose readv stops after at most 1000 bytes, mid-packet, as a readv may
+    const handle = {
+      async readv(buffers: Buffer[], position: number) {
+        calls.push(buffers.length);
+        let done = 0;
+        for (const buffer of buffers) {
+          const n = Math.min(buffer.length, 1000 - done, file.length - position - done);
+          if (n <= 0) break;
+          file.copy(buffer, 0, position + done, position + done + n);
+          done += n;
+        }
+        return { bytesRead: done, buffers };
+      },
+      close: async () => undefined,
+    } as unknown as FileHandle;
+    const source = openSource({ handle, size: file.length }, 8, 'octet');
+    await source.load(3001);
+    const blocks = Array.from({ length: 3001 }, (_, i) => source.peek(i + 1)!);
+    expect(blocks.map((b) => b.readUInt16BE(2))).toEqual(Array.from({ length: 3001 }, (_, i) => i + 1));
+    expect(Buffer.concat(blocks.map((b) => b.subarray(4)))).toEqual(file);
+    expect(blocks.at(-1)!.length).toBe(4 + 5);
+    expect(source.peek(3002)).toBeUndefined();
+    // no vector longer than IOV_MAX
+    expect(Math.max(...calls)).toBeLessThanOrEqual(1024);
   });
 
   it('converts line ends to netascii (LF → CR LF, CR → CR NUL)', () => {
