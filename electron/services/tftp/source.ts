@@ -18,6 +18,8 @@ export const READ_AHEAD_BYTES = 1 << 20;
 const PIECE_BYTES = 256 * 1024;
 /** Packets read by one readv: its vector stays within IOV_MAX (1024 on Linux and macOS). */
 const MAX_SLOTS = 1024;
+/** Spare pieces kept per transfer for reuse (256 KiB each at most). */
+const MAX_SPARE = 4;
 /** Acknowledged packets are dropped in batches, so releasing costs nothing per ACK. */
 const RELEASE_BATCH = 256;
 
@@ -40,6 +42,15 @@ export class BlockSource {
   private reading: Promise<void> | undefined;
   private failure: unknown;
   private aheadPackets: number;
+  /** File pieces read into packets, oldest first: `end` is one past the piece's last block. */
+  private pieces: Array<{ end: number; buffer: Buffer }> = [];
+  /** Whole pieces whose packets are all acknowledged and out of the socket's queue: read into again, not reallocated. */
+  private spare: Buffer[] = [];
+  /**
+   * Whether every datagram handed to the socket has left its send queue (the kernel copied it), so an
+   * acknowledged piece's memory may be read into again. Set by the transfer; until then nothing is reused.
+   */
+  sent: () => boolean = () => false;
 
   constructor(
     private readonly produce: Producer | { readSlots: SlotReader },
@@ -75,6 +86,11 @@ export class BlockSource {
 
   /** Forgets packets before block `index`: they are acknowledged and never resent. */
   release(index: number): void {
+    while (this.pieces.length > 0 && this.pieces[0]!.end <= index) {
+      const { buffer } = this.pieces.shift()!;
+      // a fresh buffer per piece costs page faults, and freeing it a TLB flush: keep a few, once surely sent
+      if (buffer.length === this.fullPiece * (4 + this.blksize) && this.spare.length < MAX_SPARE && this.sent()) this.spare.push(buffer);
+    }
     const done = index - this.base;
     if (done < RELEASE_BATCH) return;
     this.packets = this.packets.slice(done);
@@ -84,6 +100,8 @@ export class BlockSource {
   async close(): Promise<void> {
     this.lastIndex = 0;
     this.packets = [];
+    this.pieces = [];
+    this.spare = [];
     await this.reading?.catch(() => {});
     await this.onClose();
   }
@@ -92,7 +110,7 @@ export class BlockSource {
     if (this.reading || this.failure || this.lastIndex === 0) return;
     // no bigger than the read-ahead: a transfer that has shown nothing yet holds one window, not a whole piece
     const blocks = Math.min(this.aheadPackets, Math.max(1, Math.floor(PIECE_BYTES / this.blksize)));
-    if (typeof this.produce !== 'function') return this.readIntoPackets(this.produce.readSlots, Math.min(blocks, MAX_SLOTS));
+    if (typeof this.produce !== 'function') return this.readIntoPackets(this.produce.readSlots, Math.min(blocks, this.fullPiece));
     this.reading = this.produce(blocks * this.blksize).then(
       (piece) => {
         this.reading = undefined;
@@ -105,11 +123,16 @@ export class BlockSource {
     );
   }
 
+  /** Blocks in a whole piece read from a file: 256 KiB, and no more than one readv takes. */
+  private get fullPiece(): number {
+    return Math.min(MAX_SLOTS, Math.max(1, Math.floor(PIECE_BYTES / this.blksize)));
+  }
+
   /** Builds `blocks` packets' headers in one buffer and has the file read into their payloads. */
   private readIntoPackets(readSlots: SlotReader, blocks: number): void {
     const { blksize } = this;
     const stride = 4 + blksize;
-    const packed = Buffer.allocUnsafe(blocks * stride);
+    const packed = (blocks === this.fullPiece && this.spare.pop()) || Buffer.allocUnsafe(blocks * stride);
     const first = this.base + this.packets.length;
     const slots: Buffer[] = [];
     for (let i = 0; i < blocks; i++) {
@@ -122,6 +145,7 @@ export class BlockSource {
         this.reading = undefined;
         if (this.lastIndex !== Infinity) return;
         const full = Math.floor(bytesRead / blksize);
+        this.pieces.push({ end: first + blocks, buffer: packed });
         for (let i = 0; i < full; i++) this.packets.push(packed.subarray(i * stride, (i + 1) * stride));
         if (bytesRead === blocks * blksize) return;
         // the end: the short block (possibly just its header) is the last

@@ -89,6 +89,8 @@ export class Transfer {
     this.aheadBlocks = this.windowsize;
     this.mostAhead = Math.max(this.windowsize, Math.floor(READ_AHEAD_BYTES / this.blksize));
     settings.source.readAhead = this.aheadBlocks * this.blksize;
+    // nothing waits in libuv's queue: every packet handed to send() is in the kernel, so its memory may be reused
+    settings.source.sent = () => this.socket.getSendQueueCount() === 0;
   }
 
   /** When the client last made progress, once it has missed a deadline since (the server may end it for a new request); else undefined. */
