@@ -2,6 +2,14 @@
 import { type ErrorCode, ImagerError } from '../errors';
 import { ALIGN_2M, alignUp, hexAddress, splitHalves } from './address';
 import { detectFile } from './detect';
+import {
+  domainCapabilities,
+  sharedMemoryLines,
+  sharedMemoryWords,
+  splitValues,
+  words,
+  type DomUDeviceTreeOptions,
+} from './domu-properties';
 
 /** One file the script loads: where the script finds it, and the facts the caller read from it (shared code reads no files). */
 export interface BootComponent {
@@ -22,18 +30,22 @@ export interface StaticMemoryBank {
   size: number;
 }
 
-export interface Stage2DomU {
+export interface Stage2DomU extends DomUDeviceTreeOptions {
   kernel: BootComponent;
   ramdisk?: BootComponent;
   passthroughDtb?: BootComponent;
-  /** Default `console=ttyAMA0`. */
+  /** Default `console=ttyAMA0`, or empty without vpl011. */
   commandLine?: string;
+  /** The virtual PL011 UART (`vpl011`); default true. */
+  vpl011?: boolean;
   /** Default 512. */
   memoryMb?: number;
   /** Default 1. */
   vcpus?: number;
   /** `xen,enhanced "enabled"` (PV drivers). Default: when Dom0 exists. */
   enhanced?: boolean;
+  /** Without `enhanced`: `xen,enhanced "no-xenstore"` (PV interfaces without Xenstore, DOMU_ENHANCED=2). */
+  noXenstore?: boolean;
   staticMemory?: StaticMemoryBank[];
   /** Only with static memory; default true. */
   directMap?: boolean;
@@ -106,6 +118,8 @@ export interface Stage2Input {
   prefix?: string;
   /** Boot-time CPU pools; DomUs join one with `cpupool`. */
   cpuPools?: CpuPool[];
+  /** XEN_STATIC_HEAP: "base size ..." host memory Xen keeps for its heap (`xen,static-heap` under /chosen). */
+  staticHeap?: string;
 }
 
 export interface MemoryMapEntry {
@@ -338,14 +352,65 @@ function domULines(placed: PlacedDomU, hasDom0: boolean): string[] {
     );
     if (domU.directMap ?? true) lines.push(`fdt set ${node} direct-map`);
   }
-  lines.push(`fdt set ${node} vpl011`);
+  const vpl011 = domU.vpl011 ?? true;
+  if (vpl011) lines.push(`fdt set ${node} vpl011`);
+  if (domU.nrSpis) lines.push(`fdt set ${node} nr_spis <${domU.nrSpis}>`);
   if (domU.enhanced ?? hasDom0) lines.push(`fdt set ${node} xen,enhanced "enabled"`);
+  else if (domU.noXenstore) lines.push(`fdt set ${node} xen,enhanced "no-xenstore"`);
+  lines.push(...newerDomULines(node, index, domU));
   if (domU.colors) lines.push(`fdt set ${node} colors <${colourMask(domU.colors)}>`);
   if (domU.viommu) lines.push(`fdt set ${node} viommu "smmuv3"`);
-  lines.push(...moduleNode(node, placed.kernel, ['multiboot,kernel', 'multiboot,module'], domU.commandLine || DEFAULT_DOMU_COMMAND_LINE));
+  const commandLine = domU.commandLine || (vpl011 ? DEFAULT_DOMU_COMMAND_LINE : '');
+  lines.push(...moduleNode(node, placed.kernel, ['multiboot,kernel', 'multiboot,module'], commandLine));
   if (placed.ramdisk) lines.push(...moduleNode(node, placed.ramdisk, ['multiboot,ramdisk', 'multiboot,module']));
   if (placed.passthroughDtb) lines.push(...moduleNode(node, placed.passthroughDtb, ['multiboot,device-tree', 'multiboot,module']));
   return lines;
+}
+
+/** Grant-table limits, capabilities, unmapped-access traps and shared memory, in current ImageBuilder's order. */
+function newerDomULines(node: string, index: number, domU: Stage2DomU): string[] {
+  const lines: string[] = [];
+  if (domU.grantVersion) lines.push(`fdt set ${node} max_grant_version <${domU.grantVersion}>`);
+  if (domU.grantFrames) lines.push(`fdt set ${node} max_grant_frames <${domU.grantFrames}>`);
+  if (domU.maptrackFrames) lines.push(`fdt set ${node} max_maptrack_frames <${domU.maptrackFrames}>`);
+  if (domU.capabilities) {
+    const caps = domainCapabilities(domU.capabilities);
+    if (caps === undefined) {
+      throw stage2Error(
+        'IMAGEBUILDER_CONFIG',
+        `DOMU_CAPS[${index}]`,
+        `DOMU_CAPS[${index}]="${domU.capabilities}" is not a list of capabilities.`,
+        'Join control, hardware, xenstore, dom0 or none with "|" (e.g. "control|hardware"), or give the bits as a number (1 control, 2 hardware, 4 xenstore).',
+        `Invalid DOMU_CAPS[${index}] "${domU.capabilities}"`,
+      );
+    }
+    lines.push(`fdt set ${node} capabilities <${caps}>`);
+  }
+  if (domU.trapUnmappedAccesses) lines.push(`fdt set ${node} trap-unmapped-accesses <${domU.trapUnmappedAccesses}>`);
+  if (domU.sharedMemory) {
+    const cells = splitValues(sharedMemoryWords(domU.sharedMemory));
+    if (!cells) throw numbersError(`DOMU_SHARED_MEM[${index}]`, domU.sharedMemory, '"ID HOST-ADDRESS GUEST-ADDRESS SIZE"');
+    lines.push(...sharedMemoryLines(node, domU.sharedMemory, cells));
+  }
+  return lines;
+}
+
+/** A value ImageBuilder would hand to bash arithmetic that is no number: it has no message of its own for it. */
+export function numbersError(name: string, text: string, form: string): ImagerError {
+  return new ImagerError({
+    code: 'IMAGEBUILDER_CONFIG',
+    subject: name,
+    message: `${name}="${text}" has a word that is not a decimal or 0x-hex number.`,
+    hint: `Write it as ${form}, each number in hex or decimal.`,
+    details: { exitStatus: IMAGEBUILDER_FAILURE_STATUS },
+  });
+}
+
+function staticHeapLines(staticHeap: string | undefined): string[] {
+  if (!staticHeap) return [];
+  const cells = splitValues(words(staticHeap));
+  if (!cells) throw numbersError('XEN_STATIC_HEAP', staticHeap, '"base1 size1 base2 size2 ..."');
+  return [`fdt set /chosen xen,static-heap <${cells.join(' ')}>`];
 }
 
 function passthroughLines(domUs: Stage2DomU[], index: number): string[] {
@@ -506,6 +571,7 @@ export function generateStage2(input: Stage2Input): Stage2Result {
       return [...passthroughLines(input.domUs!, index), ...(placed ? domULines(placed, Boolean(input.dom0)) : [])];
     }),
     ...cpuPoolLines(input),
+    ...staticHeapLines(input.staticHeap),
     'setenv fdt_high 0xffffffffffffffff',
   ];
   let text = lines.join('\n') + '\n';

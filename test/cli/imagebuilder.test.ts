@@ -209,6 +209,56 @@ describe('imagebuilder command', () => {
     expect(existsSync(path.join(dir, 'boot.scr'))).toBe(false);
   });
 
+  it('writes the newer DomU and Xen options, and stops on an invalid DOMU_CAPS as upstream does', async () => {
+    image('domU/Image', 3_000_000);
+    const domU =
+      'NUM_DOMUS=1\nDOMU_KERNEL[0]="domU/Image"\nDOMU_VPL011[0]=0\nDOMU_NR_SPIS[0]=0\nDOMU_GRANT_FRAMES[0]=16\nDOMU_MAPTRACK_FRAMES[0]=256\n' +
+      'DOMU_CAPS[0]="hardware|xenstore"\nDOMU_SHARED_MEM[0]="shm0 0x30000000 0x6000000 0x1000000"\nXEN_STATIC_HEAP="0x38000000 0x4000000"\n';
+    const result = await imagebuilder(['-c', config(baseConfig + domU), '-d', dir, '-t', 'tftp']);
+    expect(result).toMatchObject({ status: 0, err: '' });
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8');
+    const node = source.slice(source.indexOf('fdt set /chosen/domU0 cpus'), source.indexOf('fdt mknod /chosen/domU0 module'));
+    expect(node.split('\n')).toEqual([
+      'fdt set /chosen/domU0 cpus <1>',
+      'fdt set /chosen/domU0 nr_spis <0>',
+      'fdt set /chosen/domU0 xen,enhanced "enabled"',
+      'fdt set /chosen/domU0 max_grant_frames <16>',
+      'fdt set /chosen/domU0 max_maptrack_frames <256>',
+      'fdt set /chosen/domU0 capabilities <6>',
+      'fdt mknod /chosen/domU0 shared-mem@0x30000000',
+      'fdt set /chosen/domU0/shared-mem@0x30000000 compatible "xen,domain-shared-memory-v1"',
+      'fdt set /chosen/domU0/shared-mem@0x30000000 xen,shm-id "shm0"',
+      'fdt set /chosen/domU0/shared-mem@0x30000000 xen,shared-mem <0x0 0x30000000 0x0 0x6000000 0x0 0x1000000>',
+      '',
+    ]);
+    expect(source).toMatch(/bootargs ""\n/);
+    expect(source).toContain('fdt set /chosen xen,static-heap <0x0 0x38000000 0x0 0x4000000>\nsetenv fdt_high');
+    expect(readFileSync(path.join(dir, 'boot.scr')).equals(mkimageOf(path.join(dir, 'boot.source'), '0xC00000'))).toBe(true);
+
+    const invalid = await imagebuilder([
+      '-c',
+      config(baseConfig + domU.replace('hardware|xenstore', 'hardware|root')),
+      '-d',
+      dir,
+      '-t',
+      'tftp',
+    ]);
+    expect({ status: invalid.status, out: invalid.out }).toEqual({ status: 1, out: 'Invalid DOMU_CAPS[0] "hardware|root"\n' });
+    expect(invalid.err).toMatch(/Join control, hardware, xenstore, dom0 or none/);
+    expect(existsSync(path.join(dir, 'boot.scr'))).toBe(false);
+    expect(existsSync(path.join(dir, 'boot.source'))).toBe(false);
+    // upstream writes the DomU's node only after every file is checked: a missing file is reported first
+    const missing = await imagebuilder([
+      '-c',
+      config(baseConfig.replace('"xen"', '"nope"') + domU.replace('hardware|xenstore', 'root')),
+      '-d',
+      dir,
+      '-t',
+      'tftp',
+    ]);
+    expect(missing.out).toBe("File nope doesn't exist, exiting\n");
+  });
+
   it('exits 1 on the errors uboot-script-gen exits 1 on, and leaves no outputs behind', async () => {
     const cases: Array<[string, string[], string]> = [
       [

@@ -28,8 +28,9 @@ Options:
   -h         Show this help
 
 Not supported (refused with exit status 1): FIT images, bitstreams, Linux-only mode,
-passthrough device trees built from a repository or lopper, XSM policies, static heap and
-the other newer options README's "ImageBuilder options" table lists with their state.
+passthrough device trees built from a repository or lopper, XSM policies, separate load
+commands, static event channels, UEFI boot and the rest README's "ImageBuilder options"
+table lists with their state.
 Exit status: 0 on success, 1 on every error (as uboot-script-gen).`;
 
 interface Options {
@@ -102,6 +103,7 @@ function stage2Input(plan: ImageBuilderPlan, dir: string, prefix: string | undef
     ...(plan.dom0Vcpus !== undefined && { dom0Vcpus: plan.dom0Vcpus }),
     ...(plan.xenColors && { xenColors: plan.xenColors }),
     ...(plan.dom0Colors && { dom0Colors: plan.dom0Colors }),
+    ...(plan.staticHeap && { staticHeap: plan.staticHeap }),
     overlays: plan.overlays.map(get),
     deviceTree: get(plan.deviceTree),
     ...(prefix && { prefix }),
