@@ -101,6 +101,8 @@ export interface Stage2Input {
   dom0Vcpus?: number;
   xenColors?: string;
   dom0Colors?: string;
+  /** XEN_POLICY: an XSM (FLASK) policy Xen loads at boot, as a `xen,xsm-policy` module under /chosen. */
+  xenPolicy?: BootComponent;
   /** Absent with DomUs: "true dom0less". */
   dom0?: Stage2Dom0;
   domUs?: Stage2DomU[];
@@ -217,16 +219,18 @@ export function dom0CommandLine(dom0: Pick<Stage2Dom0, 'commandLine' | 'rootfsOn
   return `${given} root=${dom0.rootfsOnDisk ? rootDeviceFor(loadCommand) : '/dev/ram0'}`;
 }
 
-type ExpectedType = 'executable' | 'cpio archive' | 'Device Tree Blob';
+type ExpectedType = 'executable' | 'cpio archive' | 'Device Tree Blob' | 'SE Linux policy';
 const typePattern: Record<ExpectedType, RegExp> = {
   executable: /executable|data/,
   'cpio archive': /cpio archive/,
   'Device Tree Blob': /Device Tree Blob|data/,
+  'SE Linux policy': /SE Linux policy/,
 };
 const typeWords: Record<ExpectedType, string> = {
   executable: 'a kernel or Xen binary (arm64 Image)',
   'cpio archive': 'a cpio archive (optionally gzip compressed)',
   'Device Tree Blob': 'a device tree blob (.dtb)',
+  'SE Linux policy': "an XSM (FLASK) policy binary, such as Xen's xenpolicy-<version>",
 };
 
 /** ImageBuilder's `file -L | grep TYPE` check, gunzipping first where it does. */
@@ -417,6 +421,16 @@ function passthroughLines(domUs: Stage2DomU[], index: number): string[] {
   return (domUs[index]!.passthroughPaths ?? []).map((path) => `fdt set ${path} xen,passthrough`);
 }
 
+/** The XSM policy module, named as current ImageBuilder names it (`xen-policy@` and the address without 0x). */
+function policyLines(policy: MemoryMapEntry): string[] {
+  const node = `/chosen/xen-policy@${hexAddress(policy.address).slice(2)}`;
+  return [
+    `fdt mknod /chosen ${node.slice('/chosen/'.length)}`,
+    `fdt set ${node} compatible ${stringList(['xen,xsm-policy', 'xen,multiboot-module', 'multiboot,module'])}`,
+    `fdt set ${node} reg <${regCells(policy.address, policy.size)}>`,
+  ];
+}
+
 function dom0Lines(kernel: MemoryMapEntry, ramdisk: MemoryMapEntry | undefined, commandLine: string): string[] {
   const lines = [
     'fdt mknod /chosen dom0',
@@ -548,6 +562,11 @@ export function generateStage2(input: Stage2Input): Stage2Result {
   // Xen goes last of the binaries: U-Boot's secure boot expects the last PE image loaded to be the signed one.
   checkComponentType(input.xen, 'executable', 'xen', true);
   const xen = placement.place('xen', input.xen);
+  let xenPolicy: MemoryMapEntry | undefined;
+  if (input.xenPolicy) {
+    checkComponentType(input.xenPolicy, 'SE Linux policy', 'xen-policy', false);
+    xenPolicy = placement.place('xen-policy', input.xenPolicy);
+  }
   const overlays = (input.overlays ?? []).map((overlay, i) => {
     checkComponentType(overlay, 'Device Tree Blob', `overlay${i}`, false);
     return placement.place(`overlay${i}`, overlay);
@@ -565,6 +584,7 @@ export function generateStage2(input: Stage2Input): Stage2Result {
     'fdt set /chosen \\#address-cells <0x2>',
     'fdt set /chosen \\#size-cells <0x2>',
     `fdt set /chosen xen,xen-bootargs "${xenCommandLine}"`,
+    ...(xenPolicy ? policyLines(xenPolicy) : []),
     ...(dom0Kernel ? dom0Lines(dom0Kernel, dom0Ramdisk, dom0Command!) : []),
     ...(input.domUs ?? []).flatMap((_, index) => {
       const placed = domUs.find((d) => d.index === index);

@@ -22,6 +22,8 @@ export interface ImageBuilderPlan {
   loadCommand: string;
   bootCommand: 'booti' | 'none';
   xen: string;
+  /** XEN_POLICY: the XSM policy binary. */
+  xenPolicy?: string;
   xenCommandLine?: string;
   dom0MemoryMb?: number;
   dom0Vcpus?: number;
@@ -73,7 +75,6 @@ function requireNumber(vars: ImageBuilderVariables, name: string): number {
  * than booted without it. README's "ImageBuilder options" table lists every option and its state.
  */
 export const REFUSED_OPTIONS: Record<string, string> = {
-  XEN_POLICY: 'loading an XSM/FLASK policy module is not implemented',
   XEN_LOAD: 'separate load commands for Xen, Dom0 and DomUs are not implemented; -t/LOAD_CMD loads every file',
   DOM0_LOAD: 'separate load commands for Xen, Dom0 and DomUs are not implemented; -t/LOAD_CMD loads every file',
   DOMU_LOAD: 'separate load commands for Xen, Dom0 and DomUs are not implemented; -t/LOAD_CMD loads every file',
@@ -259,6 +260,7 @@ export function planFromVariables(
     dom0Colors: s.DOM0_COLORS || undefined,
     extraCommandsFile: s.APPEND_EXTRA_CMDS || undefined,
     staticHeap: s.XEN_STATIC_HEAP || undefined,
+    xenPolicy: s.XEN_POLICY || undefined,
   };
   return {
     memoryStart: requireNumber(vars, 'MEMORY_START'),
@@ -301,6 +303,7 @@ const NOT_IN_PROFILES: Array<[keyof PlannedDomU, string]> = [
 /** Refuses to make a profile that would boot without an option the config sets. */
 function checkProfileCanHold(plan: ImageBuilderPlan): void {
   const options = [
+    ...(plan.xenPolicy ? ['XEN_POLICY'] : []),
     ...(plan.staticHeap ? ['XEN_STATIC_HEAP'] : []),
     ...plan.domUs.flatMap((domU) => NOT_IN_PROFILES.filter(([key]) => domU[key] !== undefined).map(([, name]) => `${name}[${domU.index}]`)),
   ];

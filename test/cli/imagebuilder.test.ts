@@ -259,6 +259,35 @@ describe('imagebuilder command', () => {
     expect(missing.out).toBe("File nope doesn't exist, exiting\n");
   });
 
+  it('loads XEN_POLICY after Xen and describes it under /chosen as a xen,xsm-policy module', async () => {
+    const policy = new Uint8Array(5000);
+    const view = new DataView(policy.buffer);
+    view.setUint32(0, 0xf97cff8c, true); // SELinux's policy magic, which Xen's FLASK policy carries
+    view.setUint32(4, 8, true);
+    policy.set(new TextEncoder().encode('XenFlask'), 8);
+    writeFileSync(path.join(dir, 'xenpolicy-4.17'), policy);
+    const result = await imagebuilder(['-c', config(baseConfig + 'XEN_POLICY="xenpolicy-4.17"\n'), '-d', dir, '-t', 'tftp']);
+    expect(result).toMatchObject({ status: 0, err: '' });
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8').split('\n');
+    expect(source.slice(2, 5)).toEqual(['tftpb 0x2800000 xen', 'tftpb 0x2A00000 xenpolicy-4.17', 'tftpb 0x2C00000 board.dtb']);
+    const bootargs = source.findIndex((line) => line.startsWith('fdt set /chosen xen,xen-bootargs'));
+    expect(source.slice(bootargs + 1, bootargs + 5)).toEqual([
+      'fdt mknod /chosen xen-policy@2A00000',
+      'fdt set /chosen/xen-policy@2A00000 compatible  "xen,xsm-policy" "xen,multiboot-module" "multiboot,module"',
+      'fdt set /chosen/xen-policy@2A00000 reg <0x0 0x2A00000 0x0 0x1388 >',
+      'fdt mknod /chosen dom0',
+    ]);
+    expect(source.at(-2)).toBe('booti 0x2800000 - 0x2C00000');
+
+    const wrong = await imagebuilder(['-c', config(baseConfig + 'XEN_POLICY="initrd.cpio"\n'), '-d', dir, '-t', 'tftp']);
+    expect({ status: wrong.status, out: wrong.out }).toEqual({
+      status: 1,
+      out: 'Wrong file type initrd.cpio. It should be SE Linux policy, exiting.\n',
+    });
+    const missing = await imagebuilder(['-c', config(baseConfig + 'XEN_POLICY="xenpolicy"\n'), '-d', dir, '-t', 'tftp']);
+    expect(missing.out).toBe("File xenpolicy doesn't exist, exiting\n");
+  });
+
   it('exits 1 on the errors uboot-script-gen exits 1 on, and leaves no outputs behind', async () => {
     const cases: Array<[string, string[], string]> = [
       [

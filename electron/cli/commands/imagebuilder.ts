@@ -28,7 +28,7 @@ Options:
   -h         Show this help
 
 Not supported (refused with exit status 1): FIT images, bitstreams, Linux-only mode,
-passthrough device trees built from a repository or lopper, XSM policies, separate load
+passthrough device trees built from a repository or lopper, separate load
 commands, static event channels, UEFI boot and the rest README's "ImageBuilder options"
 table lists with their state.
 Exit status: 0 on success, 1 on every error (as uboot-script-gen).`;
@@ -98,6 +98,7 @@ function stage2Input(plan: ImageBuilderPlan, dir: string, prefix: string | undef
     ...(dom0 && { dom0 }),
     domUs,
     xen: get(plan.xen),
+    ...(plan.xenPolicy && { xenPolicy: get(plan.xenPolicy) }),
     ...(plan.xenCommandLine && { xenCommandLine: plan.xenCommandLine }),
     ...(plan.dom0MemoryMb !== undefined && { dom0MemoryMb: plan.dom0MemoryMb }),
     ...(plan.dom0Vcpus !== undefined && { dom0Vcpus: plan.dom0Vcpus }),
