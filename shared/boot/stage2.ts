@@ -60,6 +60,8 @@ export interface Stage2DomU extends DomUDeviceTreeOptions {
   passthroughPaths?: string[];
   /** The boot-time CPU pool (its index in `cpuPools`) this DomU runs in. */
   cpupool?: number;
+  /** DOMU_LOAD[n]: loads this DomU's files instead of `loadCommand`. */
+  loadCommand?: string;
 }
 
 /** A CPU of the host tree: its node under /cpus, and the phandle it already has, if any. */
@@ -82,6 +84,8 @@ export interface Stage2Dom0 {
   commandLine?: string;
   /** Root filesystem on a disk partition: `root=` is derived from the load command (mmc/scsi). */
   rootfsOnDisk?: boolean;
+  /** DOM0_LOAD: loads the kernel and ramdisk instead of `loadCommand` (and names the root partition). */
+  loadCommand?: string;
 }
 
 export interface Stage2Input {
@@ -91,6 +95,8 @@ export interface Stage2Input {
   scriptAddress?: number;
   /** `tftpb`, `load mmc 0:1`, ... */
   loadCommand: string;
+  /** XEN_LOAD: loads Xen, its XSM policy and the device tree instead of `loadCommand`. */
+  xenLoadCommand?: string;
   bootCommand?: 'booti' | 'none';
   xen: BootComponent;
   /** Whole Xen command line; when absent the ImageBuilder default is built from the Dom0 memory and vCPUs. */
@@ -268,13 +274,14 @@ class Placement {
     private readonly prefix: string | undefined,
   ) {}
 
-  place(role: string, component: BootComponent): MemoryMapEntry {
+  /** Loads `component` at the next boundary, with `loadCommand` when the file has its own (XEN_LOAD, DOM0_LOAD, DOMU_LOAD). */
+  place(role: string, component: BootComponent, loadCommand = this.loadCommand): MemoryMapEntry {
     const address = this.next;
     const span = componentSpan(component);
     const entry = { role, file: component.path, address, size: component.size, span, end: address + span };
     this.entries.push(entry);
     const path = this.prefix ? `${this.prefix}/${component.path}` : component.path;
-    this.loadLines.push(`${this.loadCommand} ${hexAddress(address)} ${path}`);
+    this.loadLines.push(`${loadCommand} ${hexAddress(address)} ${path}`);
     this.next = alignUp(address + span, ALIGN_2M);
     return entry;
   }
@@ -518,16 +525,16 @@ function placeDomUs(input: Stage2Input, placement: Placement, notices: string[],
       return;
     }
     checkComponentType(domU.kernel, 'executable', `domU${index}-kernel`, true);
-    const kernel = placement.place(`domU${index}-kernel`, domU.kernel);
+    const kernel = placement.place(`domU${index}-kernel`, domU.kernel, domU.loadCommand);
     let ramdisk: MemoryMapEntry | undefined;
     if (domU.ramdisk) {
       checkComponentType(domU.ramdisk, 'cpio archive', `domU${index}-ramdisk`, true);
-      ramdisk = placement.place(`domU${index}-ramdisk`, domU.ramdisk);
+      ramdisk = placement.place(`domU${index}-ramdisk`, domU.ramdisk, domU.loadCommand);
     }
     let passthroughDtb: MemoryMapEntry | undefined;
     if (domU.passthroughDtb) {
       checkComponentType(domU.passthroughDtb, 'Device Tree Blob', `domU${index}-passthrough-dtb`, true);
-      passthroughDtb = placement.place(`domU${index}-passthrough-dtb`, domU.passthroughDtb);
+      passthroughDtb = placement.place(`domU${index}-passthrough-dtb`, domU.passthroughDtb, domU.loadCommand);
     }
     placed.push({ index, domU, kernel, ...(ramdisk && { ramdisk }), ...(passthroughDtb && { passthroughDtb }) });
   });
@@ -540,7 +547,7 @@ export function generateStage2(input: Stage2Input): Stage2Result {
   const notices: string[] = [];
   const skippedDomUs: Stage2Result['skippedDomUs'] = [];
   let xenCommandLine = input.xenCommandLine || defaultXenCommandLine(input);
-  const dom0Command = input.dom0 ? dom0CommandLine(input.dom0, input.loadCommand) : undefined;
+  const dom0Command = input.dom0 ? dom0CommandLine(input.dom0, input.dom0.loadCommand ?? input.loadCommand) : undefined;
   if (!input.dom0) {
     notices.push('Dom0 kernel is not specified, continue with dom0less setup.');
     xenCommandLine = removeDom0Words(xenCommandLine);
@@ -552,20 +559,20 @@ export function generateStage2(input: Stage2Input): Stage2Result {
   let dom0Ramdisk: MemoryMapEntry | undefined;
   if (input.dom0) {
     checkComponentType(input.dom0.kernel, 'executable', 'dom0-kernel', true);
-    dom0Kernel = placement.place('dom0-kernel', input.dom0.kernel);
+    dom0Kernel = placement.place('dom0-kernel', input.dom0.kernel, input.dom0.loadCommand);
     if (input.dom0.ramdisk) {
       checkComponentType(input.dom0.ramdisk, 'cpio archive', 'dom0-ramdisk', true);
-      dom0Ramdisk = placement.place('dom0-ramdisk', input.dom0.ramdisk);
+      dom0Ramdisk = placement.place('dom0-ramdisk', input.dom0.ramdisk, input.dom0.loadCommand);
     }
   }
   const domUs = placeDomUs(input, placement, notices, skippedDomUs);
   // Xen goes last of the binaries: U-Boot's secure boot expects the last PE image loaded to be the signed one.
   checkComponentType(input.xen, 'executable', 'xen', true);
-  const xen = placement.place('xen', input.xen);
+  const xen = placement.place('xen', input.xen, input.xenLoadCommand);
   let xenPolicy: MemoryMapEntry | undefined;
   if (input.xenPolicy) {
     checkComponentType(input.xenPolicy, 'SE Linux policy', 'xen-policy', false);
-    xenPolicy = placement.place('xen-policy', input.xenPolicy);
+    xenPolicy = placement.place('xen-policy', input.xenPolicy, input.xenLoadCommand);
   }
   const overlays = (input.overlays ?? []).map((overlay, i) => {
     checkComponentType(overlay, 'Device Tree Blob', `overlay${i}`, false);
@@ -629,7 +636,7 @@ function placeDeviceTree(input: Stage2Input, placement: Placement): MemoryMapEnt
     );
   }
   checkComponentType(input.deviceTree, 'Device Tree Blob', 'device-tree', false);
-  return placement.place('device-tree', input.deviceTree);
+  return placement.place('device-tree', input.deviceTree, input.xenLoadCommand);
 }
 
 function checkMemory(input: Stage2Input, nextFree: number): void {

@@ -29,7 +29,9 @@ export interface ImageBuilderPlan {
   dom0Vcpus?: number;
   xenColors?: string;
   dom0Colors?: string;
-  dom0?: { kernel: string; ramdisk?: string; commandLine?: string; rootfsOnDisk: boolean };
+  dom0?: { kernel: string; ramdisk?: string; commandLine?: string; rootfsOnDisk: boolean; loadCommand?: string };
+  /** XEN_LOAD: loads Xen, XEN_POLICY and DEVICE_TREE instead of LOAD_CMD. */
+  xenLoadCommand?: string;
   domUs: PlannedDomU[];
   deviceTree: string;
   overlays: string[];
@@ -75,9 +77,6 @@ function requireNumber(vars: ImageBuilderVariables, name: string): number {
  * than booted without it. README's "ImageBuilder options" table lists every option and its state.
  */
 export const REFUSED_OPTIONS: Record<string, string> = {
-  XEN_LOAD: 'separate load commands for Xen, Dom0 and DomUs are not implemented; -t/LOAD_CMD loads every file',
-  DOM0_LOAD: 'separate load commands for Xen, Dom0 and DomUs are not implemented; -t/LOAD_CMD loads every file',
-  DOMU_LOAD: 'separate load commands for Xen, Dom0 and DomUs are not implemented; -t/LOAD_CMD loads every file',
   DOMU_STATIC_EVTCHNS: 'static event channels are not implemented',
   DOMU_VCPU_HARD_AFFINITY: 'per-vCPU hard affinity nodes are not implemented',
   EFI: 'booting through UEFI (bootefi) is not implemented; Xen boots with booti',
@@ -220,6 +219,7 @@ function planDomU(vars: ImageBuilderVariables, index: number, warnings: string[]
     maptrackFrames: given('DOMU_MAPTRACK_FRAMES'),
     capabilities: given('DOMU_CAPS'),
     trapUnmappedAccesses: trapKept ? trap : undefined,
+    loadCommand: given('DOMU_LOAD'),
     sharedMemory,
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) (plan as unknown as Record<string, unknown>)[key] = value;
@@ -261,6 +261,7 @@ export function planFromVariables(
     extraCommandsFile: s.APPEND_EXTRA_CMDS || undefined,
     staticHeap: s.XEN_STATIC_HEAP || undefined,
     xenPolicy: s.XEN_POLICY || undefined,
+    xenLoadCommand: s.XEN_LOAD || undefined,
   };
   return {
     memoryStart: requireNumber(vars, 'MEMORY_START'),
@@ -275,6 +276,7 @@ export function planFromVariables(
         ...(s.DOM0_RAMDISK && { ramdisk: s.DOM0_RAMDISK }),
         ...(s.DOM0_CMD && { commandLine: s.DOM0_CMD }),
         rootfsOnDisk: Boolean(s.DOM0_ROOTFS),
+        ...(s.DOM0_LOAD && { loadCommand: s.DOM0_LOAD }),
       },
     }),
     domUs: Array.from({ length: numDomUs }, (_, i) => planDomU(vars, i, warnings)),
@@ -290,6 +292,7 @@ export function planFromVariables(
 /** Plan settings a profile has no field for yet, with the config option each comes from. */
 const NOT_IN_PROFILES: Array<[keyof PlannedDomU, string]> = [
   ['noXenstore', 'DOMU_ENHANCED'],
+  ['loadCommand', 'DOMU_LOAD'],
   ['vpl011', 'DOMU_VPL011'],
   ['nrSpis', 'DOMU_NR_SPIS'],
   ['grantVersion', 'DOMU_GRANT_VER'],
@@ -304,6 +307,8 @@ const NOT_IN_PROFILES: Array<[keyof PlannedDomU, string]> = [
 function checkProfileCanHold(plan: ImageBuilderPlan): void {
   const options = [
     ...(plan.xenPolicy ? ['XEN_POLICY'] : []),
+    ...(plan.xenLoadCommand ? ['XEN_LOAD'] : []),
+    ...(plan.dom0?.loadCommand ? ['DOM0_LOAD'] : []),
     ...(plan.staticHeap ? ['XEN_STATIC_HEAP'] : []),
     ...plan.domUs.flatMap((domU) => NOT_IN_PROFILES.filter(([key]) => domU[key] !== undefined).map(([, name]) => `${name}[${domU.index}]`)),
   ];

@@ -288,6 +288,32 @@ describe('imagebuilder command', () => {
     expect(missing.out).toBe("File xenpolicy doesn't exist, exiting\n");
   });
 
+  it('loads Xen, Dom0 and each DomU with XEN_LOAD, DOM0_LOAD and DOMU_LOAD[n], and LOAD_CMD (or -t) the rest', async () => {
+    image('domU/Image', 3_000_000);
+    writeFileSync(path.join(dir, 't.dts'), '/dts-v1/;\n/ { };\n');
+    execFileSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', path.join(dir, 'overlay.dtbo'), path.join(dir, 't.dts')], { stdio: 'pipe' });
+    const loads =
+      'XEN_LOAD="load mmc 0:1"\nDOM0_LOAD="load mmc 0:2"\nDOM0_ROOTFS="/dev/mmcblk0p3"\nNUM_DT_OVERLAY=1\nDT_OVERLAY[0]="overlay.dtbo"\n' +
+      'NUM_DOMUS=2\nDOMU_KERNEL[0]="domU/Image"\nDOMU_LOAD[0]="load usb 0:1"\nDOMU_KERNEL[1]="domU/Image"\n';
+    const result = await imagebuilder(['-c', config(baseConfig.replace(/^XEN_CMD=.*\n/m, '') + loads), '-d', dir, '-t', 'tftp']);
+    expect(result).toMatchObject({ status: 0, err: '' });
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8').split('\n');
+    expect(source.slice(0, 7)).toEqual([
+      'load mmc 0:2 0xE00000 Image',
+      'load mmc 0:2 0x2200000 initrd.cpio',
+      'load usb 0:1 0x2800000 domU/Image',
+      'tftpb 0x2C00000 domU/Image',
+      'load mmc 0:1 0x3000000 xen',
+      'tftpb 0x3200000 overlay.dtbo',
+      'load mmc 0:1 0x3400000 board.dtb',
+    ]);
+    // Dom0's root partition comes from DOM0_LOAD: the one after the partition it loads from
+    expect(source).toContain(
+      'fdt set /chosen xen,dom0-bootargs "console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused root=/dev/mmcblk0p3"',
+    );
+    expect(result.out).toContain('tftpb 0xC00000 boot.scr; source 0xC00000\n');
+  });
+
   it('exits 1 on the errors uboot-script-gen exits 1 on, and leaves no outputs behind', async () => {
     const cases: Array<[string, string[], string]> = [
       [

@@ -28,9 +28,9 @@ Options:
   -h         Show this help
 
 Not supported (refused with exit status 1): FIT images, bitstreams, Linux-only mode,
-passthrough device trees built from a repository or lopper, separate load
-commands, static event channels, UEFI boot and the rest README's "ImageBuilder options"
-table lists with their state.
+passthrough device trees built from a repository or lopper, static event channels,
+vCPU affinity, UEFI boot; README's "ImageBuilder options" table lists every option and its state.
+XEN_LOAD, DOM0_LOAD and DOMU_LOAD[n] load their files; LOAD_CMD (or -t) is still required.
 Exit status: 0 on success, 1 on every error (as uboot-script-gen).`;
 
 interface Options {
@@ -80,6 +80,7 @@ function stage2Input(plan: ImageBuilderPlan, dir: string, prefix: string | undef
     ...(plan.dom0.ramdisk && { ramdisk: get(plan.dom0.ramdisk) }),
     ...(plan.dom0.commandLine && { commandLine: plan.dom0.commandLine }),
     rootfsOnDisk: plan.dom0.rootfsOnDisk,
+    ...(plan.dom0.loadCommand && { loadCommand: plan.dom0.loadCommand }),
   };
   const domUs = plan.domUs.map(({ index: _i, kernel, ramdisk, passthroughDtb, ...rest }) => {
     const skipped = rest.noBoot || rest.rootfsOnDisk;
@@ -94,6 +95,7 @@ function stage2Input(plan: ImageBuilderPlan, dir: string, prefix: string | undef
     memoryStart: plan.memoryStart,
     memoryEnd: plan.memoryEnd,
     loadCommand: plan.loadCommand,
+    ...(plan.xenLoadCommand && { xenLoadCommand: plan.xenLoadCommand }),
     bootCommand: plan.bootCommand,
     ...(dom0 && { dom0 }),
     domUs,

@@ -154,7 +154,9 @@ describe('ImageBuilder config', () => {
     expect(refusal(minimal + 'FIT=x\n').details?.exitStatus).toBe(1);
     // newer upstream options are refused by name rather than booted without
     expect(refusal(minimal + 'NUM_DOMUS=1\nDOMU_KERNEL[0]=Image\nDOMU_STATIC_EVTCHNS[0]="10 1 11"\n').subject).toBe('DOMU_STATIC_EVTCHNS');
-    expect(refusal(minimal + 'DOM0_LOAD="load mmc 0:1"\n').message).toMatch(/^DOM0_LOAD is not supported: separate load commands/);
+    expect(refusal(minimal + 'NUM_DOMUS=1\nDOMU_KERNEL[0]=Image\nDOMU_VCPU_HARD_AFFINITY[0]="1"\n').message).toMatch(
+      /^DOMU_VCPU_HARD_AFFINITY is not supported: per-vCPU hard affinity/,
+    );
     expect(refusal(minimal + 'EFI=y\n').subject).toBe('EFI');
     // the DomU device-tree options are written now (newer-options.test.ts)
     for (const option of ['DOMU_CAPS[0]="hardware"', 'DOMU_VPL011[0]=0', 'DOMU_NR_SPIS[0]=0', 'DOMU_GRANT_FRAMES[0]=1']) {
