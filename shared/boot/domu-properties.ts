@@ -18,6 +18,8 @@ export interface DomUDeviceTreeOptions {
   trapUnmappedAccesses?: string;
   /** DOMU_SHARED_MEM: "ID HOST-ADDRESS GUEST-ADDRESS SIZE", or "ID GUEST-ADDRESS SIZE" to take the memory from Xen's heap. */
   sharedMemory?: string;
+  /** DOMU_STATIC_EVTCHNS: "local_port remote_domU remote_port; ..." (static event channels between DomUs). */
+  staticEventChannels?: string;
 }
 
 const CAPABILITY_BITS: Record<string, number> = { none: 0, control: 1, hardware: 2, xenstore: 4, dom0: 7, domain0: 7 };

@@ -2,6 +2,7 @@
 import { type ErrorCode, ImagerError } from '../errors';
 import { ALIGN_2M, alignUp, hexAddress, splitHalves } from './address';
 import { detectFile } from './detect';
+import { eventChannelLines, eventChannelPhandles, PhandleCounter } from './static-evtchns';
 import {
   domainCapabilities,
   sharedMemoryLines,
@@ -337,7 +338,7 @@ function domUMemoryKb(domU: Stage2DomU): number {
   return (domU.memoryMb ?? DEFAULT_DOMU_MEMORY_MB) * 1024;
 }
 
-function domULines(placed: PlacedDomU, hasDom0: boolean): string[] {
+function domULines(placed: PlacedDomU, hasDom0: boolean, evtchnPhandles: Map<string, string>): string[] {
   const { domU, index } = placed;
   const node = `/chosen/domU${index}`;
   const lines = [
@@ -371,6 +372,7 @@ function domULines(placed: PlacedDomU, hasDom0: boolean): string[] {
   lines.push(...newerDomULines(node, index, domU));
   if (domU.colors) lines.push(`fdt set ${node} colors <${colourMask(domU.colors)}>`);
   if (domU.viommu) lines.push(`fdt set ${node} viommu "smmuv3"`);
+  if (domU.staticEventChannels) lines.push(...eventChannelLines(node, index, domU.staticEventChannels, evtchnPhandles));
   const commandLine = domU.commandLine || (vpl011 ? DEFAULT_DOMU_COMMAND_LINE : '');
   lines.push(...moduleNode(node, placed.kernel, ['multiboot,kernel', 'multiboot,module'], commandLine));
   if (placed.ramdisk) lines.push(...moduleNode(node, placed.ramdisk, ['multiboot,ramdisk', 'multiboot,module']));
@@ -455,23 +457,19 @@ function dom0Lines(kernel: MemoryMapEntry, ramdisk: MemoryMapEntry | undefined, 
   return lines;
 }
 
-/** The highest valid phandle: ImageBuilder hands out new ones counting down from it, so they never meet the tree's own. */
-const LAST_PHANDLE = 0xfffffffe;
-
 /** The `xen,cpupool` nodes, phandles for CPUs that have none, and each DomU's `domain-cpupool`, as ImageBuilder writes them. */
-function cpuPoolLines(input: Stage2Input): string[] {
-  let nextPhandle = LAST_PHANDLE;
+function cpuPoolLines(input: Stage2Input, phandles: PhandleCounter): string[] {
   const phandleText = (value: number) => `0x${value.toString(16)}`;
   const lines: string[] = [];
   (input.cpuPools ?? []).forEach((pool, index) => {
     const cpuPhandles = pool.cpus.map((cpu) => {
       if (cpu.phandle !== undefined) return phandleText(cpu.phandle);
-      const given = phandleText(nextPhandle--);
+      const given = phandles.take();
       lines.push(`fdt set ${cpu.path} phandle <${given}>`);
       return given;
     });
     const node = `/chosen/cpupool_${index}`;
-    const poolPhandle = phandleText(nextPhandle--);
+    const poolPhandle = phandles.take();
     lines.push(
       `fdt mknod /chosen cpupool_${index}`,
       `fdt set ${node} phandle <${poolPhandle}>`,
@@ -543,8 +541,19 @@ function placeDomUs(input: Stage2Input, placement: Placement, notices: string[],
 
 /** Generates stage 2 and its memory map; throws ImagerError (details.exitStatus = ImageBuilder's) on what ImageBuilder refuses. */
 export function generateStage2(input: Stage2Input): Stage2Result {
-  checkInput(input);
   const notices: string[] = [];
+  try {
+    return generate(input, notices);
+  } catch (error) {
+    // ImageBuilder prints its notices as it goes: the ones before a failure come before its message
+    if (!(error instanceof ImagerError) || notices.length === 0 || typeof error.details?.imageBuilderMessage !== 'string') throw error;
+    const imageBuilderMessage = [...notices, error.details.imageBuilderMessage].join('\n');
+    throw new ImagerError({ ...error.toJSON(), details: { ...error.details, imageBuilderMessage } });
+  }
+}
+
+function generate(input: Stage2Input, notices: string[]): Stage2Result {
+  checkInput(input);
   const skippedDomUs: Stage2Result['skippedDomUs'] = [];
   let xenCommandLine = input.xenCommandLine || defaultXenCommandLine(input);
   const dom0Command = input.dom0 ? dom0CommandLine(input.dom0, input.dom0.loadCommand ?? input.loadCommand) : undefined;
@@ -579,6 +588,13 @@ export function generateStage2(input: Stage2Input): Stage2Result {
     return placement.place(`overlay${i}`, overlay);
   });
   const deviceTree = placeDeviceTree(input, placement);
+  // one count for the whole tree: the channels' endpoints first, then the CPU pools
+  const phandles = new PhandleCounter();
+  const evtchnPhandles = eventChannelPhandles(
+    (input.domUs ?? []).map((domU) => domU.staticEventChannels),
+    phandles,
+    notices,
+  );
 
   const lines = [
     ...placement.loadLines,
@@ -595,9 +611,9 @@ export function generateStage2(input: Stage2Input): Stage2Result {
     ...(dom0Kernel ? dom0Lines(dom0Kernel, dom0Ramdisk, dom0Command!) : []),
     ...(input.domUs ?? []).flatMap((_, index) => {
       const placed = domUs.find((d) => d.index === index);
-      return [...passthroughLines(input.domUs!, index), ...(placed ? domULines(placed, Boolean(input.dom0)) : [])];
+      return [...passthroughLines(input.domUs!, index), ...(placed ? domULines(placed, Boolean(input.dom0), evtchnPhandles) : [])];
     }),
-    ...cpuPoolLines(input),
+    ...cpuPoolLines(input, phandles),
     ...staticHeapLines(input.staticHeap),
     'setenv fdt_high 0xffffffffffffffff',
   ];

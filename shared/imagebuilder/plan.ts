@@ -77,7 +77,6 @@ function requireNumber(vars: ImageBuilderVariables, name: string): number {
  * than booted without it. README's "ImageBuilder options" table lists every option and its state.
  */
 export const REFUSED_OPTIONS: Record<string, string> = {
-  DOMU_STATIC_EVTCHNS: 'static event channels are not implemented',
   DOMU_VCPU_HARD_AFFINITY: 'per-vCPU hard affinity nodes are not implemented',
   EFI: 'booting through UEFI (bootefi) is not implemented; Xen boots with booti',
 };
@@ -220,6 +219,7 @@ function planDomU(vars: ImageBuilderVariables, index: number, warnings: string[]
     capabilities: given('DOMU_CAPS'),
     trapUnmappedAccesses: trapKept ? trap : undefined,
     loadCommand: given('DOMU_LOAD'),
+    staticEventChannels: given('DOMU_STATIC_EVTCHNS'),
     sharedMemory,
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) (plan as unknown as Record<string, unknown>)[key] = value;
@@ -293,6 +293,7 @@ export function planFromVariables(
 const NOT_IN_PROFILES: Array<[keyof PlannedDomU, string]> = [
   ['noXenstore', 'DOMU_ENHANCED'],
   ['loadCommand', 'DOMU_LOAD'],
+  ['staticEventChannels', 'DOMU_STATIC_EVTCHNS'],
   ['vpl011', 'DOMU_VPL011'],
   ['nrSpis', 'DOMU_NR_SPIS'],
   ['grantVersion', 'DOMU_GRANT_VER'],

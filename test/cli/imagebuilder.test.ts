@@ -314,6 +314,67 @@ describe('imagebuilder command', () => {
     expect(result.out).toContain('tftpb 0xC00000 boot.scr; source 0xC00000\n');
   });
 
+  it('writes static event channels as upstream’s example shows, numbering phandles before the CPU pools’', async () => {
+    writeFileSync(
+      path.join(dir, 'cpus.dts'),
+      '/dts-v1/;\n/ { chosen { }; cpus { #address-cells = <1>; #size-cells = <0>; cpu@0 { reg = <0>; }; cpu@1 { reg = <1>; }; }; };\n',
+    );
+    execFileSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', path.join(dir, 'board.dtb'), path.join(dir, 'cpus.dts')], { stdio: 'pipe' });
+    image('domU/Image', 3_000_000);
+    const channels =
+      'NUM_DOMUS=2\nDOMU_KERNEL[0]="domU/Image"\nDOMU_STATIC_EVTCHNS[0]="10 1 11; 12 1 13"\n' +
+      'DOMU_KERNEL[1]="domU/Image"\nDOMU_STATIC_EVTCHNS[1]="11 0 10; 13 0 12"\nNUM_CPUPOOLS=1\nCPUPOOL[0]="cpu@1"\n';
+    const result = await imagebuilder(['-c', config(baseConfig + channels), '-d', dir, '-t', 'tftp']);
+    expect(result).toMatchObject({ status: 0, err: '' });
+    expect(result.out.split('\n').slice(0, 4)).toEqual([
+      "Local endpoint '0,10' is assigned phandle '0xfffffffe'",
+      "Remote endpoint '1,11' is assigned phandle '0xfffffffd'",
+      "Local endpoint '0,12' is assigned phandle '0xfffffffc'",
+      "Remote endpoint '1,13' is assigned phandle '0xfffffffb'",
+    ]);
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8');
+    const evtchnLines = source.split('\n').filter((line) => line.includes('evtchn'));
+    // the example of upstream's commit message, line for line
+    expect(evtchnLines).toEqual([
+      'fdt mknod /chosen/domU0 evtchn@10',
+      'fdt set /chosen/domU0/evtchn@10 phandle <0xfffffffe>',
+      'fdt set /chosen/domU0/evtchn@10 compatible "xen,evtchn-v1"',
+      'fdt set /chosen/domU0/evtchn@10 xen,evtchn <10 0xfffffffd>',
+      'fdt mknod /chosen/domU0 evtchn@12',
+      'fdt set /chosen/domU0/evtchn@12 phandle <0xfffffffc>',
+      'fdt set /chosen/domU0/evtchn@12 compatible "xen,evtchn-v1"',
+      'fdt set /chosen/domU0/evtchn@12 xen,evtchn <12 0xfffffffb>',
+      'fdt mknod /chosen/domU1 evtchn@11',
+      'fdt set /chosen/domU1/evtchn@11 phandle <0xfffffffd>',
+      'fdt set /chosen/domU1/evtchn@11 compatible "xen,evtchn-v1"',
+      'fdt set /chosen/domU1/evtchn@11 xen,evtchn <11 0xfffffffe>',
+      'fdt mknod /chosen/domU1 evtchn@13',
+      'fdt set /chosen/domU1/evtchn@13 phandle <0xfffffffb>',
+      'fdt set /chosen/domU1/evtchn@13 compatible "xen,evtchn-v1"',
+      'fdt set /chosen/domU1/evtchn@13 xen,evtchn <13 0xfffffffc>',
+    ]);
+    // the nodes come right before the DomU's kernel module; the pools count on from the channels
+    expect(source).toMatch(/xen,evtchn <12 0xfffffffb>\nfdt mknod \/chosen\/domU0 module0x/);
+    expect(source).toContain('fdt set /cpus/cpu@1 phandle <0xfffffffa>\n');
+    expect(readFileSync(path.join(dir, 'boot.scr')).equals(mkimageOf(path.join(dir, 'boot.source'), '0xC00000'))).toBe(true);
+
+    const malformed = await imagebuilder([
+      '-c',
+      config(baseConfig + channels.replace('"10 1 11; 12 1 13"', '"10 1 11; 12"')),
+      '-d',
+      dir,
+      '-t',
+      'tftp',
+    ]);
+    expect({ status: malformed.status, out: malformed.out }).toEqual({
+      status: 1,
+      out: "Local endpoint '0,10' is assigned phandle '0xfffffffe'\nRemote endpoint '1,11' is assigned phandle '0xfffffffd'\nMalformed evtchn definition: ' 12' in DOMU_STATIC_EVTCHNS[0]\n",
+    });
+    const itself = await imagebuilder(['-c', config(baseConfig + channels.replace('"10 1 11;', '"10 0 10;')), '-d', dir, '-t', 'tftp']);
+    expect(itself.out.split('\n').at(-2)).toBe("Invalid evtchn definition: '10 0 10' in DOMU_STATIC_EVTCHNS[0]");
+    expect(existsSync(path.join(dir, 'boot.scr'))).toBe(false);
+  });
+
   it('exits 1 on the errors uboot-script-gen exits 1 on, and leaves no outputs behind', async () => {
     const cases: Array<[string, string[], string]> = [
       [

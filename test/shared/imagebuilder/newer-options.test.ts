@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { domainCapabilities, testEquals } from '../../../shared/boot/domu-properties';
 import { generateStage2, type Stage2Input } from '../../../shared/boot/stage2';
+import { eventChannelPhandles, PhandleCounter } from '../../../shared/boot/static-evtchns';
 import { ImagerError } from '../../../shared/errors';
 import { parseImageBuilderConfig } from '../../../shared/imagebuilder/config';
 import { planFromVariables, planToProfile, type ImageBuilderPlan } from '../../../shared/imagebuilder/plan';
@@ -176,6 +177,28 @@ describe('newer ImageBuilder DomU options', () => {
     expect(fromHeap).toContain('fdt mknod /chosen/domU0 shared-mem-shm1\n');
     expect(fromHeap).toContain('fdt set /chosen/domU0/shared-mem-shm1 xen,shared-mem <0x0 0x6000000 0x0 0x10000000>\n');
     expect(refusal(() => plan('DOMU_SHARED_MEM[0]="shm1 0x6000000 lots"\n')).subject).toBe('DOMU_SHARED_MEM[0]');
+  });
+});
+
+describe('static event channels', () => {
+  it('numbers the endpoints of DomUs that do not boot too, as upstream’s map does, and takes a trailing ";"', () => {
+    const notices: string[] = [];
+    const phandles = eventChannelPhandles(['5 1 6;', '6 0 5', undefined], new PhandleCounter(), notices);
+    expect([...phandles]).toEqual([
+      ['0,5', '0xfffffffe'],
+      ['1,6', '0xfffffffd'],
+    ]);
+    expect(notices).toEqual([
+      "Local endpoint '0,5' is assigned phandle '0xfffffffe'",
+      "Remote endpoint '1,6' is assigned phandle '0xfffffffd'",
+    ]);
+    // DomU 1 is not booted: no node of its own, but DomU 0's channel still names its endpoint
+    const text = stage2({
+      ...plan('DOMU_STATIC_EVTCHNS[0]="5 1 6;"\n'),
+      domUs: [...plan('DOMU_STATIC_EVTCHNS[0]="5 1 6;"\n').domUs, { index: 1, kernel: 'domU', noBoot: true, staticEventChannels: '6 0 5' }],
+    }).text;
+    expect(text).toContain('fdt set /chosen/domU0/evtchn@5 xen,evtchn <5 0xfffffffd>\n');
+    expect(text).not.toContain('domU1');
   });
 });
 
