@@ -20,6 +20,18 @@ export interface DomUDeviceTreeOptions {
   sharedMemory?: string;
   /** DOMU_STATIC_EVTCHNS: "local_port remote_domU remote_port; ..." (static event channels between DomUs). */
   staticEventChannels?: string;
+  /** DOMU_VCPU_HARD_AFFINITY[n,vcpu]: the pCPUs ("1", "0-3,5") each listed vCPU may run on, as `vcpuN` nodes. */
+  vcpuHardAffinity?: Array<{ vcpu: number; pcpus: string }>;
+}
+
+/** A `xen,vcpu` node for each vCPU with a hard affinity. */
+export function vcpuLines(node: string, affinities: Array<{ vcpu: number; pcpus: string }>): string[] {
+  return affinities.flatMap(({ vcpu, pcpus }) => [
+    `fdt mknod ${node} vcpu${vcpu}`,
+    `fdt set ${node}/vcpu${vcpu} compatible  "xen,vcpu"`,
+    `fdt set ${node}/vcpu${vcpu} id <${vcpu}>`,
+    `fdt set ${node}/vcpu${vcpu} hard-affinity "${pcpus}"`,
+  ]);
 }
 
 const CAPABILITY_BITS: Record<string, number> = { none: 0, control: 1, hardware: 2, xenstore: 4, dom0: 7, domain0: 7 };

@@ -8,6 +8,7 @@ import {
   sharedMemoryLines,
   sharedMemoryWords,
   splitValues,
+  vcpuLines,
   words,
   type DomUDeviceTreeOptions,
 } from './domu-properties';
@@ -372,6 +373,7 @@ function domULines(placed: PlacedDomU, hasDom0: boolean, evtchnPhandles: Map<str
   lines.push(...newerDomULines(node, index, domU));
   if (domU.colors) lines.push(`fdt set ${node} colors <${colourMask(domU.colors)}>`);
   if (domU.viommu) lines.push(`fdt set ${node} viommu "smmuv3"`);
+  if (domU.vcpuHardAffinity) lines.push(...vcpuLines(node, domU.vcpuHardAffinity));
   if (domU.staticEventChannels) lines.push(...eventChannelLines(node, index, domU.staticEventChannels, evtchnPhandles));
   const commandLine = domU.commandLine || (vpl011 ? DEFAULT_DOMU_COMMAND_LINE : '');
   lines.push(...moduleNode(node, placed.kernel, ['multiboot,kernel', 'multiboot,module'], commandLine));

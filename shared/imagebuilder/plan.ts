@@ -77,7 +77,6 @@ function requireNumber(vars: ImageBuilderVariables, name: string): number {
  * than booted without it. README's "ImageBuilder options" table lists every option and its state.
  */
 export const REFUSED_OPTIONS: Record<string, string> = {
-  DOMU_VCPU_HARD_AFFINITY: 'per-vCPU hard affinity nodes are not implemented',
   EFI: 'booting through UEFI (bootefi) is not implemented; Xen boots with booti',
 };
 
@@ -171,6 +170,13 @@ function enhancedSettings(value: string, hasDom0: boolean): Pick<PlannedDomU, 'e
   return { enhanced: enabled, ...(!enabled && value === '2' && { noXenstore: true }) };
 }
 
+/** DOMU_VCPU_HARD_AFFINITY["n,v"] for each of the DomU's vCPUs that has one (upstream looks up exactly that key). */
+function hardAffinity(vars: ImageBuilderVariables, index: number, vcpus: number): PlannedDomU['vcpuHardAffinity'] {
+  const table = vars.associative.DOMU_VCPU_HARD_AFFINITY ?? {};
+  const listed = Array.from({ length: vcpus }, (_, vcpu) => ({ vcpu, pcpus: table[`${index},${vcpu}`] ?? '' })).filter((a) => a.pcpus);
+  return listed.length > 0 ? listed : undefined;
+}
+
 function planDomU(vars: ImageBuilderVariables, index: number, warnings: string[]): PlannedDomU {
   const a = (name: string) => vars.arrays[name]?.[index];
   const num = (name: string) => (a(name) ? parseNumber(a(name)) : undefined);
@@ -220,6 +226,7 @@ function planDomU(vars: ImageBuilderVariables, index: number, warnings: string[]
     trapUnmappedAccesses: trapKept ? trap : undefined,
     loadCommand: given('DOMU_LOAD'),
     staticEventChannels: given('DOMU_STATIC_EVTCHNS'),
+    vcpuHardAffinity: hardAffinity(vars, index, num('DOMU_VCPUS') ?? 1),
     sharedMemory,
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) (plan as unknown as Record<string, unknown>)[key] = value;
@@ -294,6 +301,7 @@ const NOT_IN_PROFILES: Array<[keyof PlannedDomU, string]> = [
   ['noXenstore', 'DOMU_ENHANCED'],
   ['loadCommand', 'DOMU_LOAD'],
   ['staticEventChannels', 'DOMU_STATIC_EVTCHNS'],
+  ['vcpuHardAffinity', 'DOMU_VCPU_HARD_AFFINITY'],
   ['vpl011', 'DOMU_VPL011'],
   ['nrSpis', 'DOMU_NR_SPIS'],
   ['grantVersion', 'DOMU_GRANT_VER'],

@@ -28,7 +28,7 @@ Options:
   -h         Show this help
 
 Not supported (refused with exit status 1): FIT images, bitstreams, Linux-only mode,
-passthrough device trees built from a repository or lopper, vCPU affinity, UEFI boot;
+passthrough device trees built from a repository or lopper, UEFI boot;
 README's "ImageBuilder options" table lists every option and its state.
 XEN_LOAD, DOM0_LOAD and DOMU_LOAD[n] load their files; LOAD_CMD (or -t) is still required.
 Exit status: 0 on success, 1 on every error (as uboot-script-gen).`;

@@ -180,6 +180,32 @@ describe('newer ImageBuilder DomU options', () => {
   });
 });
 
+describe('vCPU hard affinity', () => {
+  it('reads DOMU_VCPU_HARD_AFFINITY[n,v] as the associative array upstream declares, and writes a xen,vcpu node per listed vCPU', () => {
+    const vars = parseImageBuilderConfig('DOMU_VCPU_HARD_AFFINITY[0,1]="0-1"\nDOMU_VCPU_HARD_AFFINITY[0,0]=3\n');
+    expect(vars.associative).toEqual({ DOMU_VCPU_HARD_AFFINITY: { '0,1': '0-1', '0,0': '3' } });
+    const p = plan(
+      'DOMU_VCPUS[0]=3\nDOMU_VCPU_HARD_AFFINITY[0,0]="3"\nDOMU_VCPU_HARD_AFFINITY[0,2]="0-1,4"\nDOMU_VCPU_HARD_AFFINITY[0,5]="2"\n',
+    );
+    const text = stage2(p).text;
+    // vCPU 5 does not exist (3 vCPUs): upstream only looks up 0..DOMU_VCPUS-1
+    expect(text).toContain(
+      [
+        'fdt mknod /chosen/domU0 vcpu0',
+        'fdt set /chosen/domU0/vcpu0 compatible  "xen,vcpu"',
+        'fdt set /chosen/domU0/vcpu0 id <0>',
+        'fdt set /chosen/domU0/vcpu0 hard-affinity "3"',
+        'fdt mknod /chosen/domU0 vcpu2',
+        'fdt set /chosen/domU0/vcpu2 compatible  "xen,vcpu"',
+        'fdt set /chosen/domU0/vcpu2 id <2>',
+        'fdt set /chosen/domU0/vcpu2 hard-affinity "0-1,4"',
+        'fdt mknod /chosen/domU0 module',
+      ].join('\n'),
+    );
+    expect(text).not.toContain('vcpu5');
+  });
+});
+
 describe('static event channels', () => {
   it('numbers the endpoints of DomUs that do not boot too, as upstream’s map does, and takes a trailing ";"', () => {
     const notices: string[] = [];
