@@ -1,6 +1,7 @@
 // Recognises boot files by their content (arm64 Image, gzip, cpio, device tree, U-Boot image, ELF, text), as `file(1)` would.
 
-export type FileKind = 'arm64-image' | 'elf' | 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'cpio' | 'dtb' | 'uimage' | 'text' | 'empty' | 'data';
+export type FileKind =
+  'arm64-image' | 'elf' | 'gzip' | 'xz' | 'zstd' | 'bzip2' | 'cpio' | 'dtb' | 'uimage' | 'selinux-policy' | 'text' | 'empty' | 'data';
 
 export interface Arm64ImageHeader {
   /** Bytes the kernel occupies once loaded, BSS included: may exceed the file size. */
@@ -25,6 +26,10 @@ const ascii = (bytes: Uint8Array, start: number, end: number) => String.fromChar
 
 function be32(bytes: Uint8Array, offset: number): number {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset, false);
+}
+
+function le32(bytes: Uint8Array, offset: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset, true);
 }
 
 function le64(bytes: Uint8Array, offset: number): number {
@@ -84,6 +89,17 @@ function detectUImage(head: Uint8Array): DetectedFile | undefined {
   return { kind: 'uimage', description: `u-boot legacy uImage, ${name}, ${typeText}`, uimage: { name, type } };
 }
 
+/** An SELinux-format policy, such as Xen's XSM/FLASK policy binary: file(1)'s "SE Linux policy v30 8 symbols 7 ocons". */
+function detectPolicy(head: Uint8Array): DetectedFile | undefined {
+  if (head.length < 4 || le32(head, 0) !== 0xf97cff8c) return undefined;
+  if (head.length < 32) return { kind: 'selinux-policy', description: 'SE Linux policy' };
+  const mls = le32(head, 20) & 1 ? ' MLS' : '';
+  return {
+    kind: 'selinux-policy',
+    description: `SE Linux policy v${le32(head, 16)}${mls} ${le32(head, 24)} symbols ${le32(head, 28)} ocons`,
+  };
+}
+
 function detectElf(head: Uint8Array): DetectedFile | undefined {
   if (head.length < 20 || ascii(head, 0, 4) !== '\x7fELF') return undefined;
   const bits = head[4] === 2 ? '64' : '32';
@@ -111,7 +127,7 @@ export function detectFile(head: Uint8Array, size: number): DetectedFile {
     const version = be32(head, 20);
     return { kind: 'dtb', description: `Device Tree Blob version ${version}, size=${totalSize}`, dtb: { totalSize, version } };
   }
-  const known = detectUImage(head) ?? detectElf(head) ?? detectCpio(head);
+  const known = detectUImage(head) ?? detectElf(head) ?? detectCpio(head) ?? detectPolicy(head);
   if (known) return known;
   const text = isText(head);
   if (text === 'ascii') return { kind: 'text', description: 'ASCII text' };

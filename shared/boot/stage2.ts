@@ -2,6 +2,16 @@
 import { type ErrorCode, ImagerError } from '../errors';
 import { ALIGN_2M, alignUp, hexAddress, splitHalves } from './address';
 import { detectFile } from './detect';
+import { eventChannelLines, eventChannelPhandles, PhandleCounter } from './static-evtchns';
+import {
+  domainCapabilities,
+  sharedMemoryLines,
+  sharedMemoryWords,
+  splitValues,
+  vcpuLines,
+  words,
+  type DomUDeviceTreeOptions,
+} from './domu-properties';
 
 /** One file the script loads: where the script finds it, and the facts the caller read from it (shared code reads no files). */
 export interface BootComponent {
@@ -22,18 +32,22 @@ export interface StaticMemoryBank {
   size: number;
 }
 
-export interface Stage2DomU {
+export interface Stage2DomU extends DomUDeviceTreeOptions {
   kernel: BootComponent;
   ramdisk?: BootComponent;
   passthroughDtb?: BootComponent;
-  /** Default `console=ttyAMA0`. */
+  /** Default `console=ttyAMA0`, or empty without vpl011. */
   commandLine?: string;
+  /** The virtual PL011 UART (`vpl011`); default true. */
+  vpl011?: boolean;
   /** Default 512. */
   memoryMb?: number;
   /** Default 1. */
   vcpus?: number;
   /** `xen,enhanced "enabled"` (PV drivers). Default: when Dom0 exists. */
   enhanced?: boolean;
+  /** Without `enhanced`: `xen,enhanced "no-xenstore"` (PV interfaces without Xenstore, DOMU_ENHANCED=2). */
+  noXenstore?: boolean;
   staticMemory?: StaticMemoryBank[];
   /** Only with static memory; default true. */
   directMap?: boolean;
@@ -48,6 +62,8 @@ export interface Stage2DomU {
   passthroughPaths?: string[];
   /** The boot-time CPU pool (its index in `cpuPools`) this DomU runs in. */
   cpupool?: number;
+  /** DOMU_LOAD[n]: loads this DomU's files instead of `loadCommand`. */
+  loadCommand?: string;
 }
 
 /** A CPU of the host tree: its node under /cpus, and the phandle it already has, if any. */
@@ -70,6 +86,8 @@ export interface Stage2Dom0 {
   commandLine?: string;
   /** Root filesystem on a disk partition: `root=` is derived from the load command (mmc/scsi). */
   rootfsOnDisk?: boolean;
+  /** DOM0_LOAD: loads the kernel and ramdisk instead of `loadCommand` (and names the root partition). */
+  loadCommand?: string;
 }
 
 export interface Stage2Input {
@@ -79,6 +97,8 @@ export interface Stage2Input {
   scriptAddress?: number;
   /** `tftpb`, `load mmc 0:1`, ... */
   loadCommand: string;
+  /** XEN_LOAD: loads Xen, its XSM policy and the device tree instead of `loadCommand`. */
+  xenLoadCommand?: string;
   bootCommand?: 'booti' | 'none';
   xen: BootComponent;
   /** Whole Xen command line; when absent the ImageBuilder default is built from the Dom0 memory and vCPUs. */
@@ -89,6 +109,8 @@ export interface Stage2Input {
   dom0Vcpus?: number;
   xenColors?: string;
   dom0Colors?: string;
+  /** XEN_POLICY: an XSM (FLASK) policy Xen loads at boot, as a `xen,xsm-policy` module under /chosen. */
+  xenPolicy?: BootComponent;
   /** Absent with DomUs: "true dom0less". */
   dom0?: Stage2Dom0;
   domUs?: Stage2DomU[];
@@ -106,6 +128,8 @@ export interface Stage2Input {
   prefix?: string;
   /** Boot-time CPU pools; DomUs join one with `cpupool`. */
   cpuPools?: CpuPool[];
+  /** XEN_STATIC_HEAP: "base size ..." host memory Xen keeps for its heap (`xen,static-heap` under /chosen). */
+  staticHeap?: string;
 }
 
 export interface MemoryMapEntry {
@@ -203,16 +227,18 @@ export function dom0CommandLine(dom0: Pick<Stage2Dom0, 'commandLine' | 'rootfsOn
   return `${given} root=${dom0.rootfsOnDisk ? rootDeviceFor(loadCommand) : '/dev/ram0'}`;
 }
 
-type ExpectedType = 'executable' | 'cpio archive' | 'Device Tree Blob';
+type ExpectedType = 'executable' | 'cpio archive' | 'Device Tree Blob' | 'SE Linux policy';
 const typePattern: Record<ExpectedType, RegExp> = {
   executable: /executable|data/,
   'cpio archive': /cpio archive/,
   'Device Tree Blob': /Device Tree Blob|data/,
+  'SE Linux policy': /SE Linux policy/,
 };
 const typeWords: Record<ExpectedType, string> = {
   executable: 'a kernel or Xen binary (arm64 Image)',
   'cpio archive': 'a cpio archive (optionally gzip compressed)',
   'Device Tree Blob': 'a device tree blob (.dtb)',
+  'SE Linux policy': "an XSM (FLASK) policy binary, such as Xen's xenpolicy-<version>",
 };
 
 /** ImageBuilder's `file -L | grep TYPE` check, gunzipping first where it does. */
@@ -250,13 +276,14 @@ class Placement {
     private readonly prefix: string | undefined,
   ) {}
 
-  place(role: string, component: BootComponent): MemoryMapEntry {
+  /** Loads `component` at the next boundary, with `loadCommand` when the file has its own (XEN_LOAD, DOM0_LOAD, DOMU_LOAD). */
+  place(role: string, component: BootComponent, loadCommand = this.loadCommand): MemoryMapEntry {
     const address = this.next;
     const span = componentSpan(component);
     const entry = { role, file: component.path, address, size: component.size, span, end: address + span };
     this.entries.push(entry);
     const path = this.prefix ? `${this.prefix}/${component.path}` : component.path;
-    this.loadLines.push(`${this.loadCommand} ${hexAddress(address)} ${path}`);
+    this.loadLines.push(`${loadCommand} ${hexAddress(address)} ${path}`);
     this.next = alignUp(address + span, ALIGN_2M);
     return entry;
   }
@@ -312,7 +339,7 @@ function domUMemoryKb(domU: Stage2DomU): number {
   return (domU.memoryMb ?? DEFAULT_DOMU_MEMORY_MB) * 1024;
 }
 
-function domULines(placed: PlacedDomU, hasDom0: boolean): string[] {
+function domULines(placed: PlacedDomU, hasDom0: boolean, evtchnPhandles: Map<string, string>): string[] {
   const { domU, index } = placed;
   const node = `/chosen/domU${index}`;
   const lines = [
@@ -338,18 +365,81 @@ function domULines(placed: PlacedDomU, hasDom0: boolean): string[] {
     );
     if (domU.directMap ?? true) lines.push(`fdt set ${node} direct-map`);
   }
-  lines.push(`fdt set ${node} vpl011`);
+  const vpl011 = domU.vpl011 ?? true;
+  if (vpl011) lines.push(`fdt set ${node} vpl011`);
+  if (domU.nrSpis) lines.push(`fdt set ${node} nr_spis <${domU.nrSpis}>`);
   if (domU.enhanced ?? hasDom0) lines.push(`fdt set ${node} xen,enhanced "enabled"`);
+  else if (domU.noXenstore) lines.push(`fdt set ${node} xen,enhanced "no-xenstore"`);
+  lines.push(...newerDomULines(node, index, domU));
   if (domU.colors) lines.push(`fdt set ${node} colors <${colourMask(domU.colors)}>`);
   if (domU.viommu) lines.push(`fdt set ${node} viommu "smmuv3"`);
-  lines.push(...moduleNode(node, placed.kernel, ['multiboot,kernel', 'multiboot,module'], domU.commandLine || DEFAULT_DOMU_COMMAND_LINE));
+  if (domU.vcpuHardAffinity) lines.push(...vcpuLines(node, domU.vcpuHardAffinity));
+  if (domU.staticEventChannels) lines.push(...eventChannelLines(node, index, domU.staticEventChannels, evtchnPhandles));
+  const commandLine = domU.commandLine || (vpl011 ? DEFAULT_DOMU_COMMAND_LINE : '');
+  lines.push(...moduleNode(node, placed.kernel, ['multiboot,kernel', 'multiboot,module'], commandLine));
   if (placed.ramdisk) lines.push(...moduleNode(node, placed.ramdisk, ['multiboot,ramdisk', 'multiboot,module']));
   if (placed.passthroughDtb) lines.push(...moduleNode(node, placed.passthroughDtb, ['multiboot,device-tree', 'multiboot,module']));
   return lines;
 }
 
+/** Grant-table limits, capabilities, unmapped-access traps and shared memory, in current ImageBuilder's order. */
+function newerDomULines(node: string, index: number, domU: Stage2DomU): string[] {
+  const lines: string[] = [];
+  if (domU.grantVersion) lines.push(`fdt set ${node} max_grant_version <${domU.grantVersion}>`);
+  if (domU.grantFrames) lines.push(`fdt set ${node} max_grant_frames <${domU.grantFrames}>`);
+  if (domU.maptrackFrames) lines.push(`fdt set ${node} max_maptrack_frames <${domU.maptrackFrames}>`);
+  if (domU.capabilities) {
+    const caps = domainCapabilities(domU.capabilities);
+    if (caps === undefined) {
+      throw stage2Error(
+        'IMAGEBUILDER_CONFIG',
+        `DOMU_CAPS[${index}]`,
+        `DOMU_CAPS[${index}]="${domU.capabilities}" is not a list of capabilities.`,
+        'Join control, hardware, xenstore, dom0 or none with "|" (e.g. "control|hardware"), or give the bits as a number (1 control, 2 hardware, 4 xenstore).',
+        `Invalid DOMU_CAPS[${index}] "${domU.capabilities}"`,
+      );
+    }
+    lines.push(`fdt set ${node} capabilities <${caps}>`);
+  }
+  if (domU.trapUnmappedAccesses) lines.push(`fdt set ${node} trap-unmapped-accesses <${domU.trapUnmappedAccesses}>`);
+  if (domU.sharedMemory) {
+    const cells = splitValues(sharedMemoryWords(domU.sharedMemory));
+    if (!cells) throw numbersError(`DOMU_SHARED_MEM[${index}]`, domU.sharedMemory, '"ID HOST-ADDRESS GUEST-ADDRESS SIZE"');
+    lines.push(...sharedMemoryLines(node, domU.sharedMemory, cells));
+  }
+  return lines;
+}
+
+/** A value ImageBuilder would hand to bash arithmetic that is no number: it has no message of its own for it. */
+export function numbersError(name: string, text: string, form: string): ImagerError {
+  return new ImagerError({
+    code: 'IMAGEBUILDER_CONFIG',
+    subject: name,
+    message: `${name}="${text}" has a word that is not a decimal or 0x-hex number.`,
+    hint: `Write it as ${form}, each number in hex or decimal.`,
+    details: { exitStatus: IMAGEBUILDER_FAILURE_STATUS },
+  });
+}
+
+function staticHeapLines(staticHeap: string | undefined): string[] {
+  if (!staticHeap) return [];
+  const cells = splitValues(words(staticHeap));
+  if (!cells) throw numbersError('XEN_STATIC_HEAP', staticHeap, '"base1 size1 base2 size2 ..."');
+  return [`fdt set /chosen xen,static-heap <${cells.join(' ')}>`];
+}
+
 function passthroughLines(domUs: Stage2DomU[], index: number): string[] {
   return (domUs[index]!.passthroughPaths ?? []).map((path) => `fdt set ${path} xen,passthrough`);
+}
+
+/** The XSM policy module, named as current ImageBuilder names it (`xen-policy@` and the address without 0x). */
+function policyLines(policy: MemoryMapEntry): string[] {
+  const node = `/chosen/xen-policy@${hexAddress(policy.address).slice(2)}`;
+  return [
+    `fdt mknod /chosen ${node.slice('/chosen/'.length)}`,
+    `fdt set ${node} compatible ${stringList(['xen,xsm-policy', 'xen,multiboot-module', 'multiboot,module'])}`,
+    `fdt set ${node} reg <${regCells(policy.address, policy.size)}>`,
+  ];
 }
 
 function dom0Lines(kernel: MemoryMapEntry, ramdisk: MemoryMapEntry | undefined, commandLine: string): string[] {
@@ -369,23 +459,19 @@ function dom0Lines(kernel: MemoryMapEntry, ramdisk: MemoryMapEntry | undefined, 
   return lines;
 }
 
-/** The highest valid phandle: ImageBuilder hands out new ones counting down from it, so they never meet the tree's own. */
-const LAST_PHANDLE = 0xfffffffe;
-
 /** The `xen,cpupool` nodes, phandles for CPUs that have none, and each DomU's `domain-cpupool`, as ImageBuilder writes them. */
-function cpuPoolLines(input: Stage2Input): string[] {
-  let nextPhandle = LAST_PHANDLE;
+function cpuPoolLines(input: Stage2Input, phandles: PhandleCounter): string[] {
   const phandleText = (value: number) => `0x${value.toString(16)}`;
   const lines: string[] = [];
   (input.cpuPools ?? []).forEach((pool, index) => {
     const cpuPhandles = pool.cpus.map((cpu) => {
       if (cpu.phandle !== undefined) return phandleText(cpu.phandle);
-      const given = phandleText(nextPhandle--);
+      const given = phandles.take();
       lines.push(`fdt set ${cpu.path} phandle <${given}>`);
       return given;
     });
     const node = `/chosen/cpupool_${index}`;
-    const poolPhandle = phandleText(nextPhandle--);
+    const poolPhandle = phandles.take();
     lines.push(
       `fdt mknod /chosen cpupool_${index}`,
       `fdt set ${node} phandle <${poolPhandle}>`,
@@ -439,16 +525,16 @@ function placeDomUs(input: Stage2Input, placement: Placement, notices: string[],
       return;
     }
     checkComponentType(domU.kernel, 'executable', `domU${index}-kernel`, true);
-    const kernel = placement.place(`domU${index}-kernel`, domU.kernel);
+    const kernel = placement.place(`domU${index}-kernel`, domU.kernel, domU.loadCommand);
     let ramdisk: MemoryMapEntry | undefined;
     if (domU.ramdisk) {
       checkComponentType(domU.ramdisk, 'cpio archive', `domU${index}-ramdisk`, true);
-      ramdisk = placement.place(`domU${index}-ramdisk`, domU.ramdisk);
+      ramdisk = placement.place(`domU${index}-ramdisk`, domU.ramdisk, domU.loadCommand);
     }
     let passthroughDtb: MemoryMapEntry | undefined;
     if (domU.passthroughDtb) {
       checkComponentType(domU.passthroughDtb, 'Device Tree Blob', `domU${index}-passthrough-dtb`, true);
-      passthroughDtb = placement.place(`domU${index}-passthrough-dtb`, domU.passthroughDtb);
+      passthroughDtb = placement.place(`domU${index}-passthrough-dtb`, domU.passthroughDtb, domU.loadCommand);
     }
     placed.push({ index, domU, kernel, ...(ramdisk && { ramdisk }), ...(passthroughDtb && { passthroughDtb }) });
   });
@@ -457,11 +543,22 @@ function placeDomUs(input: Stage2Input, placement: Placement, notices: string[],
 
 /** Generates stage 2 and its memory map; throws ImagerError (details.exitStatus = ImageBuilder's) on what ImageBuilder refuses. */
 export function generateStage2(input: Stage2Input): Stage2Result {
-  checkInput(input);
   const notices: string[] = [];
+  try {
+    return generate(input, notices);
+  } catch (error) {
+    // ImageBuilder prints its notices as it goes: the ones before a failure come before its message
+    if (!(error instanceof ImagerError) || notices.length === 0 || typeof error.details?.imageBuilderMessage !== 'string') throw error;
+    const imageBuilderMessage = [...notices, error.details.imageBuilderMessage].join('\n');
+    throw new ImagerError({ ...error.toJSON(), details: { ...error.details, imageBuilderMessage } });
+  }
+}
+
+function generate(input: Stage2Input, notices: string[]): Stage2Result {
+  checkInput(input);
   const skippedDomUs: Stage2Result['skippedDomUs'] = [];
   let xenCommandLine = input.xenCommandLine || defaultXenCommandLine(input);
-  const dom0Command = input.dom0 ? dom0CommandLine(input.dom0, input.loadCommand) : undefined;
+  const dom0Command = input.dom0 ? dom0CommandLine(input.dom0, input.dom0.loadCommand ?? input.loadCommand) : undefined;
   if (!input.dom0) {
     notices.push('Dom0 kernel is not specified, continue with dom0less setup.');
     xenCommandLine = removeDom0Words(xenCommandLine);
@@ -473,21 +570,33 @@ export function generateStage2(input: Stage2Input): Stage2Result {
   let dom0Ramdisk: MemoryMapEntry | undefined;
   if (input.dom0) {
     checkComponentType(input.dom0.kernel, 'executable', 'dom0-kernel', true);
-    dom0Kernel = placement.place('dom0-kernel', input.dom0.kernel);
+    dom0Kernel = placement.place('dom0-kernel', input.dom0.kernel, input.dom0.loadCommand);
     if (input.dom0.ramdisk) {
       checkComponentType(input.dom0.ramdisk, 'cpio archive', 'dom0-ramdisk', true);
-      dom0Ramdisk = placement.place('dom0-ramdisk', input.dom0.ramdisk);
+      dom0Ramdisk = placement.place('dom0-ramdisk', input.dom0.ramdisk, input.dom0.loadCommand);
     }
   }
   const domUs = placeDomUs(input, placement, notices, skippedDomUs);
   // Xen goes last of the binaries: U-Boot's secure boot expects the last PE image loaded to be the signed one.
   checkComponentType(input.xen, 'executable', 'xen', true);
-  const xen = placement.place('xen', input.xen);
+  const xen = placement.place('xen', input.xen, input.xenLoadCommand);
+  let xenPolicy: MemoryMapEntry | undefined;
+  if (input.xenPolicy) {
+    checkComponentType(input.xenPolicy, 'SE Linux policy', 'xen-policy', false);
+    xenPolicy = placement.place('xen-policy', input.xenPolicy, input.xenLoadCommand);
+  }
   const overlays = (input.overlays ?? []).map((overlay, i) => {
     checkComponentType(overlay, 'Device Tree Blob', `overlay${i}`, false);
     return placement.place(`overlay${i}`, overlay);
   });
   const deviceTree = placeDeviceTree(input, placement);
+  // one count for the whole tree: the channels' endpoints first, then the CPU pools
+  const phandles = new PhandleCounter();
+  const evtchnPhandles = eventChannelPhandles(
+    (input.domUs ?? []).map((domU) => domU.staticEventChannels),
+    phandles,
+    notices,
+  );
 
   const lines = [
     ...placement.loadLines,
@@ -500,12 +609,14 @@ export function generateStage2(input: Stage2Input): Stage2Result {
     'fdt set /chosen \\#address-cells <0x2>',
     'fdt set /chosen \\#size-cells <0x2>',
     `fdt set /chosen xen,xen-bootargs "${xenCommandLine}"`,
+    ...(xenPolicy ? policyLines(xenPolicy) : []),
     ...(dom0Kernel ? dom0Lines(dom0Kernel, dom0Ramdisk, dom0Command!) : []),
     ...(input.domUs ?? []).flatMap((_, index) => {
       const placed = domUs.find((d) => d.index === index);
-      return [...passthroughLines(input.domUs!, index), ...(placed ? domULines(placed, Boolean(input.dom0)) : [])];
+      return [...passthroughLines(input.domUs!, index), ...(placed ? domULines(placed, Boolean(input.dom0), evtchnPhandles) : [])];
     }),
-    ...cpuPoolLines(input),
+    ...cpuPoolLines(input, phandles),
+    ...staticHeapLines(input.staticHeap),
     'setenv fdt_high 0xffffffffffffffff',
   ];
   let text = lines.join('\n') + '\n';
@@ -543,7 +654,7 @@ function placeDeviceTree(input: Stage2Input, placement: Placement): MemoryMapEnt
     );
   }
   checkComponentType(input.deviceTree, 'Device Tree Blob', 'device-tree', false);
-  return placement.place('device-tree', input.deviceTree);
+  return placement.place('device-tree', input.deviceTree, input.xenLoadCommand);
 }
 
 function checkMemory(input: Stage2Input, nextFree: number): void {

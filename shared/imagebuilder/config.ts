@@ -5,7 +5,12 @@ export interface ImageBuilderVariables {
   scalars: Record<string, string>;
   /** NAME[i]=value, by index. */
   arrays: Record<string, Record<number, string>>;
+  /** NAME[key]=value for the associative arrays uboot-script-gen declares (DOMU_VCPU_HARD_AFFINITY[domU,vcpu]). */
+  associative: Record<string, Record<string, string>>;
 }
+
+/** Arrays uboot-script-gen declares with `declare -A`: their keys are text ("0,1"), not arithmetic. */
+const ASSOCIATIVE_ARRAYS = new Set(['DOMU_VCPU_HARD_AFFINITY']);
 
 function syntax(
   line: number,
@@ -134,13 +139,15 @@ function readAssignment(r: Reader): void {
     return readAssignment(r);
   }
   let index: number | undefined;
+  let key: string | undefined;
   if (r.peek() === '[') {
     r.next();
     let text = '';
     while (r.peek() !== undefined && r.peek() !== ']' && r.peek() !== '\n') text += r.next();
-    if (r.peek() !== ']' || !/^\s*\d+\s*$/.test(text)) throw syntax(line, `the array index [${text}] is not a number.`);
+    if (r.peek() === ']' && ASSOCIATIVE_ARRAYS.has(name) && text !== '') key = text;
+    else if (r.peek() !== ']' || !/^\s*\d+\s*$/.test(text)) throw syntax(line, `the array index [${text}] is not a number.`);
+    else index = Number(text);
     r.next();
-    index = Number(text);
   }
   if (!/^[A-Za-z_]\w*$/.test(name) || r.peek() !== '=') {
     throw syntax(
@@ -151,13 +158,14 @@ function readAssignment(r: Reader): void {
   }
   r.next();
   const value = readWord(r);
-  if (index === undefined) r.vars.scalars[name] = value;
+  if (key !== undefined) (r.vars.associative[name] ??= {})[key] = value;
+  else if (index === undefined) r.vars.scalars[name] = value;
   else (r.vars.arrays[name] ??= {})[index] = value;
 }
 
 /** Parses the config text; throws ImagerError naming the line for anything outside the supported subset. */
 export function parseImageBuilderConfig(text: string): ImageBuilderVariables {
-  const r = new Reader(text.replace(/\r\n/g, '\n'), { scalars: {}, arrays: {} });
+  const r = new Reader(text.replace(/\r\n/g, '\n'), { scalars: {}, arrays: {}, associative: {} });
   for (;;) {
     r.skipBlanks();
     const c = r.peek();

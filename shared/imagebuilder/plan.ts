@@ -1,6 +1,7 @@
 // What an ImageBuilder config asks for, checked against the subset we support, and the same recipe as a profile.
 import { hexAddress, parseNumber } from '../boot/address';
-import { defaultScriptAddress, defaultXenCommandLine, type Stage2DomU, type StaticMemoryBank } from '../boot/stage2';
+import { sharedMemoryWords, splitValues, testEquals, words } from '../boot/domu-properties';
+import { defaultScriptAddress, defaultXenCommandLine, numbersError, type Stage2DomU, type StaticMemoryBank } from '../boot/stage2';
 import { ImagerError } from '../errors';
 import { PROFILE_SCHEMA_VERSION, type ProfileInput } from '../profile/schema';
 import type { ImageBuilderVariables } from './config';
@@ -21,12 +22,16 @@ export interface ImageBuilderPlan {
   loadCommand: string;
   bootCommand: 'booti' | 'none';
   xen: string;
+  /** XEN_POLICY: the XSM policy binary. */
+  xenPolicy?: string;
   xenCommandLine?: string;
   dom0MemoryMb?: number;
   dom0Vcpus?: number;
   xenColors?: string;
   dom0Colors?: string;
-  dom0?: { kernel: string; ramdisk?: string; commandLine?: string; rootfsOnDisk: boolean };
+  dom0?: { kernel: string; ramdisk?: string; commandLine?: string; rootfsOnDisk: boolean; loadCommand?: string };
+  /** XEN_LOAD: loads Xen, XEN_POLICY and DEVICE_TREE instead of LOAD_CMD. */
+  xenLoadCommand?: string;
   domUs: PlannedDomU[];
   deviceTree: string;
   overlays: string[];
@@ -34,6 +39,8 @@ export interface ImageBuilderPlan {
   extraCommandsFile?: string;
   /** Boot-time CPU pools (CPUPOOL[n], NUM_CPUPOOLS); the CPUs are checked against DEVICE_TREE when it is read. */
   cpuPools: PlannedCpuPool[];
+  /** XEN_STATIC_HEAP as the config gives it: "base size ..." pairs. */
+  staticHeap?: string;
   /** Output names: <name>.source and <name>.scr. */
   sourceName: string;
   scriptName: string;
@@ -66,21 +73,10 @@ function requireNumber(vars: ImageBuilderVariables, name: string): number {
 }
 
 /**
- * Newer uboot-script-gen options this drop-in does not write, each with the reason; a config that sets one is refused
- * rather than booted without it. README's "ImageBuilder options" table lists every option and its state.
+ * uboot-script-gen options this drop-in does not write, each with the reason; a config that sets one is refused rather
+ * than booted without it. README's "ImageBuilder options" table lists every option and its state.
  */
 export const REFUSED_OPTIONS: Record<string, string> = {
-  XEN_POLICY: 'loading an XSM/FLASK policy module is not implemented',
-  XEN_STATIC_HEAP: 'a static heap (xen,static-heap) is not implemented',
-  XEN_PASSTHROUGH_PATHS: 'marking host devices for passthrough outside a DomU is not implemented',
-  DOM0_LOAD: 'a separate load command for Dom0 is not implemented; -t/LOAD_CMD loads every file',
-  DOMU_VPL011: 'turning off the DomU virtual PL011 is not implemented (every DomU gets vpl011; 1 is accepted)',
-  DOMU_NR_SPIS: 'the DomU SPI count (nr_spis) is not implemented',
-  DOMU_MAPTRACK_FRAMES: 'DomU grant-table limits are not implemented',
-  DOMU_GRANT_FRAMES: 'DomU grant-table limits are not implemented',
-  DOMU_CAPS: 'DomU capabilities (hardware/control/xenstore domains) are not implemented',
-  DOMU_SHARED_MEM: 'static shared memory between domains is not implemented',
-  DOMU_STATIC_EVTCHNS: 'static event channels are not implemented',
   EFI: 'booting through UEFI (bootefi) is not implemented; Xen boots with booti',
 };
 
@@ -115,8 +111,7 @@ function checkSupported(vars: ImageBuilderVariables, loadCommand: string): void 
   }
   for (const [name, reason] of Object.entries(REFUSED_OPTIONS)) {
     const values = [s[name], ...Object.values(vars.arrays[name] ?? {})];
-    // DOMU_VPL011=1 asks for what every DomU gets anyway
-    if (values.some((value) => value !== undefined && value !== '' && !(name === 'DOMU_VPL011' && value === '1'))) {
+    if (values.some((value) => value !== undefined && value !== '')) {
       throw unsupported(
         name,
         `${name} is not supported: ${reason}.`,
@@ -168,6 +163,20 @@ function staticBanks(text: string | undefined, index: number): StaticMemoryBank[
   return Array.from({ length: numbers.length / 2 }, (_, i) => ({ base: numbers[2 * i]!, size: numbers[2 * i + 1]! }));
 }
 
+/** DOMU_ENHANCED as upstream tests it: "1", or anything but "0" with Dom0, enables; otherwise "2" asks for no-xenstore. */
+function enhancedSettings(value: string, hasDom0: boolean): Pick<PlannedDomU, 'enhanced' | 'noXenstore'> {
+  if (value === '') return {};
+  const enabled = value === '1' || (hasDom0 && value !== '0');
+  return { enhanced: enabled, ...(!enabled && value === '2' && { noXenstore: true }) };
+}
+
+/** DOMU_VCPU_HARD_AFFINITY["n,v"] for each of the DomU's vCPUs that has one (upstream looks up exactly that key). */
+function hardAffinity(vars: ImageBuilderVariables, index: number, vcpus: number): PlannedDomU['vcpuHardAffinity'] {
+  const table = vars.associative.DOMU_VCPU_HARD_AFFINITY ?? {};
+  const listed = Array.from({ length: vcpus }, (_, vcpu) => ({ vcpu, pcpus: table[`${index},${vcpu}`] ?? '' })).filter((a) => a.pcpus);
+  return listed.length > 0 ? listed : undefined;
+}
+
 function planDomU(vars: ImageBuilderVariables, index: number, warnings: string[]): PlannedDomU {
   const a = (name: string) => vars.arrays[name]?.[index];
   const num = (name: string) => (a(name) ? parseNumber(a(name)) : undefined);
@@ -178,13 +187,28 @@ function planDomU(vars: ImageBuilderVariables, index: number, warnings: string[]
       `DOMU_PASSTHROUGH_PATHS[${index}] is ignored: without PASSTHROUGH_DTS_REPO or LOPPER_PATH only a DomU with DOMU_NOBOOT uses it.`,
     );
   const plan: PlannedDomU = { index, kernel: a('DOMU_KERNEL') ?? '' };
+  const given = (name: string) => a(name) || undefined;
+  const vpl011 = given('DOMU_VPL011');
+  if (vpl011 !== undefined && !/^\s*[+-]?\d+\s*$/.test(vpl011))
+    warnings.push(`DOMU_VPL011[${index}]="${vpl011}" is not 0 or 1: as upstream, the DomU gets no vpl011.`);
+  for (const name of ['DOMU_NR_SPIS', 'DOMU_GRANT_VER', 'DOMU_GRANT_FRAMES', 'DOMU_MAPTRACK_FRAMES']) {
+    const value = given(name);
+    if (value !== undefined && parseNumber(value) === undefined)
+      warnings.push(`${name}[${index}]="${value}" is not a number: it is written as given, and U-Boot's fdt set will refuse it at boot.`);
+  }
+  const trap = given('DOMU_TRAP_UNMAP');
+  const trapKept = trap !== undefined && (testEquals(trap, 0) || testEquals(trap, 1));
+  if (trap !== undefined && !trapKept) warnings.push(`DOMU_TRAP_UNMAP[${index}]="${trap}" is ignored, as upstream does: it takes 0 or 1.`);
+  const sharedMemory = given('DOMU_SHARED_MEM');
+  if (sharedMemory !== undefined && !splitValues(sharedMemoryWords(sharedMemory)))
+    throw numbersError(`DOMU_SHARED_MEM[${index}]`, sharedMemory, '"ID HOST-ADDRESS GUEST-ADDRESS SIZE" (or "ID GUEST-ADDRESS SIZE")');
   const optional: Partial<PlannedDomU> = {
     ramdisk: a('DOMU_RAMDISK') || undefined,
     passthroughDtb: a('DOMU_PASSTHROUGH_DTB') || undefined,
     commandLine: a('DOMU_CMD') || undefined,
     memoryMb: num('DOMU_MEM'),
     vcpus: num('DOMU_VCPUS'),
-    enhanced: a('DOMU_ENHANCED') !== undefined && a('DOMU_ENHANCED') !== '' ? a('DOMU_ENHANCED') === '1' : undefined,
+    ...enhancedSettings(a('DOMU_ENHANCED') ?? '', Boolean(vars.scalars.DOM0_KERNEL)),
     staticMemory: staticBanks(a('DOMU_STATIC_MEM'), index),
     directMap: a('DOMU_DIRECT_MAP') ? a('DOMU_DIRECT_MAP') === '1' : undefined,
     colors: a('DOMU_COLORS') || undefined,
@@ -193,6 +217,17 @@ function planDomU(vars: ImageBuilderVariables, index: number, warnings: string[]
     rootfsOnDisk: Boolean(a('DOMU_ROOTFS')) || undefined,
     passthroughPaths: noBoot && paths?.length ? paths : undefined,
     cpupool: domUCpupool(vars, index),
+    vpl011: vpl011 !== undefined ? testEquals(vpl011, 1) : undefined,
+    nrSpis: given('DOMU_NR_SPIS'),
+    grantVersion: given('DOMU_GRANT_VER'),
+    grantFrames: given('DOMU_GRANT_FRAMES'),
+    maptrackFrames: given('DOMU_MAPTRACK_FRAMES'),
+    capabilities: given('DOMU_CAPS'),
+    trapUnmappedAccesses: trapKept ? trap : undefined,
+    loadCommand: given('DOMU_LOAD'),
+    staticEventChannels: given('DOMU_STATIC_EVTCHNS'),
+    vcpuHardAffinity: hardAffinity(vars, index, num('DOMU_VCPUS') ?? 1),
+    sharedMemory,
   };
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) (plan as unknown as Record<string, unknown>)[key] = value;
   return plan;
@@ -217,6 +252,10 @@ export function planFromVariables(
   }
   const warnings: string[] = [];
   if (s.FDTEDIT) warnings.push('FDTEDIT is ignored: no edited copy of the device tree is written.');
+  if (s.XEN_PASSTHROUGH_PATHS)
+    warnings.push('XEN_PASSTHROUGH_PATHS is ignored, as upstream ignores it (it is no option there): use DOMU_PASSTHROUGH_PATHS[n].');
+  if (s.XEN_STATIC_HEAP && !splitValues(words(s.XEN_STATIC_HEAP)))
+    throw numbersError('XEN_STATIC_HEAP', s.XEN_STATIC_HEAP, '"base1 size1 base2 size2 ..."');
   const numDomUs = parseNumber(s.NUM_DOMUS ?? '0') ?? 0;
   const numOverlays = parseNumber(s.NUM_DT_OVERLAY ?? '0') ?? 0;
   const baseName = options.outputName;
@@ -227,6 +266,9 @@ export function planFromVariables(
     xenColors: s.XEN_COLORS || undefined,
     dom0Colors: s.DOM0_COLORS || undefined,
     extraCommandsFile: s.APPEND_EXTRA_CMDS || undefined,
+    staticHeap: s.XEN_STATIC_HEAP || undefined,
+    xenPolicy: s.XEN_POLICY || undefined,
+    xenLoadCommand: s.XEN_LOAD || undefined,
   };
   return {
     memoryStart: requireNumber(vars, 'MEMORY_START'),
@@ -241,6 +283,7 @@ export function planFromVariables(
         ...(s.DOM0_RAMDISK && { ramdisk: s.DOM0_RAMDISK }),
         ...(s.DOM0_CMD && { commandLine: s.DOM0_CMD }),
         rootfsOnDisk: Boolean(s.DOM0_ROOTFS),
+        ...(s.DOM0_LOAD && { loadCommand: s.DOM0_LOAD }),
       },
     }),
     domUs: Array.from({ length: numDomUs }, (_, i) => planDomU(vars, i, warnings)),
@@ -253,11 +296,45 @@ export function planFromVariables(
   };
 }
 
+/** Plan settings a profile has no field for yet, with the config option each comes from. */
+const NOT_IN_PROFILES: Array<[keyof PlannedDomU, string]> = [
+  ['noXenstore', 'DOMU_ENHANCED'],
+  ['loadCommand', 'DOMU_LOAD'],
+  ['staticEventChannels', 'DOMU_STATIC_EVTCHNS'],
+  ['vcpuHardAffinity', 'DOMU_VCPU_HARD_AFFINITY'],
+  ['vpl011', 'DOMU_VPL011'],
+  ['nrSpis', 'DOMU_NR_SPIS'],
+  ['grantVersion', 'DOMU_GRANT_VER'],
+  ['grantFrames', 'DOMU_GRANT_FRAMES'],
+  ['maptrackFrames', 'DOMU_MAPTRACK_FRAMES'],
+  ['capabilities', 'DOMU_CAPS'],
+  ['trapUnmappedAccesses', 'DOMU_TRAP_UNMAP'],
+  ['sharedMemory', 'DOMU_SHARED_MEM'],
+];
+
+/** Refuses to make a profile that would boot without an option the config sets. */
+function checkProfileCanHold(plan: ImageBuilderPlan): void {
+  const options = [
+    ...(plan.xenPolicy ? ['XEN_POLICY'] : []),
+    ...(plan.xenLoadCommand ? ['XEN_LOAD'] : []),
+    ...(plan.dom0?.loadCommand ? ['DOM0_LOAD'] : []),
+    ...(plan.staticHeap ? ['XEN_STATIC_HEAP'] : []),
+    ...plan.domUs.flatMap((domU) => NOT_IN_PROFILES.filter(([key]) => domU[key] !== undefined).map(([, name]) => `${name}[${domU.index}]`)),
+  ];
+  if (options.length === 0) return;
+  throw unsupported(
+    options[0]!,
+    `A profile cannot hold ${options.join(', ')} yet: the imported profile would boot without ${options.length > 1 ? 'them' : 'it'}.`,
+    'Generate with `xen-pi-imager imagebuilder`, which writes these options, or remove them from the config to import it.',
+  );
+}
+
 /** The same recipe as a profile: generating it gives the script uboot-script-gen gives (paths stay relative to the -d folder). */
 export function planToProfile(
   plan: ImageBuilderPlan,
   extras: { extraCommands?: string; prefix?: string; name?: string } = {},
 ): ProfileInput {
+  checkProfileCanHold(plan);
   const qemu = plan.memoryStart >= 0x40000000;
   const xenCommandLine = plan.xenCommandLine || defaultXenCommandLine(plan);
   const tftp = plan.loadCommand === 'tftpb';

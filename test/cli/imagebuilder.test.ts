@@ -209,6 +209,172 @@ describe('imagebuilder command', () => {
     expect(existsSync(path.join(dir, 'boot.scr'))).toBe(false);
   });
 
+  it('writes the newer DomU and Xen options, and stops on an invalid DOMU_CAPS as upstream does', async () => {
+    image('domU/Image', 3_000_000);
+    const domU =
+      'NUM_DOMUS=1\nDOMU_KERNEL[0]="domU/Image"\nDOMU_VPL011[0]=0\nDOMU_NR_SPIS[0]=0\nDOMU_GRANT_FRAMES[0]=16\nDOMU_MAPTRACK_FRAMES[0]=256\n' +
+      'DOMU_CAPS[0]="hardware|xenstore"\nDOMU_SHARED_MEM[0]="shm0 0x30000000 0x6000000 0x1000000"\nXEN_STATIC_HEAP="0x38000000 0x4000000"\n';
+    const result = await imagebuilder(['-c', config(baseConfig + domU), '-d', dir, '-t', 'tftp']);
+    expect(result).toMatchObject({ status: 0, err: '' });
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8');
+    const node = source.slice(source.indexOf('fdt set /chosen/domU0 cpus'), source.indexOf('fdt mknod /chosen/domU0 module'));
+    expect(node.split('\n')).toEqual([
+      'fdt set /chosen/domU0 cpus <1>',
+      'fdt set /chosen/domU0 nr_spis <0>',
+      'fdt set /chosen/domU0 xen,enhanced "enabled"',
+      'fdt set /chosen/domU0 max_grant_frames <16>',
+      'fdt set /chosen/domU0 max_maptrack_frames <256>',
+      'fdt set /chosen/domU0 capabilities <6>',
+      'fdt mknod /chosen/domU0 shared-mem@0x30000000',
+      'fdt set /chosen/domU0/shared-mem@0x30000000 compatible "xen,domain-shared-memory-v1"',
+      'fdt set /chosen/domU0/shared-mem@0x30000000 xen,shm-id "shm0"',
+      'fdt set /chosen/domU0/shared-mem@0x30000000 xen,shared-mem <0x0 0x30000000 0x0 0x6000000 0x0 0x1000000>',
+      '',
+    ]);
+    expect(source).toMatch(/bootargs ""\n/);
+    expect(source).toContain('fdt set /chosen xen,static-heap <0x0 0x38000000 0x0 0x4000000>\nsetenv fdt_high');
+    expect(readFileSync(path.join(dir, 'boot.scr')).equals(mkimageOf(path.join(dir, 'boot.source'), '0xC00000'))).toBe(true);
+
+    const invalid = await imagebuilder([
+      '-c',
+      config(baseConfig + domU.replace('hardware|xenstore', 'hardware|root')),
+      '-d',
+      dir,
+      '-t',
+      'tftp',
+    ]);
+    expect({ status: invalid.status, out: invalid.out }).toEqual({ status: 1, out: 'Invalid DOMU_CAPS[0] "hardware|root"\n' });
+    expect(invalid.err).toMatch(/Join control, hardware, xenstore, dom0 or none/);
+    expect(existsSync(path.join(dir, 'boot.scr'))).toBe(false);
+    expect(existsSync(path.join(dir, 'boot.source'))).toBe(false);
+    // upstream writes the DomU's node only after every file is checked: a missing file is reported first
+    const missing = await imagebuilder([
+      '-c',
+      config(baseConfig.replace('"xen"', '"nope"') + domU.replace('hardware|xenstore', 'root')),
+      '-d',
+      dir,
+      '-t',
+      'tftp',
+    ]);
+    expect(missing.out).toBe("File nope doesn't exist, exiting\n");
+  });
+
+  it('loads XEN_POLICY after Xen and describes it under /chosen as a xen,xsm-policy module', async () => {
+    const policy = new Uint8Array(5000);
+    const view = new DataView(policy.buffer);
+    view.setUint32(0, 0xf97cff8c, true); // SELinux's policy magic, which Xen's FLASK policy carries
+    view.setUint32(4, 8, true);
+    policy.set(new TextEncoder().encode('XenFlask'), 8);
+    writeFileSync(path.join(dir, 'xenpolicy-4.17'), policy);
+    const result = await imagebuilder(['-c', config(baseConfig + 'XEN_POLICY="xenpolicy-4.17"\n'), '-d', dir, '-t', 'tftp']);
+    expect(result).toMatchObject({ status: 0, err: '' });
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8').split('\n');
+    expect(source.slice(2, 5)).toEqual(['tftpb 0x2800000 xen', 'tftpb 0x2A00000 xenpolicy-4.17', 'tftpb 0x2C00000 board.dtb']);
+    const bootargs = source.findIndex((line) => line.startsWith('fdt set /chosen xen,xen-bootargs'));
+    expect(source.slice(bootargs + 1, bootargs + 5)).toEqual([
+      'fdt mknod /chosen xen-policy@2A00000',
+      'fdt set /chosen/xen-policy@2A00000 compatible  "xen,xsm-policy" "xen,multiboot-module" "multiboot,module"',
+      'fdt set /chosen/xen-policy@2A00000 reg <0x0 0x2A00000 0x0 0x1388 >',
+      'fdt mknod /chosen dom0',
+    ]);
+    expect(source.at(-2)).toBe('booti 0x2800000 - 0x2C00000');
+
+    const wrong = await imagebuilder(['-c', config(baseConfig + 'XEN_POLICY="initrd.cpio"\n'), '-d', dir, '-t', 'tftp']);
+    expect({ status: wrong.status, out: wrong.out }).toEqual({
+      status: 1,
+      out: 'Wrong file type initrd.cpio. It should be SE Linux policy, exiting.\n',
+    });
+    const missing = await imagebuilder(['-c', config(baseConfig + 'XEN_POLICY="xenpolicy"\n'), '-d', dir, '-t', 'tftp']);
+    expect(missing.out).toBe("File xenpolicy doesn't exist, exiting\n");
+  });
+
+  it('loads Xen, Dom0 and each DomU with XEN_LOAD, DOM0_LOAD and DOMU_LOAD[n], and LOAD_CMD (or -t) the rest', async () => {
+    image('domU/Image', 3_000_000);
+    writeFileSync(path.join(dir, 't.dts'), '/dts-v1/;\n/ { };\n');
+    execFileSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', path.join(dir, 'overlay.dtbo'), path.join(dir, 't.dts')], { stdio: 'pipe' });
+    const loads =
+      'XEN_LOAD="load mmc 0:1"\nDOM0_LOAD="load mmc 0:2"\nDOM0_ROOTFS="/dev/mmcblk0p3"\nNUM_DT_OVERLAY=1\nDT_OVERLAY[0]="overlay.dtbo"\n' +
+      'NUM_DOMUS=2\nDOMU_KERNEL[0]="domU/Image"\nDOMU_LOAD[0]="load usb 0:1"\nDOMU_KERNEL[1]="domU/Image"\n';
+    const result = await imagebuilder(['-c', config(baseConfig.replace(/^XEN_CMD=.*\n/m, '') + loads), '-d', dir, '-t', 'tftp']);
+    expect(result).toMatchObject({ status: 0, err: '' });
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8').split('\n');
+    expect(source.slice(0, 7)).toEqual([
+      'load mmc 0:2 0xE00000 Image',
+      'load mmc 0:2 0x2200000 initrd.cpio',
+      'load usb 0:1 0x2800000 domU/Image',
+      'tftpb 0x2C00000 domU/Image',
+      'load mmc 0:1 0x3000000 xen',
+      'tftpb 0x3200000 overlay.dtbo',
+      'load mmc 0:1 0x3400000 board.dtb',
+    ]);
+    // Dom0's root partition comes from DOM0_LOAD: the one after the partition it loads from
+    expect(source).toContain(
+      'fdt set /chosen xen,dom0-bootargs "console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused root=/dev/mmcblk0p3"',
+    );
+    expect(result.out).toContain('tftpb 0xC00000 boot.scr; source 0xC00000\n');
+  });
+
+  it('writes static event channels as upstream’s example shows, numbering phandles before the CPU pools’', async () => {
+    writeFileSync(
+      path.join(dir, 'cpus.dts'),
+      '/dts-v1/;\n/ { chosen { }; cpus { #address-cells = <1>; #size-cells = <0>; cpu@0 { reg = <0>; }; cpu@1 { reg = <1>; }; }; };\n',
+    );
+    execFileSync('dtc', ['-I', 'dts', '-O', 'dtb', '-o', path.join(dir, 'board.dtb'), path.join(dir, 'cpus.dts')], { stdio: 'pipe' });
+    image('domU/Image', 3_000_000);
+    const channels =
+      'NUM_DOMUS=2\nDOMU_KERNEL[0]="domU/Image"\nDOMU_STATIC_EVTCHNS[0]="10 1 11; 12 1 13"\n' +
+      'DOMU_KERNEL[1]="domU/Image"\nDOMU_STATIC_EVTCHNS[1]="11 0 10; 13 0 12"\nNUM_CPUPOOLS=1\nCPUPOOL[0]="cpu@1"\n';
+    const result = await imagebuilder(['-c', config(baseConfig + channels), '-d', dir, '-t', 'tftp']);
+    expect(result).toMatchObject({ status: 0, err: '' });
+    expect(result.out.split('\n').slice(0, 4)).toEqual([
+      "Local endpoint '0,10' is assigned phandle '0xfffffffe'",
+      "Remote endpoint '1,11' is assigned phandle '0xfffffffd'",
+      "Local endpoint '0,12' is assigned phandle '0xfffffffc'",
+      "Remote endpoint '1,13' is assigned phandle '0xfffffffb'",
+    ]);
+    const source = readFileSync(path.join(dir, 'boot.source'), 'utf8');
+    const evtchnLines = source.split('\n').filter((line) => line.includes('evtchn'));
+    // the example of upstream's commit message, line for line
+    expect(evtchnLines).toEqual([
+      'fdt mknod /chosen/domU0 evtchn@10',
+      'fdt set /chosen/domU0/evtchn@10 phandle <0xfffffffe>',
+      'fdt set /chosen/domU0/evtchn@10 compatible "xen,evtchn-v1"',
+      'fdt set /chosen/domU0/evtchn@10 xen,evtchn <10 0xfffffffd>',
+      'fdt mknod /chosen/domU0 evtchn@12',
+      'fdt set /chosen/domU0/evtchn@12 phandle <0xfffffffc>',
+      'fdt set /chosen/domU0/evtchn@12 compatible "xen,evtchn-v1"',
+      'fdt set /chosen/domU0/evtchn@12 xen,evtchn <12 0xfffffffb>',
+      'fdt mknod /chosen/domU1 evtchn@11',
+      'fdt set /chosen/domU1/evtchn@11 phandle <0xfffffffd>',
+      'fdt set /chosen/domU1/evtchn@11 compatible "xen,evtchn-v1"',
+      'fdt set /chosen/domU1/evtchn@11 xen,evtchn <11 0xfffffffe>',
+      'fdt mknod /chosen/domU1 evtchn@13',
+      'fdt set /chosen/domU1/evtchn@13 phandle <0xfffffffb>',
+      'fdt set /chosen/domU1/evtchn@13 compatible "xen,evtchn-v1"',
+      'fdt set /chosen/domU1/evtchn@13 xen,evtchn <13 0xfffffffc>',
+    ]);
+    // the nodes come right before the DomU's kernel module; the pools count on from the channels
+    expect(source).toMatch(/xen,evtchn <12 0xfffffffb>\nfdt mknod \/chosen\/domU0 module0x/);
+    expect(source).toContain('fdt set /cpus/cpu@1 phandle <0xfffffffa>\n');
+    expect(readFileSync(path.join(dir, 'boot.scr')).equals(mkimageOf(path.join(dir, 'boot.source'), '0xC00000'))).toBe(true);
+
+    const malformed = await imagebuilder([
+      '-c',
+      config(baseConfig + channels.replace('"10 1 11; 12 1 13"', '"10 1 11; 12"')),
+      '-d',
+      dir,
+      '-t',
+      'tftp',
+    ]);
+    expect({ status: malformed.status, out: malformed.out }).toEqual({
+      status: 1,
+      out: "Local endpoint '0,10' is assigned phandle '0xfffffffe'\nRemote endpoint '1,11' is assigned phandle '0xfffffffd'\nMalformed evtchn definition: ' 12' in DOMU_STATIC_EVTCHNS[0]\n",
+    });
+    const itself = await imagebuilder(['-c', config(baseConfig + channels.replace('"10 1 11;', '"10 0 10;')), '-d', dir, '-t', 'tftp']);
+    expect(itself.out.split('\n').at(-2)).toBe("Invalid evtchn definition: '10 0 10' in DOMU_STATIC_EVTCHNS[0]");
+    expect(existsSync(path.join(dir, 'boot.scr'))).toBe(false);
+  });
+
   it('exits 1 on the errors uboot-script-gen exits 1 on, and leaves no outputs behind', async () => {
     const cases: Array<[string, string[], string]> = [
       [

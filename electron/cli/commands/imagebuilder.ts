@@ -28,8 +28,9 @@ Options:
   -h         Show this help
 
 Not supported (refused with exit status 1): FIT images, bitstreams, Linux-only mode,
-passthrough device trees built from a repository or lopper, XSM policies, static heap and
-the other newer options README's "ImageBuilder options" table lists with their state.
+passthrough device trees built from a repository or lopper, UEFI boot;
+README's "ImageBuilder options" table lists every option and its state.
+XEN_LOAD, DOM0_LOAD and DOMU_LOAD[n] load their files; LOAD_CMD (or -t) is still required.
 Exit status: 0 on success, 1 on every error (as uboot-script-gen).`;
 
 interface Options {
@@ -79,6 +80,7 @@ function stage2Input(plan: ImageBuilderPlan, dir: string, prefix: string | undef
     ...(plan.dom0.ramdisk && { ramdisk: get(plan.dom0.ramdisk) }),
     ...(plan.dom0.commandLine && { commandLine: plan.dom0.commandLine }),
     rootfsOnDisk: plan.dom0.rootfsOnDisk,
+    ...(plan.dom0.loadCommand && { loadCommand: plan.dom0.loadCommand }),
   };
   const domUs = plan.domUs.map(({ index: _i, kernel, ramdisk, passthroughDtb, ...rest }) => {
     const skipped = rest.noBoot || rest.rootfsOnDisk;
@@ -93,15 +95,18 @@ function stage2Input(plan: ImageBuilderPlan, dir: string, prefix: string | undef
     memoryStart: plan.memoryStart,
     memoryEnd: plan.memoryEnd,
     loadCommand: plan.loadCommand,
+    ...(plan.xenLoadCommand && { xenLoadCommand: plan.xenLoadCommand }),
     bootCommand: plan.bootCommand,
     ...(dom0 && { dom0 }),
     domUs,
     xen: get(plan.xen),
+    ...(plan.xenPolicy && { xenPolicy: get(plan.xenPolicy) }),
     ...(plan.xenCommandLine && { xenCommandLine: plan.xenCommandLine }),
     ...(plan.dom0MemoryMb !== undefined && { dom0MemoryMb: plan.dom0MemoryMb }),
     ...(plan.dom0Vcpus !== undefined && { dom0Vcpus: plan.dom0Vcpus }),
     ...(plan.xenColors && { xenColors: plan.xenColors }),
     ...(plan.dom0Colors && { dom0Colors: plan.dom0Colors }),
+    ...(plan.staticHeap && { staticHeap: plan.staticHeap }),
     overlays: plan.overlays.map(get),
     deviceTree: get(plan.deviceTree),
     ...(prefix && { prefix }),

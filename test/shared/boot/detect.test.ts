@@ -17,6 +17,16 @@ function sample(name: string, bytes: Uint8Array | string): string {
   return file;
 }
 
+function policyHeader(config: number): Uint8Array {
+  const bytes = new Uint8Array(64);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, 0xf97cff8c, true);
+  view.setUint32(4, 8, true);
+  bytes.set(new TextEncoder().encode('XenFlask'), 8);
+  [30, config, 8, 7].forEach((value, i) => view.setUint32(16 + 4 * i, value, true));
+  return bytes;
+}
+
 function makeSamples(): Record<string, string> {
   const image = new Uint8Array(8192);
   image.set(arm64Head(3 * 1024 * 1024));
@@ -42,6 +52,9 @@ function makeSamples(): Record<string, string> {
       Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251),
     ),
     empty: sample('empty', ''),
+    // the header of Xen's XSM/FLASK policy: SELinux's magic, "XenFlask", version 30, then config, symbols, ocons
+    policy: sample('xenpolicy', policyHeader(0)),
+    policyMls: sample('xenpolicy-mls', policyHeader(1)),
     uimage: path.join(dir, 'uImage'),
     elf: process.execPath,
   };
@@ -49,7 +62,13 @@ function makeSamples(): Record<string, string> {
 
 describe('file type recognition', () => {
   const samples = makeSamples();
-  const patterns = { executable: /executable|data/, cpio: /cpio archive/, dtb: /Device Tree Blob|data/, text: /ASCII text/ };
+  const patterns = {
+    executable: /executable|data/,
+    cpio: /cpio archive/,
+    dtb: /Device Tree Blob|data/,
+    text: /ASCII text/,
+    policy: /SE Linux policy/,
+  };
 
   it.each(Object.keys(samples))('decides the %s sample like file(1) + grep does for every ImageBuilder check', (name) => {
     const file = samples[name]!;
@@ -59,6 +78,15 @@ describe('file type recognition', () => {
     for (const [check, pattern] of Object.entries(patterns)) {
       expect({ check, ours: pattern.test(ours) }).toEqual({ check, ours: pattern.test(theirs) });
     }
+  });
+
+  it('describes an XSM policy as file(1) does', () => {
+    for (const name of ['policy', 'policyMls']) {
+      const bytes = readFileSync(samples[name]!);
+      const theirs = execFileSync('file', ['-L', '-b', samples[name]!], { encoding: 'utf8' }).trim();
+      expect(detectFile(bytes, bytes.length).description).toBe(theirs);
+    }
+    expect(detectFile(readFileSync(samples.policy!).subarray(0, 4), 4).description).toBe('SE Linux policy');
   });
 
   it('reads the arm64 Image header: image_size, page size, endianness', () => {
@@ -84,6 +112,8 @@ describe('file type recognition', () => {
       utf8: 'text',
       data: 'data',
       empty: 'empty',
+      policy: 'selinux-policy',
+      policyMls: 'selinux-policy',
       uimage: 'uimage',
       elf: 'elf',
     });
