@@ -51,8 +51,9 @@ describe.skipIf(!haveChromium)('the Network step’s TFTP server choice', () => 
     await expect.poll(() => page.getByLabel('Profile name').inputValue()).toBe('Lab Pi');
     expect(await stage1()).toContain('setenv tftpwindowsize 16\nsetenv tftptimeout 1000\n');
     expect(await page.getByTestId('review-tftp').textContent()).toBe(
-      'TFTP: this app’s built-in server at 192.168.1.10; U-Boot fetches windows of 16 blocks, 1468-byte blocks, a retry after 1 s.',
+      'TFTP: this app’s built-in server at 192.168.1.10; U-Boot fetches 1468-byte blocks in windows of 16, retrying after 1 s.',
     );
+    await photograph('review');
     await goTo(/Network boot/);
     expect(await page.getByTestId('tftp-server-built-in').isChecked()).toBe(true);
     // the sizes wait under "Advanced" while the profile leaves them to the defaults
@@ -66,7 +67,7 @@ describe.skipIf(!haveChromium)('the Network step’s TFTP server choice', () => 
     expect(text).not.toMatch(/tftpwindowsize|tftpblocksize|tftptimeout/);
     expect(text).toContain('setenv netmask 255.255.255.0\ntftpb 0xC00000 boot2.scr\n');
     expect(await page.getByTestId('review-tftp').textContent()).toBe(
-      'TFTP: another TFTP server at 192.168.1.10; U-Boot fetches one block per answer (lock-step), U-Boot’s own block size.',
+      'TFTP: another TFTP server at 192.168.1.10; U-Boot fetches blocks of U-Boot’s own size one at a time (lock-step).',
     );
   });
 
@@ -77,7 +78,7 @@ describe.skipIf(!haveChromium)('the Network step’s TFTP server choice', () => 
     expect(await page.getByTestId('tftp-windowsize').getAttribute('placeholder')).toBe('16 (default)');
     await page.getByTestId('tftp-windowsize').fill('8');
     expect(await stage1()).toContain('setenv tftpwindowsize 8\n');
-    expect(await page.getByTestId('review-tftp').textContent()).toContain('windows of 8 blocks, 1468-byte blocks');
+    expect(await page.getByTestId('review-tftp').textContent()).toContain('1468-byte blocks in windows of 8,');
   });
 
   it('says what a block size above one Ethernet frame does, and an impossible window size is an error on the Review too', async () => {

@@ -137,10 +137,10 @@ function tftpSummary(draft: Profile): string {
   const server = draft.boot.network?.serverIp ? ` at ${draft.boot.network.serverIp}` : ' (the one DHCP names)';
   const who =
     (draft.boot.tftp?.server ?? 'built-in') === 'built-in' ? `this app’s built-in server${server}` : `another TFTP server${server}`;
-  const window = (transfer.windowsize ?? 1) > 1 ? `windows of ${transfer.windowsize} blocks` : 'one block per answer (lock-step)';
-  const blocks = transfer.blocksize !== undefined ? `${transfer.blocksize}-byte blocks` : 'U-Boot’s own block size';
-  const retry = transfer.timeoutMs !== undefined ? `, a retry after ${transfer.timeoutMs / 1000} s` : '';
-  return `TFTP: ${who}; U-Boot fetches ${window}, ${blocks}${retry}.`;
+  const blocks = transfer.blocksize !== undefined ? `${transfer.blocksize}-byte blocks` : 'blocks of U-Boot’s own size';
+  const window = (transfer.windowsize ?? 1) > 1 ? `in windows of ${transfer.windowsize}` : 'one at a time (lock-step)';
+  const retry = transfer.timeoutMs !== undefined ? `, retrying after ${transfer.timeoutMs / 1000} s` : '';
+  return `TFTP: ${who}; U-Boot fetches ${blocks} ${window}${retry}.`;
 }
 
 /** Why nothing can be tried yet, naming the fields: "Fix Device tree (Components step) first: …". */
