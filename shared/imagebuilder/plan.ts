@@ -253,22 +253,21 @@ export function planFromVariables(
   };
 }
 
-/** The same recipe as a profile: generating it gives the script uboot-script-gen gives (paths stay relative to the -d folder); CPU pools are refused. */
+/** The same recipe as a profile: generating it gives the script uboot-script-gen gives (paths stay relative to the -d folder). */
 export function planToProfile(
   plan: ImageBuilderPlan,
   extras: { extraCommands?: string; prefix?: string; name?: string } = {},
 ): ProfileInput {
-  if (plan.cpuPools.length > 0) {
-    // a profile has no place for pools; dropping them would boot the DomUs in Xen's default pool without a word
-    throw unsupported(
-      'NUM_CPUPOOLS',
-      `NUM_CPUPOOLS=${plan.cpuPools.length} (CPUPOOL[n], DOMU_CPUPOOL[n]) cannot go into a profile: a profile has no boot-time CPU pools.`,
-      'Generate this config with `xen-pi-imager imagebuilder -c CONFIG -d DIR`, which writes the pools, or remove NUM_CPUPOOLS to import it without them.',
-    );
-  }
   const qemu = plan.memoryStart >= 0x40000000;
   const xenCommandLine = plan.xenCommandLine || defaultXenCommandLine(plan);
   const tftp = plan.loadCommand === 'tftpb';
+  if (plan.cpuPools.length > 0) {
+    throw unsupported(
+      'NUM_CPUPOOLS',
+      `A profile cannot hold NUM_CPUPOOLS=${plan.cpuPools.length} (CPUPOOL[n], DOMU_CPUPOOL[n]) yet: the imported profile would boot its DomUs in Xen's default pool.`,
+      'Generate with `xen-pi-imager imagebuilder`, which writes the pools, or remove NUM_CPUPOOLS from the config to import it.',
+    );
+  }
   return {
     schemaVersion: PROFILE_SCHEMA_VERSION,
     name: extras.name ?? 'Imported from ImageBuilder',
