@@ -338,6 +338,13 @@ export function planToProfile(
   const qemu = plan.memoryStart >= 0x40000000;
   const xenCommandLine = plan.xenCommandLine || defaultXenCommandLine(plan);
   const tftp = plan.loadCommand === 'tftpb';
+  if (plan.cpuPools.length > 0) {
+    throw unsupported(
+      'NUM_CPUPOOLS',
+      `A profile cannot hold NUM_CPUPOOLS=${plan.cpuPools.length} (CPUPOOL[n], DOMU_CPUPOOL[n]) yet: the imported profile would boot its DomUs in Xen's default pool.`,
+      'Generate with `xen-pi-imager imagebuilder`, which writes the pools, or remove NUM_CPUPOOLS from the config to import it.',
+    );
+  }
   return {
     schemaVersion: PROFILE_SCHEMA_VERSION,
     name: extras.name ?? 'Imported from ImageBuilder',

@@ -91,14 +91,14 @@ export const profileSchema = z.object({
           .number()
           .int()
           .min(1, { message: 'The TFTP windowsize is at least 1 (lock-step).' })
-          .max(64, { message: 'The TFTP windowsize is at most 64 blocks (the built-in server answers no more).' })
+          .max(64, { message: 'Expected at most 64 blocks (the built-in server answers no more).' })
           .optional()
           .describe('Blocks per ACK (RFC 7440, U-Boot 2020.10 on: tftpwindowsize). Default: 16 with the built-in server, 1 with another.'),
         blocksize: z
           .number()
           .int()
           .min(512, { message: 'The TFTP block size is at least 512 bytes.' })
-          .max(65464, { message: 'The TFTP block size is at most 65464 bytes (RFC 2348).' })
+          .max(65464, { message: 'Expected at most 65464 bytes (RFC 2348); 1468 fits one Ethernet frame.' })
           .optional()
           .describe('Bytes per block (tftpblocksize). Default 1468, the most U-Boot takes without IP reassembly.'),
       })

@@ -84,9 +84,11 @@ interface NumberFieldProps {
   hint?: ReactNode;
   problem?: FieldProblem | undefined;
   testId?: string;
+  /** Shown while the field is empty (NaN): what the profile gets when nothing is given. */
+  placeholder?: string;
 }
 
-export function NumberField({ label, value, onChange, min, max, step, unit, hint, problem, testId }: NumberFieldProps) {
+export function NumberField({ label, value, onChange, min, max, step, unit, hint, problem, testId, placeholder }: NumberFieldProps) {
   return (
     <Field label={unit ? `${label} (${unit})` : label} hint={hint} problem={problem}>
       {(aria) => (
@@ -97,6 +99,7 @@ export function NumberField({ label, value, onChange, min, max, step, unit, hint
           min={min}
           max={max}
           step={step}
+          placeholder={placeholder}
           data-testid={testId}
           onChange={(event) => onChange(event.target.valueAsNumber)}
         />

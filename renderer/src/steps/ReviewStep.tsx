@@ -3,7 +3,9 @@ import { useEffect, useState } from 'react';
 import type { BootPreview } from '../../../shared/api/boot';
 import type { Destination } from '../../../shared/boot/generate';
 import { hexAddress } from '../../../shared/boot/address';
+import { tftpTransferFor } from '../../../shared/boot/tftp-transfer';
 import type { ImagerErrorData } from '../../../shared/errors';
+import type { Profile } from '../../../shared/profile/schema';
 import { fieldLabel } from '../../../shared/profile/field-words';
 import { previewBoot } from '../actions';
 import { asErrorData, ErrorNotice } from '../components/ErrorNotice';
@@ -57,6 +59,12 @@ export function ReviewStep(props: StepProps) {
           {warning}
         </p>
       ))}
+
+      {draft.boot.mode === 'tftp' && (
+        <p className="notice" data-testid="review-tftp">
+          {tftpSummary(draft)}
+        </p>
+      )}
 
       {textFiles.map((file) => (
         <section key={file.name} aria-label={file.name}>
@@ -121,6 +129,18 @@ export function ReviewStep(props: StepProps) {
       <QemuPanel {...props} disabledBecause={problemsFirst(preview.problems)} />
     </div>
   );
+}
+
+/** Who serves the Pi and how U-Boot fetches, from the settings stage 1 writes: "TFTP: this app's built-in server, …". */
+function tftpSummary(draft: Profile): string {
+  const transfer = tftpTransferFor(draft);
+  const server = draft.boot.network?.serverIp ? ` at ${draft.boot.network.serverIp}` : ' (the one DHCP names)';
+  const who =
+    (draft.boot.tftp?.server ?? 'built-in') === 'built-in' ? `this app’s built-in server${server}` : `another TFTP server${server}`;
+  const blocks = transfer.blocksize !== undefined ? `${transfer.blocksize}-byte blocks` : 'blocks of U-Boot’s own size';
+  const window = (transfer.windowsize ?? 1) > 1 ? `in windows of ${transfer.windowsize}` : 'one at a time (lock-step)';
+  const retry = transfer.timeoutMs !== undefined ? `, retrying after ${transfer.timeoutMs / 1000} s` : '';
+  return `TFTP: ${who}; U-Boot fetches ${blocks} ${window}${retry}.`;
 }
 
 /** Why nothing can be tried yet, naming the fields: "Fix Device tree (Components step) first: …". */

@@ -22,7 +22,7 @@ const STEP_OF_PATH: Array<[RegExp, StepId]> = [
     'components',
   ],
   [/^\$\.(console|xen\.(commandLine|extraArgs)|dom0\.commandLine)/, 'console'],
-  [/^\$\.boot\.(mode|network)/, 'network'],
+  [/^\$\.boot\.(mode|network|tftp)/, 'network'],
   [/^\$\.(boot|dom0|output|name)/, 'review'],
 ];
 

@@ -173,6 +173,26 @@ describe('ImageBuilder config', () => {
     expect(plan.domUs.map((d) => d.cpupool)).toEqual([1, undefined]); // `test x -eq 1` is false in bash too
   });
 
+  it('refuses to import CPU pools as a profile, naming NUM_CPUPOOLS, rather than dropping them', () => {
+    const pools = minimal + 'NUM_CPUPOOLS=1\nCPUPOOL[0]="cpu@1 null"\nNUM_DOMUS=1\nDOMU_KERNEL[0]=a\nDOMU_CPUPOOL[0]=0\n';
+    const plan = planFromVariables(parseImageBuilderConfig(pools));
+    let refused: unknown;
+    try {
+      planToProfile(plan);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(ImagerError);
+    expect((refused as ImagerError).subject).toBe('NUM_CPUPOOLS');
+    expect((refused as ImagerError).message).toMatch(
+      /^A profile cannot hold NUM_CPUPOOLS=1 \(CPUPOOL\[n\], DOMU_CPUPOOL\[n\]\) yet: .* Xen's default pool\.$/,
+    );
+    expect((refused as ImagerError).hint).toMatch(/xen-pi-imager imagebuilder/);
+    // a DomU naming a pool the config does not define gets none from ImageBuilder either: nothing is lost, the import goes on
+    const orphan = planFromVariables(parseImageBuilderConfig(minimal + 'NUM_DOMUS=1\nDOMU_KERNEL[0]=a\nDOMU_CPUPOOL[0]=0\n'));
+    expect(profileSchema.parse(planToProfile(orphan)).domUs).toHaveLength(1);
+  });
+
   it('round-trips: config -> profile -> generate gives the same stage 2 as the config itself', () => {
     for (const text of [
       readme,

@@ -108,6 +108,14 @@ describe('profile', () => {
         message: expect.stringMatching(/^The TFTP window size must be 1 or more/),
       }),
     ]);
+    // the wizard's window and block size fields show these under the field: one sentence about that field, no repeated subject
+    expect(withTftp({ windowsize: 65 }).problems.map((x) => x.message)).toEqual([
+      'The TFTP window size must be at most 64 blocks (the built-in server answers no more).',
+    ]);
+    expect(withTftp({ blocksize: 65465 }).problems.map((x) => x.message)).toEqual([
+      'The TFTP block size must be at most 65464 bytes (RFC 2348); 1468 fits one Ethernet frame.',
+    ]);
+    expect(withTftp({ blocksize: 511 }).problems.map((x) => x.message)).toEqual(['The TFTP block size must be 512 or more.']);
     expect(withTftp({ server: 'nearby' }).problems.map((x) => x.path)).toEqual(['$.boot.tftp.server']);
     expect(withTftp(undefined).profile!.boot.tftp).toBeUndefined(); // absent: the built-in server's defaults
   });
