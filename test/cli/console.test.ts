@@ -6,7 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { SerialPort } from 'serialport';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { defaultProfile } from '../../shared/profile';
 import { haveSocat, startPtyPair, type PtyPair } from '../helpers/pty-pair';
+import { arm64Head, cpioHead, dtbHead } from '../shared/boot/fixtures';
+import { fetchFile, freePort, ubootOptions } from '../services/tftp/helpers';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'out', 'cli', 'index.mjs');
@@ -124,6 +127,48 @@ describe.skipIf(!haveSocat)('xen-pi-imager console', () => {
     expect(cmd.out()).toContain(`Closed ${pair.adapter}.`);
   });
 
+  it('with --serve, serves the profile over TFTP and puts each transfer on the timeline beside the milestones', async () => {
+    const profile = defaultProfile('qemu-virt');
+    const part = (name: string, head: Uint8Array, size: number) => {
+      const bytes = Buffer.alloc(size, 0x5a);
+      bytes.set(head);
+      fs.writeFileSync(path.join(dir, name), bytes);
+      return name;
+    };
+    profile.xen.binary = part('xen', arm64Head(900_000), 900_000);
+    profile.dom0 = {
+      ...profile.dom0!,
+      kernel: part('Image', arm64Head(2_000_000), 2_000_000),
+      ramdisk: part('initrd', cpioHead(), 300_000),
+    };
+    profile.deviceTree = part('virt.dtb', dtbHead(20_000), 20_000);
+    profile.console.baud = 230400;
+    fs.writeFileSync(path.join(dir, 'board.json'), JSON.stringify(profile));
+    const port = await freePort();
+    const profileFile = path.join(dir, 'board.json');
+    const args = ['console', '--port', pair.adapter, '--serve', profileFile, '--address', '127.0.0.1', '--tftp-port', String(port)];
+    const cmd = run(process.execPath, [cli, ...args, '--json', '--until', 'userspace']);
+    await until(() => cmd.err().includes('over TFTP on 127.0.0.1'), 'the server to listen');
+    // the board's U-Boot fetches stage 2 and the kernel, then boots
+    const stage2 = await fetchFile({ port, file: 'boot2.scr', options: ubootOptions() });
+    expect(stage2.data.readUInt32BE(0)).toBe(0x27051956);
+    await fetchFile({ port, file: 'Image', options: ubootOptions(16) });
+    board.write(Buffer.from(fixture('boot-ok'), 'latin1'));
+    expect(await cmd.exited).toBe(0);
+    const entries = cmd
+      .out()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; entry?: { kind: string; file?: string; label?: string } })
+      .filter((r) => r.type === 'timeline')
+      .map((r) => r.entry!);
+    const transfers = entries.filter((e) => e.kind === 'transfer');
+    expect(transfers.map((e) => e.file)).toEqual(expect.arrayContaining(['boot2.scr', 'Image']));
+    expect(transfers.find((e) => e.file === 'Image')!.label).toMatch(/Image/);
+    expect(entries.some((e) => e.kind === 'milestone')).toBe(true);
+    expect(cmd.out()).toContain('at 230400 8N1'); // the profile's baud rate, --baud not given
+  });
+
   it('says which port is missing and how to pick one', async () => {
     const cmd = run(process.execPath, [cli, 'console', '--port', path.join(dir, 'ttyUSB7')]);
     expect(await cmd.exited).toBe(1);
@@ -131,5 +176,8 @@ describe.skipIf(!haveSocat)('xen-pi-imager console', () => {
     const bad = run(process.execPath, [cli, 'console', '--port', pair.adapter, '--until', 'login']);
     expect(await bad.exited).toBe(2);
     expect(bad.err()).toContain('--until takes "userspace"');
+    const stray = run(process.execPath, [cli, 'console', '--port', pair.adapter, '--tftp-port', '6969']);
+    expect(await stray.exited).toBe(2);
+    expect(stray.err()).toContain('--address and --tftp-port go with --serve PROFILE.');
   });
 });

@@ -5,11 +5,15 @@ import { parseArgs } from 'node:util';
 import type { SerialState } from '../../../shared/api/serial';
 import type { TimelineEntry } from '../../../shared/console/timeline';
 import { ImagerError } from '../../../shared/errors';
+import { isIPv4 } from 'node:net';
+import type { TftpTransferEvent } from '../../../shared/api/tftp';
+import { loadProfileFile } from '../../services/profiles';
 import { DEFAULT_BAUD, listSerialPorts, openConsoleSession } from '../../services/serial';
-import { printable } from '../../services/tftp';
+import { createTftpServer, printable, tftpFilesForProfile, type TftpServer } from '../../services/tftp';
 import { UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager console [--port PATH] [--baud N] [--log FILE] [--timeline] [--json] [--until userspace] [--timeout S]
+                              [--serve PROFILE [--address A] [--tftp-port N]]
 
 The board's serial console in this terminal: what U-Boot, Xen and Dom0 print, and your keystrokes to
 them (8N1, no flow control). On a terminal the keyboard goes to the board as it is typed (raw mode:
@@ -26,6 +30,11 @@ Options:
                      port's state instead of the console text
   --until userspace  Exit once Dom0 userspace is reached (status 0), or when the boot fails (status 1)
   --timeout S        With --until: give up after S seconds (status 1)
+  --serve PROFILE    Also serve a TFTP-mode profile's boot files (as \`serve --profile\` does) from this
+                     process, so the timeline shows each transfer beside the console's milestones; the
+                     baud rate defaults to the profile's
+  --address A        With --serve: the IPv4 address to serve on (default: the profile's serverIp)
+  --tftp-port N      With --serve: the UDP port (default 69, the only port U-Boot uses)
   -h, --help         Show this help`;
 
 /** Ctrl-]: telnet's and picocom's escape; the board never needs it. */
@@ -92,6 +101,9 @@ export const consoleCommand: CliCommand = {
         json: { type: 'boolean', default: false },
         until: { type: 'string' },
         timeout: { type: 'string' },
+        serve: { type: 'string' },
+        address: { type: 'string' },
+        'tftp-port': { type: 'string' },
       },
       strict: true,
       allowPositionals: true,
@@ -99,7 +111,10 @@ export const consoleCommand: CliCommand = {
     if (positionals.length) throw new UsageError(`Unexpected argument "${positionals[0]}".`);
     if (values.until !== undefined && values.until !== 'userspace')
       throw new UsageError(`--until takes "userspace" (Dom0's first program ran), not "${values.until}".`);
-    const baud = parseBaud(values.baud);
+    if (!values.serve && (values.address !== undefined || values['tftp-port'] !== undefined))
+      throw new UsageError('--address and --tftp-port go with --serve PROFILE.');
+    const served = values.serve ? serveProfile(path.resolve(io.cwd, values.serve), values.address, values['tftp-port'], io) : undefined;
+    const baud = values.baud === undefined && served ? served.baud : parseBaud(values.baud);
     const timeoutSeconds = parseTimeout(values.timeout);
     if (timeoutSeconds !== undefined && values.until === undefined) throw new UsageError('--timeout goes with --until userspace.');
     const port = values.port ? path.resolve(io.cwd, values.port) : await defaultPort();
@@ -111,9 +126,39 @@ export const consoleCommand: CliCommand = {
       until: values.until === 'userspace',
       ...(values.log && { log: path.resolve(io.cwd, values.log) }),
       ...(timeoutSeconds && { timeoutSeconds }),
+      ...(served && { served }),
     });
   },
 };
+
+interface Served {
+  baud: number;
+  server: TftpServer;
+  address: string;
+  port: number;
+  what: string;
+}
+
+/** The profile's boot files over TFTP, as `serve --profile` serves them; listening starts with the console. */
+function serveProfile(file: string, address: string | undefined, portText: string | undefined, io: CliIO): Served {
+  const profile = loadProfileFile(file);
+  if (profile.boot.mode !== 'tftp' || !profile.boot.network) {
+    throw new UsageError(`${path.basename(file)} boots from the card (SD-only): there is nothing to serve over TFTP. Leave out --serve.`);
+  }
+  const listenOn = address ?? profile.boot.network.serverIp;
+  if (listenOn === undefined)
+    throw new UsageError(
+      `${path.basename(file)} takes the TFTP server from DHCP: give --address with this computer's address on the Pi's network.`,
+    );
+  if (!isIPv4(listenOn)) throw new UsageError(`--address must be an IPv4 address, not "${listenOn}".`);
+  const port = portText === undefined ? 69 : Number(portText);
+  if (!/^\d+$/.test(portText ?? '69') || port < 1 || port > 65535)
+    throw new UsageError(`--tftp-port must be a number from 1 to 65535, not "${portText}".`);
+  const files = tftpFilesForProfile(profile, path.dirname(file), io.env);
+  for (const warning of files.warnings) io.stderr(`warning: ${warning}\n`);
+  const server = createTftpServer({ files: files.files, diskFiles: files.diskFiles, address: listenOn, port });
+  return { baud: profile.console.baud, server, address: listenOn, port, what: `profile "${profile.name}"` };
+}
 
 interface ConsoleRun {
   port: string;
@@ -123,6 +168,7 @@ interface ConsoleRun {
   timeline: boolean;
   until: boolean;
   timeoutSeconds?: number;
+  served?: Served;
 }
 
 async function runConsole(io: CliIO, run: ConsoleRun): Promise<number> {
@@ -157,6 +203,18 @@ async function runConsole(io: CliIO, run: ConsoleRun): Promise<number> {
       onTimeline,
     },
   );
+  const served = run.served;
+  if (served) {
+    for (const kind of ['request', 'progress', 'done', 'error'] as const)
+      served.server.on(kind, (event: TftpTransferEvent) => session.tftp(event));
+    try {
+      const bound = await served.server.listen();
+      note(`Serving ${served.what} over TFTP on ${bound.address}:${bound.port}.`);
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+  }
   const input = io.stdin;
   const raw = Boolean(input?.isTTY && input.setRawMode);
   const onInput = (chunk: Buffer) => {
@@ -168,7 +226,9 @@ async function runConsole(io: CliIO, run: ConsoleRun): Promise<number> {
     input.on('data', onInput);
     input.resume();
   }
-  if (!run.json) note(`Connected to ${run.port} at ${run.baud} 8N1.${raw ? ' Ctrl-] quits.' : ' Ctrl-C quits.'}`);
+  const connected = `Connected to ${run.port} at ${run.baud} 8N1.`;
+  if (run.json) json({ type: 'state', state: 'open', message: connected });
+  else note(`${connected}${raw ? ' Ctrl-] quits.' : ' Ctrl-C quits.'}`);
   const onAbort = () => finish(run.until ? 130 : 0);
   io.signal.addEventListener('abort', onAbort, { once: true });
   if (io.signal.aborted) onAbort();
@@ -190,6 +250,7 @@ async function runConsole(io: CliIO, run: ConsoleRun): Promise<number> {
     input.pause();
   }
   await session.close();
+  await served?.server.close();
   if (!run.json) note(`Closed ${run.port}.${run.log ? ` The log is in ${run.log}.` : ''}`);
   return status;
 }
