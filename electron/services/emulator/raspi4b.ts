@@ -42,7 +42,7 @@ function optionValue(value: string): string {
  * first serial port, the PL011, only shows U-Boot's early banner; the second, the mini UART, is
  * the console of U-Boot, Xen and Dom0 and goes to stdio.
  */
-export function raspi4bBootArgs(options: { uboot: string; dtb: string; sdImage: string }): string[] {
+export function raspi4bBootArgs(options: { uboot: string; dtb: string; sdImage: string; serial?: 'stdio' | 'pty' }): string[] {
   return [
     '-M',
     RASPI4B_MACHINE,
@@ -54,7 +54,7 @@ export function raspi4bBootArgs(options: { uboot: string; dtb: string; sdImage: 
     '-serial',
     'null',
     '-serial',
-    'stdio',
+    options.serial ?? 'stdio',
     '-kernel',
     options.uboot,
     '-dtb',

@@ -55,16 +55,26 @@ export function raspi4bTwin(source: Profile): Raspi4bTwin {
   return { profile, changes };
 }
 
+/** A card built for raspi4b and the machine line that boots it; `dispose` removes the card and the work folder. */
+export interface Raspi4bBoot {
+  /** QEMU's arguments; `serial: 'pty'` puts the console UART on a pseudo-terminal (a USB-UART adapter's stand-in). */
+  args(serial?: 'stdio' | 'pty'): string[];
+  changes: string[];
+  workDir: string;
+  dispose(): Promise<void>;
+}
+
 /**
- * Runs one trial on raspi4b; throws ImagerError for problems before QEMU starts. `prepared` is the profile's own bundle
- * (already checked): the twin reuses it when the emulator needs no change, so the profile is generated once.
+ * Builds what a raspi4b trial boots: the card the Write step makes, for the profile's twin, with QEMU's view of its
+ * tree. Throws ImagerError for problems before QEMU starts. `prepared` is the profile's own bundle (already checked):
+ * the twin reuses it when the emulator needs no change, so the profile is generated once.
  */
-export async function runRaspi4bTrial(
+export async function buildRaspi4bBoot(
   request: TrialRequest,
   callbacks: TrialCallbacks,
   qemu: QemuFound,
   prepared?: PreparedBoot,
-): Promise<TrialResult> {
+): Promise<Raspi4bBoot> {
   const { signal } = request;
   const env = request.env ?? process.env;
   const progress = callbacks.onProgress ?? (() => {});
@@ -83,6 +93,10 @@ export async function runRaspi4bTrial(
   const cacheDir = request.cacheDir ?? partsCacheRoot(env);
   const workDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'xen-pi-imager-raspi4b-'));
   let card: string | undefined;
+  const dispose = async () => {
+    if (card) await fsp.rm(card, { force: true });
+    await fsp.rm(workDir, { recursive: true, force: true });
+  };
   try {
     progress(`QEMU ${qemu.version} with raspi4b (${qemu.origin})`);
     progress('Deriving the emulator’s device tree: QEMU’s view of the profile’s tree, the blocks it does not model disabled');
@@ -125,21 +139,45 @@ export async function runRaspi4bTrial(
     const size = fs.statSync(card).size;
     const pow2 = 2 ** Math.ceil(Math.log2(size));
     if (pow2 !== size) fs.truncateSync(card, pow2);
+    const sdImage = card;
+    return { args: (serial) => raspi4bBootArgs({ uboot, dtb: trialTree, sdImage, ...(serial && { serial }) }), changes, workDir, dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+/** Runs one trial on raspi4b; throws ImagerError for problems before QEMU starts. See buildRaspi4bBoot for `prepared`. */
+export async function runRaspi4bTrial(
+  request: TrialRequest,
+  callbacks: TrialCallbacks,
+  qemu: QemuFound,
+  prepared?: PreparedBoot,
+): Promise<TrialResult> {
+  const { signal } = request;
+  const progress = callbacks.onProgress ?? (() => {});
+  const boot = await buildRaspi4bBoot(request, callbacks, qemu, prepared);
+  try {
     if (signal?.aborted)
       throw new ImagerError({
         code: 'CANCELLED',
         message: 'The trial boot was cancelled before QEMU started.',
         hint: 'Start it again when you are ready.',
       });
-    const args = raspi4bBootArgs({ uboot, dtb: trialTree, sdImage: card });
+    const args = boot.args();
     progress(`Starting ${[qemu.qemu, ...args].join(' ')}`);
-    const child = spawn(qemu.qemu, args, { cwd: workDir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(qemu.qemu, args, { cwd: boot.workDir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     child.stdin.on('error', () => undefined); // QEMU may exit before a keystroke arrives
     const result = await watchBoot(child, request, callbacks, true);
     const consoleLogPath = request.logsDir ? await saveConsole(request.logsDir, result.console) : undefined;
-    return { ...result.verdict, changes, machine: 'raspi4b', substituted: [FIRMWARE_NOT_RUN], ...(consoleLogPath && { consoleLogPath }) };
+    return {
+      ...result.verdict,
+      changes: boot.changes,
+      machine: 'raspi4b',
+      substituted: [FIRMWARE_NOT_RUN],
+      ...(consoleLogPath && { consoleLogPath }),
+    };
   } finally {
-    if (card) await fsp.rm(card, { force: true });
-    await fsp.rm(workDir, { recursive: true, force: true });
+    await boot.dispose();
   }
 }
