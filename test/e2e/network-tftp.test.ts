@@ -7,23 +7,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testProfile, writeTestComponents } from '../helpers/components';
 import { tempDir } from '../helpers/disk-images';
-import { a11yViolations } from './a11y';
-import { closeAll, haveChromium, launchChromium, openStartPage, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';
+import { closeAll, haveChromium, launchChromium, openStartPage, startBrowserMode, type BrowserModeApp } from './browser';
+import { photographBothThemes } from './photograph';
 
 const work = tempDir('xpi-e2e-network-');
 let app: BrowserModeApp;
 let browser: Browser;
 let page: Page;
 
-/** Photographs the page in the light and the dark theme and checks both with axe. */
-async function photograph(name: string): Promise<void> {
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: path.join(resultsDir, `network-tftp-${name}-${scheme}.png`), fullPage: true });
-    expect(await a11yViolations(page), `accessibility of ${name} (${scheme})`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-}
+/** Photographs the page in the light and the dark theme, checks both with axe and for sideways scrolling. */
+const photograph = (name: string) => photographBothThemes(page, 'network-tftp', name);
 
 async function goTo(step: RegExp): Promise<void> {
   await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: step }).click();

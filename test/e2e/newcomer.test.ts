@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultProfile } from '../../shared/profile/defaults';
 import { writeTestComponents, type TestComponents } from '../helpers/components';
 import { buildRpiLikeImage, tempDir, type TestImageLayout } from '../helpers/disk-images';
-import { a11yViolations } from './a11y';
-import { closeAll, haveChromium, launchChromium, openStartPage, resultsDir, startBrowserMode, type BrowserModeApp } from './browser';
+import { closeAll, haveChromium, launchChromium, openStartPage, startBrowserMode, type BrowserModeApp } from './browser';
+import { photographBothThemes } from './photograph';
 
 const work = tempDir('xpi-e2e-newcomer-');
 let components: TestComponents;
@@ -19,18 +19,7 @@ let browser: Browser;
 let page: Page;
 
 /** Photographs the page in the light and the dark theme, checks both with axe and for sideways scrolling. */
-async function photograph(name: string): Promise<void> {
-  for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await page.screenshot({ path: path.join(resultsDir, `newcomer-${name}-${scheme}.png`), fullPage: true });
-    expect(await a11yViolations(page), `accessibility of ${name} (${scheme})`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-  expect(
-    await page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth),
-    `sideways scrolling on ${name}`,
-  ).toBe(false);
-}
+const photograph = (name: string) => photographBothThemes(page, 'newcomer', name);
 
 /** Browse… → the page's file browser → Temporary files → the test's folders → the file (or folder): clicks only. */
 async function pick(testId: string, folders: string[], file?: string): Promise<void> {
