@@ -96,11 +96,12 @@ describe('the emulated board’s CPUs', () => {
     expect(trial.changes.join('\n')).toMatch(/the emulator runs 1 CPU, not 2/);
   });
 
-  it('keeps both CPUs when a domain asks for more than one vCPU or a DomU runs beside Dom0', () => {
+  it('keeps both CPUs when a domain asks for more than one vCPU, a DomU runs, or another server serves the tree', () => {
     const twoVcpus = { ...virt, dom0: { ...virt.dom0!, vcpus: 2 } };
     const ownLine = { ...virt, xen: { ...virt.xen, extraArgs: 'dom0_max_vcpus=2' } };
     const withDomU = profileSchema.parse({ ...virt, domUs: [{ kernel: 'Image', memoryMb: 128, vcpus: 1 }] });
     const dom0less = profileSchema.parse({ ...virt, dom0: undefined, domUs: [{ kernel: 'Image', memoryMb: 128, vcpus: 1 }] });
+    expect(qemuTrialProfile(virt, { deviceTree: 'virt.dtb', externalTftp: true }).cpus).toBe(2); // its tree is another server's
     for (const profile of [twoVcpus, ownLine, withDomU, dom0less]) {
       const trial = qemuTrialProfile(profile, { deviceTree: 'virt.dtb' });
       expect(trial.cpus).toBe(2);
