@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ImagerError } from '../../../shared/errors';
-import { trimDeviceTree } from '../../../shared/emulator/device-tree';
+import { trimDeviceTree, withCpuEnableMethod } from '../../../shared/emulator/device-tree';
 import { QEMU_BINARY, qemuBootArgs, qemuDumpDtbArgs } from '../../../shared/emulator/machine';
 import { findExecutable, QEMU_UBOOT_CANDIDATES } from '../../node/host-tools';
 
@@ -40,7 +40,7 @@ export async function dumpVirtDeviceTree(tools: QemuTools, outFile: string, sign
       signal,
       timeout: 30_000,
     });
-    const trimmed = trimDeviceTree(new Uint8Array(await fsp.readFile(raw)));
+    const trimmed = withCpuEnableMethod(trimDeviceTree(new Uint8Array(await fsp.readFile(raw))));
     await fsp.writeFile(outFile, trimmed);
     return trimmed;
   } catch (error) {
