@@ -1,5 +1,7 @@
-// Trims the free space QEMU leaves at the end of a dumped device tree blob (what `dtc -I dtb -O dtb` does), without dtc.
+// The dumped virt device tree made fit to boot: trimmed of QEMU's free space (what `dtc -I dtb -O dtb` does, without dtc),
+// and a lone CPU given the enable method its two-CPU tree has.
 import { ImagerError } from '../errors';
+import { findNode, getString, parseFdt, serializeFdt, setString } from './fdt';
 
 const FDT_MAGIC = 0xd00dfeed;
 const HEADER_SIZE = 40;
@@ -38,4 +40,19 @@ export function trimDeviceTree(blob: Uint8Array): Uint8Array {
   const trimmed = blob.slice(0, used);
   new DataView(trimmed.buffer).setUint32(4, used);
   return trimmed;
+}
+
+/**
+ * QEMU names no `enable-method` for a lone CPU (there is no other CPU to start), and Xen then prints
+ * "CPU0 has no enable method" and "cpu0 init failed" on a boot that is fine. The trial's one-CPU tree says "psci",
+ * as QEMU's own two-CPU tree does, when the tree has a PSCI node. Other trees come back unchanged.
+ */
+export function withCpuEnableMethod(blob: Uint8Array): Uint8Array {
+  const tree = parseFdt(blob, 'virt.dtb');
+  const cpus = findNode(tree.root, '/cpus');
+  if (!cpus || !findNode(tree.root, '/psci')) return blob;
+  const bare = cpus.children.filter((node) => getString(node, 'device_type') === 'cpu' && !getString(node, 'enable-method'));
+  if (bare.length === 0) return blob;
+  for (const node of bare) setString(node, 'enable-method', 'psci');
+  return serializeFdt(tree);
 }

@@ -10,21 +10,11 @@ export const QEMU_CPU = 'cortex-a57';
 /** RAM size: the qemu-virt board's memory runs from ramBase to memoryEnd. */
 export const QEMU_MEMORY_MIB = (board.memoryEnd - board.ramBase) / (1024 * 1024);
 
-function commonArgs(bios: string): string[] {
-  return [
-    '-cpu',
-    QEMU_CPU,
-    '-smp',
-    String(board.cpus),
-    '-m',
-    String(QEMU_MEMORY_MIB),
-    '-display',
-    'none',
-    '-monitor',
-    'none',
-    '-bios',
-    bios,
-  ];
+/** The virt board's CPUs unless a trial asks fewer (see trialCpus). */
+export const QEMU_CPUS = board.cpus;
+
+function commonArgs(bios: string, cpus = QEMU_CPUS): string[] {
+  return ['-cpu', QEMU_CPU, '-smp', String(cpus), '-m', String(QEMU_MEMORY_MIB), '-display', 'none', '-monitor', 'none', '-bios', bios];
 }
 
 /**
@@ -32,11 +22,11 @@ function commonArgs(bios: string): string[] {
  * 255.255.255.255:69 reaches the host's 127.0.0.1:69), the console on stdio, and no reboot so a
  * crash or a power-off ends QEMU.
  */
-export function qemuBootArgs(options: { bios: string; sdImage: string; serial?: 'stdio' | 'pty' }): string[] {
+export function qemuBootArgs(options: { bios: string; sdImage: string; serial?: 'stdio' | 'pty'; cpus?: number }): string[] {
   return [
     '-machine',
     QEMU_MACHINE,
-    ...commonArgs(options.bios),
+    ...commonArgs(options.bios, options.cpus),
     // 'pty': the UART on a pseudo-terminal, opened like a USB-UART adapter (the serial console's tests)
     '-serial',
     options.serial ?? 'stdio',
@@ -52,7 +42,18 @@ export function qemuBootArgs(options: { bios: string; sdImage: string; serial?: 
   ];
 }
 
-/** Dumps the device tree of the same machine. Without -bios QEMU lists a GPIO block that is absent at boot, and Dom0 dies on it. */
-export function qemuDumpDtbArgs(options: { bios: string; dtbPath: string }): string[] {
-  return ['-machine', `${QEMU_MACHINE},dumpdtb=${options.dtbPath}`, ...commonArgs(options.bios), '-serial', 'null', '-nic', 'none'];
+/**
+ * Dumps the device tree of the same machine (the same `cpus`: Xen starts every CPU the tree lists). Without -bios QEMU
+ * lists a GPIO block that is absent at boot, and Dom0 dies on it.
+ */
+export function qemuDumpDtbArgs(options: { bios: string; dtbPath: string; cpus?: number }): string[] {
+  return [
+    '-machine',
+    `${QEMU_MACHINE},dumpdtb=${options.dtbPath}`,
+    ...commonArgs(options.bios, options.cpus),
+    '-serial',
+    'null',
+    '-nic',
+    'none',
+  ];
 }

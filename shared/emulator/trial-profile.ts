@@ -4,7 +4,7 @@ import { boards } from '../boards';
 import { hexAddress } from '../boot/address';
 import { DEFAULT_DOM0_COMMAND_LINE } from '../boot/stage2';
 import type { Profile } from '../profile/schema';
-import { QEMU_MEMORY_MIB } from './machine';
+import { QEMU_CPUS, QEMU_MEMORY_MIB } from './machine';
 
 /** Files that replace the profile's own (Debian's arm64 parts, for instance). */
 export interface TrialParts {
@@ -25,6 +25,8 @@ export interface TrialProfile {
   profile: Profile;
   /** What was changed, in words, for the console header and the UI. */
   changes: string[];
+  /** CPUs of the emulated board (QEMU's -smp): the device tree must be dumped with the same number. */
+  cpus: number;
 }
 
 const board = boards['qemu-virt'];
@@ -36,6 +38,21 @@ function withPanicReboot(commandLine: string | undefined): string {
   const line = commandLine ?? DEFAULT_DOM0_COMMAND_LINE;
   // panic=-1 plus QEMU's -no-reboot turns a Dom0 crash into a fast exit instead of a hang
   return /(^|\s)panic=/.test(line) ? line : `${line} panic=-1`;
+}
+
+/** The most vCPUs one domain of the (retargeted) profile asks for: Dom0's, each DomU's, a `dom0_max_vcpus=` of its own. */
+function vcpusAsked(profile: Profile): number {
+  const xenWords = `${profile.xen.commandLine ?? ''} ${profile.xen.extraArgs}`;
+  const dom0MaxVcpus = /(?:^|\s)dom0_max_vcpus=(?:\d+-)?(\d+)/.exec(xenWords)?.[1];
+  return Math.max(1, profile.dom0?.vcpus ?? 0, Number(dom0MaxVcpus ?? 0), ...profile.domUs.map((domU) => domU.vcpus));
+}
+
+/**
+ * The emulated board's CPUs: one when the profile has a single domain with one vCPU (Dom0 alone: under emulation a
+ * second CPU costs Xen its start-up and every TLB flush a cross-CPU wait, about 0.4 s to Dom0 userspace), else the board's.
+ */
+export function trialCpus(profile: Profile): number {
+  return profile.domUs.length === 0 && vcpusAsked(profile) <= 1 ? 1 : QEMU_CPUS;
 }
 
 /** The profile as the emulator boots it. Pure: no file is read. */
@@ -81,9 +98,16 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
       changes.push(`Dom0 memory ${profile.dom0.memoryMb} MB → ${maxDom0Mb} MB (the emulator has ${QEMU_MEMORY_MIB} MiB)`);
       profile.dom0.memoryMb = maxDom0Mb;
     }
-    if (profile.dom0.vcpus > board.cpus) profile.dom0.vcpus = board.cpus;
+    if (profile.dom0.vcpus > board.cpus) {
+      changes.push(`Dom0 vCPUs ${profile.dom0.vcpus} → ${board.cpus} (the emulator has ${board.cpus} CPUs)`);
+      profile.dom0.vcpus = board.cpus;
+    }
   }
   if (options.parts && Object.values(options.parts).some(Boolean))
     changes.push('Xen, Dom0 kernel and ramdisk from Debian’s arm64 packages');
-  return { profile, changes };
+  // another server serves its own device tree, dumped for the board's CPUs: Xen would wait for a CPU QEMU does not have
+  const cpus = options.externalTftp ? QEMU_CPUS : trialCpus(profile);
+  if (cpus < QEMU_CPUS)
+    changes.push(`the emulator runs ${cpus} CPU, not ${QEMU_CPUS}: Dom0 alone with 1 vCPU boots faster without a second emulated CPU`);
+  return { profile, changes, cpus };
 }

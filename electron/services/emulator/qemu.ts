@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { ImagerError } from '../../../shared/errors';
-import { trimDeviceTree } from '../../../shared/emulator/device-tree';
+import { trimDeviceTree, withCpuEnableMethod } from '../../../shared/emulator/device-tree';
 import { QEMU_BINARY, qemuBootArgs, qemuDumpDtbArgs } from '../../../shared/emulator/machine';
 import { findExecutable, QEMU_UBOOT_CANDIDATES } from '../../node/host-tools';
 
@@ -33,11 +33,14 @@ export function findQemuTools(env: NodeJS.ProcessEnv = process.env): QemuTools {
 }
 
 /** QEMU's virt device tree for the exact machine line of the boot, trimmed of its free space. */
-export async function dumpVirtDeviceTree(tools: QemuTools, outFile: string, signal?: AbortSignal): Promise<Uint8Array> {
+export async function dumpVirtDeviceTree(tools: QemuTools, outFile: string, signal?: AbortSignal, cpus?: number): Promise<Uint8Array> {
   const raw = `${outFile}.raw`;
   try {
-    await execFileAsync(tools.qemu, qemuDumpDtbArgs({ bios: tools.bios, dtbPath: raw }), { signal, timeout: 30_000 });
-    const trimmed = trimDeviceTree(new Uint8Array(await fsp.readFile(raw)));
+    await execFileAsync(tools.qemu, qemuDumpDtbArgs({ bios: tools.bios, dtbPath: raw, ...(cpus && { cpus }) }), {
+      signal,
+      timeout: 30_000,
+    });
+    const trimmed = withCpuEnableMethod(trimDeviceTree(new Uint8Array(await fsp.readFile(raw))));
     await fsp.writeFile(outFile, trimmed);
     return trimmed;
   } catch (error) {
@@ -54,8 +57,8 @@ export async function dumpVirtDeviceTree(tools: QemuTools, outFile: string, sign
 }
 
 /** Starts the boot; the console comes on stdout (QEMU runs its user network in-process: one process to stop). */
-export function startQemu(tools: QemuTools, sdImage: string, workDir: string): ChildProcess {
-  return spawn(tools.qemu, qemuBootArgs({ bios: tools.bios, sdImage }), {
+export function startQemu(tools: QemuTools, sdImage: string, workDir: string, cpus?: number): ChildProcess {
+  return spawn(tools.qemu, qemuBootArgs({ bios: tools.bios, sdImage, ...(cpus && { cpus }) }), {
     cwd: workDir,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C' },
@@ -72,6 +75,8 @@ export async function stopQemu(child: ChildProcess, graceMs = 2000): Promise<voi
   clearTimeout(timer);
 }
 
-export function qemuCommandLine(tools: QemuTools, sdImage: string): string {
-  return [tools.qemu, ...qemuBootArgs({ bios: tools.bios, sdImage })].map((arg) => (/\s/.test(arg) ? `'${arg}'` : arg)).join(' ');
+export function qemuCommandLine(tools: QemuTools, sdImage: string, cpus?: number): string {
+  return [tools.qemu, ...qemuBootArgs({ bios: tools.bios, sdImage, ...(cpus && { cpus }) })]
+    .map((arg) => (/\s/.test(arg) ? `'${arg}'` : arg))
+    .join(' ');
 }

@@ -149,9 +149,7 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
   let server: TftpServer | undefined;
   let timeline: BootTimeline | undefined;
   try {
-    progress('Dumping the QEMU virt board’s device tree');
     const deviceTree = path.join(workDir, 'virt.dtb');
-    await dumpVirtDeviceTree(tools, deviceTree, signal);
     let parts: TrialParts | undefined;
     if (options.components === 'debian') {
       const fetched = await fetchDebianParts({
@@ -168,6 +166,8 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
     throwIfAborted(signal);
     const trial = qemuTrialProfile(request.profile, { deviceTree, ...(parts && { parts }), externalTftp: options.tftp === 'external' });
     for (const change of trial.changes) progress(`For the emulator: ${change}`);
+    progress('Dumping the QEMU virt board’s device tree');
+    await dumpVirtDeviceTree(tools, deviceTree, signal, trial.cpus);
     const prepared = readyBoot(prepareBoot(trial.profile, request.componentsDir, env));
     for (const warning of warningsOf(prepared)) progress(`Warning: ${warning}`);
     const files = virtTrialFiles(prepared);
@@ -193,9 +193,9 @@ export async function runTrial(request: TrialRequest, callbacks: TrialCallbacks 
       );
     }
     throwIfAborted(signal);
-    progress(`Starting ${qemuCommandLine(tools, sdImage)}`);
+    progress(`Starting ${qemuCommandLine(tools, sdImage, trial.cpus)}`);
     timeline = new BootTimeline();
-    const result = await watchBoot(startQemu(tools, sdImage, workDir), request, callbacks, false, timeline);
+    const result = await watchBoot(startQemu(tools, sdImage, workDir, trial.cpus), request, callbacks, false, timeline);
     const consoleLogPath = request.logsDir ? await saveConsole(request.logsDir, result.console) : undefined;
     const substituted = parts ? ['Xen', 'the Dom0 kernel', 'the Dom0 ramdisk'].map((what) => `${what} (Debian’s, not the profile’s)`) : [];
     if (request.profile.board !== 'qemu-virt') {

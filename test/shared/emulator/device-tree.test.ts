@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { trimDeviceTree } from '../../../shared/emulator/device-tree';
+import { trimDeviceTree, withCpuEnableMethod } from '../../../shared/emulator/device-tree';
+import { qemuDumpDtbArgs } from '../../../shared/emulator/machine';
 import { findExecutable, QEMU_UBOOT_CANDIDATES } from '../../../electron/node/host-tools';
 
 const qemu = findExecutable('qemu-system-aarch64');
@@ -52,6 +53,33 @@ describe('trimming a dumped device tree', () => {
       // as small as dtc makes it, give or take its string-table packing
       execFileSync(dtc!, ['-I', 'dtb', '-O', 'dtb', '-o', path.join(dir, 'dtc.dtb'), raw], { stdio: 'ignore' });
       expect(Math.abs(trimmed.length - fs.statSync(path.join(dir, 'dtc.dtb')).size)).toBeLessThan(64);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a one-CPU virt tree', () => {
+  it.skipIf(!qemu || !uboot || !dtc)('gets the PSCI enable method QEMU gives two CPUs, and a two-CPU tree stays as it is', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dtb-'));
+    try {
+      const dump = (cpus: number) => {
+        const file = path.join(dir, `${cpus}.dtb`);
+        execFileSync(qemu!, qemuDumpDtbArgs({ bios: uboot!, dtbPath: file, cpus }), { stdio: 'ignore' });
+        return trimDeviceTree(new Uint8Array(fs.readFileSync(file)));
+      };
+      const source = (blob: Uint8Array) => {
+        const file = path.join(dir, 'x.dtb');
+        fs.writeFileSync(file, blob);
+        return execFileSync(dtc!, ['-I', 'dtb', '-O', 'dts', file], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+      };
+      const two = dump(2);
+      expect(withCpuEnableMethod(two)).toBe(two);
+      const one = dump(1);
+      expect(source(one)).not.toContain('enable-method');
+      const fixed = source(withCpuEnableMethod(one));
+      expect(fixed.match(/enable-method = "psci";/g)).toHaveLength(1);
+      expect(fixed.replace(/\s*enable-method = "psci";/, '')).toBe(source(one));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -87,6 +87,36 @@ describe('a Raspberry Pi profile as the emulator boots it', () => {
   });
 });
 
+describe('the emulated board’s CPUs', () => {
+  const virt = defaultProfile('qemu-virt');
+
+  it('runs one CPU for Dom0 alone with one vCPU, and says so among the changes', () => {
+    const trial = qemuTrialProfile(virt, { deviceTree: 'virt.dtb' });
+    expect(trial.cpus).toBe(1);
+    expect(trial.changes.join('\n')).toMatch(/the emulator runs 1 CPU, not 2/);
+  });
+
+  it('keeps both CPUs when a domain asks for more than one vCPU, a DomU runs, or another server serves the tree', () => {
+    const twoVcpus = { ...virt, dom0: { ...virt.dom0!, vcpus: 2 } };
+    const ownLine = { ...virt, xen: { ...virt.xen, extraArgs: 'dom0_max_vcpus=2' } };
+    const withDomU = profileSchema.parse({ ...virt, domUs: [{ kernel: 'Image', memoryMb: 128, vcpus: 1 }] });
+    const dom0less = profileSchema.parse({ ...virt, dom0: undefined, domUs: [{ kernel: 'Image', memoryMb: 128, vcpus: 1 }] });
+    expect(qemuTrialProfile(virt, { deviceTree: 'virt.dtb', externalTftp: true }).cpus).toBe(2); // its tree is another server's
+    for (const profile of [twoVcpus, ownLine, withDomU, dom0less]) {
+      const trial = qemuTrialProfile(profile, { deviceTree: 'virt.dtb' });
+      expect(trial.cpus).toBe(2);
+      expect(trial.changes.join('\n')).not.toMatch(/CPU, not/);
+    }
+  });
+
+  it('says when Dom0’s vCPUs are lowered to the emulator’s CPUs', () => {
+    const rpi = defaultProfile('rpi4');
+    const trial = qemuTrialProfile({ ...rpi, dom0: { ...rpi.dom0!, vcpus: 4 } }, { deviceTree: 'virt.dtb' });
+    expect(trial.profile.dom0!.vcpus).toBe(2);
+    expect(trial.changes).toContain('Dom0 vCPUs 4 → 2 (the emulator has 2 CPUs)');
+  });
+});
+
 describe('the QEMU machine line', () => {
   it('dumps the device tree from the same machine, firmware included', () => {
     const boot = qemuBootArgs({ bios: '/u-boot.bin', sdImage: '/sd.img' });
@@ -96,5 +126,13 @@ describe('the QEMU machine line', () => {
     expect(option(dump, '-machine')).toBe(`${option(boot, '-machine')},dumpdtb=/virt.dtb`);
     expect(boot).toContain('-no-reboot');
     expect(option(boot, '-m')).toBe('2048');
+    expect(option(boot, '-smp')).toBe('2');
+  });
+
+  it('dumps the tree with as many CPUs as the boot runs (Xen starts each CPU the tree lists)', () => {
+    const boot = qemuBootArgs({ bios: '/u-boot.bin', sdImage: '/sd.img', cpus: 1 });
+    const dump = qemuDumpDtbArgs({ bios: '/u-boot.bin', dtbPath: '/virt.dtb', cpus: 1 });
+    expect(boot[boot.indexOf('-smp') + 1]).toBe('1');
+    expect(dump[dump.indexOf('-smp') + 1]).toBe('1');
   });
 });
