@@ -56,6 +56,9 @@ export function trialCpus(profile: Profile): number {
 }
 
 /** The profile as the emulator boots it. Pure: no file is read. */
+/** The largest TFTP window U-Boot takes on QEMU virt: its virtio-net driver has 32 receive buffers (a window of 32 timed out). */
+export const VIRTIO_WINDOW_MAX = 16;
+
 export function qemuTrialProfile(source: Profile, options: TrialProfileOptions): TrialProfile {
   const changes: string[] = [];
   const profile: Profile = structuredClone(source);
@@ -76,6 +79,14 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
     if (options.externalTftp && profile.boot.tftp?.server !== 'external') {
       profile.boot.tftp = { ...profile.boot.tftp, server: 'external' };
       changes.push('TFTP served by the server already on port 69, so U-Boot fetches lock-step unless the profile names a windowsize');
+    }
+    const windowsize = profile.boot.tftp?.windowsize;
+    if (windowsize !== undefined && windowsize > VIRTIO_WINDOW_MAX) {
+      // a whole window must fit the network driver's receive ring: the Pi 4's GENET holds 256 packets, virtio-net 32
+      profile.boot.tftp = { ...profile.boot.tftp!, windowsize: VIRTIO_WINDOW_MAX };
+      changes.push(
+        `TFTP windowsize ${windowsize} → ${VIRTIO_WINDOW_MAX}: U-Boot's virtio-net driver holds 32 packets, so a larger window overflows it on the emulator (the Pi 4's GENET holds 256)`,
+      );
     }
   }
   if (profile.boot.loadCommand && !/^tftp/.test(profile.boot.loadCommand)) delete profile.boot.loadCommand;

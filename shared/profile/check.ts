@@ -154,6 +154,15 @@ function tftpTransferProblems(profile: Profile): ProfileProblem[] {
         'and every later window then waits for a timeout. Keep 1 unless this server and U-Boot are known to work together, or use the built-in server.',
     });
   }
+  if (profile.board === 'qemu-virt' && (tftp.windowsize ?? 0) > 16) {
+    problems.push({
+      path: '$.boot.tftp.windowsize',
+      severity: 'warning',
+      message:
+        `Windowsize ${tftp.windowsize} on QEMU virt: U-Boot’s virtio-net driver holds 32 packets, and a window of 32 timed out there (U-Boot printed "T T T"). ` +
+        'Keep 16 or less; the Pi 4’s own network driver (GENET) holds 256.',
+    });
+  }
   if ((tftp.blocksize ?? SAFE_BLOCKSIZE) > SAFE_BLOCKSIZE) {
     problems.push({
       path: '$.boot.tftp.blocksize',

@@ -136,3 +136,31 @@ describe('the QEMU machine line', () => {
     expect(dump[dump.indexOf('-smp') + 1]).toBe('1');
   });
 });
+
+describe('a TFTP window the emulated board cannot take', () => {
+  it('is lowered to 16 for the trial and said so; the Pi 4 profile keeps its own', () => {
+    const rpi = defaultProfile('rpi4');
+    rpi.boot.tftp = { server: 'built-in', windowsize: 32 };
+    const { profile, changes } = qemuTrialProfile(rpi, { deviceTree: 'x' });
+    expect(profile.boot.tftp!.windowsize).toBe(16);
+    expect(changes).toContain(
+      "TFTP windowsize 32 → 16: U-Boot's virtio-net driver holds 32 packets, so a larger window overflows it on the emulator (the Pi 4's GENET holds 256)",
+    );
+    expect(rpi.boot.tftp.windowsize).toBe(32);
+    expect(validateProfile(rpi).problems.filter((p) => p.path === '$.boot.tftp.windowsize')).toEqual([]);
+    const sixteen = qemuTrialProfile({ ...rpi, boot: { ...rpi.boot, tftp: { server: 'built-in', windowsize: 16 } } }, { deviceTree: 'x' });
+    expect(sixteen.changes.some((c) => c.includes('windowsize'))).toBe(false);
+  });
+
+  it('is a warning in a QEMU virt profile', () => {
+    const virt = defaultProfile('qemu-virt');
+    virt.boot.tftp = { server: 'built-in', windowsize: 32 };
+    expect(validateProfile(virt).problems).toContainEqual(
+      expect.objectContaining({
+        path: '$.boot.tftp.windowsize',
+        severity: 'warning',
+        message: expect.stringMatching(/^Windowsize 32 on QEMU virt/),
+      }),
+    );
+  });
+});
