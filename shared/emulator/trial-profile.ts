@@ -101,7 +101,10 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
   if (profile.dom0) {
     if (options.parts?.dom0Kernel) profile.dom0.kernel = options.parts.dom0Kernel;
     if (options.parts?.dom0Ramdisk) profile.dom0.ramdisk = options.parts.dom0Ramdisk;
-    profile.dom0.commandLine = withPanicReboot(profile.dom0.commandLine);
+    const commandLine = withPanicReboot(profile.dom0.commandLine);
+    if (!/(^|\s)panic=/.test(profile.dom0.commandLine ?? DEFAULT_DOM0_COMMAND_LINE))
+      changes.push('panic=-1 added to Dom0’s command line, so a Dom0 crash ends the trial at once instead of hanging it');
+    profile.dom0.commandLine = commandLine;
     if (profile.dom0.rootOnCard) changes.push('Dom0 root file system on the card left out (the emulated card holds only boot files)');
     profile.dom0.rootOnCard = false;
     const maxDom0Mb = QEMU_MEMORY_MIB / 2;

@@ -36,8 +36,10 @@ describe('a Raspberry Pi profile as the emulator boots it', () => {
 
   it('makes a Dom0 crash end the boot at once (panic=-1 with QEMU’s -no-reboot)', () => {
     expect(profile.dom0!.commandLine).toBe('console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused panic=-1');
+    expect(changes).toContain('panic=-1 added to Dom0’s command line, so a Dom0 crash ends the trial at once instead of hanging it');
     const own = qemuTrialProfile({ ...rpi, dom0: { ...rpi.dom0!, commandLine: 'console=hvc0 panic=5' } }, { deviceTree: 'x' });
     expect(own.profile.dom0!.commandLine).toBe('console=hvc0 panic=5');
+    expect(own.changes.some((change) => change.includes('panic'))).toBe(false);
   });
 
   it('points a hand-written Xen command line at the virt board’s UART', () => {
