@@ -135,6 +135,7 @@ describe('imagebuilder command with BOOT_CMD=bootm', () => {
     expect(source.at(-2)).toBe('bootm 0x2800000 - 0x2A00000');
     const written = readFileSync(path.join(dir, 'xen.ub'));
     expect(written.equals(reference.image)).toBe(true);
+    expect(result.err).toBe('');
     const listed = execFileSync('mkimage', ['-l', path.join(dir, 'xen.ub')], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
     expect(listed).toContain('Image Type:   AArch64 Linux Kernel Image (uncompressed)\n');
     expect(listed).toContain('Load Address: 02800000\nEntry Point:  02800000\n');
@@ -151,6 +152,7 @@ describe('imagebuilder command with BOOT_CMD=bootm', () => {
     const reference = mkimageKernel('arm', '0x2800000', xen);
     expect(readFileSync(path.join(dir, 'real/xen32.ub')).equals(reference.image)).toBe(true);
     expect(result.out).toContain('Image Type:   ARM Linux Kernel Image (uncompressed)\n');
+    expect(result.err).toMatch(/warning: real\/xen32 has no arm64 Image header .* a 64-bit U-Boot will not boot it/);
     const source = readFileSync(path.join(dir, 'boot.source'), 'utf8');
     expect(source).toContain('load mmc 0:1 0x2800000 boot/real/xen32.ub\n');
     expect(source).toMatch(/\nbootm 0x2800000 - 0x2A00000\n$/);

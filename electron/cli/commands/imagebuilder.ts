@@ -30,6 +30,7 @@ Options:
 Not supported (refused with exit status 1): FIT images, bitstreams, Linux-only mode,
 passthrough device trees built from a repository or lopper, UEFI boot;
 README's "ImageBuilder options" table lists every option and its state.
+BOOT_CMD=bootm also writes <XEN>.ub (Xen as a U-Boot legacy kernel image) and boots that.
 XEN_LOAD, DOM0_LOAD and DOMU_LOAD[n] load their files; LOAD_CMD (or -t) is still required.
 Exit status: 0 on success, 1 on every error (as uboot-script-gen).`;
 
@@ -163,6 +164,10 @@ function writeXenImage(io: CliIO, dir: string, xen: string, image: NonNullable<S
   writeUserFile(file, writeKernelImage(kernel, { arch: image.arch, address: image.address, timestamp }), OUTPUT_FOLDER);
   const listing = describeKernelImage({ arch: image.arch, address: image.address, timestamp, size: kernel.length });
   io.stdout(`${listing.join('\n')}\n`);
+  if (image.arch === 'arm')
+    io.stderr(
+      `xen-pi-imager imagebuilder: warning: ${xen} has no arm64 Image header (a 32-bit or compressed Xen), so ${xen}.ub is marked arm as upstream marks it; a 64-bit U-Boot will not boot it: give XEN an uncompressed arm64 Xen.\n`,
+    );
   return file;
 }
 
