@@ -87,7 +87,10 @@ ${process.env.BOOT_CMD ? `BOOT_CMD="${process.env.BOOT_CMD}"\n` : ''}${domUs}`;
     if (status !== 0) return;
 
     const diskFiles = new Map(
-      ['virt.dtb', 'xen', 'xen.ub', 'kernel.gz', 'initramfs.cpio.gz', 'boot2.scr'].map((name) => [name, path.join(work, name)]),
+      ['virt.dtb', process.env.BOOT_CMD === 'bootm' ? 'xen.ub' : 'xen', 'kernel.gz', 'initramfs.cpio.gz', 'boot2.scr'].map((name) => [
+        name,
+        path.join(work, name),
+      ]),
     );
     const server = createTftpServer({ files: new Map(), diskFiles, address: '127.0.0.1', port: 69 });
     await server.listen();
