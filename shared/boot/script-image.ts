@@ -1,4 +1,4 @@
-// The legacy U-Boot script image (what `mkimage -A arm64 -T script -C none` writes), byte for byte, and its reader.
+// U-Boot legacy images as `mkimage -C none` writes them, byte for byte: the boot script (and its reader) and a wrapped kernel.
 import { ImagerError } from '../errors';
 import { crc32 } from './crc32';
 
@@ -6,7 +6,9 @@ export const UIMAGE_MAGIC = 0x27051956;
 export const UIMAGE_HEADER_SIZE = 64;
 export const UIMAGE_NAME_SIZE = 32;
 const OS_LINUX = 5;
+const ARCH_ARM = 2;
 const ARCH_ARM64 = 22;
+const TYPE_KERNEL = 2;
 const TYPE_SCRIPT = 6;
 const COMPRESSION_NONE = 0;
 
@@ -66,36 +68,88 @@ function checkAddress(value: number, what: string): void {
   }
 }
 
+interface LegacyHeader {
+  arch: number;
+  type: number;
+  loadAddress: number;
+  entryPoint: number;
+  name?: string;
+  timestamp: number;
+}
+
+/** The 64-byte header mkimage puts before `payload`, and the payload after it. */
+function writeLegacyImage(payload: Uint8Array, header: LegacyHeader): Uint8Array {
+  checkAddress(header.loadAddress, 'load address');
+  checkAddress(header.entryPoint, 'entry point');
+  checkAddress(header.timestamp, 'timestamp');
+  const image = new Uint8Array(UIMAGE_HEADER_SIZE + payload.length);
+  const view = new DataView(image.buffer);
+  image.set(payload, UIMAGE_HEADER_SIZE);
+  view.setUint32(0, UIMAGE_MAGIC);
+  view.setUint32(8, header.timestamp);
+  view.setUint32(12, payload.length);
+  view.setUint32(16, header.loadAddress);
+  view.setUint32(20, header.entryPoint);
+  view.setUint32(24, crc32(payload));
+  image[28] = OS_LINUX;
+  image[29] = header.arch;
+  image[30] = header.type;
+  image[31] = COMPRESSION_NONE;
+  // strncpy semantics: at most 32 bytes, NUL padded, not necessarily NUL terminated.
+  image.set(new TextEncoder().encode(header.name ?? '').subarray(0, UIMAGE_NAME_SIZE), 32);
+  view.setUint32(4, crc32(image.subarray(0, UIMAGE_HEADER_SIZE)));
+  return image;
+}
+
 /** Wraps a boot script as `mkimage -A arm64 -T script -C none -a A -e E [-n NAME] -d SRC` does. */
 export function writeScriptImage(source: string | Uint8Array, options: ScriptImageOptions): Uint8Array {
   const sourceBytes = typeof source === 'string' ? new TextEncoder().encode(source) : source;
-  const entryPoint = options.entryPoint ?? options.loadAddress;
-  checkAddress(options.loadAddress, 'load address');
-  checkAddress(entryPoint, 'entry point');
-  checkAddress(options.timestamp, 'timestamp');
-
   // Payload of a multi-file image with one file: its length, a zero terminator, then the bytes (no padding after the last file).
-  const payloadSize = 8 + sourceBytes.length;
-  const image = new Uint8Array(UIMAGE_HEADER_SIZE + payloadSize);
-  const view = new DataView(image.buffer);
-  view.setUint32(UIMAGE_HEADER_SIZE, sourceBytes.length);
-  view.setUint32(UIMAGE_HEADER_SIZE + 4, 0);
-  image.set(sourceBytes, UIMAGE_HEADER_SIZE + 8);
+  const payload = new Uint8Array(8 + sourceBytes.length);
+  new DataView(payload.buffer).setUint32(0, sourceBytes.length);
+  payload.set(sourceBytes, 8);
+  return writeLegacyImage(payload, {
+    arch: ARCH_ARM64,
+    type: TYPE_SCRIPT,
+    loadAddress: options.loadAddress,
+    entryPoint: options.entryPoint ?? options.loadAddress,
+    timestamp: options.timestamp,
+    ...(options.name !== undefined && { name: options.name }),
+  });
+}
 
-  view.setUint32(0, UIMAGE_MAGIC);
-  view.setUint32(8, options.timestamp);
-  view.setUint32(12, payloadSize);
-  view.setUint32(16, options.loadAddress);
-  view.setUint32(20, entryPoint);
-  view.setUint32(24, crc32(image.subarray(UIMAGE_HEADER_SIZE)));
-  image[28] = OS_LINUX;
-  image[29] = ARCH_ARM64;
-  image[30] = TYPE_SCRIPT;
-  image[31] = COMPRESSION_NONE;
-  // strncpy semantics: at most 32 bytes, NUL padded, not necessarily NUL terminated.
-  image.set(new TextEncoder().encode(options.name ?? '').subarray(0, UIMAGE_NAME_SIZE), 32);
-  view.setUint32(4, crc32(image.subarray(0, UIMAGE_HEADER_SIZE)));
-  return image;
+export type KernelImageArch = 'arm' | 'arm64';
+
+/** Wraps a kernel (Xen, for BOOT_CMD=bootm) as `mkimage -A ARCH -T kernel -C none -a A -e A -d FILE` does. */
+export function writeKernelImage(kernel: Uint8Array, options: { arch: KernelImageArch; address: number; timestamp: number }): Uint8Array {
+  return writeLegacyImage(kernel, {
+    arch: options.arch === 'arm64' ? ARCH_ARM64 : ARCH_ARM,
+    type: TYPE_KERNEL,
+    loadAddress: options.address,
+    entryPoint: options.address,
+    timestamp: options.timestamp,
+  });
+}
+
+/** What mkimage prints after writing a kernel image (its `Created:` line in UTC). */
+export function describeKernelImage(options: { arch: KernelImageArch; address: number; timestamp: number; size: number }): string[] {
+  const when = new Date(options.timestamp * 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const weekday = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][when.getUTCDay()]!;
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][when.getUTCMonth()]!;
+  const time = `${two(when.getUTCHours())}:${two(when.getUTCMinutes())}:${two(when.getUTCSeconds())}`;
+  const created = `${weekday} ${month} ${String(when.getUTCDate()).padStart(2, ' ')} ${time} ${when.getUTCFullYear()}`;
+  const address = options.address.toString(16).padStart(8, '0');
+  const kib = (options.size / 1024).toFixed(2);
+  const mib = (options.size / 1024 / 1024).toFixed(2);
+  return [
+    'Image Name:   ',
+    `Created:      ${created}`,
+    `Image Type:   ${options.arch === 'arm64' ? 'AArch64' : 'ARM'} Linux Kernel Image (uncompressed)`,
+    `Data Size:    ${options.size} Bytes = ${kib} KiB = ${mib} MiB`,
+    `Load Address: ${address}`,
+    `Entry Point:  ${address}`,
+  ];
 }
 
 function invalid(subject: string, message: string, hint = 'Regenerate the script with Xen Pi Imager or mkimage -T script.'): ImagerError {

@@ -2,6 +2,7 @@
 import { type ErrorCode, ImagerError } from '../errors';
 import { ALIGN_2M, alignUp, hexAddress, splitHalves } from './address';
 import { detectFile } from './detect';
+import { type KernelImageArch, UIMAGE_HEADER_SIZE, writeKernelImage } from './script-image';
 import { eventChannelLines, eventChannelPhandles, PhandleCounter } from './static-evtchns';
 import {
   domainCapabilities,
@@ -99,7 +100,8 @@ export interface Stage2Input {
   loadCommand: string;
   /** XEN_LOAD: loads Xen, its XSM policy and the device tree instead of `loadCommand`. */
   xenLoadCommand?: string;
-  bootCommand?: 'booti' | 'none';
+  /** `bootm` loads `<xen>.ub` (Xen as a U-Boot legacy kernel image, which the caller writes: see `xenImage`) instead of Xen. */
+  bootCommand?: 'booti' | 'bootm' | 'none';
   xen: BootComponent;
   /** Whole Xen command line; when absent the ImageBuilder default is built from the Dom0 memory and vCPUs. */
   xenCommandLine?: string;
@@ -158,6 +160,8 @@ export interface Stage2Result {
   notices: string[];
   /** The DomUs left out (root file system on disk), each with the notice printed for it. */
   skippedDomUs: Array<{ index: number; notice: string }>;
+  /** With `bootm`: the legacy image the script loads instead of Xen, to be written next to Xen (`writeKernelImage`). */
+  xenImage?: { file: string; address: number; arch: KernelImageArch };
 }
 
 export const DEFAULT_DOM0_COMMAND_LINE = 'console=hvc0 earlycon=xen earlyprintk=xen clk_ignore_unused';
@@ -277,9 +281,8 @@ class Placement {
   ) {}
 
   /** Loads `component` at the next boundary, with `loadCommand` when the file has its own (XEN_LOAD, DOM0_LOAD, DOMU_LOAD). */
-  place(role: string, component: BootComponent, loadCommand = this.loadCommand): MemoryMapEntry {
+  place(role: string, component: BootComponent, loadCommand = this.loadCommand, span = componentSpan(component)): MemoryMapEntry {
     const address = this.next;
-    const span = componentSpan(component);
     const entry = { role, file: component.path, address, size: component.size, span, end: address + span };
     this.entries.push(entry);
     const path = this.prefix ? `${this.prefix}/${component.path}` : component.path;
@@ -579,7 +582,12 @@ function generate(input: Stage2Input, notices: string[]): Stage2Result {
   const domUs = placeDomUs(input, placement, notices, skippedDomUs);
   // Xen goes last of the binaries: U-Boot's secure boot expects the last PE image loaded to be the signed one.
   checkComponentType(input.xen, 'executable', 'xen', true);
-  const xen = placement.place('xen', input.xen, input.xenLoadCommand);
+  const bootm = input.bootCommand === 'bootm';
+  const xenArch = xenImageArch(input.xen);
+  // bootm moves Xen down over the header to the same address: Xen's BSS still needs its image_size from there
+  const xen = bootm
+    ? placement.place('xen', xenImageComponent(input.xen, xenArch), input.xenLoadCommand, componentSpan(input.xen) + UIMAGE_HEADER_SIZE)
+    : placement.place('xen', input.xen, input.xenLoadCommand);
   let xenPolicy: MemoryMapEntry | undefined;
   if (input.xenPolicy) {
     checkComponentType(input.xenPolicy, 'SE Linux policy', 'xen-policy', false);
@@ -624,7 +632,7 @@ function generate(input: Stage2Input, notices: string[]): Stage2Result {
   text +=
     (input.bootCommand ?? 'booti') === 'none'
       ? `setenv host_kernel_addr ${hexAddress(xen.address)}\nsetenv host_fdt_addr ${hexAddress(deviceTree.address)}\n`
-      : `booti ${hexAddress(xen.address)} - ${hexAddress(deviceTree.address)}\n`;
+      : `${input.bootCommand ?? 'booti'} ${hexAddress(xen.address)} - ${hexAddress(deviceTree.address)}\n`;
 
   checkMemory(input, placement.next);
   return {
@@ -636,7 +644,22 @@ function generate(input: Stage2Input, notices: string[]): Stage2Result {
     dom0CommandLine: dom0Command,
     notices,
     skippedDomUs,
+    ...(bootm && { xenImage: { file: xen.file, address: xen.address, arch: xenArch } }),
   };
+}
+
+/** ImageBuilder's fixed test (`file -L $XEN` says ARM64 or Aarch64): an arm64 Image header, else 32-bit arm (a gzip Xen too). */
+export function xenImageArch(xen: Pick<BootComponent, 'head' | 'size'>): KernelImageArch {
+  return detectFile(xen.head, xen.size).kind === 'arm64-image' ? 'arm64' : 'arm';
+}
+
+/** `<xen>.ub` as the script loads it: the file is Xen behind a 64-byte header (its header here only tells what it is). */
+function xenImageComponent(xen: BootComponent, arch: KernelImageArch): BootComponent {
+  const header = writeKernelImage(new Uint8Array(), { arch, address: 0, timestamp: 0 });
+  const head = new Uint8Array(UIMAGE_HEADER_SIZE + xen.head.length);
+  head.set(header);
+  head.set(xen.head, UIMAGE_HEADER_SIZE);
+  return { ...xen, path: `${xen.path}.ub`, size: xen.size + UIMAGE_HEADER_SIZE, head };
 }
 
 /** The firmware's tree may grow by `fdt resize` and overlays; 1 MiB holds any Pi tree many times over. */

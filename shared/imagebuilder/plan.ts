@@ -20,7 +20,8 @@ export interface ImageBuilderPlan {
   memoryStart: number;
   memoryEnd: number;
   loadCommand: string;
-  bootCommand: 'booti' | 'none';
+  /** `bootm` wraps Xen as `<XEN>.ub` (a U-Boot legacy kernel image) and boots that. */
+  bootCommand: 'booti' | 'bootm' | 'none';
   xen: string;
   /** XEN_POLICY: the XSM policy binary. */
   xenPolicy?: string;
@@ -120,11 +121,11 @@ function checkSupported(vars: ImageBuilderVariables, loadCommand: string): void 
     }
   }
   const boot = s.BOOT_CMD ?? 'booti';
-  if (!['booti', 'none'].includes(boot)) {
+  if (!['booti', 'bootm', 'none'].includes(boot)) {
     throw unsupported(
       'BOOT_CMD',
-      `BOOT_CMD="${boot}" is not supported: Xen on arm64 boots with booti.`,
-      'Use BOOT_CMD="booti" (or "none" to boot by hand).',
+      `BOOT_CMD="${boot}" is not supported: Xen boots with booti (or bootm, from a U-Boot legacy image).`,
+      'Use BOOT_CMD="booti", "bootm" (or "none" to boot by hand).',
     );
   }
   if (!s.XEN)
@@ -274,7 +275,7 @@ export function planFromVariables(
     memoryStart: requireNumber(vars, 'MEMORY_START'),
     memoryEnd: requireNumber(vars, 'MEMORY_END'),
     loadCommand,
-    bootCommand: (s.BOOT_CMD as 'booti' | 'none' | undefined) ?? 'booti',
+    bootCommand: (s.BOOT_CMD as ImageBuilderPlan['bootCommand'] | undefined) ?? 'booti',
     xen: s.XEN!,
     ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
     ...(s.DOM0_KERNEL && {
@@ -315,6 +316,7 @@ const NOT_IN_PROFILES: Array<[keyof PlannedDomU, string]> = [
 /** Refuses to make a profile that would boot without an option the config sets. */
 function checkProfileCanHold(plan: ImageBuilderPlan): void {
   const options = [
+    ...(plan.bootCommand === 'bootm' ? ['BOOT_CMD=bootm'] : []),
     ...(plan.xenPolicy ? ['XEN_POLICY'] : []),
     ...(plan.xenLoadCommand ? ['XEN_LOAD'] : []),
     ...(plan.dom0?.loadCommand ? ['DOM0_LOAD'] : []),
@@ -359,7 +361,7 @@ export function planToProfile(
       memoryEnd: hexAddress(plan.memoryEnd),
       stage2Address: hexAddress(defaultScriptAddress(plan.memoryStart)),
       loadCommand: plan.loadCommand,
-      bootCommand: plan.bootCommand,
+      bootCommand: plan.bootCommand === 'bootm' ? 'booti' : plan.bootCommand, // bootm was refused above
       ...(extras.prefix && { pathPrefix: extras.prefix }),
       ...(extras.extraCommands && { extraCommands: extras.extraCommands }),
     },

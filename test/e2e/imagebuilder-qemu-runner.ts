@@ -1,7 +1,8 @@
 // Child process of the ImageBuilder boot test: a stage 2 made by `xen-pi-imager imagebuilder` from a config with the newer
 // DomU options, served over TFTP to the QEMU virt trial's U-Boot; prints the trial's result and console as JSON lines.
 // Usage (inside `unshare -n`): node --import tsx test/e2e/imagebuilder-qemu-runner.ts
-// Env: XEN_PI_IMAGER_HOME (app data, logs), XEN_PI_IMAGER_CACHE (Debian parts), TRIAL_TIMEOUT (seconds).
+// Env: XEN_PI_IMAGER_HOME (app data, logs), XEN_PI_IMAGER_CACHE (Debian parts), TRIAL_TIMEOUT (seconds),
+// BOOT_CMD (bootm: Xen goes as xen.ub, a U-Boot legacy image, and boots with bootm).
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -70,7 +71,7 @@ XEN_CMD="${xenCommandLine}"
 DOM0_KERNEL="kernel.gz"
 DOM0_RAMDISK="initramfs.cpio.gz"
 DOM0_CMD="${dom0CommandLine}"
-${domUs}`;
+${process.env.BOOT_CMD ? `BOOT_CMD="${process.env.BOOT_CMD}"\n` : ''}${domUs}`;
     await fsp.writeFile(path.join(work, 'config'), config);
     let out = '';
     const status = await runCli(['imagebuilder', '-c', 'config', '-d', '.', '-o', 'boot2'], {
@@ -86,7 +87,10 @@ ${domUs}`;
     if (status !== 0) return;
 
     const diskFiles = new Map(
-      ['virt.dtb', 'xen', 'kernel.gz', 'initramfs.cpio.gz', 'boot2.scr'].map((name) => [name, path.join(work, name)]),
+      ['virt.dtb', process.env.BOOT_CMD === 'bootm' ? 'xen.ub' : 'xen', 'kernel.gz', 'initramfs.cpio.gz', 'boot2.scr'].map((name) => [
+        name,
+        path.join(work, name),
+      ]),
     );
     const server = createTftpServer({ files: new Map(), diskFiles, address: '127.0.0.1', port: 69 });
     await server.listen();

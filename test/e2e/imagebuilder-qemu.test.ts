@@ -73,4 +73,30 @@ describe.skipIf(skip !== undefined)('an ImageBuilder config with the newer DomU 
     expect(consoleText).toMatch(new RegExp(`\\(XEN\\) DOM${withVpl011}: \\[ +0\\.0+\\] Booting Linux`));
     expect(consoleText).not.toContain(`(XEN) DOM${without}:`);
   }, 400_000);
+
+  it('boots Xen wrapped as xen.ub with BOOT_CMD=bootm: U-Boot reads it as an AArch64 legacy kernel image and Xen starts', async () => {
+    const { messages, stderr } = await runInPrivateNetwork(path.join(__dirname, 'imagebuilder-qemu-runner.ts'), [], {
+      XEN_PI_IMAGER_HOME: home,
+      TRIAL_TIMEOUT: '180',
+      BOOT_CMD: 'bootm',
+    });
+    const got: Messages = {};
+    for (const message of messages as Array<{ type: string } & Record<string, unknown>>) {
+      if (message.type === 'imagebuilder') got.imagebuilder = message as unknown as Messages['imagebuilder'];
+      if (message.type === 'result') Object.assign(got, { result: message.result, console: message.console });
+      if (message.type === 'error') got.error = message.error as Messages['error'];
+    }
+    expect(got.error, stderr.slice(-2000)).toBeUndefined();
+    expect(got.imagebuilder!.status).toBe(0);
+    expect(got.imagebuilder!.out).toContain('Image Type:   AArch64 Linux Kernel Image (uncompressed)\n');
+    const source = got.imagebuilder!.source;
+    const xenAddress = /^tftpb (0x[0-9A-F]+) xen\.ub$/m.exec(source)![1]!;
+    expect(source).toMatch(new RegExp(`\\nbootm ${xenAddress} - 0x[0-9A-F]+\\n$`));
+    const consoleText = got.console!;
+    expect(consoleText).toContain(`## Booting kernel from Legacy Image at ${xenAddress.slice(2).toLowerCase().padStart(8, '0')}`);
+    expect(consoleText).toContain('Image Type:   AArch64 Linux Kernel Image (uncompressed)');
+    expect(consoleText).toMatch(/\(XEN\) Xen version 4\.17/);
+    expect(got.result!.ok).toBe(true);
+    expect(got.result!.summary).toMatch(/^Dom0 userspace reached/);
+  }, 400_000);
 });

@@ -2,8 +2,8 @@
 import { existsSync, realpathSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { detectFile } from '../../../shared/boot/detect';
-import { writeScriptImage, scriptTimestamp } from '../../../shared/boot/script-image';
-import { generateStage2, type BootComponent, type CpuPool, type Stage2Input } from '../../../shared/boot/stage2';
+import { describeKernelImage, writeKernelImage, writeScriptImage, scriptTimestamp } from '../../../shared/boot/script-image';
+import { generateStage2, type BootComponent, type CpuPool, type Stage2Input, type Stage2Result } from '../../../shared/boot/stage2';
 import { ImagerError } from '../../../shared/errors';
 import { formatError } from '../../../shared/messages';
 import { parseImageBuilderConfig } from '../../../shared/imagebuilder/config';
@@ -30,6 +30,7 @@ Options:
 Not supported (refused with exit status 1): FIT images, bitstreams, Linux-only mode,
 passthrough device trees built from a repository or lopper, UEFI boot;
 README's "ImageBuilder options" table lists every option and its state.
+BOOT_CMD=bootm also writes <XEN>.ub (Xen as a U-Boot legacy kernel image) and boots that.
 XEN_LOAD, DOM0_LOAD and DOMU_LOAD[n] load their files; LOAD_CMD (or -t) is still required.
 Exit status: 0 on success, 1 on every error (as uboot-script-gen).`;
 
@@ -121,6 +122,7 @@ function cpuPoolsIn(dir: string, plan: ImageBuilderPlan): CpuPool[] {
 }
 
 const TEXT_LIMIT = 1_000_000;
+const XEN_FILE = { what: 'XEN', maxBytes: 256 * 1024 * 1024, hint: 'Give XEN the hypervisor binary.' };
 const DEVICE_TREE_FILE = { what: 'DEVICE_TREE', maxBytes: 64 * 1024 * 1024, hint: "Give DEVICE_TREE the board's .dtb." };
 const CONFIG_FILE = {
   what: 'ImageBuilder config',
@@ -152,6 +154,21 @@ function extraCommands(dir: string, file: string): string {
     });
   }
   return bytes.toString('latin1');
+}
+
+/** BOOT_CMD=bootm: writes "$XEN".ub as ImageBuilder's mkimage call does, prints what mkimage prints, returns its path. */
+function writeXenImage(io: CliIO, dir: string, xen: string, image: NonNullable<Stage2Result['xenImage']>, timestamp: number): string {
+  const file = path.resolve(dir, `${xen}.ub`);
+  checkUserOutputFile(file, OUTPUT_FOLDER);
+  const kernel = readUserFile(path.resolve(dir, xen), XEN_FILE);
+  writeUserFile(file, writeKernelImage(kernel, { arch: image.arch, address: image.address, timestamp }), OUTPUT_FOLDER);
+  const listing = describeKernelImage({ arch: image.arch, address: image.address, timestamp, size: kernel.length });
+  io.stdout(`${listing.join('\n')}\n`);
+  if (image.arch === 'arm')
+    io.stderr(
+      `xen-pi-imager imagebuilder: warning: ${xen} has no arm64 Image header (a 32-bit or compressed Xen), so ${xen}.ub is marked arm as upstream marks it; a 64-bit U-Boot will not boot it: give XEN an uncompressed arm64 Xen.\n`,
+    );
+  return file;
 }
 
 /** Runs a step that reads the config: its errors name the config file (stdout keeps uboot-script-gen's line). */
@@ -201,14 +218,12 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     if (plan.extraCommandsFile) input.extraCommands = extraCommands(dir, plan.extraCommandsFile);
     if (plan.cpuPools.length > 0) input.cpuPools = cpuPoolsIn(dir, plan);
     const result = generateStage2(input);
+    const timestamp = scriptTimestamp(io.env.SOURCE_DATE_EPOCH);
     for (const notice of result.notices) io.stdout(`${notice}\n`);
     for (const warning of plan.warnings) io.stderr(`xen-pi-imager imagebuilder: warning: ${warning}\n`);
+    if (result.xenImage) outputs.push(writeXenImage(io, dir, plan.xen, result.xenImage, timestamp));
     writeUserFile(outputs[0]!, result.text, OUTPUT_FOLDER);
-    writeUserFile(
-      outputs[1]!,
-      writeScriptImage(result.text, { loadAddress: result.scriptAddress, timestamp: scriptTimestamp(io.env.SOURCE_DATE_EPOCH) }),
-      OUTPUT_FOLDER,
-    );
+    writeUserFile(outputs[1]!, writeScriptImage(result.text, { loadAddress: result.scriptAddress, timestamp }), OUTPUT_FOLDER);
     const address = `0x${result.scriptAddress.toString(16).toUpperCase()}`;
     io.stdout(`Generated uboot script ${plan.scriptName}, to be loaded at address ${address}:\n`);
     io.stdout(`${plan.loadCommand} ${address} ${plan.scriptName}; source ${address}\n`);
