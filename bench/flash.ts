@@ -9,7 +9,7 @@ import path from 'node:path';
 import { composeImage } from '../electron/services/drives/compose';
 import { runFlash } from '../electron/services/drives/flash-runner';
 import { WriterClient } from '../electron/services/drives/writer-client';
-import type { DriveInfo } from '../shared/drives/types';
+import { loopDrive } from '../test/helpers/disk-images';
 
 const MiB = 1024 * 1024;
 const option = (name: string): string | undefined => {
@@ -303,19 +303,7 @@ async function main(): Promise<void> {
     const xz = `${layout.image}.xz`;
     const bmap = `${layout.image}.bmap`;
     const size = fs.statSync(layout.image).size;
-    const drive: DriveInfo = {
-      device,
-      raw: device,
-      description: 'bench card',
-      size: (totalMiB + 64) * MiB,
-      isSystem: false,
-      isReadOnly: false,
-      isRemovable: true,
-      isCard: true,
-      isUSB: false,
-      isVirtual: true,
-      mountpoints: [],
-    };
+    const drive = loopDrive({ device, size: (totalMiB + 64) * MiB }, { description: 'bench card' });
     let written = 0;
     /** The app's whole path (runFlash): source → cache → boot partition composed → card, verified. */
     const product = async (source: string, compose: boolean, keepCache = false) => {

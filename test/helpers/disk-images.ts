@@ -215,7 +215,7 @@ export function sha256(bytes: Uint8Array): string {
 }
 
 /** drivelist hides loop devices: describe one by hand, sized by the kernel. */
-export function loopDrive(loop: LoopDevice, overrides: Partial<DriveInfo> = {}): DriveInfo {
+export function loopDrive(loop: Pick<LoopDevice, 'device' | 'size'>, overrides: Partial<DriveInfo> = {}): DriveInfo {
   return {
     device: loop.device,
     raw: loop.device,
