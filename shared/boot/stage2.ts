@@ -2,7 +2,7 @@
 import { type ErrorCode, ImagerError } from '../errors';
 import { ALIGN_2M, alignUp, hexAddress, splitHalves } from './address';
 import { detectFile } from './detect';
-import { type KernelImageArch, UIMAGE_HEADER_SIZE, writeKernelImage } from './script-image';
+import { type KernelImageArch, UIMAGE_HEADER_SIZE } from './script-image';
 import { eventChannelLines, eventChannelPhandles, PhandleCounter } from './static-evtchns';
 import {
   domainCapabilities,
@@ -586,7 +586,7 @@ function generate(input: Stage2Input, notices: string[]): Stage2Result {
   const xenArch = xenImageArch(input.xen);
   // bootm moves Xen down over the header to the same address: Xen's BSS still needs its image_size from there
   const xen = bootm
-    ? placement.place('xen', xenImageComponent(input.xen, xenArch), input.xenLoadCommand, componentSpan(input.xen) + UIMAGE_HEADER_SIZE)
+    ? placement.place('xen', xenImageComponent(input.xen), input.xenLoadCommand, componentSpan(input.xen) + UIMAGE_HEADER_SIZE)
     : placement.place('xen', input.xen, input.xenLoadCommand);
   let xenPolicy: MemoryMapEntry | undefined;
   if (input.xenPolicy) {
@@ -653,13 +653,9 @@ export function xenImageArch(xen: Pick<BootComponent, 'head' | 'size'>): KernelI
   return detectFile(xen.head, xen.size).kind === 'arm64-image' ? 'arm64' : 'arm';
 }
 
-/** `<xen>.ub` as the script loads it: the file is Xen behind a 64-byte header (its header here only tells what it is). */
-function xenImageComponent(xen: BootComponent, arch: KernelImageArch): BootComponent {
-  const header = writeKernelImage(new Uint8Array(), { arch, address: 0, timestamp: 0 });
-  const head = new Uint8Array(UIMAGE_HEADER_SIZE + xen.head.length);
-  head.set(header);
-  head.set(xen.head, UIMAGE_HEADER_SIZE);
-  return { ...xen, path: `${xen.path}.ub`, size: xen.size + UIMAGE_HEADER_SIZE, head };
+/** `<xen>.ub` as the script loads it: Xen behind a 64-byte header (its span is Xen's, counted by the caller). */
+function xenImageComponent(xen: BootComponent): BootComponent {
+  return { ...xen, path: `${xen.path}.ub`, size: xen.size + UIMAGE_HEADER_SIZE };
 }
 
 /** The firmware's tree may grow by `fdt resize` and overlays; 1 MiB holds any Pi tree many times over. */
