@@ -38,3 +38,11 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** A UDP port option (`--port`, `--tftp-port`): 69 when not given, the only port U-Boot's TFTP uses. */
+export function parseUdpPort(option: string, text: string | undefined): number {
+  if (text === undefined) return 69;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new UsageError(`${option} must be a number from 1 to 65535, not "${text}".`);
+  return port;
+}

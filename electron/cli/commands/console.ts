@@ -10,7 +10,7 @@ import type { TftpTransferEvent } from '../../../shared/api/tftp';
 import { loadProfileFile } from '../../services/profiles';
 import { DEFAULT_BAUD, listSerialPorts, openConsoleSession } from '../../services/serial';
 import { createTftpServer, printable, tftpFilesForProfile, type TftpServer } from '../../services/tftp';
-import { UsageError, type CliCommand, type CliIO } from '../command';
+import { parseUdpPort, UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager console [--port PATH] [--baud N] [--log FILE] [--timeline] [--json] [--until userspace] [--timeout S]
                               [--serve PROFILE [--address A] [--tftp-port N]]
@@ -151,9 +151,7 @@ function serveProfile(file: string, address: string | undefined, portText: strin
       `${path.basename(file)} takes the TFTP server from DHCP: give --address with this computer's address on the Pi's network.`,
     );
   if (!isIPv4(listenOn)) throw new UsageError(`--address must be an IPv4 address, not "${listenOn}".`);
-  const port = portText === undefined ? 69 : Number(portText);
-  if (!/^\d+$/.test(portText ?? '69') || port < 1 || port > 65535)
-    throw new UsageError(`--tftp-port must be a number from 1 to 65535, not "${portText}".`);
+  const port = parseUdpPort('--tftp-port', portText);
   const files = tftpFilesForProfile(profile, path.dirname(file), io.env);
   for (const warning of files.warnings) io.stderr(`warning: ${warning}\n`);
   const server = createTftpServer({ files: files.files, diskFiles: files.diskFiles, address: listenOn, port });

@@ -7,7 +7,7 @@ import type { TftpLimitEvent, TftpTransferEvent } from '../../../shared/api/tftp
 import { ImagerError } from '../../../shared/errors';
 import { loadProfileFile } from '../../services/profiles';
 import { createTftpServer, formatRate, localAddresses, printable, tftpFilesForProfile, type TftpServerOptions } from '../../services/tftp';
-import { UsageError, type CliCommand, type CliIO } from '../command';
+import { parseUdpPort, UsageError, type CliCommand, type CliIO } from '../command';
 
 const usage = `Usage: xen-pi-imager serve (--root DIR | --profile FILE) [--address A] [--port N]
 
@@ -24,13 +24,6 @@ Options:
                    address the Pi's serverip names, or 0.0.0.0 for every interface)
   --port N         UDP port (default 69, the only port U-Boot uses; needs privileges)
   -h, --help       Show this help`;
-
-function parsePort(text: string | undefined): number {
-  if (text === undefined) return 69;
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port < 1 || port > 65535) throw new UsageError(`--port must be a number from 1 to 65535, not "${text}".`);
-  return port;
-}
 
 /** What to serve: a folder, or a profile's generated files and components. */
 function content(
@@ -92,7 +85,7 @@ export const serveCommand: CliCommand = {
     if (Boolean(values.root) === Boolean(values.profile)) throw new UsageError('Give exactly one of --root DIR or --profile FILE.');
     const address = values.address ?? '127.0.0.1';
     if (!isIPv4(address)) throw new UsageError(`--address must be an IPv4 address, not "${address}".`);
-    const port = parsePort(values.port);
+    const port = parseUdpPort('--port', values.port);
     const { options, what } = content(values, io);
 
     // progress lines only on a terminal, at most every 2 s per transfer
