@@ -55,10 +55,10 @@ export function trialCpus(profile: Profile): number {
   return profile.domUs.length === 0 && vcpusAsked(profile) <= 1 ? 1 : QEMU_CPUS;
 }
 
-/** The profile as the emulator boots it. Pure: no file is read. */
 /** The largest TFTP window U-Boot takes on QEMU virt: its virtio-net driver has 32 receive buffers (a window of 32 timed out). */
 export const VIRTIO_WINDOW_MAX = 16;
 
+/** The profile as the emulator boots it. Pure: no file is read. */
 export function qemuTrialProfile(source: Profile, options: TrialProfileOptions): TrialProfile {
   const changes: string[] = [];
   const profile: Profile = structuredClone(source);
@@ -102,7 +102,7 @@ export function qemuTrialProfile(source: Profile, options: TrialProfileOptions):
     if (options.parts?.dom0Kernel) profile.dom0.kernel = options.parts.dom0Kernel;
     if (options.parts?.dom0Ramdisk) profile.dom0.ramdisk = options.parts.dom0Ramdisk;
     const commandLine = withPanicReboot(profile.dom0.commandLine);
-    if (!/(^|\s)panic=/.test(profile.dom0.commandLine ?? DEFAULT_DOM0_COMMAND_LINE))
+    if (commandLine !== (profile.dom0.commandLine ?? DEFAULT_DOM0_COMMAND_LINE))
       changes.push('panic=-1 added to Dom0’s command line, so a Dom0 crash ends the trial at once instead of hanging it');
     profile.dom0.commandLine = commandLine;
     if (profile.dom0.rootOnCard) changes.push('Dom0 root file system on the card left out (the emulated card holds only boot files)');
